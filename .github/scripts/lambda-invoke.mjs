@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+// Invokes a function through the Lambda Runtime Interface Emulator (or any Lambda invoke endpoint) with an
+// API Gateway HTTP API v2 event and checks the proxy result: statusCode and the service's envelope.
+//
+//   node .github/scripts/lambda-invoke.mjs <invokeUrl> <eventFile>
+//
+// Environment (all optional):
+//   INVOKE_EXPECT_STATUS   expected statusCode in the proxy result (default 200)
+//   INVOKE_WAIT_SECONDS    how long to retry while the emulator is not accepting connections (default 60)
+//   INVOKE_TIMEOUT_MS      timeout of one invocation, including a cold start (default 60000)
+//
+// Exit code 0 when the result matched, 1 otherwise.
+import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+
+const USAGE =
+  'usage: node .github/scripts/lambda-invoke.mjs <invokeUrl> <eventFile>\n' +
+  '  e.g. http://127.0.0.1:9000/2015-03-31/functions/function/invocations .github/events/http-api-v2.json';
+
+class InvokeError extends Error {}
+
+function envNumber(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0)
+    throw new InvokeError(`${name} must be a non-negative number, got "${raw}"`);
+  return value;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function invoke(url, event, waitMs, timeoutMs) {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(event),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      return { status: res.status, text: await res.text() };
+    } catch (error) {
+      // Only "nobody is listening yet" is worth retrying; a timeout means the function itself hung.
+      const code = error?.cause?.code;
+      const retriable = code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET';
+      if (!retriable || Date.now() >= deadline) {
+        throw new InvokeError(
+          `POST ${url} failed (${code ?? error?.name ?? 'error'}): ${error?.message ?? error}`,
+        );
+      }
+      await sleep(500);
+    }
+  }
+}
+
+function check(response, expectStatus) {
+  const shown = response.text.length > 1000 ? `${response.text.slice(0, 1000)}…` : response.text;
+  if (response.status !== 200) {
+    throw new InvokeError(`the invoke endpoint answered HTTP ${response.status}: ${shown}`);
+  }
+  let result;
+  try {
+    result = JSON.parse(response.text);
+  } catch {
+    throw new InvokeError(`the invocation result is not JSON: ${shown}`);
+  }
+  if (typeof result !== 'object' || result === null) throw new InvokeError(`unexpected result: ${shown}`);
+  if (typeof result.errorMessage === 'string' || typeof result.errorType === 'string') {
+    throw new InvokeError(`the function failed: ${shown}`);
+  }
+  if (result.statusCode !== expectStatus) {
+    throw new InvokeError(`expected statusCode ${expectStatus}, got ${String(result.statusCode)}: ${shown}`);
+  }
+  const rawBody = result.isBase64Encoded
+    ? Buffer.from(result.body ?? '', 'base64').toString('utf8')
+    : result.body;
+  let body;
+  try {
+    body = typeof rawBody === 'string' ? JSON.parse(rawBody) : rawBody;
+  } catch {
+    throw new InvokeError(`the response body is not JSON: ${shown}`);
+  }
+  const expectSuccess = expectStatus < 400;
+  if (typeof body !== 'object' || body === null || body.success !== expectSuccess || !('traceId' in body)) {
+    throw new InvokeError(`expected an envelope with success=${expectSuccess} and a traceId, got: ${shown}`);
+  }
+  return { result, body };
+}
+
+async function main() {
+  const [url, eventFile] = process.argv.slice(2);
+  if (url === '--help' || url === '-h') {
+    console.log(USAGE);
+    return 0;
+  }
+  try {
+    if (!url || !eventFile) throw new InvokeError(`missing arguments\n${USAGE}`);
+    let event;
+    try {
+      event = JSON.parse(await readFile(eventFile, 'utf8'));
+    } catch (error) {
+      throw new InvokeError(`cannot read event ${eventFile}: ${error?.message ?? error}`);
+    }
+    const expectStatus = envNumber('INVOKE_EXPECT_STATUS', 200);
+    const response = await invoke(
+      url,
+      event,
+      envNumber('INVOKE_WAIT_SECONDS', 60) * 1000,
+      envNumber('INVOKE_TIMEOUT_MS', 60_000),
+    );
+    const { result, body } = check(response, expectStatus);
+    const method = event?.requestContext?.http?.method ?? '?';
+    console.log(
+      `invoke: ${method} ${event?.rawPath ?? '?'} → statusCode ${result.statusCode}, traceId ${body.traceId}`,
+    );
+    console.log(JSON.stringify(body));
+    return 0;
+  } catch (error) {
+    const message = error instanceof InvokeError ? error.message : (error?.stack ?? String(error));
+    console.error(`invoke: FAILED: ${message}`);
+    return 1;
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main();
+}
