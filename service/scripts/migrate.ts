@@ -1,0 +1,16 @@
+// `npm run db:migrate`: applies pending migrations to DATABASE_URL (or the embedded development
+// database when DATABASE_URL is unset).
+import { loadConfig } from '../src/config.js';
+import { createOrm, runMigrations } from '../src/db/orm.js';
+import { withDevelopmentDatabase } from './dev-database.js';
+
+await withDevelopmentDatabase(async (url) => {
+  const { database } = loadConfig({ ...process.env, DATABASE_URL: url });
+  const orm = await createOrm({ ...database, url });
+  try {
+    const applied = await runMigrations(orm);
+    console.log(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'No pending migrations.');
+  } finally {
+    await orm.close();
+  }
+});

@@ -1,0 +1,144 @@
+// The service's settings: one joi schema over the environment, validated once at boot.
+// Nothing else in the service reads process.env.
+import Joi from 'joi';
+
+export const APP_ENVS = ['local', 'test', 'dev', 'prod'] as const;
+export type AppEnv = (typeof APP_ENVS)[number];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface DatabaseConfig {
+  /** postgres:// URL; absent when the URL comes from Secrets Manager (`secretArn`). */
+  readonly url: string | undefined;
+  /** Secrets Manager secret holding the URL or RDS-style JSON credentials. */
+  readonly secretArn: string | undefined;
+  readonly ssl: boolean;
+  readonly poolMax: number;
+  /** Bounds how long a request waits for a connection (also covers pool exhaustion). */
+  readonly connectTimeoutMs: number;
+  /** Bounds how long a query may run, client side and server side (statement_timeout). */
+  readonly queryTimeoutMs: number;
+}
+
+export interface Config {
+  readonly appEnv: AppEnv;
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: LogLevel;
+  readonly logPretty: boolean;
+  readonly corsOrigins: readonly string[];
+  /** Longer than the Lambda Web Adapter's 4 s idle pool, so the adapter never reuses a closed socket. */
+  readonly keepAliveTimeoutMs: number;
+  /** How long SIGTERM waits for in-flight requests; Lambda gives the whole process ≈ 2 s. */
+  readonly shutdownTimeoutMs: number;
+  readonly payloadMaxBytes: number;
+  readonly database: DatabaseConfig;
+  readonly version: string;
+}
+
+const schema = Joi.object({
+  APP_ENV: Joi.string()
+    .valid(...APP_ENVS)
+    .default('local'),
+  HOST: Joi.string().hostname().default('0.0.0.0'),
+  PORT: Joi.number().integer().min(0).max(65535).default(8080),
+  LOG_LEVEL: Joi.string()
+    .valid(...LOG_LEVELS)
+    .default('info'),
+  LOG_PRETTY: Joi.boolean().truthy('1').falsy('0'),
+  CORS_ORIGINS: Joi.string()
+    .allow('')
+    .default('')
+    .custom((value: string, helpers) => {
+      const origins = value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean);
+      for (const origin of origins) {
+        if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+          return helpers.message({
+            custom: `"CORS_ORIGINS" entry "${origin}" must be * or scheme://host[:port]`,
+          });
+        }
+      }
+      return origins;
+    }),
+  DATABASE_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }),
+  DATABASE_SECRET_ARN: Joi.string().pattern(/^arn:aws[\w-]*:secretsmanager:/, 'Secrets Manager ARN'),
+  DATABASE_SSL: Joi.boolean().truthy('1').falsy('0').default(false),
+  DATABASE_POOL_MAX: Joi.number().integer().min(1).max(100).default(5),
+  DATABASE_CONNECT_TIMEOUT_MS: Joi.number().integer().min(100).max(60_000).default(3000),
+  DATABASE_QUERY_TIMEOUT_MS: Joi.number().integer().min(100).max(300_000).default(5000),
+  KEEP_ALIVE_TIMEOUT_MS: Joi.number().integer().min(5000).max(600_000).default(65_000),
+  SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).max(30_000).default(1500),
+  PAYLOAD_MAX_BYTES: Joi.number()
+    .integer()
+    .min(1024)
+    .max(6 * 1024 * 1024)
+    .default(1024 * 1024),
+  SERVICE_VERSION: Joi.string().max(64).default('0.1.0'),
+})
+  // The environment holds much more than our variables; validate ours and ignore the rest.
+  .unknown(true)
+  .xor('DATABASE_URL', 'DATABASE_SECRET_ARN');
+
+interface ValidatedEnv {
+  APP_ENV: AppEnv;
+  HOST: string;
+  PORT: number;
+  LOG_LEVEL: LogLevel;
+  LOG_PRETTY?: boolean;
+  CORS_ORIGINS: string[];
+  DATABASE_URL?: string;
+  DATABASE_SECRET_ARN?: string;
+  DATABASE_SSL: boolean;
+  DATABASE_POOL_MAX: number;
+  DATABASE_CONNECT_TIMEOUT_MS: number;
+  DATABASE_QUERY_TIMEOUT_MS: number;
+  KEEP_ALIVE_TIMEOUT_MS: number;
+  SHUTDOWN_TIMEOUT_MS: number;
+  PAYLOAD_MAX_BYTES: number;
+  SERVICE_VERSION: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Validates the environment once; a bad value throws a ConfigError naming every offending variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset" (a common shape of `FOO= npm run dev`).
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const { value, error } = schema.validate(present, { abortEarly: false, convert: true });
+  if (error) {
+    throw new ConfigError(`Invalid configuration: ${error.details.map((d) => d.message).join('; ')}`);
+  }
+  const v = value as ValidatedEnv;
+  return deepFreeze({
+    appEnv: v.APP_ENV,
+    host: v.HOST,
+    port: v.PORT,
+    logLevel: v.LOG_LEVEL,
+    logPretty: v.LOG_PRETTY ?? false,
+    corsOrigins: v.CORS_ORIGINS,
+    keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    payloadMaxBytes: v.PAYLOAD_MAX_BYTES,
+    version: v.SERVICE_VERSION,
+    database: {
+      url: v.DATABASE_URL,
+      secretArn: v.DATABASE_SECRET_ARN,
+      ssl: v.DATABASE_SSL,
+      poolMax: v.DATABASE_POOL_MAX,
+      connectTimeoutMs: v.DATABASE_CONNECT_TIMEOUT_MS,
+      queryTimeoutMs: v.DATABASE_QUERY_TIMEOUT_MS,
+    },
+  });
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (typeof child === 'object' && child !== null) deepFreeze(child as object);
+  }
+  return Object.freeze(value);
+}

@@ -1,0 +1,116 @@
+// Turns any thrown value into a registry code, a client-safe message and optional field errors.
+// Pure, so every mapping is unit-tested; the errors plugin only renders the result.
+import type { Boom } from '@hapi/boom';
+import type { ValidationErrorItem } from 'joi';
+import type { FieldError } from '../lib/envelope.js';
+import { DomainError } from './domain-error.js';
+import { ErrorCodes, type ErrorCodeDefinition, type ErrorCodeName } from './error-codes.js';
+
+export interface ClassifiedError {
+  readonly name: ErrorCodeName;
+  readonly definition: ErrorCodeDefinition;
+  readonly message: string;
+  readonly errors?: readonly FieldError[];
+  /** Unexpected: log it with its stack (the client sees only the generic message). */
+  readonly unexpected: boolean;
+}
+
+const BOOM_STATUS_CODES: Readonly<Partial<Record<number, ErrorCodeName>>> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'TOO_MANY_REQUESTS',
+  503: 'TIMEOUT',
+};
+
+/** Network-level failures of the pg driver and PostgreSQL's "cannot serve you now" SQLSTATEs. */
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
+const UNAVAILABLE_MESSAGES =
+  /timeout exceeded when trying to connect|Connection terminated|Query read timeout|Connection ended|Client has encountered a connection error|connect ECONNREFUSED|database system is (starting up|shutting down)/i;
+
+export function classifyError(error: unknown, context: { routeMatched: boolean }): ClassifiedError {
+  if (error instanceof DomainError) {
+    return known(error.code, error.message);
+  }
+  // hapi boomifies whatever a handler throws (as a 500), so ORM errors are recognised before Boom's status.
+  if (error instanceof Error) {
+    if (error.name === 'NotFoundError') return known('NOT_FOUND');
+    if (error.name === 'UniqueConstraintViolationException') return known('CONFLICT');
+    const isClientError = isBoom(error) && !error.isServer;
+    if (!isClientError && isDatabaseUnavailable(error)) return known('DATABASE_UNAVAILABLE');
+  }
+  if (isBoom(error)) {
+    return classifyBoom(error, context);
+  }
+  return {
+    name: 'UNKNOWN',
+    definition: ErrorCodes.UNKNOWN,
+    message: ErrorCodes.UNKNOWN.message,
+    unexpected: true,
+  };
+}
+
+/** True for errors that mean "the database cannot answer right now", as opposed to a bad query. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    const { code, name, message } = current as Error & { code?: unknown };
+    if (name === 'ConnectionException') return true;
+    if (typeof code === 'string' && (UNAVAILABLE_ERRNOS.has(code) || UNAVAILABLE_SQLSTATES.has(code)))
+      return true;
+    if (typeof code === 'string' && code.startsWith('08')) return true;
+    if (UNAVAILABLE_MESSAGES.test(message)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+function classifyBoom(error: Boom, { routeMatched }: { routeMatched: boolean }): ClassifiedError {
+  const status = error.output.statusCode;
+  if (status >= 500) {
+    // A 503 raised on purpose (hapi's route timeout) is safe to name; anything else 5xx is a bug.
+    return status === 503 ? known('TIMEOUT') : { ...known('UNKNOWN'), unexpected: true };
+  }
+  const details = (error as Boom & { details?: ValidationErrorItem[] }).details;
+  if (status === 400 && Array.isArray(details)) {
+    const source = (error.output.payload as { validation?: { source?: string } }).validation?.source;
+    return { ...known('VALIDATION_FAILED'), errors: details.map((d) => toFieldError(d, source)) };
+  }
+  if (status === 400 && /JSON/i.test(error.message)) return known('INVALID_JSON');
+  if (status === 404 && !routeMatched) return known('ROUTE_NOT_FOUND');
+  const name = BOOM_STATUS_CODES[status] ?? 'BAD_REQUEST';
+  // hapi's own 4xx messages ("Payload content length greater than maximum allowed: …") are safe and useful.
+  const message = error.output.payload.message || ErrorCodes[name].message;
+  return { name, definition: ErrorCodes[name], message, unexpected: false };
+}
+
+function toFieldError(detail: ValidationErrorItem, source: string | undefined): FieldError {
+  const path = detail.path.join('.');
+  const field = source === undefined ? path : path === '' ? source : `${source}.${path}`;
+  return { field, message: detail.message.replace(/"/g, '') };
+}
+
+function known(name: ErrorCodeName, message?: string): ClassifiedError {
+  return {
+    name,
+    definition: ErrorCodes[name],
+    message: message ?? ErrorCodes[name].message,
+    unexpected: false,
+  };
+}
+
+function isBoom(error: unknown): error is Boom {
+  return error instanceof Error && (error as Partial<Boom>).isBoom === true;
+}

@@ -1,0 +1,37 @@
+// The one registry of internal error codes. Codes are stable: clients may switch on them, so never
+// renumber one; add new codes instead. The README's error table is generated from this list.
+
+export interface ErrorCodeDefinition {
+  readonly code: number;
+  readonly status: number;
+  /** Safe to show to clients. */
+  readonly message: string;
+}
+
+export const ErrorCodes = {
+  UNKNOWN: { code: 100, status: 500, message: 'An unexpected error occurred' },
+  BAD_REQUEST: { code: 4000, status: 400, message: 'The request is malformed' },
+  INVALID_JSON: { code: 4001, status: 400, message: 'The request body is not valid JSON' },
+  UNAUTHORIZED: { code: 4010, status: 401, message: 'Authentication is required' },
+  FORBIDDEN: { code: 4030, status: 403, message: 'Access is forbidden' },
+  ROUTE_NOT_FOUND: { code: 4040, status: 404, message: 'No route matches this path' },
+  NOT_FOUND: { code: 4041, status: 404, message: 'The resource was not found' },
+  METHOD_NOT_ALLOWED: { code: 4050, status: 405, message: 'The method is not allowed on this path' },
+  CONFLICT: { code: 4090, status: 409, message: 'The resource conflicts with an existing one' },
+  PAYLOAD_TOO_LARGE: { code: 4130, status: 413, message: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { code: 4150, status: 415, message: 'The content type is not supported' },
+  TOO_MANY_REQUESTS: { code: 4290, status: 429, message: 'Too many requests' },
+  VALIDATION_FAILED: { code: 8001, status: 400, message: 'The request failed validation' },
+  BOOK_NOT_FOUND: { code: 9001, status: 404, message: 'The book was not found' },
+  BOOK_ISBN_TAKEN: { code: 9002, status: 409, message: 'A book with this ISBN already exists' },
+  EVENT_UNKNOWN: { code: 9501, status: 400, message: 'The event is not recognised' },
+  EVENT_FAILED: { code: 9502, status: 500, message: 'The event handler failed' },
+  DATABASE_UNAVAILABLE: {
+    code: 5031,
+    status: 503,
+    message: 'The database is unavailable; try again shortly',
+  },
+  TIMEOUT: { code: 5030, status: 503, message: 'The request took too long' },
+} as const satisfies Record<string, ErrorCodeDefinition>;
+
+export type ErrorCodeName = keyof typeof ErrorCodes;

@@ -1,0 +1,52 @@
+// The one response shape, for successes and errors alike, and the joi schemas that document it.
+import Joi from 'joi';
+
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+export interface Envelope<T = unknown> {
+  readonly success: boolean;
+  readonly message: string;
+  readonly data: T | null;
+  readonly code?: number;
+  readonly errors?: readonly FieldError[];
+  readonly traceId: string;
+}
+
+export function successEnvelope<T>(traceId: string, data: T, message = 'OK'): Envelope<T> {
+  return { success: true, message, data, traceId };
+}
+
+export function errorEnvelope(
+  traceId: string,
+  code: number,
+  message: string,
+  errors?: readonly FieldError[],
+): Envelope<null> {
+  return errors === undefined
+    ? { success: false, message, data: null, code, traceId }
+    : { success: false, message, data: null, code, errors, traceId };
+}
+
+const traceIdSchema = Joi.string().required().description('Request id; quote it when reporting a problem');
+
+/** Documents (and in tests, enforces) a success envelope around `data`. */
+export function successSchema(data: Joi.Schema, label: string): Joi.ObjectSchema {
+  return Joi.object({
+    success: Joi.boolean().valid(true).required(),
+    message: Joi.string().required(),
+    data: data.required(),
+    traceId: traceIdSchema,
+  }).label(label);
+}
+
+export const errorSchema = Joi.object({
+  success: Joi.boolean().valid(false).required(),
+  message: Joi.string().required(),
+  data: Joi.valid(null).required(),
+  code: Joi.number().integer().required().description('Internal error code; see the README'),
+  errors: Joi.array().items(Joi.object({ field: Joi.string(), message: Joi.string() }).label('FieldError')),
+  traceId: traceIdSchema,
+}).label('ErrorEnvelope');

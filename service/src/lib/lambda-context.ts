@@ -1,0 +1,65 @@
+// Reads the headers the AWS Lambda Web Adapter adds to every forwarded request. Everything here is
+// untrusted input: a malformed value is ignored, never an error.
+
+export interface LambdaRequestContext {
+  /** API Gateway's request id; becomes the envelope's traceId when present. */
+  readonly apiRequestId?: string;
+  readonly apiId?: string;
+  readonly routeKey?: string;
+  readonly sourceIp?: string;
+  readonly lambdaRequestId?: string;
+  readonly xrayTraceId?: string;
+  /** True when API Gateway forwarded the request (as opposed to a raw Lambda event). */
+  readonly viaApiGateway: boolean;
+}
+
+const MAX_HEADER_LENGTH = 16 * 1024;
+const SAFE_ID = /^[\w.:=/+-]{1,128}$/;
+const SAFE_IP = /^[\da-fA-F.:]{2,45}$/;
+const SAFE_ROUTE_KEY = /^[\w$ /{}+.-]{1,256}$/;
+
+type Headers = Readonly<Record<string, unknown>>;
+
+export function readLambdaContext(headers: Headers): LambdaRequestContext {
+  const api = parseJsonObject(headers['x-amzn-request-context']);
+  const lambda = parseJsonObject(headers['x-amzn-lambda-context']);
+  const http = asObject(api?.http);
+  const identity = asObject(api?.identity);
+
+  const apiRequestId = pick(api?.requestId, SAFE_ID);
+  const apiId = pick(api?.apiId, SAFE_ID);
+  return prune({
+    apiRequestId,
+    apiId,
+    routeKey: pick(api?.routeKey, SAFE_ROUTE_KEY),
+    // HTTP API (payload 2.0) puts the caller in http.sourceIp, REST API (1.0) in identity.sourceIp.
+    sourceIp: pick(http?.sourceIp, SAFE_IP) ?? pick(identity?.sourceIp, SAFE_IP),
+    lambdaRequestId: pick(lambda?.request_id, SAFE_ID) ?? pick(lambda?.requestId, SAFE_ID),
+    xrayTraceId: pick(headers['x-amzn-trace-id'], SAFE_ID),
+    // A context that names an API and a request is what API Gateway (and only API Gateway) sends.
+    viaApiGateway: apiRequestId !== undefined || apiId !== undefined,
+  });
+}
+
+function parseJsonObject(value: unknown): Record<string, unknown> | undefined {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_HEADER_LENGTH) return undefined;
+  try {
+    return asObject(JSON.parse(value));
+  } catch {
+    return undefined;
+  }
+}
+
+function asObject(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+function pick(value: unknown, pattern: RegExp): string | undefined {
+  return typeof value === 'string' && pattern.test(value) ? value : undefined;
+}
+
+function prune<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

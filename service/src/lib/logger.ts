@@ -1,0 +1,47 @@
+// Builds the service's pino logger: JSON lines by default, pretty in local development, secrets masked.
+import { pino, type DestinationStream, type Logger } from 'pino';
+import type { Config } from '../config.js';
+
+/** Paths pino masks wherever a request or an error object drags headers into a log line. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["x-api-key"]',
+  '*.password',
+  '*.apiKey',
+  '*.databaseUrl',
+];
+
+interface SerializableRequest {
+  readonly method: string;
+  readonly path: string;
+}
+
+export function createLogger(config: Config, stream?: DestinationStream): Logger {
+  const destination =
+    stream ??
+    (config.logPretty
+      ? pino.transport({
+          target: 'pino-pretty',
+          options: { singleLine: true, translateTime: 'SYS:HH:MM:ss' },
+        })
+      : pino.destination({ dest: 1, sync: false }));
+  return pino(
+    {
+      level: config.logLevel,
+      base: { env: config.appEnv, version: config.version },
+      redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+      serializers: {
+        // Deliberately lean: method and path only (query strings may carry tokens), never headers.
+        req: (request: SerializableRequest) => ({ method: request.method.toUpperCase(), path: request.path }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        err: pino.stdSerializers.err,
+      },
+    },
+    destination,
+  );
+}

@@ -1,0 +1,108 @@
+// The books HTTP API as data: validation and response schemas from book.schemas.ts; handlers parse,
+// call the service, reply.
+import type { Request, ServerRoute } from '@hapi/hapi';
+import { errorSchema } from '../../lib/envelope.js';
+import { BookRepository } from './book.repository.js';
+import {
+  bookEnvelope,
+  bookIdParams,
+  bookPageEnvelope,
+  createBookPayload,
+  listBooksQuery,
+  updateBookPayload,
+  type CreateBookInput,
+  type ListBooksInput,
+  type UpdateBookInput,
+} from './book.schemas.js';
+import { BookService } from './book.service.js';
+
+export const BOOKS_PATH = '/v1/books';
+
+async function booksFor(request: Request): Promise<BookService> {
+  return new BookService(new BookRepository(await request.server.plugins.database.em(request)));
+}
+
+const errors = (...statuses: number[]) => ({
+  'hapi-swagger': {
+    responses: Object.fromEntries(
+      statuses.map((status) => [status, { description: 'Error', schema: errorSchema }]),
+    ),
+  },
+});
+
+export const bookRoutes: ServerRoute[] = [
+  {
+    method: 'POST',
+    path: BOOKS_PATH,
+    options: {
+      tags: ['api', 'books'],
+      description: 'Create a book',
+      validate: { payload: createBookPayload },
+      response: { status: { 201: bookEnvelope } },
+      plugins: errors(400, 409, 413, 415, 503),
+      handler: async (request, h) =>
+        h.success(await (await booksFor(request)).create(request.payload as CreateBookInput), {
+          message: 'Book created',
+          statusCode: 201,
+        }),
+    },
+  },
+  {
+    method: 'GET',
+    path: BOOKS_PATH,
+    options: {
+      tags: ['api', 'books'],
+      description: 'List books, paginated, optionally filtered by author',
+      validate: { query: listBooksQuery },
+      response: { status: { 200: bookPageEnvelope } },
+      plugins: errors(400, 503),
+      handler: async (request, h) =>
+        h.success(await (await booksFor(request)).list(request.query as unknown as ListBooksInput)),
+    },
+  },
+  {
+    method: 'GET',
+    path: `${BOOKS_PATH}/{id}`,
+    options: {
+      tags: ['api', 'books'],
+      description: 'Get a book',
+      validate: { params: bookIdParams },
+      response: { status: { 200: bookEnvelope } },
+      plugins: errors(400, 404, 503),
+      handler: async (request, h) =>
+        h.success(await (await booksFor(request)).get(request.params.id as string)),
+    },
+  },
+  {
+    method: 'PATCH',
+    path: `${BOOKS_PATH}/{id}`,
+    options: {
+      tags: ['api', 'books'],
+      description: 'Update some fields of a book',
+      validate: { params: bookIdParams, payload: updateBookPayload },
+      response: { status: { 200: bookEnvelope } },
+      plugins: errors(400, 404, 409, 413, 415, 503),
+      handler: async (request, h) =>
+        h.success(
+          await (
+            await booksFor(request)
+          ).update(request.params.id as string, request.payload as UpdateBookInput),
+          { message: 'Book updated' },
+        ),
+    },
+  },
+  {
+    method: 'DELETE',
+    path: `${BOOKS_PATH}/{id}`,
+    options: {
+      tags: ['api', 'books'],
+      description: 'Delete a book',
+      validate: { params: bookIdParams },
+      plugins: errors(400, 404, 503),
+      handler: async (request, h) => {
+        await (await booksFor(request)).delete(request.params.id as string);
+        return h.success(null, { message: 'Book deleted' });
+      },
+    },
+  },
+];

@@ -1,0 +1,107 @@
+// Request and response schemas of the books API. Routes, docs and tests all use these.
+import Joi from 'joi';
+import { successSchema } from '../../lib/envelope.js';
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+/** Deep offsets are slow on any database; past this, clients should narrow the filter instead. */
+export const MAX_OFFSET = 10_000;
+export const SORT_FIELDS = ['title', 'author', 'publishedYear', 'createdAt'] as const;
+export const SORT_VALUES = SORT_FIELDS.flatMap((field) => [field, `-${field}`]);
+
+/** ISBN-10 or ISBN-13 with a valid check digit; hyphens and spaces allowed, stored without them. */
+export const isbn = Joi.string()
+  .trim()
+  .max(20)
+  .custom((value: string, helpers) => {
+    const normalized = value.replace(/[-\s]/g, '').toUpperCase();
+    return isValidIsbn(normalized) ? normalized : helpers.error('any.invalid');
+  })
+  .messages({ 'any.invalid': '{{#label}} must be a valid ISBN-10 or ISBN-13' })
+  .example('9780262510875');
+
+export function isValidIsbn(value: string): boolean {
+  if (/^\d{9}[\dX]$/.test(value)) {
+    const sum = [...value].reduce((acc, char, i) => acc + (char === 'X' ? 10 : Number(char)) * (10 - i), 0);
+    return sum % 11 === 0;
+  }
+  if (/^97[89]\d{10}$/.test(value)) {
+    const sum = [...value].reduce((acc, char, i) => acc + Number(char) * (i % 2 === 0 ? 1 : 3), 0);
+    return sum % 10 === 0;
+  }
+  return false;
+}
+
+const title = Joi.string().trim().min(1).max(200);
+const author = Joi.string().trim().min(1).max(200);
+const publishedYear = Joi.number()
+  .integer()
+  .min(0)
+  .max(new Date().getUTCFullYear() + 1);
+
+export const bookIdParams = Joi.object({
+  id: Joi.string()
+    .guid({ version: ['uuidv4', 'uuidv7'] })
+    .required()
+    .description('Book id'),
+}).label('BookIdParams');
+
+export const createBookPayload = Joi.object({
+  title: title.required().example('Structure and Interpretation of Computer Programs'),
+  author: author.required().example('Harold Abelson'),
+  isbn: isbn.required(),
+  publishedYear: publishedYear.allow(null).example(1996),
+}).label('CreateBook');
+
+export const updateBookPayload = Joi.object({
+  title,
+  author,
+  isbn,
+  publishedYear: publishedYear.allow(null),
+})
+  .min(1)
+  .label('UpdateBook');
+
+export const listBooksQuery = Joi.object({
+  limit: Joi.number().integer().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+  offset: Joi.number().integer().min(0).max(MAX_OFFSET).default(0),
+  author: author.description('Case-insensitive substring of the author'),
+  sort: Joi.string()
+    .valid(...SORT_VALUES)
+    .default('-createdAt')
+    .description('Field to sort by; prefix with - for descending'),
+}).label('ListBooksQuery');
+
+export const book = Joi.object({
+  id: Joi.string().required(),
+  title: Joi.string().required(),
+  author: Joi.string().required(),
+  isbn: Joi.string().required(),
+  publishedYear: Joi.number().integer().allow(null).required(),
+  createdAt: Joi.date().iso().required(),
+  updatedAt: Joi.date().iso().required(),
+}).label('Book');
+
+export const bookPage = Joi.object({
+  items: Joi.array().items(book).required(),
+  total: Joi.number().integer().min(0).required(),
+  limit: Joi.number().integer().required(),
+  offset: Joi.number().integer().required(),
+}).label('BookPage');
+
+export const bookEnvelope = successSchema(book, 'BookEnvelope');
+export const bookPageEnvelope = successSchema(bookPage, 'BookPageEnvelope');
+
+export interface CreateBookInput {
+  title: string;
+  author: string;
+  isbn: string;
+  publishedYear?: number | null;
+}
+export type UpdateBookInput = Partial<CreateBookInput>;
+export interface ListBooksInput {
+  limit: number;
+  offset: number;
+  author?: string;
+  sort: string;
+}

@@ -1,0 +1,11 @@
+// The books domain module, registered as one hapi plugin.
+import type { Plugin } from '@hapi/hapi';
+import { bookRoutes } from './book.routes.js';
+
+export const booksPlugin: Plugin<void> = {
+  name: 'books',
+  dependencies: ['database', 'errors'],
+  register(server) {
+    server.route(bookRoutes);
+  },
+};

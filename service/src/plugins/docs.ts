@@ -1,0 +1,30 @@
+// OpenAPI spec (/openapi.json) and Swagger UI (/docs), generated from the routes' joi schemas.
+import Inert from '@hapi/inert';
+import Vision from '@hapi/vision';
+import type { Plugin } from '@hapi/hapi';
+import HapiSwagger from 'hapi-swagger';
+import type { Config } from '../config.js';
+
+export const OPENAPI_PATH = '/openapi.json';
+export const DOCS_PATH = '/docs';
+
+export const docsPlugin: Plugin<{ config: Config }> = {
+  name: 'docs',
+  async register(server, { config }) {
+    const options: HapiSwagger.RegisterOptions = {
+      info: {
+        title: 'Books API',
+        version: config.version,
+        description: 'A plain hapi service, run on AWS Lambda through the Lambda Web Adapter.',
+      },
+      jsonPath: OPENAPI_PATH,
+      documentationPath: DOCS_PATH,
+      grouping: 'tags',
+      tags: [
+        { name: 'books', description: 'The example domain module' },
+        { name: 'health', description: 'Liveness and readiness' },
+      ],
+    };
+    await server.register([Inert, Vision, { plugin: HapiSwagger, options }]);
+  },
+};

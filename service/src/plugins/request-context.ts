@@ -1,0 +1,39 @@
+// Gives every request its trace id (API Gateway's request id when the Lambda Web Adapter forwarded it,
+// otherwise a fresh UUID) and the parsed Lambda context. Registered first: logging binds these ids.
+import { randomUUID } from 'node:crypto';
+import type { Plugin } from '@hapi/hapi';
+import { successEnvelope } from '../lib/envelope.js';
+import { readLambdaContext } from '../lib/lambda-context.js';
+
+export const requestContextPlugin: Plugin<void> = {
+  name: 'request-context',
+  register(server) {
+    server.ext('onRequest', (request, h) => {
+      const lambda = readLambdaContext(request.headers);
+      request.app.lambda = lambda;
+      request.app.traceId = lambda.apiRequestId ?? lambda.lambdaRequestId ?? randomUUID();
+      return h.continue;
+    });
+
+    server.decorate('toolkit', 'success', function (data, options = {}) {
+      return this.response(successEnvelope(this.request.app.traceId, data, options.message)).code(
+        options.statusCode ?? 200,
+      );
+    });
+
+    // Lets a client quote the id of any response. Runs after the error mapper, which replaces errors.
+    server.ext(
+      'onPreResponse',
+      (request, h) => {
+        const { response } = request;
+        if ('isBoom' in response && response.isBoom) {
+          response.output.headers['x-request-id'] = request.app.traceId;
+        } else if ('header' in response) {
+          response.header('x-request-id', request.app.traceId);
+        }
+        return h.continue;
+      },
+      { after: ['errors'] },
+    );
+  },
+};

@@ -1,0 +1,28 @@
+// Every `declare module '@hapi/hapi'` augmentation of the service, in one place.
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { DatabaseApi } from '../plugins/database.js';
+import type { LambdaRequestContext } from '../lib/lambda-context.js';
+import type { Config } from '../config.js';
+
+declare module '@hapi/hapi' {
+  interface RequestApplicationState {
+    /** Returned to clients as `traceId` and bound to every log line of the request. */
+    traceId: string;
+    lambda: LambdaRequestContext;
+    /** This request's own EntityManager fork: nothing is shared with concurrent requests. */
+    em?: EntityManager;
+  }
+
+  interface ServerApplicationState {
+    config: Config;
+  }
+
+  interface PluginProperties {
+    database: DatabaseApi;
+  }
+
+  interface ResponseToolkit {
+    /** Replies with the success envelope around `data`. */
+    success<T>(data: T, options?: { message?: string; statusCode?: number }): ResponseObject;
+  }
+}
