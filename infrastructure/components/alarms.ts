@@ -1,0 +1,188 @@
+// ServiceAlarms: an SNS topic (optionally mailed), alarms on the function and the API, and a dashboard.
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { typeToken } from './type-token.ts';
+
+export interface ServiceAlarmsArgs {
+  functionName: pulumi.Input<string>;
+  apiId: pulumi.Input<string>;
+  /** API stage name; the HTTP API metrics carry it as the `Stage` dimension. */
+  stageName: string;
+  region: string;
+  /** Dashboard name (the stack prefix), unique per account and region. */
+  dashboardName: string;
+  email: string | undefined;
+  evaluationPeriods: number;
+  errorsThreshold: number;
+  throttlesThreshold: number;
+  durationP99Ms: number;
+  api5xxThreshold: number;
+  latencyP99Ms: number;
+}
+
+interface AlarmSpec {
+  key: string;
+  description: string;
+  namespace: string;
+  metricName: string;
+  dimensions: Record<string, pulumi.Input<string>>;
+  statistic?: 'Sum';
+  extendedStatistic?: 'p99';
+  threshold: number;
+}
+
+export class ServiceAlarms extends pulumi.ComponentResource {
+  readonly topic: aws.sns.Topic;
+  readonly alarms: aws.cloudwatch.MetricAlarm[];
+  readonly dashboard: aws.cloudwatch.Dashboard;
+  readonly dashboardUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: ServiceAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(typeToken('alarms', 'ServiceAlarms'), name, {}, opts);
+
+    this.topic = new aws.sns.Topic(`${name}-topic`, {}, { parent: this });
+    if (args.email !== undefined) {
+      // Stays "pending confirmation" until the recipient clicks the link AWS mails.
+      new aws.sns.TopicSubscription(
+        `${name}-email`,
+        { topic: this.topic.arn, protocol: 'email', endpoint: args.email },
+        { parent: this },
+      );
+    }
+
+    const lambda = { FunctionName: args.functionName };
+    const api = { ApiId: args.apiId, Stage: args.stageName };
+    const specs: AlarmSpec[] = [
+      {
+        key: 'errors',
+        description: 'Lambda invocations failing (unhandled errors, timeouts, HTTP 500 from the service)',
+        namespace: 'AWS/Lambda',
+        metricName: 'Errors',
+        dimensions: lambda,
+        statistic: 'Sum',
+        threshold: args.errorsThreshold,
+      },
+      {
+        key: 'throttles',
+        description: 'Lambda invocations throttled (reserved or account concurrency exhausted)',
+        namespace: 'AWS/Lambda',
+        metricName: 'Throttles',
+        dimensions: lambda,
+        statistic: 'Sum',
+        threshold: args.throttlesThreshold,
+      },
+      {
+        key: 'duration-p99',
+        description: `Lambda duration p99 close to the timeout (${args.durationP99Ms} ms)`,
+        namespace: 'AWS/Lambda',
+        metricName: 'Duration',
+        dimensions: lambda,
+        extendedStatistic: 'p99',
+        threshold: args.durationP99Ms,
+      },
+      {
+        key: 'api-5xx',
+        description: 'HTTP API answering 5xx',
+        namespace: 'AWS/ApiGateway',
+        metricName: '5xx',
+        dimensions: api,
+        statistic: 'Sum',
+        threshold: args.api5xxThreshold,
+      },
+      {
+        key: 'api-latency-p99',
+        description: `HTTP API latency p99 above ${args.latencyP99Ms} ms`,
+        namespace: 'AWS/ApiGateway',
+        metricName: 'Latency',
+        dimensions: api,
+        extendedStatistic: 'p99',
+        threshold: args.latencyP99Ms,
+      },
+    ];
+
+    this.alarms = specs.map(
+      (spec) =>
+        new aws.cloudwatch.MetricAlarm(
+          `${name}-${spec.key}`,
+          {
+            name: `${name}-${spec.key}`,
+            alarmDescription: spec.description,
+            namespace: spec.namespace,
+            metricName: spec.metricName,
+            dimensions: spec.dimensions,
+            statistic: spec.statistic,
+            extendedStatistic: spec.extendedStatistic,
+            period: 60,
+            evaluationPeriods: args.evaluationPeriods,
+            datapointsToAlarm: args.evaluationPeriods,
+            threshold: spec.threshold,
+            comparisonOperator: 'GreaterThanOrEqualToThreshold',
+            // No datapoints means no traffic (these metrics are only emitted on requests), which is
+            // healthy; "breaching" would page every quiet night, "missing" would flap to INSUFFICIENT_DATA.
+            treatMissingData: 'notBreaching',
+            alarmActions: [this.topic.arn],
+            okActions: [this.topic.arn],
+          },
+          { parent: this },
+        ),
+    );
+
+    const lambdaMetric = (metric: string, stat: string) =>
+      pulumi.output(args.functionName).apply((fn) => ['AWS/Lambda', metric, 'FunctionName', fn, { stat }]);
+    const apiMetric = (metric: string, stat: string) =>
+      pulumi
+        .output(args.apiId)
+        .apply((apiId) => ['AWS/ApiGateway', metric, 'ApiId', apiId, 'Stage', args.stageName, { stat }]);
+    const widget = (title: string, x: number, y: number, metrics: pulumi.Output<unknown[]>[]) => ({
+      type: 'metric',
+      x,
+      y,
+      width: 12,
+      height: 6,
+      properties: { title, region: args.region, view: 'timeSeries', period: 60, metrics },
+    });
+
+    this.dashboard = new aws.cloudwatch.Dashboard(
+      `${name}-dashboard`,
+      {
+        dashboardName: args.dashboardName,
+        dashboardBody: pulumi.jsonStringify({
+          widgets: [
+            {
+              type: 'alarm',
+              x: 0,
+              y: 0,
+              width: 24,
+              height: 3,
+              properties: { title: 'Alarms', alarms: this.alarms.map((alarm) => alarm.arn) },
+            },
+            widget('API requests and errors', 0, 3, [
+              apiMetric('Count', 'Sum'),
+              apiMetric('4xx', 'Sum'),
+              apiMetric('5xx', 'Sum'),
+            ]),
+            widget('API latency', 12, 3, [
+              apiMetric('Latency', 'p50'),
+              apiMetric('Latency', 'p99'),
+              apiMetric('IntegrationLatency', 'p99'),
+            ]),
+            widget('Lambda invocations', 0, 9, [
+              lambdaMetric('Invocations', 'Sum'),
+              lambdaMetric('Errors', 'Sum'),
+              lambdaMetric('Throttles', 'Sum'),
+            ]),
+            widget('Lambda duration and concurrency', 12, 9, [
+              lambdaMetric('Duration', 'p50'),
+              lambdaMetric('Duration', 'p99'),
+              lambdaMetric('ConcurrentExecutions', 'Maximum'),
+            ]),
+          ],
+        }),
+      },
+      { parent: this },
+    );
+
+    this.dashboardUrl = pulumi.interpolate`https://${args.region}.console.aws.amazon.com/cloudwatch/home?region=${args.region}#dashboards/dashboard/${this.dashboard.dashboardName}`;
+    this.registerOutputs({ topicArn: this.topic.arn, dashboardUrl: this.dashboardUrl });
+  }
+}

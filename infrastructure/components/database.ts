@@ -1,0 +1,202 @@
+// Database: where the service's PostgreSQL credentials come from. `external` stores a URL given as
+// secret config in Secrets Manager; `managed` creates Aurora PostgreSQL Serverless v2 in a private VPC
+// and stores generated credentials. Either way the function only ever sees the secret's ARN.
+import * as aws from '@pulumi/aws';
+import * as awsx from '@pulumi/awsx';
+import * as pulumi from '@pulumi/pulumi';
+import * as random from '@pulumi/random';
+import type { DatabaseConfig } from '../config.ts';
+import { typeToken } from './type-token.ts';
+
+export interface DatabaseArgs {
+  config: DatabaseConfig;
+  region: string;
+  /** Disposable stacks skip the final snapshot and deletion protection regardless of config. */
+  ephemeral: boolean;
+}
+
+const PORT = 5432;
+const DATABASE_NAME = 'app';
+const MASTER_USERNAME = 'app_admin';
+
+export class Database extends pulumi.ComponentResource {
+  readonly secret: aws.secretsmanager.Secret;
+  readonly secretArn: pulumi.Output<string>;
+  /** DATABASE_SSL for the service: Aurora always gets TLS; external follows config. */
+  readonly ssl: boolean;
+  /** Managed mode only: where the function must run to reach the cluster. */
+  readonly functionVpc:
+    { subnetIds: pulumi.Output<string[]>; securityGroupIds: pulumi.Output<string>[] } | undefined;
+  readonly vpc: awsx.ec2.Vpc | undefined;
+  readonly cluster: aws.rds.Cluster | undefined;
+
+  constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(typeToken('database', 'Database'), name, {}, opts);
+
+    this.secret = new aws.secretsmanager.Secret(
+      `${name}-secret`,
+      {
+        description: `PostgreSQL connection for ${name} (${args.config.mode})`,
+        // Disposable stacks delete at once so a re-created stack can reuse the name.
+        recoveryWindowInDays: args.ephemeral ? 0 : 7,
+      },
+      { parent: this },
+    );
+    this.secretArn = this.secret.arn;
+
+    if (args.config.mode === 'external') {
+      this.ssl = args.config.ssl;
+      this.functionVpc = undefined;
+      this.vpc = undefined;
+      this.cluster = undefined;
+      new aws.secretsmanager.SecretVersion(
+        `${name}-url`,
+        { secretId: this.secret.id, secretString: pulumi.secret(args.config.url) },
+        { parent: this },
+      );
+    } else {
+      const config = args.config;
+      this.ssl = true;
+
+      // Isolated subnets (no NAT, no internet route): nothing to pay per hour for NAT, nothing to reach
+      // in from outside. The function reaches Secrets Manager through the interface endpoint below.
+      this.vpc = new awsx.ec2.Vpc(
+        `${name}-vpc`,
+        {
+          numberOfAvailabilityZones: 2,
+          natGateways: { strategy: 'None' },
+          subnetStrategy: 'Auto',
+          subnetSpecs: [{ type: 'Isolated', name: 'private', cidrMask: 20 }],
+          enableDnsHostnames: true,
+          enableDnsSupport: true,
+        },
+        { parent: this },
+      );
+      const vpcId = this.vpc.vpcId;
+      const subnetIds = this.vpc.isolatedSubnetIds;
+
+      const securityGroup = (key: string, description: string) =>
+        new aws.ec2.SecurityGroup(`${name}-${key}`, { vpcId, description }, { parent: this });
+      // The function's own group: attached to nothing else, so "from this group" means "from the function".
+      const functionSg = securityGroup('function-sg', 'The service function (attached to it only)');
+      const databaseSg = securityGroup('db-sg', 'Aurora: PostgreSQL from the service function only');
+      const endpointSg = securityGroup('endpoint-sg', 'Secrets Manager endpoint: HTTPS from the function');
+
+      const rule = (key: string, from: aws.ec2.SecurityGroup, to: aws.ec2.SecurityGroup, port: number) => {
+        new aws.vpc.SecurityGroupEgressRule(
+          `${name}-${key}-out`,
+          {
+            securityGroupId: from.id,
+            referencedSecurityGroupId: to.id,
+            ipProtocol: 'tcp',
+            fromPort: port,
+            toPort: port,
+          },
+          { parent: this },
+        );
+        new aws.vpc.SecurityGroupIngressRule(
+          `${name}-${key}-in`,
+          {
+            securityGroupId: to.id,
+            referencedSecurityGroupId: from.id,
+            ipProtocol: 'tcp',
+            fromPort: port,
+            toPort: port,
+          },
+          { parent: this },
+        );
+      };
+      rule('postgres', functionSg, databaseSg, PORT);
+      rule('secrets', functionSg, endpointSg, 443);
+
+      new aws.ec2.VpcEndpoint(
+        `${name}-secrets-endpoint`,
+        {
+          vpcId,
+          serviceName: `com.amazonaws.${args.region}.secretsmanager`,
+          vpcEndpointType: 'Interface',
+          privateDnsEnabled: true,
+          subnetIds,
+          securityGroupIds: [endpointSg.id],
+        },
+        { parent: this },
+      );
+
+      const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds }, { parent: this });
+
+      // RDS rejects '/', '@', '"' and spaces in master passwords.
+      const password = new random.RandomPassword(
+        `${name}-password`,
+        { length: 40, special: true, overrideSpecial: '!#$%^&*()-_=+[]{}<>:?' },
+        { parent: this },
+      );
+
+      const protect = config.deletionProtection && !args.ephemeral;
+      this.cluster = new aws.rds.Cluster(
+        `${name}-cluster`,
+        {
+          engine: 'aurora-postgresql',
+          engineMode: 'provisioned',
+          engineVersion: config.engineVersion,
+          databaseName: DATABASE_NAME,
+          masterUsername: MASTER_USERNAME,
+          masterPassword: password.result,
+          port: PORT,
+          dbSubnetGroupName: subnetGroup.name,
+          vpcSecurityGroupIds: [databaseSg.id],
+          storageEncrypted: true,
+          serverlessv2ScalingConfiguration: {
+            minCapacity: config.minCapacity,
+            maxCapacity: config.maxCapacity,
+            // Only meaningful with 0 ACU minimum: pause after 5 idle minutes.
+            secondsUntilAutoPause: config.minCapacity === 0 ? 300 : undefined,
+          },
+          backupRetentionPeriod: protect ? 14 : 1,
+          deletionProtection: protect,
+          skipFinalSnapshot: !protect,
+          finalSnapshotIdentifier: protect ? `${name}-final` : undefined,
+          copyTagsToSnapshot: true,
+          // Disposable stacks apply changes now; protected ones wait for the maintenance window.
+          applyImmediately: !protect,
+        },
+        // AWS applies minor upgrades itself; without this Pulumi would try to "downgrade" to the
+        // configured version after each one. Major upgrades are a deliberate, reviewed change anyway.
+        { parent: this, ignoreChanges: ['engineVersion'] },
+      );
+
+      const writer = new aws.rds.ClusterInstance(
+        `${name}-writer`,
+        {
+          clusterIdentifier: this.cluster.id,
+          instanceClass: 'db.serverless',
+          engine: 'aurora-postgresql',
+          dbSubnetGroupName: subnetGroup.name,
+          publiclyAccessible: false,
+        },
+        { parent: this },
+      );
+
+      // The service reads RDS-style JSON; written after the writer exists so the first (migration)
+      // invoke finds a database that accepts connections.
+      new aws.secretsmanager.SecretVersion(
+        `${name}-credentials`,
+        {
+          secretId: this.secret.id,
+          secretString: pulumi.jsonStringify({
+            engine: 'postgres',
+            username: MASTER_USERNAME,
+            password: password.result,
+            host: this.cluster.endpoint,
+            port: PORT,
+            dbname: DATABASE_NAME,
+          }),
+        },
+        { parent: this, dependsOn: [writer] },
+      );
+
+      this.functionVpc = { subnetIds, securityGroupIds: [functionSg.id] };
+    }
+
+    this.registerOutputs({ secretArn: this.secretArn });
+  }
+}

@@ -1,0 +1,195 @@
+// HttpApi: an API Gateway HTTP API whose single `$default` route proxies every request to the function's
+// `live` alias, with throttling, JSON access logs, CORS and an optional custom domain.
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { typeToken } from './type-token.ts';
+
+export interface HttpApiArgs {
+  /** ARN of the alias to invoke (`…:function:<name>:live`). */
+  aliasArn: pulumi.Input<string>;
+  functionName: pulumi.Input<string>;
+  aliasName: pulumi.Input<string>;
+  throttle: { rateLimit: number; burstLimit: number };
+  logRetentionDays: number;
+  /** Empty: no CORS configuration (browsers on other origins are refused). */
+  corsOrigins: string[];
+  domain?: { name: string; hostedZoneId: string };
+}
+
+/** One line per request in the access log group, as JSON (queryable with Logs Insights). */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: '$context.requestId',
+  ip: '$context.identity.sourceIp',
+  requestTime: '$context.requestTime',
+  httpMethod: '$context.httpMethod',
+  routeKey: '$context.routeKey',
+  path: '$context.path',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  latency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  integrationStatus: '$context.integrationStatus',
+  integrationError: '$context.integrationErrorMessage',
+  userAgent: '$context.identity.userAgent',
+});
+
+export class HttpApi extends pulumi.ComponentResource {
+  readonly api: aws.apigatewayv2.Api;
+  readonly stage: aws.apigatewayv2.Stage;
+  readonly integration: aws.apigatewayv2.Integration;
+  readonly permission: aws.lambda.Permission;
+  readonly accessLogGroup: aws.cloudwatch.LogGroup;
+  /** The custom domain's URL when configured, otherwise the stage's execute-api URL. */
+  readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: HttpApiArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(typeToken('api', 'HttpApi'), name, {}, opts);
+
+    this.api = new aws.apigatewayv2.Api(
+      `${name}-api`,
+      {
+        name,
+        protocolType: 'HTTP',
+        corsConfiguration:
+          args.corsOrigins.length === 0
+            ? undefined
+            : {
+                allowOrigins: args.corsOrigins,
+                allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+                allowHeaders: ['authorization', 'content-type', 'x-api-key', 'x-request-id'],
+                exposeHeaders: ['x-request-id'],
+                maxAge: 600,
+              },
+      },
+      { parent: this },
+    );
+
+    this.accessLogGroup = new aws.cloudwatch.LogGroup(
+      `${name}-access-logs`,
+      { name: `/aws/apigateway/${name}`, retentionInDays: args.logRetentionDays },
+      { parent: this },
+    );
+
+    this.integration = new aws.apigatewayv2.Integration(
+      `${name}-integration`,
+      {
+        apiId: this.api.id,
+        integrationType: 'AWS_PROXY',
+        integrationUri: args.aliasArn,
+        integrationMethod: 'POST',
+        // 2.0 is the event shape the Lambda Web Adapter translates back into an HTTP request.
+        payloadFormatVersion: '2.0',
+        timeoutMilliseconds: 30_000,
+      },
+      { parent: this },
+    );
+
+    const route = new aws.apigatewayv2.Route(
+      `${name}-route`,
+      {
+        apiId: this.api.id,
+        routeKey: '$default',
+        target: pulumi.interpolate`integrations/${this.integration.id}`,
+      },
+      { parent: this },
+    );
+
+    this.stage = new aws.apigatewayv2.Stage(
+      `${name}-stage`,
+      {
+        apiId: this.api.id,
+        name: '$default',
+        autoDeploy: true,
+        defaultRouteSettings: {
+          throttlingRateLimit: args.throttle.rateLimit,
+          throttlingBurstLimit: args.throttle.burstLimit,
+        },
+        accessLogSettings: { destinationArn: this.accessLogGroup.arn, format: ACCESS_LOG_FORMAT },
+      },
+      { parent: this, dependsOn: [route] },
+    );
+
+    // Only this API may invoke the alias (any stage, any route of it).
+    this.permission = new aws.lambda.Permission(
+      `${name}-invoke`,
+      {
+        action: 'lambda:InvokeFunction',
+        function: args.functionName,
+        qualifier: args.aliasName,
+        principal: 'apigateway.amazonaws.com',
+        sourceArn: pulumi.interpolate`${this.api.executionArn}/*/*`,
+      },
+      { parent: this },
+    );
+
+    this.url = args.domain === undefined ? this.stage.invokeUrl : this.customDomain(name, args.domain);
+    this.registerOutputs({ url: this.url, apiId: this.api.id });
+  }
+
+  /** ACM certificate (DNS-validated in the hosted zone), regional domain, API mapping and alias record. */
+  private customDomain(name: string, domain: { name: string; hostedZoneId: string }): pulumi.Output<string> {
+    const certificate = new aws.acm.Certificate(
+      `${name}-cert`,
+      { domainName: domain.name, validationMethod: 'DNS' },
+      { parent: this },
+    );
+    // A single-name certificate has exactly one DNS validation record.
+    const option = certificate.domainValidationOptions.apply((options) => {
+      const [first] = options;
+      if (first === undefined) throw new Error(`certificate for ${domain.name} has no DNS validation option`);
+      return first;
+    });
+    const validationRecord = new aws.route53.Record(
+      `${name}-cert-validation`,
+      {
+        zoneId: domain.hostedZoneId,
+        name: option.resourceRecordName,
+        type: option.resourceRecordType,
+        records: [option.resourceRecordValue],
+        ttl: 300,
+        allowOverwrite: true,
+      },
+      { parent: this },
+    );
+    const validation = new aws.acm.CertificateValidation(
+      `${name}-cert-validated`,
+      { certificateArn: certificate.arn, validationRecordFqdns: [validationRecord.fqdn] },
+      { parent: this },
+    );
+    const domainName = new aws.apigatewayv2.DomainName(
+      `${name}-domain`,
+      {
+        domainName: domain.name,
+        domainNameConfiguration: {
+          certificateArn: validation.certificateArn,
+          endpointType: 'REGIONAL',
+          securityPolicy: 'TLS_1_2',
+        },
+      },
+      { parent: this },
+    );
+    new aws.apigatewayv2.ApiMapping(
+      `${name}-mapping`,
+      { apiId: this.api.id, domainName: domainName.id, stage: this.stage.id },
+      { parent: this },
+    );
+    new aws.route53.Record(
+      `${name}-alias-record`,
+      {
+        zoneId: domain.hostedZoneId,
+        name: domain.name,
+        type: 'A',
+        aliases: [
+          {
+            name: domainName.domainNameConfiguration.targetDomainName,
+            zoneId: domainName.domainNameConfiguration.hostedZoneId,
+            evaluateTargetHealth: false,
+          },
+        ],
+      },
+      { parent: this },
+    );
+    return pulumi.output(`https://${domain.name}/`);
+  }
+}

@@ -1,0 +1,41 @@
+// Migrations: runs the database migrations once per new function version, before traffic moves to it.
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { typeToken } from './type-token.ts';
+
+/** The event the service handles on its pass-through path (see the Container issue). */
+export const MIGRATE_EVENT = { action: 'migrate' } as const;
+
+export interface MigrationsArgs {
+  functionName: pulumi.Input<string>;
+  /** The freshly published version: migrations run on the new code, not on what `live` serves. */
+  qualifier: pulumi.Input<string>;
+  /** Re-run whenever the image changes (a new digest means new migrations may be bundled). */
+  imageDigest: pulumi.Input<string>;
+}
+
+export class Migrations extends pulumi.ComponentResource {
+  readonly invocation: aws.lambda.Invocation;
+  /** The service's JSON answer, e.g. `{"success":true,"data":{"applied":[…]}}`. */
+  readonly result: pulumi.Output<string>;
+
+  constructor(name: string, args: MigrationsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(typeToken('migrations', 'Migrations'), name, {}, opts);
+
+    // A synchronous invoke: when the service answers 500, the adapter (AWS_LWA_ERROR_STATUS_CODES)
+    // reports a function error, the provider fails this resource, and the deploy stops before the
+    // alias — which depends on this component — moves.
+    this.invocation = new aws.lambda.Invocation(
+      `${name}-invoke`,
+      {
+        functionName: args.functionName,
+        qualifier: args.qualifier,
+        input: JSON.stringify(MIGRATE_EVENT),
+        triggers: { imageDigest: args.imageDigest },
+      },
+      { parent: this },
+    );
+    this.result = this.invocation.result;
+    this.registerOutputs({ result: this.result });
+  }
+}

@@ -1,0 +1,187 @@
+// ServiceFunction: the Lambda running the service image, its role and logs, and the `live` alias that
+// only moves to a new version after that version's migrations succeeded.
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import type { Architecture } from '../config.ts';
+import { Migrations } from './migrations.ts';
+import { typeToken } from './type-token.ts';
+
+export const ALIAS_NAME = 'live';
+
+export interface ServiceFunctionArgs {
+  /** Digest-pinned image reference (`repo@sha256:…`). */
+  imageUri: pulumi.Input<string>;
+  /** Triggers the migrations when the image changes. */
+  imageDigest: pulumi.Input<string>;
+  /** Must match the platform the image was built for. Default arm64 (cheaper per GB-second). */
+  architecture: Architecture;
+  memorySize: number;
+  timeout: number;
+  reservedConcurrency: number | undefined;
+  logRetentionDays: number;
+  /** Plain service settings (APP_ENV, LOG_LEVEL, …); never a secret value — secrets go by ARN. */
+  environment: Record<string, pulumi.Input<string>>;
+  /** The one Secrets Manager secret the function may read; its ARN is passed as DATABASE_SECRET_ARN. */
+  databaseSecretArn: pulumi.Input<string>;
+  /** Present in managed-database mode: the function runs in these subnets with this security group. */
+  vpc?: {
+    subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
+  };
+  /** Run migrations on every new version before `live` moves to it. Default true. */
+  migrate?: boolean;
+}
+
+/** The Lambda Web Adapter settings the image relies on, repeated here so the deploy is explicit. */
+export const ADAPTER_ENVIRONMENT = {
+  PORT: '8080',
+  AWS_LWA_PORT: '8080',
+  AWS_LWA_READINESS_CHECK_PATH: '/health',
+  AWS_LWA_READINESS_CHECK_HEALTHY_STATUS: '200-299',
+  AWS_LWA_PASS_THROUGH_PATH: '/internal/events',
+  // Only a bare 500 becomes an invocation error: it fails a migration invoke (and so the deploy) and
+  // counts in the Errors metric, while deliberate 502/503/504 answers keep their envelope for clients.
+  AWS_LWA_ERROR_STATUS_CODES: '500',
+} as const;
+
+export class ServiceFunction extends pulumi.ComponentResource {
+  readonly role: aws.iam.Role;
+  readonly logGroup: aws.cloudwatch.LogGroup;
+  readonly function: aws.lambda.Function;
+  readonly alias: aws.lambda.Alias;
+  readonly migrations: Migrations | undefined;
+  readonly functionName: pulumi.Output<string>;
+
+  constructor(name: string, args: ServiceFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(typeToken('function', 'ServiceFunction'), name, {}, opts);
+
+    // Created up front (not by Lambda on first log line) so retention applies and destroy removes it.
+    this.logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { name: `/aws/lambda/${name}`, retentionInDays: args.logRetentionDays },
+      { parent: this },
+    );
+
+    this.role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+
+    // Least privilege, spelled out instead of AWS managed policies (which grant logs:* on every group).
+    const policy = new aws.iam.RolePolicy(
+      `${name}-policy`,
+      {
+        role: this.role.id,
+        policy: pulumi.jsonStringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'WriteOwnLogs',
+              Effect: 'Allow',
+              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              Resource: pulumi.interpolate`${this.logGroup.arn}:*`,
+            },
+            {
+              Sid: 'ReadDatabaseSecret',
+              Effect: 'Allow',
+              Action: ['secretsmanager:GetSecretValue'],
+              Resource: args.databaseSecretArn,
+            },
+            {
+              // X-Ray has no resource-level permissions.
+              Sid: 'Tracing',
+              Effect: 'Allow',
+              Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+              Resource: '*',
+            },
+            ...(args.vpc === undefined
+              ? []
+              : [
+                  {
+                    // Lambda manages the function's network interfaces; these EC2 calls cannot be scoped.
+                    Sid: 'VpcNetworkInterfaces',
+                    Effect: 'Allow',
+                    Action: [
+                      'ec2:CreateNetworkInterface',
+                      'ec2:DescribeNetworkInterfaces',
+                      'ec2:DescribeSubnets',
+                      'ec2:DeleteNetworkInterface',
+                      'ec2:AssignPrivateIpAddresses',
+                      'ec2:UnassignPrivateIpAddresses',
+                    ],
+                    Resource: '*',
+                  },
+                ]),
+          ],
+        }),
+      },
+      { parent: this },
+    );
+
+    this.function = new aws.lambda.Function(
+      `${name}-function`,
+      {
+        name,
+        packageType: 'Image',
+        imageUri: args.imageUri,
+        architectures: [args.architecture],
+        memorySize: args.memorySize,
+        timeout: args.timeout,
+        role: this.role.arn,
+        // Every change publishes an immutable version; `live` decides which one serves traffic.
+        publish: true,
+        reservedConcurrentExecutions: args.reservedConcurrency ?? -1,
+        tracingConfig: { mode: 'Active' },
+        loggingConfig: { logFormat: 'JSON', logGroup: this.logGroup.name },
+        environment: {
+          variables: {
+            ...ADAPTER_ENVIRONMENT,
+            ...args.environment,
+            DATABASE_SECRET_ARN: args.databaseSecretArn,
+          },
+        },
+        vpcConfig:
+          args.vpc === undefined
+            ? undefined
+            : { subnetIds: args.vpc.subnetIds, securityGroupIds: args.vpc.securityGroupIds },
+      },
+      // The role must be able to write logs and read the secret before the first (migration) invoke.
+      { parent: this, dependsOn: [policy, this.logGroup] },
+    );
+
+    this.migrations =
+      args.migrate === false
+        ? undefined
+        : new Migrations(
+            `${name}-migrations`,
+            {
+              functionName: this.function.name,
+              qualifier: this.function.version,
+              imageDigest: args.imageDigest,
+            },
+            { parent: this },
+          );
+
+    this.alias = new aws.lambda.Alias(
+      `${name}-alias`,
+      {
+        name: ALIAS_NAME,
+        functionName: this.function.name,
+        functionVersion: this.function.version,
+        description: 'The version the HTTP API serves; moves only after migrations succeed',
+      },
+      { parent: this, dependsOn: this.migrations === undefined ? [] : [this.migrations] },
+    );
+
+    this.functionName = this.function.name;
+    this.registerOutputs({ functionName: this.functionName, aliasArn: this.alias.arn });
+  }
+}

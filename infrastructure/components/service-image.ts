@@ -1,0 +1,140 @@
+// ServiceImage: the ECR repository and the service image built from docker/Dockerfile, pinned by digest.
+import * as aws from '@pulumi/aws';
+import * as dockerBuild from '@pulumi/docker-build';
+import * as pulumi from '@pulumi/pulumi';
+import type { Platform } from '../config.ts';
+import { typeToken } from './type-token.ts';
+
+export interface ServiceImageArgs {
+  /** Build context (the repository root: the Dockerfile copies the workspaces from there). */
+  contextPath: string;
+  /** Path of the Dockerfile, relative to the working directory like `contextPath`. */
+  dockerfilePath: string;
+  /** Must equal the function's architecture, or Lambda fails with `exec format error`. */
+  platform: Platform;
+  /** Immutable tag for this build (see config.ts `resolveImageTag`). */
+  tag: string;
+  /** Untagged images older than this are expired. */
+  untaggedExpiryDays: number;
+}
+
+/** Tag of the BuildKit registry cache; the repository lets only this tag move. */
+const CACHE_TAG = 'cache';
+
+export class ServiceImage extends pulumi.ComponentResource {
+  readonly repository: aws.ecr.Repository;
+  readonly image: dockerBuild.Image;
+  /** `<repository>@sha256:…` — a reused tag would never update the function, a digest always does. */
+  readonly imageUri: pulumi.Output<string>;
+  readonly digest: pulumi.Output<string>;
+  readonly platform: Platform;
+
+  constructor(name: string, args: ServiceImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(typeToken('image', 'ServiceImage'), name, {}, opts);
+    this.platform = args.platform;
+
+    this.repository = new aws.ecr.Repository(
+      `${name}-repo`,
+      {
+        name,
+        imageScanningConfiguration: { scanOnPush: true },
+        // Release tags are write-once; only the build cache tag is overwritten on every build.
+        imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
+        imageTagMutabilityExclusionFilters: [{ filter: CACHE_TAG, filterType: 'WILDCARD' }],
+        encryptionConfigurations: [{ encryptionType: 'AES256' }],
+        // Images are rebuilt from git, so `pulumi destroy` may delete them with the repository.
+        forceDelete: true,
+      },
+      { parent: this },
+    );
+
+    // Lambda versions and the `live` alias pin digests. Every image is pushed with an immutable release
+    // tag, so tagged images are never expired: only untagged manifests are — superseded cache
+    // manifests and interrupted pushes. A count-based rule ("keep the last N") is deliberately absent:
+    // N failed deploys in a row would expire the digest that production still runs. Provenance is off
+    // (see below), so no untagged attestation manifests hang off a release.
+    new aws.ecr.LifecyclePolicy(
+      `${name}-lifecycle`,
+      {
+        repository: this.repository.name,
+        policy: JSON.stringify({
+          rules: [
+            {
+              rulePriority: 1,
+              description: `Expire untagged images after ${args.untaggedExpiryDays} days; tagged releases are kept`,
+              selection: {
+                tagStatus: 'untagged',
+                countType: 'sinceImagePushed',
+                countUnit: 'days',
+                countNumber: args.untaggedExpiryDays,
+              },
+              action: { type: 'expire' },
+            },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+
+    // Lambda pulls the image with its service principal; limit that to functions of this account.
+    const identity = aws.getCallerIdentityOutput({}, { parent: this });
+    new aws.ecr.RepositoryPolicy(
+      `${name}-lambda-pull`,
+      {
+        repository: this.repository.name,
+        policy: identity.accountId.apply((accountId) =>
+          JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Sid: 'LambdaPull',
+                Effect: 'Allow',
+                Principal: { Service: 'lambda.amazonaws.com' },
+                Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+                Condition: { StringEquals: { 'aws:SourceAccount': accountId } },
+              },
+            ],
+          }),
+        ),
+      },
+      { parent: this },
+    );
+
+    const auth = aws.ecr.getAuthorizationTokenOutput(
+      { registryId: this.repository.registryId },
+      { parent: this },
+    );
+    const cacheRef = pulumi.interpolate`${this.repository.repositoryUrl}:${CACHE_TAG}`;
+    this.image = new dockerBuild.Image(
+      `${name}-image`,
+      {
+        context: { location: args.contextPath },
+        dockerfile: { location: args.dockerfilePath },
+        platforms: [args.platform],
+        tags: [pulumi.interpolate`${this.repository.repositoryUrl}:${args.tag}`],
+        // docker-build never exports to a registry during `pulumi preview` (it only builds, which
+        // checks the Dockerfile on pull requests), so `push: true` pushes on `up` only. Switching it on
+        // isDryRun() would show a diff on every preview.
+        push: true,
+        buildOnPreview: true,
+        // Lambda rejects image indexes, and an attestation manifest turns a push into one. docker-build
+        // has no provenance switch; buildx adds min provenance unless BUILDX_NO_DEFAULT_ATTESTATIONS=1 is
+        // in the environment of `pulumi up` (the workflows and README set it). One platform only.
+        registries: [
+          {
+            address: this.repository.repositoryUrl,
+            username: auth.userName,
+            password: pulumi.secret(auth.password),
+          },
+        ],
+        cacheFrom: [{ registry: { ref: cacheRef } }],
+        cacheTo: [{ registry: { ref: cacheRef, imageManifest: true, ociMediaTypes: true, mode: 'max' } }],
+      },
+      { parent: this },
+    );
+
+    this.digest = this.image.digest;
+    this.imageUri = pulumi.interpolate`${this.repository.repositoryUrl}@${this.image.digest}`;
+    this.registerOutputs({ repositoryUrl: this.repository.repositoryUrl, imageUri: this.imageUri });
+  }
+}

@@ -1,0 +1,95 @@
+// The Pulumi program: reads the stack config, wires the components together and exports the outputs.
+// Everything with behaviour lives in config.ts and components/.
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { ServiceAlarms } from './components/alarms.ts';
+import { Database } from './components/database.ts';
+import { HttpApi } from './components/http-api.ts';
+import { ServiceFunction, ALIAS_NAME } from './components/service-function.ts';
+import { ServiceImage } from './components/service-image.ts';
+import { loadConfig } from './config.ts';
+
+const config = loadConfig();
+
+// One explicit provider: its default tags mark every AWS resource with project and stack.
+const provider = new aws.Provider('aws', {
+  region: config.region as aws.Region,
+  defaultTags: { tags: config.tags },
+});
+const opts: pulumi.ComponentResourceOptions = { providers: [provider] };
+
+const image = new ServiceImage(
+  config.prefix,
+  {
+    // Paths are relative to Pulumi.yaml's directory, where the CLI runs the program.
+    contextPath: '.',
+    dockerfilePath: 'docker/Dockerfile',
+    platform: config.platform,
+    tag: config.image.tag,
+    untaggedExpiryDays: config.image.untaggedExpiryDays,
+  },
+  opts,
+);
+
+const database = new Database(
+  `${config.prefix}-db`,
+  { config: config.database, region: config.region, ephemeral: config.ephemeral },
+  opts,
+);
+
+const service = new ServiceFunction(
+  `${config.prefix}-api`,
+  {
+    imageUri: image.imageUri,
+    imageDigest: image.digest,
+    architecture: config.architecture,
+    memorySize: config.memorySize,
+    timeout: config.timeout,
+    reservedConcurrency: config.reservedConcurrency,
+    logRetentionDays: config.logRetentionDays,
+    environment: {
+      APP_ENV: config.appEnv,
+      LOG_LEVEL: config.logLevel,
+      DATABASE_POOL_MAX: String(config.database.poolMax),
+      DATABASE_SSL: String(database.ssl),
+      CORS_ORIGINS: config.corsOrigins.join(','),
+    },
+    databaseSecretArn: database.secretArn,
+    vpc: database.functionVpc,
+  },
+  // The database (cluster, credentials) must be ready before the migration invoke.
+  { ...opts, dependsOn: [database] },
+);
+
+const api = new HttpApi(
+  `${config.prefix}-http`,
+  {
+    aliasArn: service.alias.arn,
+    functionName: service.functionName,
+    aliasName: ALIAS_NAME,
+    throttle: config.throttle,
+    logRetentionDays: config.logRetentionDays,
+    corsOrigins: config.corsOrigins,
+    domain: config.domain,
+  },
+  opts,
+);
+
+const alarms = new ServiceAlarms(
+  `${config.prefix}-alarms`,
+  {
+    functionName: service.functionName,
+    apiId: api.api.id,
+    stageName: '$default',
+    region: config.region,
+    dashboardName: config.prefix,
+    ...config.alarms,
+  },
+  opts,
+);
+
+export const apiUrl = api.url;
+export const functionName = service.functionName;
+export const imageRef = image.imageUri;
+export const dashboardUrl = alarms.dashboardUrl;
+export const alarmTopicArn = alarms.topic.arn;
