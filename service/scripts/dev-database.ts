@@ -2,7 +2,7 @@
 // the gitignored .data/ folder so it survives restarts.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.ts';
 
 export const DEV_DATA_DIR = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),

@@ -1,10 +1,9 @@
 // `npm run dev`: the API on http://localhost:8080 with hot reload and pretty logs. Without DATABASE_URL
 // it starts an embedded PostgreSQL (data kept in .data/), applies migrations, and stops it on Ctrl-C.
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { loadConfig } from '../src/config.js';
-import { createOrm, runMigrations } from '../src/db/orm.js';
-import { startDevelopmentDatabase } from './dev-database.js';
+import { loadConfig } from '../src/config.ts';
+import { createOrm, runMigrations } from '../src/db/orm.ts';
+import { startDevelopmentDatabase } from './dev-database.ts';
 
 const { url, embedded } = await startDevelopmentDatabase();
 console.log(
@@ -22,8 +21,8 @@ console.log(
   applied.length > 0 ? `Applied migrations: ${applied.join(', ')}` : 'Database schema is up to date',
 );
 
-const tsx = createRequire(import.meta.url).resolve('tsx/cli');
-const server = spawn(process.execPath, [tsx, 'watch', '--clear-screen=false', 'src/index.ts'], {
+// Node 24 runs the TypeScript sources directly (type stripping); --watch restarts on every change.
+const server = spawn(process.execPath, ['--watch', 'src/index.ts'], {
   env,
   stdio: 'inherit',
 });

@@ -1,8 +1,8 @@
 // `npm run db:migrate`: applies pending migrations to DATABASE_URL (or the embedded development
 // database when DATABASE_URL is unset).
-import { loadConfig } from '../src/config.js';
-import { createOrm, runMigrations } from '../src/db/orm.js';
-import { withDevelopmentDatabase } from './dev-database.js';
+import { loadConfig } from '../src/config.ts';
+import { createOrm, runMigrations } from '../src/db/orm.ts';
+import { withDevelopmentDatabase } from './dev-database.ts';
 
 await withDevelopmentDatabase(async (url) => {
   const { database } = loadConfig({ ...process.env, DATABASE_URL: url });

@@ -1,8 +1,8 @@
 // Entry point: load config, build the server, start it; on SIGTERM/SIGINT drain and exit 0.
 // `node main.mjs migrate` applies pending migrations and exits instead of serving.
 import type { Server } from '@hapi/hapi';
-import { ConfigError, loadConfig, type Config } from './config.js';
-import { createServer } from './server.js';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createServer } from './server.ts';
 
 async function main(command: string | undefined): Promise<void> {
   const config = loadConfig();
@@ -21,7 +21,7 @@ async function main(command: string | undefined): Promise<void> {
 async function migrate(config: Config): Promise<void> {
   const server = await createServer(config);
   try {
-    const { runMigrations } = await import('./db/orm.js');
+    const { runMigrations } = await import('./db/orm.ts');
     const applied = await runMigrations(await server.plugins.database.getOrm());
     server.logger.info({ applied }, `applied ${applied.length} migration(s)`);
   } finally {

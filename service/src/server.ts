@@ -3,15 +3,15 @@
 import Hapi, { type Lifecycle, type Server } from '@hapi/hapi';
 import Joi from 'joi';
 import type { DestinationStream } from 'pino';
-import type { Config } from './config.js';
-import { createLogger } from './lib/logger.js';
-import { booksPlugin } from './modules/books/index.js';
-import { databasePlugin } from './plugins/database.js';
-import { docsPlugin } from './plugins/docs.js';
-import { errorsPlugin } from './plugins/errors.js';
-import { healthPlugin } from './plugins/health.js';
-import { loggingPlugin } from './plugins/logging.js';
-import { requestContextPlugin } from './plugins/request-context.js';
+import type { Config } from './config.ts';
+import { createLogger } from './lib/logger.ts';
+import { booksPlugin } from './modules/books/index.ts';
+import { databasePlugin } from './plugins/database.ts';
+import { docsPlugin } from './plugins/docs.ts';
+import { errorsPlugin } from './plugins/errors.ts';
+import { healthPlugin } from './plugins/health.ts';
+import { loggingPlugin } from './plugins/logging.ts';
+import { requestContextPlugin } from './plugins/request-context.ts';
 
 export interface ServerOptions {
   /** Where log lines go (tests read them back); defaults to stdout. */

@@ -1,7 +1,7 @@
 // Resolves the database URL: DATABASE_URL directly, or the Secrets Manager secret named by
 // DATABASE_SECRET_ARN (read once per process). The secret holds either a postgres:// URL or the
 // RDS-style JSON document Aurora generates ({ username, password, host, port, dbname }).
-import type { DatabaseConfig } from '../config.js';
+import type { DatabaseConfig } from '../config.ts';
 
 export class DatabaseSecretError extends Error {
   override readonly name = 'DatabaseSecretError';

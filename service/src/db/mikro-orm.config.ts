@@ -1,8 +1,8 @@
 // The one MikroORM configuration, shared by the app, the migration scripts and the tests.
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig } from '@mikro-orm/postgresql';
-import { BookSchema } from '../modules/books/book.entity.js';
-import { migrations } from './migrations/index.js';
+import { BookSchema } from '../modules/books/book.entity.ts';
+import { migrations } from './migrations/index.ts';
 
 export interface OrmConnectionOptions {
   readonly url: string;

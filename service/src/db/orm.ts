@@ -1,7 +1,7 @@
 // Creates the MikroORM instance from the service's database settings. Loaded lazily (see the database
 // plugin) so that starting the server and answering liveness never pay for the driver stack.
 import { MikroORM } from '@mikro-orm/postgresql';
-import { createOrmConfig, type OrmConnectionOptions } from './mikro-orm.config.js';
+import { createOrmConfig, type OrmConnectionOptions } from './mikro-orm.config.ts';
 
 export { MikroORM };
 

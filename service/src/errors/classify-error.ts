@@ -2,9 +2,9 @@
 // Pure, so every mapping is unit-tested; the errors plugin only renders the result.
 import type { Boom } from '@hapi/boom';
 import type { ValidationErrorItem } from 'joi';
-import type { FieldError } from '../lib/envelope.js';
-import { DomainError } from './domain-error.js';
-import { ErrorCodes, type ErrorCodeDefinition, type ErrorCodeName } from './error-codes.js';
+import type { FieldError } from '../lib/envelope.ts';
+import { DomainError } from './domain-error.ts';
+import { ErrorCodes, type ErrorCodeDefinition, type ErrorCodeName } from './error-codes.ts';
 
 export interface ClassifiedError {
   readonly name: ErrorCodeName;

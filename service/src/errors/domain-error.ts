@@ -1,6 +1,6 @@
 // Errors raised below the HTTP edge. They name a registry code; the error mapper turns them into
 // envelopes, so services and repositories never import Boom.
-import { ErrorCodes, type ErrorCodeName } from './error-codes.js';
+import { ErrorCodes, type ErrorCodeName } from './error-codes.ts';
 
 export class DomainError extends Error {
   override readonly name: string = 'DomainError';

@@ -1,6 +1,6 @@
 // Builds the service's pino logger: JSON lines by default, pretty in local development, secrets masked.
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { Config } from '../config.js';
+import type { Config } from '../config.ts';
 
 /** Paths pino masks wherever a request or an error object drags headers into a log line. */
 export const REDACTED_PATHS = [

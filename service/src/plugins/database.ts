@@ -3,9 +3,9 @@
 // start-up is retried by the next request. Each request gets its own EntityManager fork.
 import type { Plugin, Request } from '@hapi/hapi';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import type { Config } from '../config.js';
-import { resolveDatabaseUrl } from '../db/database-url.js';
-import { DomainError } from '../errors/domain-error.js';
+import type { Config } from '../config.ts';
+import { resolveDatabaseUrl } from '../db/database-url.ts';
+import { DomainError } from '../errors/domain-error.ts';
 
 export interface DatabasePluginOptions {
   readonly config: Config;
@@ -27,7 +27,7 @@ export const databasePlugin: Plugin<DatabasePluginOptions> = {
     const getOrm = (): Promise<MikroORM> => {
       pending ??= (async () => {
         const [{ createOrm }, url] = await Promise.all([
-          import('../db/orm.js'),
+          import('../db/orm.ts'),
           resolveDatabaseUrl(config.database),
         ]);
         orm = await createOrm({ ...config.database, url });

@@ -3,7 +3,7 @@ import Inert from '@hapi/inert';
 import Vision from '@hapi/vision';
 import type { Plugin } from '@hapi/hapi';
 import HapiSwagger from 'hapi-swagger';
-import type { Config } from '../config.js';
+import type { Config } from '../config.ts';
 
 export const OPENAPI_PATH = '/openapi.json';
 export const DOCS_PATH = '/docs';

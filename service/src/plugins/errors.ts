@@ -1,8 +1,8 @@
 // The one error mapper: every error response leaves through here as an envelope with a registry code.
 // 5xx messages never reach clients; the real error goes to the log with the request's trace id.
 import type { Plugin } from '@hapi/hapi';
-import { classifyError } from '../errors/classify-error.js';
-import { errorEnvelope } from '../lib/envelope.js';
+import { classifyError } from '../errors/classify-error.ts';
+import { errorEnvelope } from '../lib/envelope.ts';
 
 export const errorsPlugin: Plugin<void> = {
   name: 'errors',

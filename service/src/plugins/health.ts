@@ -2,9 +2,9 @@
 // readiness (proves the database answers).
 import type { Plugin, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import type { Config } from '../config.js';
-import { DomainError } from '../errors/domain-error.js';
-import { errorSchema, successSchema } from '../lib/envelope.js';
+import type { Config } from '../config.ts';
+import { DomainError } from '../errors/domain-error.ts';
+import { errorSchema, successSchema } from '../lib/envelope.ts';
 
 export const LIVENESS_PATH = '/health';
 export const READINESS_PATH = '/health/ready';

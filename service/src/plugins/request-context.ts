@@ -2,8 +2,8 @@
 // otherwise a fresh UUID) and the parsed Lambda context. Registered first: logging binds these ids.
 import { randomUUID } from 'node:crypto';
 import type { Plugin } from '@hapi/hapi';
-import { successEnvelope } from '../lib/envelope.js';
-import { readLambdaContext } from '../lib/lambda-context.js';
+import { successEnvelope } from '../lib/envelope.ts';
+import { readLambdaContext } from '../lib/lambda-context.ts';
 
 export const requestContextPlugin: Plugin<void> = {
   name: 'request-context',

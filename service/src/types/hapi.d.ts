@@ -1,8 +1,8 @@
 // Every `declare module '@hapi/hapi'` augmentation of the service, in one place.
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { DatabaseApi } from '../plugins/database.js';
-import type { LambdaRequestContext } from '../lib/lambda-context.js';
-import type { Config } from '../config.js';
+import type { DatabaseApi } from '../plugins/database.ts';
+import type { LambdaRequestContext } from '../lib/lambda-context.ts';
+import type { Config } from '../config.ts';
 
 declare module '@hapi/hapi' {
   interface RequestApplicationState {

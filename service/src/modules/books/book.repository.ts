@@ -1,10 +1,14 @@
 // Data access for books: the only place that builds queries.
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { BookSchema, type Book } from './book.entity.js';
-import type { CreateBookInput, ListBooksInput } from './book.schemas.js';
+import { BookSchema, type Book } from './book.entity.ts';
+import type { CreateBookInput, ListBooksInput } from './book.schemas.ts';
 
 export class BookRepository {
-  constructor(private readonly em: EntityManager) {}
+  private readonly em: EntityManager;
+
+  constructor(em: EntityManager) {
+    this.em = em;
+  }
 
   findById(id: string): Promise<Book | null> {
     return this.em.findOne(BookSchema, { id });

@@ -1,8 +1,8 @@
 // The books HTTP API as data: validation and response schemas from book.schemas.ts; handlers parse,
 // call the service, reply.
 import type { Request, ServerRoute } from '@hapi/hapi';
-import { errorSchema } from '../../lib/envelope.js';
-import { BookRepository } from './book.repository.js';
+import { errorSchema } from '../../lib/envelope.ts';
+import { BookRepository } from './book.repository.ts';
 import {
   bookEnvelope,
   bookIdParams,
@@ -13,8 +13,8 @@ import {
   type CreateBookInput,
   type ListBooksInput,
   type UpdateBookInput,
-} from './book.schemas.js';
-import { BookService } from './book.service.js';
+} from './book.schemas.ts';
+import { BookService } from './book.service.ts';
 
 export const BOOKS_PATH = '/v1/books';
 

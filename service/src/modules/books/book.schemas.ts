@@ -1,6 +1,6 @@
 // Request and response schemas of the books API. Routes, docs and tests all use these.
 import Joi from 'joi';
-import { successSchema } from '../../lib/envelope.js';
+import { successSchema } from '../../lib/envelope.ts';
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;

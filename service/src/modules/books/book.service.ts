@@ -1,8 +1,8 @@
 // Book use cases. Speaks in domain errors; knows nothing about HTTP.
-import { DomainError } from '../../errors/domain-error.js';
-import type { Book } from './book.entity.js';
-import type { BookRepository } from './book.repository.js';
-import type { CreateBookInput, ListBooksInput, UpdateBookInput } from './book.schemas.js';
+import { DomainError } from '../../errors/domain-error.ts';
+import type { Book } from './book.entity.ts';
+import type { BookRepository } from './book.repository.ts';
+import type { CreateBookInput, ListBooksInput, UpdateBookInput } from './book.schemas.ts';
 
 export interface BookDto {
   id: string;
@@ -22,7 +22,11 @@ export interface BookPage {
 }
 
 export class BookService {
-  constructor(private readonly books: BookRepository) {}
+  private readonly books: BookRepository;
+
+  constructor(books: BookRepository) {
+    this.books = books;
+  }
 
   async get(id: string): Promise<BookDto> {
     return toDto(await this.load(id));
