@@ -1,0 +1,129 @@
+// The prod stack (Pulumi.prod.yaml: managed Aurora, alarm e-mail) plus a custom domain.
+import t from 'tap';
+import { assertCommon } from './fixtures/assertions.ts';
+import { GENERATED_PASSWORD, runProgram, secretPlaintext, stackFileConfig } from './fixtures/program.ts';
+
+const run = await runProgram('prod', {
+  ...stackFileConfig('prod'),
+  'hapi-lambda:imageTag': 'git-fedcba987654',
+  'hapi-lambda:domainName': 'api.example.com',
+  'hapi-lambda:hostedZoneId': 'Z0123456789EXAMPLE',
+});
+
+await assertCommon(t, run, {
+  prefix: 'hapi-lambda-prod',
+  architecture: 'arm64',
+  platform: 'linux/arm64',
+  memorySize: 1024,
+  timeout: 20,
+  reservedConcurrency: 50,
+  logRetentionDays: 90,
+  rateLimit: 200,
+  burstLimit: 400,
+  corsOrigins: ['https://app.example.com'],
+  alarms: { errors: 3, throttles: 1, durationP99Ms: 16_000, api5xx: 3, latencyP99Ms: 2000, periods: 2 },
+  imageTag: 'git-fedcba987654',
+  secrets: [GENERATED_PASSWORD],
+});
+
+t.test('managed database: Aurora Serverless v2 in isolated subnets, function in the VPC', async (t) => {
+  const vpc = run.one('awsx:ec2:Vpc');
+  t.match(vpc.inputs, { natGateways: { strategy: 'None' }, subnetSpecs: [{ type: 'Isolated' }] });
+
+  const groups = Object.fromEntries(
+    run
+      .ofType('aws:ec2/securityGroup:SecurityGroup')
+      .map((group) => [group.name.replace('hapi-lambda-prod-db-', ''), group]),
+  );
+  t.same(Object.keys(groups).sort(), ['db-sg', 'endpoint-sg', 'function-sg']);
+  const functionSg = groups['function-sg']?.id;
+  const dbSg = groups['db-sg']?.id;
+
+  const fn = run.one('aws:lambda/function:Function').inputs;
+  t.same(fn.vpcConfig, { subnetIds: ['subnet-a', 'subnet-b'], securityGroupIds: [functionSg] });
+  t.match(fn.environment, { variables: { APP_ENV: 'prod', DATABASE_SSL: 'true' } });
+
+  const ingress = run
+    .ofType('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule')
+    .map((rule) => rule.inputs);
+  t.same(
+    ingress.find((rule) => rule.securityGroupId === dbSg),
+    {
+      securityGroupId: dbSg,
+      referencedSecurityGroupId: functionSg,
+      ipProtocol: 'tcp',
+      fromPort: 5432,
+      toPort: 5432,
+    },
+    'PostgreSQL only from the function',
+  );
+  t.equal(ingress.length, 2, 'nothing else can reach the database or the endpoint');
+
+  t.match(run.one('aws:ec2/vpcEndpoint:VpcEndpoint').inputs, {
+    serviceName: 'com.amazonaws.us-east-1.secretsmanager',
+    privateDnsEnabled: true,
+  });
+
+  const cluster = run.one('aws:rds/cluster:Cluster').inputs;
+  t.match(cluster, {
+    engine: 'aurora-postgresql',
+    engineMode: 'provisioned',
+    storageEncrypted: true,
+    vpcSecurityGroupIds: [dbSg],
+    serverlessv2ScalingConfiguration: { minCapacity: 0.5, maxCapacity: 4 },
+    deletionProtection: true,
+    skipFinalSnapshot: false,
+  });
+  t.equal(secretPlaintext(cluster.masterPassword), GENERATED_PASSWORD, 'password only as a secret');
+  t.match(run.one('aws:rds/clusterInstance:ClusterInstance').inputs, {
+    instanceClass: 'db.serverless',
+    publiclyAccessible: false,
+  });
+
+  const credentials = secretPlaintext(
+    run.one('aws:secretsmanager/secretVersion:SecretVersion').inputs.secretString,
+  );
+  t.same(JSON.parse(String(credentials)), {
+    engine: 'postgres',
+    username: 'app_admin',
+    password: GENERATED_PASSWORD,
+    host: 'hapi-lambda-prod-db-cluster.cluster-abc.us-east-1.rds.amazonaws.com',
+    port: 5432,
+    dbname: 'app',
+  });
+
+  const policy = JSON.parse(String(run.one('aws:iam/rolePolicy:RolePolicy').inputs.policy)) as {
+    Statement: { Sid: string }[];
+  };
+  t.ok(policy.Statement.some((statement) => statement.Sid === 'VpcNetworkInterfaces'));
+});
+
+t.test('alarm e-mail subscription and custom domain', async (t) => {
+  t.match(run.one('aws:sns/topicSubscription:TopicSubscription').inputs, {
+    protocol: 'email',
+    endpoint: 'alerts@example.com',
+    topic: run.one('aws:sns/topic:Topic').state.arn,
+  });
+  t.match(run.one('aws:acm/certificate:Certificate').inputs, {
+    domainName: 'api.example.com',
+    validationMethod: 'DNS',
+  });
+  t.match(run.one('aws:apigatewayv2/domainName:DomainName').inputs, {
+    domainName: 'api.example.com',
+    domainNameConfiguration: { endpointType: 'REGIONAL', securityPolicy: 'TLS_1_2' },
+  });
+  t.match(run.one('aws:apigatewayv2/apiMapping:ApiMapping').inputs, {
+    domainName: 'hapi-lambda-prod-http-domain-id',
+  });
+  const records = run.ofType('aws:route53/record:Record').map((record) => record.inputs);
+  t.match(records, [
+    { zoneId: 'Z0123456789EXAMPLE', type: 'CNAME', records: ['_y.acm-validations.aws.'] },
+    {
+      zoneId: 'Z0123456789EXAMPLE',
+      name: 'api.example.com',
+      type: 'A',
+      aliases: [{ zoneId: 'Z1UJRXOUMOOFQ8' }],
+    },
+  ]);
+  t.equal(run.outputs.apiUrl, 'https://api.example.com/');
+});
