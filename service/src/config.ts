@@ -47,8 +47,8 @@ const schema = Joi.object({
     .default('info'),
   LOG_PRETTY: Joi.boolean().truthy('1').falsy('0'),
   CORS_ORIGINS: Joi.string()
-    .allow('')
-    .default('')
+    // joi does not run custom() on defaults, so the default is already the parsed shape.
+    .default([])
     .custom((value: string, helpers) => {
       const origins = value
         .split(',')

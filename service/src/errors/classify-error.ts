@@ -48,7 +48,13 @@ export function classifyError(error: unknown, context: { routeMatched: boolean }
   // hapi boomifies whatever a handler throws (as a 500), so ORM errors are recognised before Boom's status.
   if (error instanceof Error) {
     if (error.name === 'NotFoundError') return known('NOT_FOUND');
-    if (error.name === 'UniqueConstraintViolationException') return known('CONFLICT');
+    // The ORM's exception, or PostgreSQL's unique_violation from a raw query.
+    if (
+      error.name === 'UniqueConstraintViolationException' ||
+      (error as { code?: unknown }).code === '23505'
+    ) {
+      return known('CONFLICT');
+    }
     const isClientError = isBoom(error) && !error.isServer;
     if (!isClientError && isDatabaseUnavailable(error)) return known('DATABASE_UNAVAILABLE');
   }

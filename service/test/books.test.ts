@@ -1,0 +1,175 @@
+import t from 'tap';
+import { MAX_PAGE_SIZE } from '../src/modules/books/book.schemas.ts';
+import type { BookDto, BookPage } from '../src/modules/books/book.service.ts';
+import { startTestDatabase } from './helpers/database.ts';
+import { uniqueIsbn } from './helpers/isbn.ts';
+import { buildServer, type Envelope } from './helpers/server.ts';
+
+const db = await startTestDatabase(t);
+const app = await buildServer(t, { DATABASE_URL: db.url });
+
+async function createBook(overrides: Partial<BookDto> = {}) {
+  const response = await app.json<Envelope<BookDto>>({
+    method: 'POST',
+    url: '/v1/books',
+    payload: { title: 'A title', author: 'An Author', isbn: uniqueIsbn(), ...overrides },
+  });
+  t.equal(response.status, 201, 'created');
+  return response.body.data;
+}
+
+t.test('create, read, update, delete round trip', async (t) => {
+  const created = await app.json<Envelope<BookDto>>({
+    method: 'POST',
+    url: '/v1/books',
+    payload: { title: '  Dune ', author: 'Frank Herbert', isbn: '978-0-441-01359-3', publishedYear: 1965 },
+  });
+  t.equal(created.status, 201);
+  t.match(created.body, { success: true, message: 'Book created', traceId: String });
+  const book = created.body.data;
+  t.match(book, { title: 'Dune', author: 'Frank Herbert', isbn: '9780441013593', publishedYear: 1965 });
+  t.match(book.id, /^[0-9a-f-]{36}$/);
+
+  const read = await app.json<Envelope<BookDto>>(`/v1/books/${book.id}`);
+  t.equal(read.status, 200);
+  t.same(read.body.data, book);
+
+  const updated = await app.json<Envelope<BookDto>>({
+    method: 'PATCH',
+    url: `/v1/books/${book.id}`,
+    payload: { title: 'Dune (50th anniversary)', publishedYear: null },
+  });
+  t.equal(updated.status, 200);
+  t.equal(updated.body.data.title, 'Dune (50th anniversary)');
+  t.equal(updated.body.data.publishedYear, null);
+  t.equal(updated.body.data.author, 'Frank Herbert', 'untouched fields stay');
+  t.ok(updated.body.data.updatedAt >= book.updatedAt);
+
+  const deleted = await app.json(`/v1/books/${book.id}`.replace(/^/, ''));
+  t.equal(deleted.status, 200);
+  const removal = await app.json({ method: 'DELETE', url: `/v1/books/${book.id}` });
+  t.equal(removal.status, 200);
+  t.match(removal.body, { success: true, data: null, message: 'Book deleted' });
+
+  const gone = await app.json(`/v1/books/${book.id}`);
+  t.equal(gone.status, 404);
+  t.match(gone.body, { success: false, code: 9001 });
+  const deleteAgain = await app.json({ method: 'DELETE', url: `/v1/books/${book.id}` });
+  t.equal(deleteAgain.status, 404);
+});
+
+t.test('duplicate ISBN is a 409, on create and on update', async (t) => {
+  const isbn = uniqueIsbn();
+  await createBook({ isbn });
+  const duplicate = await app.json({
+    method: 'POST',
+    url: '/v1/books',
+    payload: { title: 'x', author: 'y', isbn },
+  });
+  t.equal(duplicate.status, 409);
+  t.match(duplicate.body, { success: false, code: 9002, data: null });
+
+  const other = await createBook();
+  const clash = await app.json({ method: 'PATCH', url: `/v1/books/${other.id}`, payload: { isbn } });
+  t.equal(clash.status, 409);
+  t.equal(clash.body.code, 9002);
+});
+
+t.test('validation errors name each field', async (t) => {
+  const response = await app.json({
+    method: 'POST',
+    url: '/v1/books',
+    payload: { title: '', isbn: '9780441013590', publishedYear: 3000, extra: true },
+  });
+  t.equal(response.status, 400);
+  t.equal(response.body.code, 8001);
+  const fields = response.body.errors?.map((e) => e.field).sort();
+  t.same(fields, [
+    'payload.author',
+    'payload.extra',
+    'payload.isbn',
+    'payload.publishedYear',
+    'payload.title',
+  ]);
+  t.match(response.body.errors?.find((e) => e.field === 'payload.isbn')?.message, /valid ISBN/);
+
+  const emptyPatch = await app.json({
+    method: 'PATCH',
+    url: `/v1/books/${(await createBook()).id}`,
+    payload: {},
+  });
+  t.equal(emptyPatch.status, 400);
+  t.equal(emptyPatch.body.code, 8001);
+});
+
+t.test('ISBN-10 with X check digit is accepted', async (t) => {
+  const book = await createBook({ isbn: '0-8044-2957-X' });
+  t.equal(book.isbn, '080442957X');
+});
+
+t.test('list: pagination, bounds, author filter and sort', async (t) => {
+  const author = `Paginated ${Date.now()}`;
+  for (const [i, title] of ['Charlie', 'Alpha', 'Bravo'].entries()) {
+    await createBook({ author, title, publishedYear: 2000 + i });
+  }
+
+  const page1 = await app.json<Envelope<BookPage>>(
+    `/v1/books?author=${encodeURIComponent(author)}&limit=2&sort=title`,
+  );
+  t.equal(page1.status, 200);
+  t.equal(page1.body.data.total, 3);
+  t.same(
+    page1.body.data.items.map((b) => b.title),
+    ['Alpha', 'Bravo'],
+  );
+  t.match(page1.body.data, { limit: 2, offset: 0 });
+
+  const page2 = await app.json<Envelope<BookPage>>(
+    `/v1/books?author=${encodeURIComponent(author)}&limit=2&offset=2&sort=title`,
+  );
+  t.same(
+    page2.body.data.items.map((b) => b.title),
+    ['Charlie'],
+  );
+
+  const byYearDesc = await app.json<Envelope<BookPage>>(
+    `/v1/books?author=${encodeURIComponent(author)}&sort=-publishedYear`,
+  );
+  t.same(
+    byYearDesc.body.data.items.map((b) => b.publishedYear),
+    [2002, 2001, 2000],
+  );
+
+  const caseInsensitive = await app.json<Envelope<BookPage>>(
+    `/v1/books?author=${encodeURIComponent(author.toUpperCase())}`,
+  );
+  t.equal(caseInsensitive.body.data.total, 3, 'author filter is case-insensitive');
+
+  const wildcard = await app.json<Envelope<BookPage>>('/v1/books?author=%25');
+  t.equal(wildcard.body.data.total, 0, 'LIKE wildcards in the filter are literal');
+
+  const defaults = await app.json<Envelope<BookPage>>('/v1/books');
+  t.equal(defaults.body.data.limit, 20);
+
+  for (const query of [
+    `limit=${MAX_PAGE_SIZE + 1}`,
+    'limit=0',
+    'offset=-1',
+    'offset=10001',
+    'sort=isbn',
+    'limit=abc',
+  ]) {
+    const response = await app.json(`/v1/books?${query}`);
+    t.equal(response.status, 400, query);
+    t.equal(response.body.code, 8001, query);
+  }
+});
+
+t.test('malformed ids are 400, unknown ids are 404', async (t) => {
+  const malformed = await app.json('/v1/books/not-a-uuid');
+  t.equal(malformed.status, 400);
+  t.same(malformed.body.errors, [{ field: 'params.id', message: 'id must be a valid GUID' }]);
+  const unknown = await app.json('/v1/books/00000000-0000-4000-8000-000000000000');
+  t.equal(unknown.status, 404);
+  t.equal(unknown.body.code, 9001);
+});

@@ -1,0 +1,114 @@
+// The database plugin: per-request EntityManagers, bounded waits on a hung database, and retries of a
+// failed start-up.
+import { createServer as createTcpServer, type Socket } from 'node:net';
+import t from 'tap';
+import { BookSchema } from '../src/modules/books/book.entity.ts';
+import { freePort } from '../scripts/embedded-postgres.ts';
+import { startTestDatabase } from './helpers/database.ts';
+import { uniqueIsbn } from './helpers/isbn.ts';
+import { buildServer } from './helpers/server.ts';
+
+const db = await startTestDatabase(t);
+
+t.test('two concurrent requests never share an identity map', async (t) => {
+  const app = await buildServer(t, { DATABASE_URL: db.url });
+  const { body } = await app.json({
+    method: 'POST',
+    url: '/v1/books',
+    payload: { title: 'Shared?', author: 'A', isbn: uniqueIsbn() },
+  });
+  const id = (body.data as { id: string }).id;
+
+  const seen: { emId: number; title: string }[] = [];
+  const bothLoaded = Promise.withResolvers<void>();
+  app.server.route({
+    method: 'GET',
+    path: '/test/em/{mutate}',
+    handler: async (request) => {
+      const em = await request.server.plugins.database.em(request);
+      const book = await em.findOneOrFail(BookSchema, { id });
+      // One request changes its copy in memory (never flushed); the other must not see the change.
+      if (request.params.mutate === 'yes') book.title = 'changed in memory only';
+      seen.push({ emId: em.id, title: book.title });
+      if (seen.length === 2) bothLoaded.resolve();
+      await bothLoaded.promise;
+      const again = await em.findOneOrFail(BookSchema, { id });
+      return {
+        emId: em.id,
+        sameInstance: again === book,
+        title: again.title,
+        globalEmId: (await request.server.plugins.database.getOrm()).em.id,
+      };
+    },
+  });
+
+  const [mutating, reading] = await Promise.all([
+    app.json<{ emId: number; title: string; sameInstance: boolean; globalEmId: number }>('/test/em/yes'),
+    app.json<{ emId: number; title: string; sameInstance: boolean; globalEmId: number }>('/test/em/no'),
+  ]);
+  t.not(mutating.body.emId, reading.body.emId, 'each request has its own EntityManager');
+  t.not(mutating.body.emId, mutating.body.globalEmId, 'no request uses the global EntityManager');
+  t.ok(mutating.body.sameInstance, 'within one request the identity map returns the same instance');
+  t.equal(mutating.body.title, 'changed in memory only');
+  t.equal(reading.body.title, 'Shared?', 'the other request never sees the unflushed change');
+});
+
+t.test(
+  'a database that accepts connections but never answers → 503 within the connect timeout',
+  async (t) => {
+    const sockets = new Set<Socket>();
+    const blackhole = createTcpServer((socket) => sockets.add(socket));
+    const port = await freePort();
+    await new Promise<void>((resolve) => blackhole.listen(port, '127.0.0.1', resolve));
+    t.teardown(() => {
+      for (const socket of sockets) socket.destroy();
+      blackhole.close();
+    });
+
+    const app = await buildServer(t, {
+      DATABASE_URL: `postgres://u:p@127.0.0.1:${port}/app`,
+      DATABASE_CONNECT_TIMEOUT_MS: '500',
+    });
+    const started = performance.now();
+    const { status, body } = await app.json('/v1/books');
+    const elapsed = performance.now() - started;
+    t.equal(status, 503);
+    t.equal(body.code, 5031);
+    t.ok(elapsed < 3000, `answered in ${Math.round(elapsed)} ms`);
+  },
+);
+
+t.test('a query that runs too long → 503 within the query timeout', async (t) => {
+  const app = await buildServer(t, { DATABASE_URL: db.url, DATABASE_QUERY_TIMEOUT_MS: '300' });
+  app.server.route({
+    method: 'GET',
+    path: '/test/slow',
+    handler: async (request) => {
+      const em = await request.server.plugins.database.em(request);
+      await em.getConnection().execute('select pg_sleep(5)');
+      return 'unreachable';
+    },
+  });
+  const started = performance.now();
+  const { status, body } = await app.json('/test/slow');
+  const elapsed = performance.now() - started;
+  t.equal(status, 503);
+  t.equal(body.code, 5031);
+  t.ok(elapsed < 2000, `answered in ${Math.round(elapsed)} ms`);
+});
+
+t.test('a failed ORM start-up is retried by the next request', async (t) => {
+  const app = await buildServer(t, {
+    DATABASE_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:missing',
+  });
+  // No AWS credentials or endpoint here: resolving the secret fails, the request gets a 503.
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = 'http://127.0.0.1:1';
+  process.env.AWS_REGION = 'eu-west-1';
+  process.env.AWS_ACCESS_KEY_ID = 'test';
+  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const { status, body } = await app.json('/health/ready');
+    t.equal(status, 503, `attempt ${attempt}`);
+    t.equal(body.code, 5031);
+  }
+});

@@ -1,0 +1,156 @@
+// The error mapper: every failure becomes an envelope with a registry code; no stack or internal
+// message ever reaches the client.
+import Boom from '@hapi/boom';
+import t, { type Test } from 'tap';
+import { classifyError, isDatabaseUnavailable } from '../src/errors/classify-error.ts';
+import { DomainError } from '../src/errors/domain-error.ts';
+import { ErrorCodes } from '../src/errors/error-codes.ts';
+import { startTestDatabase } from './helpers/database.ts';
+import { uniqueIsbn } from './helpers/isbn.ts';
+import { buildServer } from './helpers/server.ts';
+
+const db = await startTestDatabase(t);
+const app = await buildServer(t, { DATABASE_URL: db.url, PAYLOAD_MAX_BYTES: '2048' }, { captureLogs: true });
+
+// Routes that fail on purpose, to prove what the mapper does with errors the real routes rarely raise.
+app.server.route([
+  {
+    method: 'GET',
+    path: '/test/crash',
+    handler: () => {
+      throw new Error('secret internal detail: password=hunter2');
+    },
+  },
+  {
+    method: 'GET',
+    path: '/test/orm-not-found',
+    handler: async (request) => {
+      const em = await request.server.plugins.database.em(request);
+      const { BookSchema } = await import('../src/modules/books/book.entity.ts');
+      return em.findOneOrFail(BookSchema, { id: '00000000-0000-4000-8000-000000000000' });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/test/unique',
+    handler: async (request) => {
+      const em = await request.server.plugins.database.em(request);
+      const isbn = uniqueIsbn();
+      await em
+        .getConnection()
+        .execute(
+          `insert into books (id, title, author, isbn, created_at, updated_at) values (gen_random_uuid(), 'a', 'b', ?, now(), now()), (gen_random_uuid(), 'a', 'b', ?, now(), now())`,
+          [isbn, isbn],
+        );
+      return 'unreachable';
+    },
+  },
+]);
+
+function assertEnvelope(t: Test, body: Record<string, unknown>, code: number) {
+  t.equal(body.success, false);
+  t.equal(body.data, null);
+  t.equal(body.code, code);
+  t.type(body.message, 'string');
+  t.type(body.traceId, 'string');
+  t.notMatch(JSON.stringify(body), /at .+\.ts:\d+|stack|hunter2/, 'no stack trace or internal detail');
+}
+
+t.test('unknown route → 404 ROUTE_NOT_FOUND', async (t) => {
+  const { status, body, headers } = await app.json('/nope/nothing');
+  t.equal(status, 404);
+  assertEnvelope(t, body as never, ErrorCodes.ROUTE_NOT_FOUND.code);
+  t.equal(headers['x-request-id'], body.traceId, 'the trace id is also a header');
+});
+
+t.test('wrong method on a known path → 404 envelope', async (t) => {
+  const { status, body } = await app.json({ method: 'PUT', url: '/v1/books' });
+  t.equal(status, 404);
+  assertEnvelope(t, body as never, ErrorCodes.ROUTE_NOT_FOUND.code);
+});
+
+t.test('invalid JSON → 400 INVALID_JSON', async (t) => {
+  const { status, body } = await app.json({
+    method: 'POST',
+    url: '/v1/books',
+    payload: '{"title": ',
+    headers: { 'content-type': 'application/json' },
+  });
+  t.equal(status, 400);
+  assertEnvelope(t, body as never, ErrorCodes.INVALID_JSON.code);
+});
+
+t.test('payload too large → 413', async (t) => {
+  const { status, body } = await app.json({
+    method: 'POST',
+    url: '/v1/books',
+    payload: { title: 'x'.repeat(4096), author: 'a', isbn: uniqueIsbn() },
+  });
+  t.equal(status, 413);
+  assertEnvelope(t, body as never, ErrorCodes.PAYLOAD_TOO_LARGE.code);
+});
+
+t.test('unsupported media type → 415', async (t) => {
+  const { status, body } = await app.json({
+    method: 'POST',
+    url: '/v1/books',
+    payload: 'title=x',
+    headers: { 'content-type': 'application/xml' },
+  });
+  t.equal(status, 415);
+  assertEnvelope(t, body as never, ErrorCodes.UNSUPPORTED_MEDIA_TYPE.code);
+});
+
+t.test('ORM NotFoundError → 404 NOT_FOUND', async (t) => {
+  const { status, body } = await app.json('/test/orm-not-found');
+  t.equal(status, 404);
+  assertEnvelope(t, body as never, ErrorCodes.NOT_FOUND.code);
+});
+
+t.test('unique violation anywhere → 409 CONFLICT', async (t) => {
+  const { status, body } = await app.json('/test/unique');
+  t.equal(status, 409);
+  assertEnvelope(t, body as never, ErrorCodes.CONFLICT.code);
+});
+
+t.test('unexpected error → 500 with a generic message; the real error only in the log', async (t) => {
+  const { status, body } = await app.json('/test/crash');
+  t.equal(status, 500);
+  assertEnvelope(t, body as never, ErrorCodes.UNKNOWN.code);
+  t.equal(body.message, ErrorCodes.UNKNOWN.message);
+  const logged = app.logs
+    .lines()
+    .find((line) => line.msg === 'request failed' && line.traceId === body.traceId);
+  t.ok(logged, 'the failure is logged with the same trace id');
+  t.match(logged, { err: { message: /secret internal detail/ }, code: 100 });
+});
+
+t.test('classifyError covers every mapping', async (t) => {
+  const ctx = { routeMatched: true };
+  t.equal(classifyError(new DomainError('BOOK_NOT_FOUND'), ctx).name, 'BOOK_NOT_FOUND');
+  t.equal(classifyError(new DomainError('BOOK_NOT_FOUND', 'custom'), ctx).message, 'custom');
+  t.equal(classifyError(Boom.notFound(), { routeMatched: false }).name, 'ROUTE_NOT_FOUND');
+  t.equal(classifyError(Boom.notFound(), ctx).name, 'NOT_FOUND');
+  t.equal(classifyError(Boom.unauthorized('no key'), ctx).name, 'UNAUTHORIZED');
+  t.equal(classifyError(Boom.tooManyRequests(), ctx).name, 'TOO_MANY_REQUESTS');
+  t.equal(classifyError(Boom.serverUnavailable(), ctx).name, 'TIMEOUT');
+  t.equal(classifyError(Boom.badImplementation('boom'), ctx).name, 'UNKNOWN');
+  t.equal(classifyError(Boom.badRequest('Invalid request payload JSON format'), ctx).name, 'INVALID_JSON');
+  t.equal(classifyError(Boom.badRequest('odd'), ctx).name, 'BAD_REQUEST');
+  t.equal(classifyError(Boom.teapot(), ctx).name, 'BAD_REQUEST', 'an unmapped 4xx stays a 4xx');
+  t.equal(classifyError('a string was thrown', ctx).name, 'UNKNOWN');
+  t.ok(classifyError(new Error('x'), ctx).unexpected);
+  t.notOk(classifyError(Boom.notFound(), ctx).unexpected);
+
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+  t.equal(classifyError(Boom.boomify(refused), ctx).name, 'DATABASE_UNAVAILABLE');
+  t.ok(isDatabaseUnavailable(Object.assign(new Error('admin shutdown'), { code: '57P01' })));
+  t.ok(isDatabaseUnavailable(Object.assign(new Error('connection failure'), { code: '08006' })));
+  t.ok(
+    isDatabaseUnavailable(
+      new Error('wrapped', { cause: new Error('timeout exceeded when trying to connect') }),
+    ),
+  );
+  t.notOk(isDatabaseUnavailable(Object.assign(new Error('syntax error'), { code: '42601' })));
+  t.notOk(isDatabaseUnavailable('not an error'));
+});

@@ -1,0 +1,33 @@
+// A real PostgreSQL for one test file: embedded, in its own temp directory, migrated, removed afterwards.
+// Each tap file runs in its own process with its own cluster, so files never see each other's data.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config.ts';
+import { createOrm, runMigrations } from '../../src/db/orm.ts';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../scripts/embedded-postgres.ts';
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+export async function startTestDatabase(t: Teardown): Promise<EmbeddedDatabase> {
+  const root = await mkdtemp(path.join(tmpdir(), 'service-test-'));
+  // persistent: the cluster survives stop() so tests can stop and restart it; the folder goes at teardown.
+  const db = await startEmbeddedPostgres({
+    dataDir: path.join(root, 'pgdata'),
+    persistent: true,
+    fast: true,
+  });
+  t.teardown(async () => {
+    await db.stop();
+    await rm(root, { recursive: true, force: true });
+  });
+  const orm = await createOrm({ ...loadConfig({ DATABASE_URL: db.url }).database, url: db.url });
+  try {
+    await runMigrations(orm);
+  } finally {
+    await orm.close();
+  }
+  return db;
+}

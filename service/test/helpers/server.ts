@@ -1,0 +1,78 @@
+// Builds a fresh, non-listening server for a test and stops it (closing its ORM) at teardown.
+import { Writable } from 'node:stream';
+import type { Server, ServerInjectOptions, ServerInjectResponse } from '@hapi/hapi';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { createServer } from '../../src/server.ts';
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+export interface TestServer {
+  readonly server: Server;
+  readonly config: Config;
+  /** Raw log text and parsed lines, when the server was built with `captureLogs`. */
+  readonly logs: CapturedLogs;
+  inject(options: string | ServerInjectOptions): Promise<ServerInjectResponse>;
+  /** Injects and parses the JSON envelope. */
+  json<T = Envelope>(
+    options: string | ServerInjectOptions,
+  ): Promise<{ status: number; body: T; headers: Record<string, unknown> }>;
+}
+
+export interface Envelope<T = unknown> {
+  success: boolean;
+  message: string;
+  data: T;
+  code?: number;
+  errors?: { field: string; message: string }[];
+  traceId: string;
+}
+
+export interface CapturedLogs {
+  text(): string;
+  lines(): Record<string, unknown>[];
+}
+
+export async function buildServer(
+  t: Teardown,
+  env: Record<string, string>,
+  { captureLogs = false }: { captureLogs?: boolean } = {},
+): Promise<TestServer> {
+  const config = loadConfig({ APP_ENV: 'test', LOG_LEVEL: captureLogs ? 'info' : 'silent', ...env });
+  const chunks: string[] = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  const server = await createServer(config, { logStream });
+  t.teardown(() => server.stop());
+  await server.initialize();
+
+  const logs: CapturedLogs = {
+    text: () => chunks.join(''),
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
+  const inject = (options: string | ServerInjectOptions) => server.inject(options);
+  return {
+    server,
+    config,
+    logs,
+    inject,
+    async json<T>(options: string | ServerInjectOptions) {
+      const response = await inject(options);
+      return {
+        status: response.statusCode,
+        body: JSON.parse(response.payload) as T,
+        headers: response.headers,
+      };
+    },
+  };
+}
