@@ -83,11 +83,12 @@ void t.test('an empty branch is an error', (t) => {
   t.end();
 });
 
-void t.test('isPreviewStack tells preview stacks from long-lived ones', async (t) => {
+void t.test('isPreviewStack tells preview stacks from long-lived ones', (t) => {
   t.equal(isPreviewStack('prod'), false);
   t.equal(isPreviewStack('dev'), false);
   t.equal(isPreviewStack(stackForBranch('feature/x')), true);
   t.equal(isPreviewStack(stackForBranch('日本語')), true);
+  t.end();
 });
 
 const execFileAsync = promisify(execFile);

@@ -55,7 +55,11 @@ async function listen(handler: Handler, port = 0): Promise<{ server: Server; url
 
 async function close(server: Server): Promise<void> {
   server.closeAllConnections();
-  await new Promise<void>((done) => server.close(() => done()));
+  await new Promise<void>((done) => {
+    server.close(() => {
+      done();
+    });
+  });
 }
 
 /** A port that was just free: bound, then released, so nothing listens there. */
