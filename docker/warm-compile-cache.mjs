@@ -1,0 +1,52 @@
+// Build-time step of docker/Dockerfile: fills Node's compile cache for the bundle without running it.
+// Usage: node warm-compile-cache.mjs <bundle.mjs> <cache dir>
+//
+// A throwaway module imports the bundle and a name that node:module does not export. Node loads and
+// compiles the bundle (which is what fills the cache), then linking fails, so none of the bundle's code
+// runs: no config is read, no server starts, no database is needed. Then the cache is written out and
+// made readable by every user (Node creates it owner-only; Lambda runs as a user of its own).
+import { chmodSync, readdirSync, statSync } from 'node:fs';
+import { constants, enableCompileCache, flushCompileCache } from 'node:module';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [entry, cacheDir] = process.argv.slice(2);
+if (entry === undefined || cacheDir === undefined) {
+  throw new Error('usage: node warm-compile-cache.mjs <bundle.mjs> <cache dir>');
+}
+
+const { status, message } = enableCompileCache(cacheDir);
+if (status !== constants.compileCacheStatus.ENABLED) {
+  throw new Error(`Node's compile cache could not be enabled (status ${status}): ${message ?? ''}`);
+}
+
+const probe = [
+  `import ${JSON.stringify(pathToFileURL(resolve(entry)).href)};`,
+  `import { linkStopsHereOnPurpose } from 'node:module';`,
+].join('\n');
+try {
+  await import(`data:text/javascript,${encodeURIComponent(probe)}`);
+  throw new Error('the probe module linked, so the bundle ran; expected a link error');
+} catch (error) {
+  // Anything but the intended link error (a missing bundle, a syntax error in it) fails the build.
+  if (!(error instanceof SyntaxError && error.message.includes('linkStopsHereOnPurpose'))) throw error;
+}
+flushCompileCache();
+
+const files = [];
+for (const folder of readdirSync(cacheDir)) {
+  for (const name of readdirSync(join(cacheDir, folder))) {
+    const path = join(cacheDir, folder, name);
+    chmodSync(path, 0o444);
+    files.push({ path, bytes: statSync(path).size });
+  }
+  chmodSync(join(cacheDir, folder), 0o555);
+}
+chmodSync(cacheDir, 0o555);
+
+// The bundle's entry is by far the largest; a cache without it would silently do nothing.
+const bundleBytes = statSync(entry).size;
+if (!files.some(({ bytes }) => bytes * 50 >= bundleBytes)) {
+  throw new Error(`no compile cache entry for ${entry}: ${JSON.stringify(files)}`);
+}
+for (const { path, bytes } of files) console.log(`compile cache: ${path} (${bytes} bytes)`);
