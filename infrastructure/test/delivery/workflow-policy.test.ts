@@ -1,0 +1,544 @@
+// The delivery rules the workflows must keep: branch → stack through branch-stack.ts, one never-cancelled
+// concurrency group per stack, prod behind an environment, least permissions, pinned actions, secrets
+// scoped to steps and never echoed. Each rule is a function, tested on broken workflows as well.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { parse } from 'yaml';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const execFileAsync = promisify(execFile);
+
+type Permissions = string | Record<string, string>;
+type Concurrency = string | { group: string; 'cancel-in-progress'?: boolean | string };
+
+interface Step {
+  name?: string;
+  id?: string;
+  if?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, unknown>;
+}
+
+interface Job {
+  name?: string;
+  if?: string;
+  'runs-on'?: unknown;
+  needs?: string | string[];
+  uses?: string;
+  permissions?: Permissions;
+  environment?: string | { name: string; url?: string };
+  concurrency?: Concurrency;
+  'timeout-minutes'?: number;
+  outputs?: Record<string, string>;
+  env?: Record<string, unknown>;
+  steps?: Step[];
+}
+
+interface Workflow {
+  name: string;
+  on: Record<string, unknown>;
+  permissions?: Permissions;
+  concurrency?: Concurrency;
+  env?: Record<string, unknown>;
+  jobs: Record<string, Job>;
+}
+
+function parseWorkflow(source: string): Workflow {
+  const doc = parse(source) as Workflow;
+  if (typeof doc !== 'object' || typeof doc.jobs !== 'object') throw new Error('not a workflow');
+  return doc;
+}
+
+function loadWorkflow(name: string): { source: string; wf: Workflow } {
+  const source = readFileSync(resolve(ROOT, '.github/workflows', name), 'utf8');
+  return { source, wf: parseWorkflow(source) };
+}
+
+const jobsOf = (wf: Workflow) => Object.entries(wf.jobs);
+const stepsOf = (job: Job) => job.steps ?? [];
+const actionName = (step: Step) => step.uses?.split('@')[0];
+const usesAction = (job: Job, action: string) => stepsOf(job).some((step) => actionName(step) === action);
+const pulumiSteps = (job: Job) => stepsOf(job).filter((step) => actionName(step) === 'pulumi/actions');
+const mentionsSecrets = (value: unknown) => typeof value === 'string' && /\$\{\{[^}]*\bsecrets\./.test(value);
+
+// ---- the rules -------------------------------------------------------------------------------------
+
+const PINNED = /^[\w.-]+\/[\w.-]+(?:\/[\w./-]+)?@(?:v\d+(?:\.\d+){0,2}|[0-9a-f]{40})$/;
+
+/** Every action and reusable workflow is pinned to a major version (or a full version) or a commit SHA. */
+function unpinnedActions(wf: Workflow): string[] {
+  const refs = jobsOf(wf).flatMap(([id, job]) => [
+    ...(job.uses === undefined ? [] : [{ where: id, uses: job.uses }]),
+    ...stepsOf(job).flatMap((step) => (step.uses === undefined ? [] : [{ where: id, uses: step.uses }])),
+  ]);
+  return refs
+    .filter(({ uses }) => !uses.startsWith('./') && !PINNED.test(uses))
+    .map(({ where, uses }) => `${where}: ${uses} is not pinned to a version or SHA`);
+}
+
+/**
+ * Read-only by default; a job may write only what it needs: `id-token` to assume the AWS role by OIDC,
+ * `pull-requests` to comment with pulumi/actions. A job assuming the role must ask for `id-token`.
+ */
+function permissionProblems(wf: Workflow): string[] {
+  const problems: string[] = [];
+  const top = wf.permissions;
+  if (typeof top !== 'object')
+    problems.push(`workflow: permissions must be an explicit map, got ${String(top)}`);
+  else {
+    for (const [scope, level] of Object.entries(top)) {
+      if (level !== 'read' && level !== 'none')
+        problems.push(`workflow: ${scope}: ${level} (only read/none here)`);
+    }
+  }
+  for (const [id, job] of jobsOf(wf)) {
+    const oidc = usesAction(job, 'aws-actions/configure-aws-credentials');
+    const comments = pulumiSteps(job).some((step) => step.with?.['comment-on-pr'] === true);
+    const perms = job.permissions;
+    if (perms !== undefined && typeof perms !== 'object') problems.push(`${id}: permissions: ${perms}`);
+    const map = typeof perms === 'object' ? perms : {};
+    for (const [scope, level] of Object.entries(map)) {
+      if (level !== 'write') continue;
+      if (scope === 'id-token' && oidc) continue;
+      if (scope === 'pull-requests' && comments) continue;
+      problems.push(`${id}: ${scope}: write is not needed`);
+    }
+    if (oidc && map['id-token'] !== 'write')
+      problems.push(`${id}: assumes an AWS role but lacks id-token: write`);
+  }
+  return problems;
+}
+
+/**
+ * Secrets reach only the step that uses them (never workflow or job `env`, where `npm ci` would see them),
+ * never appear in a `run` script, and are never echoed through the variable that carries them.
+ */
+function secretLeaks(wf: Workflow): string[] {
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(wf.env ?? {})) {
+    if (mentionsSecrets(value)) problems.push(`workflow env ${name} holds a secret`);
+  }
+  for (const [id, job] of jobsOf(wf)) {
+    for (const [name, value] of Object.entries(job.env ?? {})) {
+      if (mentionsSecrets(value)) problems.push(`${id}: job env ${name} holds a secret`);
+    }
+    for (const step of stepsOf(job)) {
+      if (step.run === undefined) continue;
+      const label = `${id}/${step.name ?? step.id ?? step.run.split('\n')[0] ?? ''}`;
+      if (mentionsSecrets(step.run)) problems.push(`${label}: a secret is expanded into the script`);
+      for (const [name, value] of Object.entries(step.env ?? {})) {
+        if (!mentionsSecrets(value)) continue;
+        const echoed = new RegExp(`\\b(?:echo|printf|cat)\\b[^\\n]*\\$\\{?${name}\\b`);
+        if (echoed.test(step.run)) problems.push(`${label}: echoes ${name}, which holds a secret`);
+        if (/^\s*set\s+-[a-z]*x/m.test(step.run)) problems.push(`${label}: set -x would trace ${name}`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** A job that changes a stack holds that stack's concurrency group and never cancels a running update. */
+function stackConcurrencyProblems(wf: Workflow): string[] {
+  const problems: string[] = [];
+  for (const [id, job] of jobsOf(wf)) {
+    for (const step of pulumiSteps(job)) {
+      const command = String(step.with?.command);
+      if (!['up', 'update', 'destroy', 'refresh'].includes(command)) continue;
+      const stack = String(step.with?.['stack-name']);
+      const concurrency = job.concurrency;
+      if (typeof concurrency !== 'object') {
+        problems.push(`${id}: pulumi ${command} without a concurrency group`);
+        continue;
+      }
+      if (!concurrency.group.includes(stack))
+        problems.push(`${id}: group ${concurrency.group} is not per stack ${stack}`);
+      if (concurrency['cancel-in-progress'] !== false)
+        problems.push(`${id}: cancel-in-progress must be false`);
+    }
+  }
+  return problems;
+}
+
+/** Every job is bounded in time, and Node always comes from .nvmrc. */
+function hygieneProblems(wf: Workflow): string[] {
+  const problems: string[] = [];
+  for (const [id, job] of jobsOf(wf)) {
+    if (job.uses === undefined && typeof job['timeout-minutes'] !== 'number')
+      problems.push(`${id}: no timeout-minutes`);
+    for (const step of stepsOf(job)) {
+      if (actionName(step) === 'actions/setup-node' && step.with?.['node-version-file'] !== '.nvmrc') {
+        problems.push(`${id}: setup-node must read .nvmrc`);
+      }
+    }
+  }
+  return problems;
+}
+
+const RULES = { unpinnedActions, permissionProblems, secretLeaks, stackConcurrencyProblems, hygieneProblems };
+
+// ---- every workflow keeps every rule ---------------------------------------------------------------
+
+const workflowNames = readdirSync(resolve(ROOT, '.github/workflows')).filter((name) => /\.ya?ml$/.test(name));
+
+for (const name of workflowNames) {
+  void t.test(`${name} keeps the delivery rules`, (t) => {
+    const { wf } = loadWorkflow(name);
+    for (const [rule, check] of Object.entries(RULES)) t.same(check(wf), [], rule);
+    t.end();
+  });
+
+  void t.test(`${name} references only files that exist`, (t) => {
+    const { source } = loadWorkflow(name);
+    const paths = new Set(
+      source.match(/(?:\.github\/(?:scripts|events)\/[\w.-]+|docker\/Dockerfile|\.nvmrc)/g) ?? [],
+    );
+    for (const path of paths) t.ok(existsSync(resolve(ROOT, path)), path);
+    t.end();
+  });
+}
+
+// ---- the rules catch broken workflows --------------------------------------------------------------
+
+const BAD = parseWorkflow(`
+name: bad
+on: push
+permissions: write-all
+env:
+  TOKEN: \${{ secrets.TOKEN }}
+jobs:
+  deploy:
+    runs-on: ubuntu-24.04
+    permissions:
+      contents: write
+      id-token: write
+      pull-requests: write
+    concurrency:
+      group: deploy
+      cancel-in-progress: true
+    env:
+      KEY: \${{ secrets.KEY }}
+    steps:
+      - uses: actions/checkout@main
+      - uses: actions/setup-node@v7
+        with:
+          node-version: 24
+      - uses: someone/action@master
+      - uses: pulumi/actions@v7
+        with:
+          command: up
+          stack-name: \${{ needs.stack.outputs.name }}
+      - run: echo "\${{ secrets.PULUMI_ACCESS_TOKEN }}"
+      - name: leak
+        env:
+          PASS: \${{ secrets.PASS }}
+        run: |
+          set -euxo pipefail
+          echo "password is $PASS"
+  assume:
+    runs-on: ubuntu-24.04
+    timeout-minutes: 5
+    steps:
+      - uses: aws-actions/configure-aws-credentials@v6
+        with:
+          role-to-assume: arn
+      - uses: pulumi/actions@v7
+        with:
+          command: destroy
+          stack-name: dev
+`);
+
+void t.test('the rules report a broken workflow', (t) => {
+  t.same(unpinnedActions(BAD), [
+    'deploy: actions/checkout@main is not pinned to a version or SHA',
+    'deploy: someone/action@master is not pinned to a version or SHA',
+  ]);
+  t.same(permissionProblems(BAD), [
+    'workflow: permissions must be an explicit map, got write-all',
+    'deploy: contents: write is not needed',
+    'deploy: id-token: write is not needed',
+    'deploy: pull-requests: write is not needed',
+    'assume: assumes an AWS role but lacks id-token: write',
+  ]);
+  t.same(secretLeaks(BAD), [
+    'workflow env TOKEN holds a secret',
+    'deploy: job env KEY holds a secret',
+    'deploy/echo "${{ secrets.PULUMI_ACCESS_TOKEN }}": a secret is expanded into the script',
+    'deploy/leak: echoes PASS, which holds a secret',
+    'deploy/leak: set -x would trace PASS',
+  ]);
+  t.same(stackConcurrencyProblems(BAD), [
+    'deploy: group deploy is not per stack ${{ needs.stack.outputs.name }}',
+    'deploy: cancel-in-progress must be false',
+    'assume: pulumi destroy without a concurrency group',
+  ]);
+  t.same(hygieneProblems(BAD), ['deploy: no timeout-minutes', 'deploy: setup-node must read .nvmrc']);
+  t.same(permissionProblems(parseWorkflow('on: push\npermissions:\n  contents: write\njobs: {}\n')), [
+    'workflow: contents: write (only read/none here)',
+  ]);
+  t.end();
+});
+
+// ---- deploy.yml ------------------------------------------------------------------------------------
+
+const deploy = loadWorkflow('deploy.yml').wf;
+const deployJob = deploy.jobs.deploy;
+const stackJob = deploy.jobs.stack;
+
+void t.test('deploy: runs on pushes to main and development, and by hand', (t) => {
+  t.same(Object.keys(deploy.on).sort(), ['push', 'workflow_dispatch']);
+  t.same(deploy.on.push, { branches: ['main', 'development'] });
+  t.end();
+});
+
+void t.test('deploy: the stack comes from branch-stack.ts and drives every stack-specific setting', (t) => {
+  if (!deployJob || !stackJob) throw new Error('deploy.yml needs the jobs "stack" and "deploy"');
+  const map = stepsOf(stackJob).find((step) => step.id === 'map');
+  t.match(map?.run, /node infrastructure\/branch-stack\.ts "\$BRANCH"/);
+  t.equal(map?.env?.BRANCH, '${{ github.ref_name }}');
+  t.equal(stackJob.outputs?.name, '${{ steps.map.outputs.stack }}');
+
+  const stack = '${{ needs.stack.outputs.name }}';
+  t.equal(deployJob.needs, 'stack');
+  const up = pulumiSteps(deployJob);
+  t.equal(up.length, 1);
+  t.match(up[0]?.uses, /^pulumi\/actions@v7$/);
+  t.equal(up[0]?.with?.command, 'up');
+  t.equal(up[0]?.with?.['stack-name'], stack);
+  t.equal(up[0]?.with?.['work-dir'], '.');
+  t.equal(up[0]?.with?.['cloud-url'], '${{ vars.PULUMI_BACKEND_URL }}');
+  t.same(deployJob.concurrency, { group: `pulumi-stack-${stack}`, 'cancel-in-progress': false });
+  t.end();
+});
+
+void t.test('deploy: prod runs in a GitHub environment', (t) => {
+  const environment = deployJob?.environment;
+  t.ok(typeof environment === 'object', 'environment with a URL');
+  t.equal(
+    typeof environment === 'object' ? environment.name : environment,
+    '${{ needs.stack.outputs.name }}',
+  );
+  t.end();
+});
+
+void t.test('deploy: AWS by OIDC, no long-lived keys', (t) => {
+  const aws = stepsOf(deployJob ?? {}).find(
+    (step) => actionName(step) === 'aws-actions/configure-aws-credentials',
+  );
+  t.equal(aws?.with?.['role-to-assume'], '${{ vars.AWS_DEPLOY_ROLE_ARN }}');
+  t.equal(aws?.with?.['aws-region'], '${{ vars.AWS_REGION }}');
+  t.notOk(aws?.with?.['aws-access-key-id'], 'no access key');
+  t.same(deployJob?.permissions, { contents: 'read', 'id-token': 'write' });
+  t.same(deploy.permissions, { contents: 'read' });
+  t.end();
+});
+
+void t.test('deploy: prints the API URL and smoke-tests it (read-only on prod)', (t) => {
+  const steps = stepsOf(deployJob ?? {});
+  const smoke = steps.find((step) => step.run?.includes('.github/scripts/smoke.mjs'));
+  t.equal(smoke?.env?.API_URL, '${{ steps.up.outputs.apiUrl }}');
+  t.match(String(smoke?.env?.SMOKE_READ_ONLY), /needs\.stack\.outputs\.name == 'prod' && '1'/);
+  t.ok(
+    steps.some((step) => step.run?.includes('$API_URL') && step.run.includes('GITHUB_STEP_SUMMARY')),
+    'URL in the summary',
+  );
+  t.end();
+});
+
+// Runs a step's script as Actions would (bash -e), with Node 24 first on PATH and the output files.
+async function runStep(step: Step | undefined, env: Record<string, string>) {
+  if (step?.run === undefined) throw new Error('no such step');
+  const dir = mkdtempSync(join(tmpdir(), 'step-'));
+  try {
+    const files = { GITHUB_OUTPUT: join(dir, 'output'), GITHUB_STEP_SUMMARY: join(dir, 'summary') };
+    let code = 0;
+    let stdout = '';
+    try {
+      ({ stdout } = await execFileAsync(
+        'bash',
+        ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run],
+        {
+          cwd: ROOT,
+          env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, ...files, ...env },
+        },
+      ));
+    } catch (error) {
+      const e = error as { code?: number; stdout?: string };
+      code = typeof e.code === 'number' ? e.code : -1;
+      stdout = e.stdout ?? '';
+    }
+    const outputs = existsSync(files.GITHUB_OUTPUT)
+      ? Object.fromEntries(
+          readFileSync(files.GITHUB_OUTPUT, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+        )
+      : {};
+    return { code, stdout, outputs };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+void t.test("deploy: the mapping step's script, run as the workflow runs it", async (t) => {
+  const map = stepsOf(stackJob ?? {}).find((step) => step.id === 'map');
+  t.same(await runStep(map, { BRANCH: 'main' }), { code: 0, stdout: '', outputs: { stack: 'prod' } });
+  t.same(await runStep(map, { BRANCH: 'development' }), { code: 0, stdout: '', outputs: { stack: 'dev' } });
+  const feature = await runStep(map, { BRANCH: 'feature/x' });
+  t.equal(feature.code, 1, 'a feature branch is refused');
+  t.match(
+    feature.stdout,
+    /::error::Branch 'feature\/x' has no long-lived stack \(it maps to preview-feature-x\)/,
+  );
+  t.same(feature.outputs, {});
+});
+
+void t.test('deploy: a rollback gets its own immutable image tag', async (t) => {
+  const tag = stepsOf(deployJob ?? {}).find((step) => step.id === 'tag');
+  const sha = (await execFileAsync('git', ['rev-parse', 'HEAD'], { cwd: ROOT })).stdout.trim();
+  const push = await runStep(tag, { REDEPLOY_REF: '', RUN_ID: '42', RUN_ATTEMPT: '1' });
+  t.same(push.outputs, { tag: `git-${sha.slice(0, 12)}` });
+  const rollback = await runStep(tag, { REDEPLOY_REF: 'abc123', RUN_ID: '42', RUN_ATTEMPT: '1' });
+  t.same(rollback.outputs, { tag: `git-${sha.slice(0, 12)}-run-42-1` });
+  const rerun = await runStep(tag, { REDEPLOY_REF: '', RUN_ID: '42', RUN_ATTEMPT: '2' });
+  t.same(rerun.outputs, { tag: `git-${sha.slice(0, 12)}-run-42-2` });
+  t.match(
+    String(pulumiSteps(deployJob ?? {})[0]?.with?.['config-map']),
+    /imageTag: \{value: "\$\{\{ steps\.tag\.outputs\.tag \}\}"/,
+  );
+});
+
+// ---- preview.yml -----------------------------------------------------------------------------------
+
+const preview = loadWorkflow('preview.yml').wf;
+
+void t.test('preview: pull requests only, same-repository only', (t) => {
+  t.same(Object.keys(preview.on), ['pull_request']);
+  t.same(preview.on.pull_request, { types: ['opened', 'synchronize', 'reopened', 'closed'] });
+  t.match(
+    preview.jobs.stacks?.if,
+    /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/,
+  );
+  t.end();
+});
+
+void t.test("preview: the mapping step's script, run as the workflow runs it", async (t) => {
+  const map = stepsOf(preview.jobs.stacks ?? {}).find((step) => step.id === 'map');
+  t.same((await runStep(map, { BASE_REF: 'main', HEAD_REF: 'feature/Login' })).outputs, {
+    target: 'prod',
+    preview: 'preview-feature-login',
+  });
+  t.same((await runStep(map, { BASE_REF: 'development', HEAD_REF: 'fix/1' })).outputs, {
+    target: 'dev',
+    preview: 'preview-fix-1',
+  });
+  t.same(
+    (await runStep(map, { BASE_REF: 'feature/base', HEAD_REF: 'feature/x' })).outputs,
+    { target: '', preview: 'preview-feature-x' },
+    'a PR into a feature branch has no stack to preview',
+  );
+  t.same(
+    (await runStep(map, { BASE_REF: 'main', HEAD_REF: 'development' })).outputs,
+    { target: 'prod', preview: '' },
+    'a long-lived branch never gets a preview stack',
+  );
+});
+
+void t.test('preview: pulumi preview of the target stack, commented on the pull request', (t) => {
+  const plan = preview.jobs.plan;
+  const step = pulumiSteps(plan ?? {})[0];
+  t.equal(step?.with?.command, 'preview');
+  t.equal(step?.with?.['stack-name'], '${{ needs.stacks.outputs.target }}');
+  t.equal(step?.with?.['comment-on-pr'], true);
+  t.match(plan?.if, /github\.event\.action != 'closed'/);
+  t.same(plan?.permissions, { contents: 'read', 'id-token': 'write', 'pull-requests': 'write' });
+  t.end();
+});
+
+void t.test('preview: per-PR stacks are opt-in, created on update, destroyed on close', (t) => {
+  const up = preview.jobs['preview-stack'];
+  const destroy = preview.jobs['destroy-preview-stack'];
+  for (const job of [up, destroy]) t.match(job?.if, /vars\.PREVIEW_STACKS == 'true'/);
+  t.match(up?.if, /github\.event\.action != 'closed'/);
+  t.match(destroy?.if, /github\.event\.action == 'closed'/);
+
+  const upStep = pulumiSteps(up ?? {})[0];
+  t.equal(upStep?.with?.command, 'up');
+  t.equal(upStep?.with?.upsert, true);
+  t.equal(upStep?.with?.['stack-name'], '${{ needs.stacks.outputs.preview }}');
+  const destroyStep = pulumiSteps(destroy ?? {})[0];
+  t.equal(destroyStep?.with?.command, 'destroy');
+  t.equal(destroyStep?.with?.remove, true);
+  t.equal(destroyStep?.with?.['stack-name'], '${{ needs.stacks.outputs.preview }}');
+
+  t.same(up?.concurrency, destroy?.concurrency, 'up and destroy share the stack group');
+  t.end();
+});
+
+// ---- ci.yml ----------------------------------------------------------------------------------------
+
+const ci = loadWorkflow('ci.yml');
+
+void t.test('ci: every push and pull request; lint, typecheck, the test command, coverage', (t) => {
+  t.ok('push' in ci.wf.on && 'pull_request' in ci.wf.on);
+  const runs = stepsOf(ci.wf.jobs.test ?? {}).map((step) => step.run ?? '');
+  for (const command of ['npm ci', 'npm run lint', 'npm run typecheck', 'npm test'])
+    t.ok(runs.includes(command), command);
+  t.match(runs.join('\n'), /tap report text-summary[\s\S]*GITHUB_STEP_SUMMARY/);
+  const upload = stepsOf(ci.wf.jobs.test ?? {}).find(
+    (step) => actionName(step) === 'actions/upload-artifact',
+  );
+  t.match(String(upload?.with?.path), /service\/\.tap\/report[\s\S]*infrastructure\/\.tap\/report/);
+  t.equal(upload?.with?.['include-hidden-files'], true, '.tap is a hidden folder');
+  t.end();
+});
+
+void t.test(
+  'ci: the image is built for the Lambda platform and run as a server and under the emulator',
+  (t) => {
+    const image = ci.wf.jobs.image;
+    const build = stepsOf(image ?? {}).find((step) => actionName(step) === 'docker/build-push-action');
+    t.equal(build?.with?.file, 'docker/Dockerfile');
+    t.equal(build?.with?.platforms, '${{ env.IMAGE_PLATFORM }}');
+    t.equal(ci.wf.env?.IMAGE_PLATFORM, 'linux/arm64');
+    t.equal(build?.with?.load, true);
+    t.equal(build?.with?.provenance, false);
+    const script = stepsOf(image ?? {})
+      .map((step) => step.run ?? '')
+      .join('\n');
+    t.match(script, /node \.github\/scripts\/smoke\.mjs http:\/\/127\.0\.0\.1:8080/);
+    t.match(script, /--entrypoint \/aws-lambda-rie/);
+    t.match(script, /--runtime-interface-emulator-address 0\.0\.0\.0:9000/);
+    t.match(
+      script,
+      /node \.github\/scripts\/lambda-invoke\.mjs \\\s+http:\/\/127\.0\.0\.1:9000\/2015-03-31\/functions\/function\/invocations \.github\/events\/http-api-v2\.json/,
+    );
+    t.match(script, /migrate/);
+    t.end();
+  },
+);
+
+// ---- dependabot.yml --------------------------------------------------------------------------------
+
+void t.test('dependabot: npm, Docker and GitHub Actions, in folders that exist', (t) => {
+  const config = parse(readFileSync(resolve(ROOT, '.github/dependabot.yml'), 'utf8')) as {
+    version: number;
+    updates: { 'package-ecosystem': string; directory: string; schedule: { interval: string } }[];
+  };
+  t.equal(config.version, 2);
+  const ecosystems = config.updates.map((u) => u['package-ecosystem']);
+  for (const ecosystem of ['npm', 'docker', 'github-actions'])
+    t.ok(ecosystems.includes(ecosystem), ecosystem);
+  for (const update of config.updates) {
+    t.ok(existsSync(join(ROOT, update.directory)), `${update['package-ecosystem']}: ${update.directory}`);
+    t.ok(['daily', 'weekly', 'monthly'].includes(update.schedule.interval));
+  }
+  t.ok(existsSync(join(ROOT, 'docker/Dockerfile')), 'the docker ecosystem has a Dockerfile to read');
+  t.end();
+});
