@@ -109,11 +109,11 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings mean "unset" (a common shape of `FOO= npm run dev`).
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
-  const { value, error } = schema.validate(present, { abortEarly: false, convert: true });
-  if (error) {
-    throw new ConfigError(`Invalid configuration: ${error.details.map((d) => d.message).join('; ')}`);
+  const result = schema.validate(present, { abortEarly: false, convert: true });
+  if (result.error) {
+    throw new ConfigError(`Invalid configuration: ${result.error.details.map((d) => d.message).join('; ')}`);
   }
-  const v = value as ValidatedEnv;
+  const v = result.value as ValidatedEnv;
   return deepFreeze({
     appEnv: v.APP_ENV,
     host: v.HOST,

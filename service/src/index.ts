@@ -37,7 +37,7 @@ function installShutdown(server: Server, config: Config): void {
     stopping = true;
     server.logger.info({ signal }, 'shutting down');
     // stop() refuses new connections, waits for in-flight requests up to the timeout, then closes the ORM.
-    server
+    void server
       .stop({ timeout: config.shutdownTimeoutMs })
       .then(
         () => 0,

@@ -20,7 +20,7 @@ t.test('two concurrent requests never share an identity map', async (t) => {
   const id = (body.data as { id: string }).id;
 
   const seen: { emId: number; title: string }[] = [];
-  const bothLoaded = Promise.withResolvers<void>();
+  const bothLoaded = Promise.withResolvers<undefined>();
   app.server.route({
     method: 'GET',
     path: '/test/em/{mutate}',
@@ -30,7 +30,7 @@ t.test('two concurrent requests never share an identity map', async (t) => {
       // One request changes its copy in memory (never flushed); the other must not see the change.
       if (request.params.mutate === 'yes') book.title = 'changed in memory only';
       seen.push({ emId: em.id, title: book.title });
-      if (seen.length === 2) bothLoaded.resolve();
+      if (seen.length === 2) bothLoaded.resolve(undefined);
       await bothLoaded.promise;
       const again = await em.findOneOrFail(BookSchema, { id });
       return {

@@ -1,7 +1,7 @@
 // Gives every request its trace id (API Gateway's request id when the Lambda Web Adapter forwarded it,
 // otherwise a fresh UUID) and the parsed Lambda context. Registered first: logging binds these ids.
 import { randomUUID } from 'node:crypto';
-import type { Plugin } from '@hapi/hapi';
+import type { Plugin, ResponseToolkit } from '@hapi/hapi';
 import { successEnvelope } from '../lib/envelope.ts';
 import { readLambdaContext } from '../lib/lambda-context.ts';
 
@@ -15,11 +15,19 @@ export const requestContextPlugin: Plugin<void> = {
       return h.continue;
     });
 
-    server.decorate('toolkit', 'success', function (data, options = {}) {
-      return this.response(successEnvelope(this.request.app.traceId, data, options.message)).code(
-        options.statusCode ?? 200,
-      );
-    });
+    server.decorate(
+      'toolkit',
+      'success',
+      function (
+        this: ResponseToolkit,
+        data: unknown,
+        options: { message?: string; statusCode?: number } = {},
+      ) {
+        return this.response(successEnvelope(this.request.app.traceId, data, options.message)).code(
+          options.statusCode ?? 200,
+        );
+      },
+    );
 
     // Lets a client quote the id of any response. Runs after the error mapper, which replaces errors.
     server.ext(

@@ -1,4 +1,5 @@
 // Every `declare module '@hapi/hapi'` augmentation of the service, in one place.
+import type { ResponseObject } from '@hapi/hapi';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DatabaseApi } from '../plugins/database.ts';
 import type { LambdaRequestContext } from '../lib/lambda-context.ts';
@@ -23,6 +24,6 @@ declare module '@hapi/hapi' {
 
   interface ResponseToolkit {
     /** Replies with the success envelope around `data`. */
-    success<T>(data: T, options?: { message?: string; statusCode?: number }): ResponseObject;
+    success(data: unknown, options?: { message?: string; statusCode?: number }): ResponseObject;
   }
 }

@@ -22,11 +22,14 @@ export const isbn = Joi.string()
 
 export function isValidIsbn(value: string): boolean {
   if (/^\d{9}[\dX]$/.test(value)) {
-    const sum = [...value].reduce((acc, char, i) => acc + (char === 'X' ? 10 : Number(char)) * (10 - i), 0);
+    const sum = Array.from(value).reduce(
+      (acc, char, i) => acc + (char === 'X' ? 10 : Number(char)) * (10 - i),
+      0,
+    );
     return sum % 11 === 0;
   }
   if (/^97[89]\d{10}$/.test(value)) {
-    const sum = [...value].reduce((acc, char, i) => acc + Number(char) * (i % 2 === 0 ? 1 : 3), 0);
+    const sum = Array.from(value).reduce((acc, char, i) => acc + Number(char) * (i % 2 === 0 ? 1 : 3), 0);
     return sum % 10 === 0;
   }
   return false;
