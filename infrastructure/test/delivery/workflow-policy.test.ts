@@ -507,6 +507,11 @@ void t.test(
     t.equal(build?.with?.file, 'docker/Dockerfile');
     t.equal(build?.with?.platforms, '${{ env.IMAGE_PLATFORM }}');
     t.equal(ci.wf.env?.IMAGE_PLATFORM, 'linux/arm64');
+    t.equal(
+      build?.with?.['build-args'],
+      'PLATFORM=${{ env.IMAGE_PLATFORM }}',
+      "the Dockerfile's platform argument",
+    );
     t.equal(build?.with?.load, true);
     t.equal(build?.with?.provenance, false);
     const script = stepsOf(image ?? {})
@@ -540,5 +545,12 @@ void t.test('dependabot: npm, Docker and GitHub Actions, in folders that exist',
     t.ok(['daily', 'weekly', 'monthly'].includes(update.schedule.interval));
   }
   t.ok(existsSync(join(ROOT, 'docker/Dockerfile')), 'the docker ecosystem has a Dockerfile to read');
+  for (const update of config.updates.filter((u) => u['package-ecosystem'] === 'docker-compose')) {
+    const files = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
+    t.ok(
+      files.some((file) => existsSync(join(ROOT, update.directory, file))),
+      `a compose file in ${update.directory}`,
+    );
+  }
   t.end();
 });
