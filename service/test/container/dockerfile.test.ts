@@ -314,6 +314,7 @@ void t.test('.dockerignore sends what the build copies and nothing else', async 
     'package.json',
     'service',
     'service/package.json',
+    'tsconfig.base.json',
   ]);
 
   const ignored = dockerignoreMatcher(dockerignore);
