@@ -39,7 +39,25 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
   const runningAsRoot = process.getuid?.() === 0;
   if (runningAsRoot) await prepareDataDirForPostgresUser(dataDir);
   else await mkdir(path.dirname(dataDir), { recursive: true });
-  await removeStalePidFile(dataDir);
+
+  // Another process (say `npm run dev` while you run `npm run db:migrate`) already serves this cluster:
+  // share it, and leave stopping it to its owner.
+  const runningPort = await portOfRunningServer(dataDir);
+  if (runningPort !== undefined) {
+    const postgres = new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port: runningPort,
+      user: USER,
+      password: PASSWORD,
+    });
+    return {
+      url: urlFor(runningPort, database),
+      port: runningPort,
+      dataDir,
+      postgres,
+      stop: () => Promise.resolve(),
+    };
+  }
 
   const logs: string[] = [];
   const postgres = new EmbeddedPostgres({
@@ -78,7 +96,7 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
   await createDatabaseIfMissing(postgres, database);
 
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    url: urlFor(port, database),
     port,
     dataDir,
     postgres,
@@ -108,19 +126,28 @@ function postgresUserIds(): { uid: number; gid: number } | undefined {
   }
 }
 
-/** A crash (or kill -9) leaves postmaster.pid behind; PostgreSQL then refuses to start. */
-async function removeStalePidFile(dataDir: string): Promise<void> {
+function urlFor(port: number, database: string): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
+/**
+ * The port of a live server on this data directory, if any. A crash (or kill -9) leaves a stale
+ * postmaster.pid behind, which would stop PostgreSQL from starting: that one is removed.
+ */
+async function portOfRunningServer(dataDir: string): Promise<number | undefined> {
   const pidFile = path.join(dataDir, 'postmaster.pid');
-  let pid: number;
+  let lines: string[];
   try {
-    pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+    lines = (await readFile(pidFile, 'utf8')).split('\n');
   } catch {
-    return;
+    return undefined;
   }
   try {
-    process.kill(pid, 0);
+    process.kill(Number(lines[0]), 0);
+    return Number(lines[3]);
   } catch {
     await rm(pidFile, { force: true });
+    return undefined;
   }
 }
 

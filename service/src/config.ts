@@ -32,6 +32,8 @@ export interface Config {
   /** How long SIGTERM waits for in-flight requests; Lambda gives the whole process ≈ 2 s. */
   readonly shutdownTimeoutMs: number;
   readonly payloadMaxBytes: number;
+  /** Soft-deleted rows older than this are purged by the scheduled maintenance event. */
+  readonly deletedRetentionDays: number;
   readonly database: DatabaseConfig;
   readonly version: string;
 }
@@ -77,6 +79,7 @@ const schema = Joi.object({
     .max(6 * 1024 * 1024)
     .default(1024 * 1024),
   SERVICE_VERSION: Joi.string().max(64).default('0.1.0'),
+  DELETED_RETENTION_DAYS: Joi.number().integer().min(0).max(3650).default(30),
 })
   // The environment holds much more than our variables; validate ours and ignore the rest.
   .unknown(true)
@@ -99,6 +102,7 @@ interface ValidatedEnv {
   SHUTDOWN_TIMEOUT_MS: number;
   PAYLOAD_MAX_BYTES: number;
   SERVICE_VERSION: string;
+  DELETED_RETENTION_DAYS: number;
 }
 
 export class ConfigError extends Error {
@@ -124,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     payloadMaxBytes: v.PAYLOAD_MAX_BYTES,
+    deletedRetentionDays: v.DELETED_RETENTION_DAYS,
     version: v.SERVICE_VERSION,
     database: {
       url: v.DATABASE_URL,

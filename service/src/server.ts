@@ -10,6 +10,7 @@ import { databasePlugin } from './plugins/database.ts';
 import { docsPlugin } from './plugins/docs.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { healthPlugin } from './plugins/health.ts';
+import { lambdaEventsPlugin } from './plugins/lambda-events.ts';
 import { loggingPlugin } from './plugins/logging.ts';
 import { requestContextPlugin } from './plugins/request-context.ts';
 
@@ -57,8 +58,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     { plugin: databasePlugin, options: { config } },
     { plugin: healthPlugin, options: { config } },
     { plugin: docsPlugin, options: { config } },
+    { plugin: lambdaEventsPlugin },
     // Domain modules.
-    { plugin: booksPlugin },
+    { plugin: booksPlugin, options: { config } },
   ]);
 
   // The Lambda Web Adapter keeps idle connections for 4 s; a shorter server timeout would let it reuse

@@ -15,6 +15,8 @@ export interface LambdaRequestContext {
 
 const MAX_HEADER_LENGTH = 16 * 1024;
 const SAFE_ID = /^[\w.:=/+-]{1,128}$/;
+/** X-Ray: Root=1-…;Parent=…;Sampled=1 (and optional Lineage). */
+const SAFE_TRACE = /^[\w.:=;/+-]{1,256}$/;
 const SAFE_IP = /^[\da-fA-F.:]{2,45}$/;
 const SAFE_ROUTE_KEY = /^[\w$ /{}+.-]{1,256}$/;
 
@@ -35,7 +37,7 @@ export function readLambdaContext(headers: Headers): LambdaRequestContext {
     // HTTP API (payload 2.0) puts the caller in http.sourceIp, REST API (1.0) in identity.sourceIp.
     sourceIp: pick(http?.sourceIp, SAFE_IP) ?? pick(identity?.sourceIp, SAFE_IP),
     lambdaRequestId: pick(lambda?.request_id, SAFE_ID) ?? pick(lambda?.requestId, SAFE_ID),
-    xrayTraceId: pick(headers['x-amzn-trace-id'], SAFE_ID),
+    xrayTraceId: pick(headers['x-amzn-trace-id'], SAFE_TRACE),
     // A context that names an API and a request is what API Gateway (and only API Gateway) sends.
     viaApiGateway: apiRequestId !== undefined || apiId !== undefined,
   });

@@ -5,6 +5,9 @@ import type { Plugin } from '@hapi/hapi';
 import HapiSwagger from 'hapi-swagger';
 import type { Config } from '../config.ts';
 
+/** Set by the bundler: the bundle carries no Swagger UI assets, so it serves only the document. */
+declare const __BUNDLED__: boolean | undefined;
+
 export const OPENAPI_PATH = '/openapi.json';
 export const DOCS_PATH = '/docs';
 
@@ -19,6 +22,7 @@ export const docsPlugin: Plugin<{ config: Config }> = {
       },
       jsonPath: OPENAPI_PATH,
       documentationPath: DOCS_PATH,
+      ...(typeof __BUNDLED__ === 'undefined' ? {} : { documentationPage: false, swaggerUI: false }),
       grouping: 'tags',
       tags: [
         { name: 'books', description: 'The example domain module' },

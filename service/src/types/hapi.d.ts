@@ -2,6 +2,7 @@
 import type { ResponseObject } from '@hapi/hapi';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DatabaseApi } from '../plugins/database.ts';
+import type { LambdaEventsApi } from '../plugins/lambda-events.ts';
 import type { LambdaRequestContext } from '../lib/lambda-context.ts';
 import type { Config } from '../config.ts';
 
@@ -20,6 +21,7 @@ declare module '@hapi/hapi' {
 
   interface PluginProperties {
     database: DatabaseApi;
+    'lambda-events': LambdaEventsApi;
   }
 
   interface ResponseToolkit {

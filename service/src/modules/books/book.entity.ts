@@ -12,13 +12,16 @@ export const BookSchema = defineEntity({
       .onCreate(() => randomUUID()),
     title: p.string().length(200),
     author: p.string().length(200).index(),
-    isbn: p.string().length(13).unique(),
+    // Unique among live books only: a partial index (see the migrations), so a deleted book's ISBN is free.
+    isbn: p.string().length(13),
     publishedYear: p.integer().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p
       .datetime()
       .onCreate(() => new Date())
       .onUpdate(() => new Date()),
+    /** Soft delete: the row stays recoverable until the maintenance job purges it after the retention. */
+    deletedAt: p.datetime().nullable(),
   },
 });
 

@@ -10,8 +10,9 @@ export class BookRepository {
     this.em = em;
   }
 
+  /** Live books only: a deleted book is gone for the API. */
   findById(id: string): Promise<Book | null> {
-    return this.em.findOne(BookSchema, { id });
+    return this.em.findOne(BookSchema, { id, deletedAt: null });
   }
 
   list({ limit, offset, author, sort }: ListBooksInput): Promise<[Book[], number]> {
@@ -19,7 +20,9 @@ export class BookRepository {
     const field = (descending ? sort.slice(1) : sort) as keyof Book;
     return this.em.findAndCount(
       BookSchema,
-      author === undefined ? {} : { author: { $ilike: `%${escapeLike(author)}%` } },
+      author === undefined
+        ? { deletedAt: null }
+        : { deletedAt: null, author: { $ilike: `%${escapeLike(author)}%` } },
       {
         limit,
         offset,
@@ -39,8 +42,15 @@ export class BookRepository {
     await this.em.flush();
   }
 
-  async remove(book: Book): Promise<void> {
-    await this.em.remove(book).flush();
+  /** Soft delete: recoverable by an operator until purgeDeleted() removes it for good. */
+  async softDelete(book: Book): Promise<void> {
+    book.deletedAt = new Date();
+    await this.em.flush();
+  }
+
+  /** Removes books deleted before `before`; returns how many. */
+  async purgeDeleted(before: Date): Promise<number> {
+    return this.em.nativeDelete(BookSchema, { deletedAt: { $lt: before } });
   }
 }
 

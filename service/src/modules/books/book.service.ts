@@ -49,7 +49,13 @@ export class BookService {
   }
 
   async delete(id: string): Promise<void> {
-    await this.books.remove(await this.load(id));
+    await this.books.softDelete(await this.load(id));
+  }
+
+  /** Maintenance: deleted books are kept for `retentionDays`, then purged. */
+  async purgeDeleted(retentionDays: number, now = new Date()): Promise<{ purged: number; before: string }> {
+    const before = new Date(now.getTime() - retentionDays * 24 * 60 * 60 * 1000);
+    return { purged: await this.books.purgeDeleted(before), before: before.toISOString() };
   }
 
   private async load(id: string): Promise<Book> {

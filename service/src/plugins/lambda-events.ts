@@ -1,0 +1,96 @@
+// Non-HTTP Lambda events. The Lambda Web Adapter POSTs every event that is not an HTTP request (direct
+// invocations, EventBridge schedules) to AWS_LWA_PASS_THROUGH_PATH. The response body is the invocation
+// result; a 5xx becomes an invocation error (AWS_LWA_ERROR_STATUS_CODES), which fails a deploy's migrate.
+// API Gateway requests always carry a request context, so they can never reach these handlers.
+import type { Plugin, Request } from '@hapi/hapi';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import Joi from 'joi';
+import { DomainError } from '../errors/domain-error.ts';
+
+export const EVENTS_PATH = '/internal/events';
+
+/** A job the scheduled maintenance event runs; modules register their own. */
+export type MaintenanceTask = (em: EntityManager) => Promise<unknown>;
+
+export interface LambdaEventsApi {
+  registerMaintenanceTask(name: string, task: MaintenanceTask): void;
+}
+
+const migrateEvent = Joi.object({ action: Joi.string().valid('migrate').required() }).unknown(false);
+const maintenanceEvent = Joi.alternatives(
+  Joi.object({ action: Joi.string().valid('maintenance').required() }),
+  // EventBridge "Scheduled Event" (rate/cron rules).
+  Joi.object({
+    source: Joi.string().valid('aws.events').required(),
+    'detail-type': Joi.string().valid('Scheduled Event').required(),
+  }).unknown(true),
+);
+
+export const lambdaEventsPlugin: Plugin<void> = {
+  name: 'lambda-events',
+  dependencies: ['database', 'errors'],
+  register(server) {
+    const tasks = new Map<string, MaintenanceTask>();
+    const api: LambdaEventsApi = {
+      registerMaintenanceTask(name, task) {
+        if (tasks.has(name)) throw new Error(`maintenance task ${name} is registered twice`);
+        tasks.set(name, task);
+      },
+    };
+    server.expose(api);
+
+    const migrate = async (request: Request) => {
+      const { runMigrations } = await import('../db/orm.ts');
+      try {
+        const applied = await runMigrations(await server.plugins.database.getOrm());
+        request.logger.info({ applied }, `applied ${applied.length} migration(s)`);
+        return { applied };
+      } catch (error) {
+        request.logger.error({ err: error }, 'migration failed');
+        throw new DomainError('EVENT_FAILED', 'Migration failed; see the function logs for this traceId');
+      }
+    };
+
+    const maintain = async (request: Request) => {
+      const results: Record<string, unknown> = {};
+      for (const [name, task] of tasks) {
+        try {
+          // Each task gets its own fork: one task's identity map never leaks into the next.
+          results[name] = await task((await server.plugins.database.getOrm()).em.fork());
+        } catch (error) {
+          request.logger.error({ err: error, task: name }, 'maintenance task failed');
+          throw new DomainError(
+            'EVENT_FAILED',
+            `Maintenance task ${name} failed; see the function logs for this traceId`,
+          );
+        }
+      }
+      request.logger.info({ results }, 'maintenance done');
+      return { tasks: results };
+    };
+
+    server.route({
+      method: 'POST',
+      path: EVENTS_PATH,
+      options: {
+        description: 'Lambda pass-through events (not reachable through API Gateway)',
+        payload: { parse: true, allow: ['application/json'], failAction: 'error' },
+        handler: async (request, h) => {
+          // Indistinguishable from a path that does not exist, for anything that came through API Gateway.
+          if (request.app.lambda.viaApiGateway) throw new DomainError('ROUTE_NOT_FOUND');
+          const event: unknown = request.payload;
+          if (migrateEvent.validate(event).error === undefined) {
+            return h.success(await migrate(request), { message: 'Migrations applied' });
+          }
+          if (maintenanceEvent.validate(event).error === undefined) {
+            return h.success(await maintain(request), { message: 'Maintenance done' });
+          }
+          throw new DomainError(
+            'EVENT_UNKNOWN',
+            'Unknown event: expected {"action":"migrate"}, {"action":"maintenance"} or an EventBridge Scheduled Event',
+          );
+        },
+      },
+    });
+  },
+};
