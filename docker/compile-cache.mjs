@@ -1,38 +1,42 @@
 // Preloaded by the image's CMD (`node --import=/app/compile-cache.mjs main.mjs`): starts Node's compile
-// cache from the one baked into the image at build time, whichever user runs the process.
+// cache from the one baked into the image at build time, whoever runs the process and on whichever CPU.
 //
-// Node stores the cache under `<dir>/<node version>-<arch>-<V8 tag>-<uid>/` and looks only in the folder
-// for the current uid. The image bakes it as root, `docker run` uses the `node` user and Lambda picks an
-// unprivileged user of its own, so this links the baked folder under the current uid in a writable
-// directory (/tmp is the only one in Lambda) and enables the cache there. Anything unexpected (another
-// Node version, no /tmp, a cache switched off with NODE_DISABLE_COMPILE_CACHE) just means starting
-// without a cache: this file must never stop the server from starting.
-import { mkdirSync, readdirSync, symlinkSync } from 'node:fs';
-import { enableCompileCache } from 'node:module';
+// Node keeps the cache in `<dir>/<node version>-<arch>-<V8 tag>-<uid>/` and reads only the folder named
+// for the current process. The uid differs (the image bakes as root, `docker run` uses `node`, Lambda
+// picks its own user) and so can the V8 tag, which folds in the CPU features V8 detects (the build may
+// run on another CPU, or under emulation). V8 checks each cache entry again when it loads it (its version,
+// flags and a checksum) and compiles from source when the entry does not fit, so it is safe to offer the
+// baked entries under this process's folder. That folder lives under /tmp, the only writable place in
+// Lambda. If anything is unexpected (another Node version, no /tmp, NODE_DISABLE_COMPILE_CACHE=1), the
+// server starts without the cache: this file must never stop it from starting.
+import { readdirSync, symlinkSync } from 'node:fs';
+import { constants, enableCompileCache } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const baked = fileURLToPath(new URL('compile-cache/', import.meta.url));
+const prefix = `${process.version}-${process.arch}-`;
 
 try {
-  const folder = readdirSync(baked).find((name) => name.startsWith(`${process.version}-${process.arch}-`));
-  const uid = process.getuid?.();
-  if (folder !== undefined && uid !== undefined) {
-    const tag = folder.slice(0, folder.lastIndexOf('-'));
-    if (folder === `${tag}-${uid}`) {
-      enableCompileCache(baked);
-    } else {
-      const linked = join(tmpdir(), 'node-compile-cache');
-      mkdirSync(linked, { recursive: true });
-      try {
-        symlinkSync(join(baked, folder), join(linked, `${tag}-${uid}`));
-      } catch (error) {
-        if (error?.code !== 'EEXIST') throw error;
+  const bakedFolder = readdirSync(baked).find((name) => name.startsWith(prefix));
+  if (bakedFolder !== undefined) {
+    const root = join(tmpdir(), 'node-compile-cache');
+    // Enabling creates this process's folder at once; entries are read later, when modules compile.
+    const { status } = enableCompileCache(root);
+    const folder = readdirSync(root).find(
+      (name) => name.startsWith(prefix) && name.endsWith(`-${String(process.getuid?.())}`),
+    );
+    if (status === constants.compileCacheStatus.ENABLED && folder !== undefined) {
+      for (const entry of readdirSync(join(baked, bakedFolder))) {
+        try {
+          symlinkSync(join(baked, bakedFolder, entry), join(root, folder, entry));
+        } catch {
+          // Already there (a second process in the same container).
+        }
       }
-      enableCompileCache(linked);
     }
   }
 } catch {
-  // Start without a compile cache.
+  // Start without the baked cache.
 }
