@@ -5,7 +5,7 @@ import t from 'tap';
 import { EVENTS_PATH } from '../src/plugins/lambda-events.ts';
 import { startTestDatabase } from './helpers/database.ts';
 import { uniqueIsbn } from './helpers/isbn.ts';
-import { buildServer } from './helpers/server.ts';
+import { buildServer, type Envelope } from './helpers/server.ts';
 import { lambdaContext, lwaHeaders, TRACE_HEADER } from './fixtures/lambda.ts';
 
 const db = await startTestDatabase(t);
@@ -73,7 +73,7 @@ t.test('pass-through: migrate event applies pending migrations and reports them'
   const orm = await app.server.plugins.database.getOrm();
   const [last] = (await orm.migrator.getExecuted()).slice(-1);
   await orm.migrator.down();
-  const again = await app.json<{ applied: string[] }>({
+  const again = await app.json<Envelope<{ applied: string[] }>>({
     method: 'POST',
     url: EVENTS_PATH,
     payload: { action: 'migrate' },
@@ -85,7 +85,7 @@ t.test('pass-through: migrate event applies pending migrations and reports them'
 t.test('pass-through: scheduled event purges books deleted before the retention window', async (t) => {
   const created = await Promise.all(
     [1, 2, 3].map((n) =>
-      app.json<{ id: string }>({
+      app.json<Envelope<{ id: string }>>({
         method: 'POST',
         url: '/v1/books',
         payload: { title: `T${n}`, author: 'Purge', isbn: uniqueIsbn() },
@@ -111,7 +111,7 @@ t.test('pass-through: scheduled event purges books deleted before the retention 
     resources: ['arn:aws:events:eu-west-1:123456789012:rule/books-dev-maintenance'],
     detail: {},
   };
-  const { status, body } = await app.json<{ tasks: Record<string, { purged: number }> }>({
+  const { status, body } = await app.json<Envelope<{ tasks: Record<string, { purged: number }> }>>({
     method: 'POST',
     url: EVENTS_PATH,
     payload: scheduled,
