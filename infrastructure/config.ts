@@ -62,6 +62,8 @@ export interface ManagedDatabaseConfig {
   mode: 'managed';
   minCapacity: number;
   maxCapacity: number;
+  /** Set only with a 0 ACU minimum (the only case where Aurora pauses). */
+  autoPauseSeconds: number | undefined;
   engineVersion: string;
   deletionProtection: boolean;
   poolMax: number;
@@ -227,12 +229,7 @@ export function readStackConfig(source: ConfigSource, context: ConfigContext): S
     database = {
       mode,
       // Checked inside apply so the value is never printed; only the key is named.
-      url: url.apply((value) => {
-        if (!/^postgres(ql)?:\/\/\S+$/.test(value.trim())) {
-          throw new ConfigError(key('databaseUrl'), 'must be a postgres:// or postgresql:// URL');
-        }
-        return value.trim();
-      }),
+      url: url.apply((value) => checkDatabaseUrl(value, key('databaseUrl'))),
       ssl: bool('databaseSsl'),
       poolMax,
     };
@@ -258,6 +255,7 @@ export function readStackConfig(source: ConfigSource, context: ConfigContext): S
       mode,
       minCapacity,
       maxCapacity,
+      autoPauseSeconds: minCapacity === 0 ? 300 : undefined,
       engineVersion,
       deletionProtection: bool('databaseDeletionProtection'),
       poolMax,
@@ -299,6 +297,14 @@ export function readStackConfig(source: ConfigSource, context: ConfigContext): S
       untaggedExpiryDays: num('imageUntaggedExpiryDays', 1, 3650),
     },
   };
+}
+
+/** Returns the trimmed URL, or fails naming the key — never echoing the value, which holds a password. */
+export function checkDatabaseUrl(value: string, fullKey: string): string {
+  if (!/^postgres(ql)?:\/\/\S+$/.test(value.trim())) {
+    throw new ConfigError(fullKey, 'must be a postgres:// or postgresql:// URL');
+  }
+  return value.trim();
 }
 
 function readCorsOrigins(text: string | undefined, fullKey: string): string[] {

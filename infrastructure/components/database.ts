@@ -148,8 +148,7 @@ export class Database extends pulumi.ComponentResource {
           serverlessv2ScalingConfiguration: {
             minCapacity: config.minCapacity,
             maxCapacity: config.maxCapacity,
-            // Only meaningful with 0 ACU minimum: pause after 5 idle minutes.
-            secondsUntilAutoPause: config.minCapacity === 0 ? 300 : undefined,
+            secondsUntilAutoPause: config.autoPauseSeconds,
           },
           backupRetentionPeriod: protect ? 14 : 1,
           deletionProtection: protect,

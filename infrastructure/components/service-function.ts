@@ -28,8 +28,6 @@ export interface ServiceFunctionArgs {
     subnetIds: pulumi.Input<pulumi.Input<string>[]>;
     securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
   };
-  /** Run migrations on every new version before `live` moves to it. Default true. */
-  migrate?: boolean;
 }
 
 /** The Lambda Web Adapter settings the image relies on, repeated here so the deploy is explicit. */
@@ -49,7 +47,7 @@ export class ServiceFunction extends pulumi.ComponentResource {
   readonly logGroup: aws.cloudwatch.LogGroup;
   readonly function: aws.lambda.Function;
   readonly alias: aws.lambda.Alias;
-  readonly migrations: Migrations | undefined;
+  readonly migrations: Migrations;
   readonly functionName: pulumi.Output<string>;
 
   constructor(name: string, args: ServiceFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -157,18 +155,16 @@ export class ServiceFunction extends pulumi.ComponentResource {
       { parent: this, dependsOn: [policy, this.logGroup] },
     );
 
-    this.migrations =
-      args.migrate === false
-        ? undefined
-        : new Migrations(
-            `${name}-migrations`,
-            {
-              functionName: this.function.name,
-              qualifier: this.function.version,
-              imageDigest: args.imageDigest,
-            },
-            { parent: this },
-          );
+    // Every new version migrates the database before `live` moves to it.
+    this.migrations = new Migrations(
+      `${name}-migrations`,
+      {
+        functionName: this.function.name,
+        qualifier: this.function.version,
+        imageDigest: args.imageDigest,
+      },
+      { parent: this },
+    );
 
     this.alias = new aws.lambda.Alias(
       `${name}-alias`,
@@ -178,7 +174,7 @@ export class ServiceFunction extends pulumi.ComponentResource {
         functionVersion: this.function.version,
         description: 'The version the HTTP API serves; moves only after migrations succeed',
       },
-      { parent: this, dependsOn: this.migrations === undefined ? [] : [this.migrations] },
+      { parent: this, dependsOn: [this.migrations] },
     );
 
     this.functionName = this.function.name;

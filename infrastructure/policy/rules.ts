@@ -155,7 +155,8 @@ export const lambdaArchitectureMatchesImage: StackValidationPolicy = {
     for (const fn of functions(args.resources)) {
       const imageUri = propsOf(fn).imageUri;
       if (propsOf(fn).packageType !== 'Image' || typeof imageUri !== 'string') continue;
-      const repository = imageUri.split('@')[0]?.split(':')[0] ?? '';
+      // `repo:tag@sha256:…` or `repo@sha256:…` → `repo`.
+      const repository = imageUri.replace(/@.*$/, '').replace(/:[^/]*$/, '');
       const image = images.find((candidate) =>
         asArray(propsOf(candidate).tags).some(
           (tag) => typeof tag === 'string' && tag.startsWith(`${repository}:`),

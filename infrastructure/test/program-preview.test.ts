@@ -1,19 +1,17 @@
-// A pull-request preview stack with no stack file: Pulumi.yaml defaults, x86_64, disposable resources.
+// A pull-request preview stack with no stack file: Pulumi.yaml defaults, x86_64, and a managed database
+// that asks for deletion protection — which a disposable stack overrides.
 import t from 'tap';
 import { DEFAULTS } from '../config.ts';
 import { assertCommon } from './fixtures/assertions.ts';
-import { runProgram } from './fixtures/program.ts';
+import { GENERATED_PASSWORD, runProgram } from './fixtures/program.ts';
 
-const DATABASE_URL = 'postgresql://preview:pr3view-pw@db.example.com/app?sslmode=require';
-const run = await runProgram(
-  'preview-feature-login',
-  {
-    'hapi-lambda:databaseUrl': DATABASE_URL,
-    'hapi-lambda:architecture': 'x86_64',
-    'hapi-lambda:imageTag': 'pr-42',
-  },
-  ['hapi-lambda:databaseUrl'],
-);
+const run = await runProgram('preview-feature-login', {
+  'hapi-lambda:architecture': 'x86_64',
+  'hapi-lambda:imageTag': 'pr-42',
+  'hapi-lambda:databaseMode': 'managed',
+  'hapi-lambda:databaseMinCapacity': '0',
+  'hapi-lambda:databaseDeletionProtection': 'true',
+});
 
 await assertCommon(t, run, {
   prefix: 'hapi-lambda-preview-feature-login',
@@ -35,11 +33,18 @@ await assertCommon(t, run, {
     periods: DEFAULTS.alarmEvaluationPeriods,
   },
   imageTag: 'pr-42',
-  secrets: [DATABASE_URL, 'pr3view-pw'],
+  secrets: [GENERATED_PASSWORD],
 });
 
-t.test('disposable: the secret is deleted without a recovery window', async (t) => {
+t.test('disposable: nothing survives destroy; the idle cluster pauses', async (t) => {
   t.match(run.one('aws:secretsmanager/secret:Secret').inputs, { recoveryWindowInDays: 0 });
+  t.match(run.one('aws:rds/cluster:Cluster').inputs, {
+    deletionProtection: false,
+    skipFinalSnapshot: true,
+    backupRetentionPeriod: 1,
+    serverlessv2ScalingConfiguration: { minCapacity: 0, secondsUntilAutoPause: 300 },
+  });
+  t.equal(run.one('aws:rds/cluster:Cluster').inputs.finalSnapshotIdentifier, undefined);
   t.match(run.one('aws:lambda/function:Function').inputs, {
     environment: { variables: { APP_ENV: 'dev', LOG_LEVEL: 'info' } },
   });

@@ -1,0 +1,207 @@
+// config.ts: defaults match Pulumi.yaml, stack files hold only known keys, and bad values name the key.
+import { readFileSync } from 'node:fs';
+import * as pulumi from '@pulumi/pulumi';
+import t from 'tap';
+import { parse } from 'yaml';
+import {
+  DEFAULTS,
+  checkDatabaseUrl,
+  loadConfig,
+  readStackConfig,
+  resolveImageTag,
+  type ConfigContext,
+} from '../config.ts';
+
+const root = new URL('../../', import.meta.url);
+const project = parse(readFileSync(new URL('Pulumi.yaml', root), 'utf8')) as {
+  name: string;
+  main: string;
+  runtime: { name: string; options: Record<string, unknown> };
+  config: Record<string, { default?: unknown; value?: unknown }>;
+};
+
+const context = (overrides: Partial<ConfigContext> = {}): ConfigContext => ({
+  project: 'hapi-lambda',
+  stack: 'dev',
+  region: 'us-east-1',
+  env: {},
+  gitHead: () => ({ sha: 'a'.repeat(40), dirty: false }),
+  now: () => new Date('2026-11-22T10:11:12.345Z'),
+  ...overrides,
+});
+const source = (values: Record<string, string>) => ({
+  get: (key: string) => values[key],
+  getSecret: (key: string) => (values[key] === undefined ? undefined : pulumi.secret(values[key])),
+});
+const read = (values: Record<string, string>, overrides: Partial<ConfigContext> = {}) =>
+  readStackConfig(source({ databaseUrl: 'postgres://u:p@h/db', ...values }), context(overrides));
+
+t.test('Pulumi.yaml: ESM program run by Node type stripping, defaults equal config.ts', async (t) => {
+  t.equal(project.name, 'hapi-lambda');
+  t.equal(project.main, 'infrastructure/');
+  t.match(project.runtime, { name: 'nodejs', options: { typescript: false } });
+  const declared = Object.fromEntries(
+    Object.entries(project.config)
+      .filter(([key]) => !key.includes(':'))
+      .map(([key, spec]) => [key, spec.default]),
+  );
+  t.same(declared, DEFAULTS);
+});
+
+t.test('stack files only use declared keys', async (t) => {
+  for (const stack of ['dev', 'prod']) {
+    const doc = parse(readFileSync(new URL(`Pulumi.${stack}.yaml`, root), 'utf8')) as {
+      config: Record<string, unknown>;
+    };
+    for (const key of Object.keys(doc.config)) {
+      const [namespace, name = ''] = key.split(':');
+      t.ok(
+        namespace === 'aws' || (namespace === 'hapi-lambda' && name in project.config),
+        `${stack}: ${key}`,
+      );
+    }
+  }
+});
+
+t.test('defaults and derived values', async (t) => {
+  const config = read({});
+  t.match(config, {
+    prefix: 'hapi-lambda-dev',
+    ephemeral: false,
+    architecture: 'arm64',
+    platform: 'linux/arm64',
+    reservedConcurrency: undefined,
+    domain: undefined,
+    corsOrigins: [],
+    alarms: { email: undefined, durationP99Ms: 12_000 },
+    database: { mode: 'external', ssl: true, poolMax: 2 },
+    image: { tag: `git-${'a'.repeat(12)}`, untaggedExpiryDays: 14 },
+    tags: { project: 'hapi-lambda', stack: 'dev', 'managed-by': 'pulumi' },
+  });
+  t.equal(read({ reservedConcurrency: '25' }).reservedConcurrency, 25);
+  t.equal(read({}, { stack: 'preview-x', project: 'My_Proj' }).prefix, 'my-proj-preview-x');
+  t.equal(read({}, { stack: 'preview-x' }).ephemeral, true);
+  t.same(read({ corsOrigins: '["https://a.example.com","http://localhost:3000"]' }).corsOrigins, [
+    'https://a.example.com',
+    'http://localhost:3000',
+  ]);
+  t.same(read({ domainName: 'api.example.com', hostedZoneId: 'Z1' }).domain, {
+    name: 'api.example.com',
+    hostedZoneId: 'Z1',
+  });
+  t.match(
+    read({
+      databaseMode: 'managed',
+      databaseMinCapacity: '0',
+      databaseMaxCapacity: '8',
+      databaseDeletionProtection: 'true',
+    }).database,
+    {
+      mode: 'managed',
+      minCapacity: 0,
+      maxCapacity: 8,
+      autoPauseSeconds: 300,
+      engineVersion: '16.6',
+      deletionProtection: true,
+    },
+  );
+});
+
+t.test('the database URL is validated without being printed', async (t) => {
+  t.equal(checkDatabaseUrl(' postgresql://u:p@h/db ', 'k'), 'postgresql://u:p@h/db');
+  const failure = t.throws(() => checkDatabaseUrl('mysql://u:hunter2@h/db', 'hapi-lambda:databaseUrl'));
+  t.match(String(failure), /hapi-lambda:databaseUrl.*postgres/);
+  t.notMatch(String(failure), /hunter2/);
+});
+
+t.test('a wrong value fails with a message naming the key', async (t) => {
+  const cases: [Record<string, string>, Partial<ConfigContext>, RegExp][] = [
+    [
+      { databaseMode: 'managed', databaseMinCapacity: 'half' },
+      {},
+      /"hapi-lambda:databaseMinCapacity": "half" is not a number/,
+    ],
+    [{}, { region: undefined }, /"aws:region": is required/],
+    [{}, { region: ' ' }, /"aws:region"/],
+    [{ architecture: 'arm' }, {}, /"hapi-lambda:architecture": "arm" is not one of arm64, x86_64/],
+    [{ memorySize: 'lots' }, {}, /"hapi-lambda:memorySize": "lots" is not an integer/],
+    [{ memorySize: '64' }, {}, /"hapi-lambda:memorySize": 64 is outside 128..10240/],
+    [{ timeout: '1.5' }, {}, /"hapi-lambda:timeout".*integer/],
+    [{ logRetentionDays: '10' }, {}, /"hapi-lambda:logRetentionDays": 10 is not a CloudWatch retention/],
+    [{ throttleRateLimit: '1000', throttleBurstLimit: '10' }, {}, /"hapi-lambda:throttleBurstLimit"/],
+    [{ corsOrigins: 'https://a.com' }, {}, /"hapi-lambda:corsOrigins": must be a list/],
+    [{ corsOrigins: '[1]' }, {}, /"hapi-lambda:corsOrigins": must be a list of origin strings/],
+    [{ corsOrigins: '["https://a.com/"]' }, {}, /"hapi-lambda:corsOrigins": "https:\/\/a.com\/"/],
+    [{ alarmEmail: 'ops' }, {}, /"hapi-lambda:alarmEmail"/],
+    [{ domainName: 'API.example.com', hostedZoneId: 'Z' }, {}, /"hapi-lambda:domainName"/],
+    [{ domainName: 'api.example.com' }, {}, /"hapi-lambda:hostedZoneId": domainName and hostedZoneId/],
+    [{ hostedZoneId: 'Z1' }, {}, /"hapi-lambda:domainName": domainName and hostedZoneId/],
+    [{ databaseMode: 'sqlite' }, {}, /"hapi-lambda:databaseMode"/],
+    [{ databaseSsl: 'yes' }, {}, /"hapi-lambda:databaseSsl": "yes" is not true or false/],
+    [
+      { databaseMode: 'managed', databaseMinCapacity: '0.7' },
+      {},
+      /"hapi-lambda:databaseMinCapacity".*0.5 ACU/,
+    ],
+    [
+      { databaseMode: 'managed', databaseMinCapacity: '4', databaseMaxCapacity: '2' },
+      {},
+      /"hapi-lambda:databaseMaxCapacity"/,
+    ],
+    [{ databaseMode: 'managed', databaseEngineVersion: '16' }, {}, /"hapi-lambda:databaseEngineVersion"/],
+    [{ imageTag: 'cache' }, {}, /"hapi-lambda:imageTag"/],
+    [{ imageTag: 'bad tag' }, {}, /"hapi-lambda:imageTag"/],
+  ];
+  for (const [values, overrides, message] of cases) {
+    t.throws(() => read(values, overrides), { name: 'ConfigError', message }, JSON.stringify(values));
+  }
+  t.throws(
+    () => readStackConfig(source({}), context()),
+    { message: /"hapi-lambda:databaseUrl": is required when databaseMode is external/ },
+    'external mode needs the secret URL',
+  );
+  t.match(
+    readStackConfig(source({ databaseMode: 'managed' }), context()).database,
+    { mode: 'managed', autoPauseSeconds: undefined },
+    'managed mode does not',
+  );
+});
+
+t.test('image tags: explicit, CI commit, local commit (dirty or not), timestamp', async (t) => {
+  const tag = (configured: string | undefined, overrides: Partial<ConfigContext>) =>
+    resolveImageTag(configured, 'hapi-lambda:imageTag', context(overrides));
+  t.equal(tag('v1.2.3', {}), 'v1.2.3');
+  t.equal(
+    tag(undefined, { env: { GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567' } }),
+    'git-0123456789ab',
+  );
+  t.equal(tag(undefined, { env: { GITHUB_SHA: 'not-a-sha' } }), `git-${'a'.repeat(12)}`);
+  t.equal(
+    tag(undefined, { gitHead: () => ({ sha: 'b'.repeat(40), dirty: true }) }),
+    `git-${'b'.repeat(12)}-dirty-20261122101112`,
+  );
+  t.equal(tag(undefined, { gitHead: () => undefined }), 'local-20261122101112');
+});
+
+t.test('loadConfig reads the running stack through pulumi.Config', async (t) => {
+  const refuse = () => {
+    throw new Error('config tests create no resources');
+  };
+  await pulumi.runtime.setMocks({ newResource: refuse, call: refuse }, 'hapi-lambda', 'prod', false);
+  pulumi.runtime.setAllConfig({
+    'aws:region': 'eu-west-1',
+    'hapi-lambda:databaseUrl': 'postgres://u:p@db.example.com/app',
+  });
+  // Without imageTag or GITHUB_SHA the tag comes from the local checkout (or a timestamp without git).
+  const ciSha = process.env.GITHUB_SHA;
+  delete process.env.GITHUB_SHA;
+  t.teardown(() => {
+    if (ciSha !== undefined) process.env.GITHUB_SHA = ciSha;
+  });
+  t.match(loadConfig(), {
+    prefix: 'hapi-lambda-prod',
+    region: 'eu-west-1',
+    database: { mode: 'external', ssl: true },
+    image: { tag: /^(git-[0-9a-f]{12}(-dirty-\d{14})?|local-\d{14})$/ },
+  });
+});
