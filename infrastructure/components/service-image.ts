@@ -111,6 +111,9 @@ export class ServiceImage extends pulumi.ComponentResource {
         context: { location: args.contextPath },
         dockerfile: { location: args.dockerfilePath },
         platforms: [args.platform],
+        // The Dockerfile's runtime stage defaults to arm64 (BuildKit cannot tell whether --platform was
+        // given), so the platform is passed explicitly too: otherwise an x86_64 stack gets an arm64 image.
+        buildArgs: { PLATFORM: args.platform },
         tags: [pulumi.interpolate`${this.repository.repositoryUrl}:${args.tag}`],
         // docker-build never exports to a registry during `pulumi preview` (it only builds, which
         // checks the Dockerfile on pull requests), so `push: true` pushes on `up` only. Switching it on
