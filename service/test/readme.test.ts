@@ -13,7 +13,7 @@ t.test('every registry code is in the README error table, with its status and na
 });
 
 t.test('every environment variable of the config schema is documented', async (t) => {
-  const variables = [...configSource.matchAll(/^ {2}([A-Z][A-Z0-9_]+): Joi\./gm)].map((m) => m[1]);
+  const variables = [...configSource.matchAll(/^ {2}([A-Z][A-Z0-9_]+): Joi\./gm)].map((m) => m[1] ?? '');
   t.ok(variables.length > 10, `found ${variables.length} variables in the schema`);
   for (const variable of variables) t.match(readme, `\`${variable}\``, variable);
 });
