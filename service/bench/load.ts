@@ -1,0 +1,46 @@
+// Load phases with autocannon: fixed connections, fixed duration, loopback only. autocannon's own
+// latency histogram has 1 ms buckets, too coarse for sub-millisecond gaps, so every response time is
+// also collected exactly from its 'response' event.
+import autocannon from 'autocannon';
+
+export interface LoadOptions {
+  readonly url: string;
+  readonly connections: number;
+  readonly durationSeconds: number;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface LoadRound {
+  readonly rps: number;
+  readonly latenciesMs: number[];
+  readonly errors: number;
+  readonly non2xx: number;
+}
+
+export async function loadRound({
+  url,
+  connections,
+  durationSeconds,
+  headers,
+}: LoadOptions): Promise<LoadRound> {
+  if (!/^http:\/\/127\.0\.0\.1:/.test(url)) throw new Error(`load only against loopback, not ${url}`);
+  const latenciesMs: number[] = [];
+  const instance = autocannon({
+    url,
+    connections,
+    duration: durationSeconds,
+    pipelining: 1,
+    timeout: 10,
+    ...(headers === undefined ? {} : { headers: { ...headers } }),
+  });
+  instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+    if (statusCode === 200) latenciesMs.push(responseTime);
+  });
+  const result = await instance;
+  return {
+    rps: result.requests.total / result.duration,
+    latenciesMs,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}

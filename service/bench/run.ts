@@ -1,0 +1,303 @@
+// `npm run bench`: cold start, throughput, latency, memory, size and Lambda cost of the service against a
+// bare node:http server, side by side on loopback, on this machine, in one run. Prints a table and writes
+// JSON (and the table as Markdown) to .bench/ at the repository root. It reports; it never fails a build.
+//
+// Knobs (environment): BENCH_RUNS cold starts per variant (15), BENCH_SECONDS per load round (5),
+// BENCH_ROUNDS load rounds per target (3), BENCH_CONNECTIONS for the throughput phases (10).
+import { execFile } from 'node:child_process';
+import { chmod, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { freePort, startEmbeddedPostgres } from '../scripts/embedded-postgres.ts';
+import { loadRound, type LoadRound } from './load.ts';
+import { cpuMsOf, launch, memoryOf, waitFor200, type Launch, type Running } from './processes.ts';
+import {
+  COLD_START_VARIANTS,
+  evaluate,
+  PRICES,
+  renderMarkdown,
+  renderReport,
+  type BenchResults,
+  type ColdStartFigures,
+  type LoadFigures,
+  type MemoryFigures,
+} from './report.ts';
+import { quantile, summarize } from './stats.ts';
+
+const run = promisify(execFile);
+const serviceDir = path.resolve(import.meta.dirname, '..');
+const repoDir = path.resolve(serviceDir, '..');
+const outDir = path.join(repoDir, '.bench');
+const distDir = path.join(serviceDir, 'dist');
+const imageDir = path.join(outDir, 'image');
+const tmpRoot = path.join(outDir, 'tmp');
+
+const positiveInt = (name: string, fallback: number) => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
+  return value;
+};
+const RUNS = positiveInt('BENCH_RUNS', 15);
+const SECONDS = positiveInt('BENCH_SECONDS', 5);
+const ROUNDS = positiveInt('BENCH_ROUNDS', 3);
+const CONNECTIONS = positiveInt('BENCH_CONNECTIONS', 10);
+const READY_PATH = '/health';
+
+const started = performance.now();
+const progress = (message: string) => {
+  const seconds = ((performance.now() - started) / 1000).toFixed(0).padStart(3);
+  process.stderr.write(`[bench ${seconds}s] ${message}\n`);
+};
+
+// ---- build and the image layout ------------------------------------------------------------------
+progress('building the bundle (npm run build)');
+await run(process.execPath, ['scripts/build.ts'], { cwd: serviceDir });
+const bundleBytes = await dirBytes(distDir);
+
+/** The image's /app: the bundle, the compile-cache preload and the cache baked from the bundle. */
+async function bakeImageLayout(): Promise<void> {
+  await makeWritable(imageDir);
+  await rm(imageDir, { recursive: true, force: true });
+  await mkdir(imageDir, { recursive: true });
+  for (const name of await readdir(distDir, { recursive: true })) {
+    const from = path.join(distDir, name);
+    if ((await stat(from)).isDirectory()) continue;
+    await mkdir(path.dirname(path.join(imageDir, name)), { recursive: true });
+    await copyFile(from, path.join(imageDir, name));
+  }
+  await copyFile(path.join(repoDir, 'docker/compile-cache.mjs'), path.join(imageDir, 'compile-cache.mjs'));
+  await run(process.execPath, [
+    path.join(repoDir, 'docker/warm-compile-cache.mjs'),
+    path.join(imageDir, 'main.mjs'),
+    path.join(imageDir, 'compile-cache'),
+  ]);
+}
+progress('baking the compile cache as docker/Dockerfile does');
+await bakeImageLayout();
+
+// ---- PostgreSQL with one book ----------------------------------------------------------------------
+progress('starting embedded PostgreSQL');
+const db = await startEmbeddedPostgres({
+  dataDir: path.join(outDir, 'pgdata'),
+  persistent: false,
+  fast: true,
+});
+const cleanups: (() => Promise<void>)[] = [() => db.stop()];
+const cleanup = async () => {
+  for (const step of cleanups.reverse()) await step().catch(() => undefined);
+  await rm(tmpRoot, { recursive: true, force: true });
+};
+process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+let runIndex = 0;
+/** A fresh TMPDIR per process: on Lambda every cold start begins with an empty /tmp. */
+async function freshTmp(): Promise<string> {
+  const dir = path.join(tmpRoot, String(runIndex++));
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+async function serviceEnv(): Promise<Record<string, string>> {
+  return {
+    PATH: process.env.PATH ?? '',
+    TMPDIR: await freshTmp(),
+    NODE_ENV: 'production',
+    APP_ENV: 'prod',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: db.url,
+    // Honoured once API keys exist (issue 6): the bench measures the route, not key lookups.
+    API_KEYS_REQUIRED: 'false',
+  };
+}
+
+const variants: Record<(typeof COLD_START_VARIANTS)[number], () => Promise<Launch>> = {
+  bare: async () => ({
+    args: ['bench/bare-server.mjs'],
+    env: { PATH: process.env.PATH ?? '', TMPDIR: await freshTmp(), DATABASE_URL: db.url },
+    cwd: serviceDir,
+  }),
+  bundled: async () => ({ args: ['dist/main.mjs'], env: await serviceEnv(), cwd: serviceDir }),
+  'bundled+cache': async () => ({
+    args: ['--import=./compile-cache.mjs', 'main.mjs'],
+    env: await serviceEnv(),
+    cwd: imageDir,
+  }),
+  unbundled: async () => ({ args: ['src/index.ts'], env: await serviceEnv(), cwd: serviceDir }),
+};
+
+try {
+  progress('migrating and seeding one book');
+  await run(process.execPath, ['dist/main.mjs', 'migrate'], {
+    cwd: serviceDir,
+    env: { ...(await serviceEnv()), LOG_LEVEL: 'warn' },
+  });
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  const { rows } = await client.query<{ id: string }>(
+    `insert into books (id, title, author, isbn, published_year, created_at, updated_at)
+     values (gen_random_uuid(), 'The Benchmark', 'A. Author', '9780000000002', 2026, now(), now())
+     returning id`,
+  );
+  await client.end();
+  const bookPath = `/v1/books/${rows[0]?.id ?? ''}`;
+
+  // ---- cold start: interleaved, the variant order rotating from run to run -----------------------
+  const cold = new Map<string, { wall: number[]; cpu: number[]; rss: number[] }>(
+    COLD_START_VARIANTS.map((variant) => [variant, { wall: [], cpu: [], rss: [] }]),
+  );
+  for (let i = 0; i < RUNS; i++) {
+    const order = COLD_START_VARIANTS.map(
+      (_, k) => COLD_START_VARIANTS[(i + k) % COLD_START_VARIANTS.length],
+    );
+    const line: string[] = [];
+    for (const variant of order) {
+      if (variant === undefined) continue;
+      const spec = await variants[variant]();
+      const port = await freePort();
+      const since = performance.now();
+      const server = launch(spec, port);
+      try {
+        const wall = await waitFor200(server, READY_PATH, since);
+        const pid = server.child.pid ?? 0;
+        const sample = cold.get(variant);
+        sample?.wall.push(wall);
+        sample?.cpu.push(cpuMsOf(pid));
+        sample?.rss.push(memoryOf(pid).rssMb);
+        line.push(`${variant} ${wall.toFixed(0)}`);
+      } finally {
+        await server.stop();
+      }
+    }
+    progress(`cold start ${i + 1}/${RUNS} (ms): ${line.join(' · ')}`);
+  }
+  const coldStart: Record<string, ColdStartFigures> = {};
+  for (const [variant, { wall, cpu, rss }] of cold) {
+    coldStart[variant] = { wallMs: summarize(wall), cpuMs: summarize(cpu), rssMb: summarize(rss) };
+  }
+
+  // ---- load: the shipped bundle and the bare server, both long-lived ------------------------------
+  const servers: Record<'bare' | 'service', Running> = {
+    bare: launch(await variants.bare(), await freePort()),
+    service: launch(await variants.bundled(), await freePort()),
+  };
+  cleanups.push(
+    () => servers.bare.stop(),
+    () => servers.service.stop(),
+  );
+  for (const server of Object.values(servers)) await waitFor200(server, READY_PATH, performance.now());
+  const readyMemory = {
+    bare: memoryOf(servers.bare.child.pid ?? 0),
+    service: memoryOf(servers.service.child.pid ?? 0),
+  };
+  for (const [name, server] of Object.entries(servers)) {
+    const status = await fetch(`http://127.0.0.1:${server.port}${bookPath}`).then((r) => r.status);
+    if (status !== 200) {
+      throw new Error(
+        `${name}: GET ${bookPath} answered ${status}; if /v1 now needs an API key, teach bench/run.ts to make one`,
+      );
+    }
+  }
+
+  const phase = async (label: string, routePath: string, connections: number) => {
+    const rounds: Record<'bare' | 'service', LoadRound[]> = { bare: [], service: [] };
+    progress(`${label}: warm-up`);
+    for (const server of Object.values(servers)) {
+      await loadRound({
+        url: `http://127.0.0.1:${server.port}${routePath}`,
+        connections,
+        durationSeconds: 1,
+      });
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? (['bare', 'service'] as const) : (['service', 'bare'] as const);
+      for (const name of order) {
+        const result = await loadRound({
+          url: `http://127.0.0.1:${servers[name].port}${routePath}`,
+          connections,
+          durationSeconds: SECONDS,
+        });
+        rounds[name].push(result);
+        progress(
+          `${label} ${round + 1}/${ROUNDS} ${name}: ${result.rps.toFixed(0)} req/s, p50 ${quantile(result.latenciesMs, 0.5).toFixed(2)} ms`,
+        );
+      }
+    }
+    const figures = (list: LoadRound[]): LoadFigures => {
+      const latencies = list.flatMap((round) => round.latenciesMs);
+      return {
+        rps: summarize(list.map((round) => round.rps)),
+        p50Ms: quantile(latencies, 0.5),
+        p99Ms: quantile(latencies, 0.99),
+        errors: list.reduce((sum, round) => sum + round.errors, 0),
+        non2xx: list.reduce((sum, round) => sum + round.non2xx, 0),
+      };
+    };
+    return { bare: figures(rounds.bare), service: figures(rounds.service) };
+  };
+
+  const health = await phase(`/health, ${CONNECTIONS} connections`, READY_PATH, CONNECTIONS);
+  const booksLatency = await phase('books, 1 connection', bookPath, 1);
+  const booksThroughput = await phase(`books, ${CONNECTIONS} connections`, bookPath, CONNECTIONS);
+  const memoryAfter = (name: 'bare' | 'service'): MemoryFigures => {
+    const now = memoryOf(servers[name].child.pid ?? 0);
+    return { readyMb: readyMemory[name].rssMb, afterLoadMb: now.rssMb, peakMb: now.peakMb };
+  };
+  const memory = { bare: memoryAfter('bare'), service: memoryAfter('service') };
+
+  const results: BenchResults = { coldStart, health, booksLatency, booksThroughput, memory, bundleBytes };
+  const targets = evaluate(results);
+  const table = renderReport(targets);
+  const meta = {
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cpus: cpus().length,
+    loadAverage: loadavg(),
+    commit: await run('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoDir }).then(
+      ({ stdout }) => stdout.trim(),
+      () => 'unknown',
+    ),
+    settings: { runs: RUNS, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS },
+    prices: PRICES,
+  };
+  await mkdir(outDir, { recursive: true });
+  const json = `${JSON.stringify({ meta, results, targets }, null, 2)}\n`;
+  const stamp = meta.date.replaceAll(':', '-').replace(/\..*$/, '');
+  await writeFile(path.join(outDir, `results-${stamp}.json`), json);
+  await writeFile(path.join(outDir, 'latest.json'), json);
+  await writeFile(path.join(outDir, 'latest.md'), `${renderMarkdown(targets)}\n`);
+
+  const errors = [health, booksLatency, booksThroughput].flatMap((p) => [p.bare, p.service]);
+  const failures = errors.reduce((sum, f) => sum + f.errors + f.non2xx, 0);
+  const lines = [
+    '',
+    table,
+    '',
+    `Node ${meta.node} on ${meta.cpus}× ${meta.cpu}, load average ${meta.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
+    ...(failures > 0 ? [`WARNING: ${failures} failed or non-2xx responses during the load phases`] : []),
+    `Results: ${path.relative(process.cwd(), path.join(outDir, 'latest.json'))} (table: latest.md)`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+} finally {
+  await cleanup();
+  progress('done');
+}
+
+async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(dir, { recursive: true })) {
+    const info = await stat(path.join(dir, name));
+    if (info.isFile()) total += info.size;
+  }
+  return total;
+}
+
+/** warm-compile-cache.mjs leaves the cache read-only (as the image wants); let us delete it again. */
+async function makeWritable(dir: string): Promise<void> {
+  const entries = await readdir(dir, { recursive: true }).catch(() => []);
+  await chmod(dir, 0o755).catch(() => undefined);
+  for (const name of entries) await chmod(path.join(dir, name), 0o755).catch(() => undefined);
+}
