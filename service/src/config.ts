@@ -20,6 +20,16 @@ export interface DatabaseConfig {
   readonly queryTimeoutMs: number;
 }
 
+export interface ApiKeysConfig {
+  /** When true, every route except the open ones (health, docs, events) needs an API key. */
+  readonly required: boolean;
+  /** Quota and rate given to keys created without explicit values. */
+  readonly defaultDailyQuota: number;
+  readonly defaultRatePerMinute: number;
+  /** Daily usage rows older than this are purged by the maintenance event. */
+  readonly usageRetentionDays: number;
+}
+
 export interface Config {
   readonly appEnv: AppEnv;
   readonly host: string;
@@ -32,9 +42,12 @@ export interface Config {
   /** How long SIGTERM waits for in-flight requests; Lambda gives the whole process ≈ 2 s. */
   readonly shutdownTimeoutMs: number;
   readonly payloadMaxBytes: number;
+  /** A handler still running after this answers 503 (hapi's route server timeout). */
+  readonly requestTimeoutMs: number;
   /** Soft-deleted rows older than this are purged by the scheduled maintenance event. */
   readonly deletedRetentionDays: number;
   readonly database: DatabaseConfig;
+  readonly apiKeys: ApiKeysConfig;
   readonly version: string;
 }
 
@@ -80,6 +93,13 @@ const schema = Joi.object({
     .default(1024 * 1024),
   SERVICE_VERSION: Joi.string().max(64).default('0.1.0'),
   DELETED_RETENTION_DAYS: Joi.number().integer().min(0).max(3650).default(30),
+  // Below API Gateway's 30 s integration limit and the function's timeout, so clients get an envelope.
+  REQUEST_TIMEOUT_MS: Joi.number().integer().min(50).max(120_000).default(10_000),
+  // Unset: on in dev and prod, off in local and test.
+  API_KEYS_REQUIRED: Joi.boolean().truthy('1').falsy('0'),
+  API_KEY_DEFAULT_DAILY_QUOTA: Joi.number().integer().min(1).max(1_000_000_000).default(10_000),
+  API_KEY_DEFAULT_RATE_PER_MINUTE: Joi.number().integer().min(1).max(1_000_000).default(60),
+  API_KEY_USAGE_RETENTION_DAYS: Joi.number().integer().min(1).max(3650).default(90),
 })
   // The environment holds much more than our variables; validate ours and ignore the rest.
   .unknown(true)
@@ -103,6 +123,11 @@ interface ValidatedEnv {
   PAYLOAD_MAX_BYTES: number;
   SERVICE_VERSION: string;
   DELETED_RETENTION_DAYS: number;
+  REQUEST_TIMEOUT_MS: number;
+  API_KEYS_REQUIRED?: boolean;
+  API_KEY_DEFAULT_DAILY_QUOTA: number;
+  API_KEY_DEFAULT_RATE_PER_MINUTE: number;
+  API_KEY_USAGE_RETENTION_DAYS: number;
 }
 
 export class ConfigError extends Error {
@@ -128,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     payloadMaxBytes: v.PAYLOAD_MAX_BYTES,
+    requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
     deletedRetentionDays: v.DELETED_RETENTION_DAYS,
     version: v.SERVICE_VERSION,
     database: {
@@ -137,6 +163,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       poolMax: v.DATABASE_POOL_MAX,
       connectTimeoutMs: v.DATABASE_CONNECT_TIMEOUT_MS,
       queryTimeoutMs: v.DATABASE_QUERY_TIMEOUT_MS,
+    },
+    apiKeys: {
+      required: v.API_KEYS_REQUIRED ?? (v.APP_ENV === 'dev' || v.APP_ENV === 'prod'),
+      defaultDailyQuota: v.API_KEY_DEFAULT_DAILY_QUOTA,
+      defaultRatePerMinute: v.API_KEY_DEFAULT_RATE_PER_MINUTE,
+      usageRetentionDays: v.API_KEY_USAGE_RETENTION_DAYS,
     },
   });
 }

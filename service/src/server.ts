@@ -5,6 +5,8 @@ import Joi from 'joi';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.ts';
 import { createLogger } from './lib/logger.ts';
+import { apiKeysPlugin } from './modules/api-keys/index.ts';
+import { USAGE_HEADER_NAMES } from './modules/api-keys/api-key.auth.ts';
 import { booksPlugin } from './modules/books/index.ts';
 import { databasePlugin } from './plugins/database.ts';
 import { docsPlugin } from './plugins/docs.ts';
@@ -32,15 +34,24 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     debug: false,
     router: { stripTrailingSlash: true },
     routes: {
-      validate: { failAction: exposeValidationDetails, options: { abortEarly: false } },
+      validate: {
+        failAction: exposeValidationDetails,
+        options: { abortEarly: false },
+        // Unknown query parameters are rejected unless a route declares its own query schema.
+        query: Joi.object({}),
+      },
       // A response that breaks its own schema is a bug: fail loudly everywhere but prod, where it is logged.
       response: { failAction: config.appEnv === 'prod' ? 'log' : 'error', options: { abortEarly: false } },
-      payload: { maxBytes: config.payloadMaxBytes },
+      // JSON only (415 otherwise); hapi's default protoAction 'error' rejects __proto__ keys (400).
+      payload: { maxBytes: config.payloadMaxBytes, allow: 'application/json', protoAction: 'error' },
+      // A handler still running after this answers 503 with the TIMEOUT code.
+      timeout: { server: config.requestTimeoutMs },
       cors:
         config.corsOrigins.length > 0
           ? {
               origin: [...config.corsOrigins],
-              additionalExposedHeaders: ['x-request-id'],
+              additionalHeaders: ['x-api-key'],
+              additionalExposedHeaders: ['x-request-id', 'Retry-After', ...USAGE_HEADER_NAMES],
               credentials: false,
             }
           : false,
@@ -56,9 +67,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     { plugin: loggingPlugin, options: { logger: createLogger(config, options.logStream) } },
     { plugin: errorsPlugin },
     { plugin: databasePlugin, options: { config } },
+    { plugin: lambdaEventsPlugin },
+    // With API keys required, its strategy is the default: routes are protected unless they opt out.
+    { plugin: apiKeysPlugin, options: { config } },
     { plugin: healthPlugin, options: { config } },
     { plugin: docsPlugin, options: { config } },
-    { plugin: lambdaEventsPlugin },
     // Domain modules.
     { plugin: booksPlugin, options: { config } },
   ]);

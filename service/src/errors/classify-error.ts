@@ -21,6 +21,7 @@ const BOOM_STATUS_CODES: Readonly<Partial<Record<number, ErrorCodeName>>> = {
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
   405: 'METHOD_NOT_ALLOWED',
+  408: 'REQUEST_TIMEOUT',
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
@@ -85,6 +86,11 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 
 function classifyBoom(error: Boom, { routeMatched }: { routeMatched: boolean }): ClassifiedError {
   const status = error.output.statusCode;
+  // A Boom built on purpose with a registry code (e.g. auth failures, which need hapi's headers).
+  const named = (error.data as { code?: unknown } | null | undefined)?.code;
+  if (typeof named === 'string' && isErrorCodeName(named) && ErrorCodes[named].status === status) {
+    return known(named);
+  }
   if (status >= 500) {
     // A 503 raised on purpose (hapi's route timeout) is safe to name; anything else 5xx is a bug.
     return status === 503 ? known('TIMEOUT') : { ...known('UNKNOWN'), unexpected: true };
@@ -115,6 +121,10 @@ function known(name: ErrorCodeName, message?: string): ClassifiedError {
     message: message ?? ErrorCodes[name].message,
     unexpected: false,
   };
+}
+
+function isErrorCodeName(name: string): name is ErrorCodeName {
+  return Object.hasOwn(ErrorCodes, name);
 }
 
 function isBoom(error: unknown): error is Boom {

@@ -31,6 +31,7 @@ export const healthPlugin: Plugin<{ config: Config }> = {
         path: LIVENESS_PATH,
         options: {
           tags: ['api', 'health'],
+          auth: false,
           description: 'Liveness: the process is up (no database access)',
           response: { status: { 200: successSchema(livenessSchema, 'LivenessEnvelope') } },
           handler: (_request, h) =>
@@ -47,6 +48,7 @@ export const healthPlugin: Plugin<{ config: Config }> = {
         path: READINESS_PATH,
         options: {
           tags: ['api', 'health'],
+          auth: false,
           description: 'Readiness: the database answers',
           response: { status: { 200: successSchema(readinessSchema, 'ReadinessEnvelope') } },
           plugins: {

@@ -2,6 +2,7 @@
 // invocations, EventBridge schedules) to AWS_LWA_PASS_THROUGH_PATH. The response body is the invocation
 // result; a 5xx becomes an invocation error (AWS_LWA_ERROR_STATUS_CODES), which fails a deploy's migrate.
 // API Gateway requests always carry a request context, so they can never reach these handlers.
+import { boomify } from '@hapi/boom';
 import type { Plugin, Request } from '@hapi/hapi';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import Joi from 'joi';
@@ -12,8 +13,16 @@ export const EVENTS_PATH = '/internal/events';
 /** A job the scheduled maintenance event runs; modules register their own. */
 export type MaintenanceTask = (em: EntityManager) => Promise<unknown>;
 
+/** An operator action invoked as `{"action": "<name>", …}`; modules register their own. */
+export interface EventAction {
+  /** Validates the whole event (including `action`); a failure is a 400 with field errors. */
+  readonly schema: Joi.ObjectSchema;
+  run(event: Record<string, unknown>, em: EntityManager): Promise<{ message: string; data: unknown }>;
+}
+
 export interface LambdaEventsApi {
   registerMaintenanceTask(name: string, task: MaintenanceTask): void;
+  registerAction(name: string, action: EventAction): void;
 }
 
 const migrateEvent = Joi.object({ action: Joi.string().valid('migrate').required() }).unknown(false);
@@ -31,10 +40,17 @@ export const lambdaEventsPlugin: Plugin<void> = {
   dependencies: ['database', 'errors'],
   register(server) {
     const tasks = new Map<string, MaintenanceTask>();
+    const actions = new Map<string, EventAction>();
     const api: LambdaEventsApi = {
       registerMaintenanceTask(name, task) {
         if (tasks.has(name)) throw new Error(`maintenance task ${name} is registered twice`);
         tasks.set(name, task);
+      },
+      registerAction(name, action) {
+        if (name === 'migrate' || name === 'maintenance' || actions.has(name)) {
+          throw new Error(`event action ${name} is registered twice`);
+        }
+        actions.set(name, action);
       },
     };
     server.expose(api);
@@ -69,10 +85,21 @@ export const lambdaEventsPlugin: Plugin<void> = {
       return { tasks: results };
     };
 
+    const runAction = async (request: Request, action: EventAction, event: unknown) => {
+      const result: Joi.ValidationResult<Record<string, unknown>> = action.schema.validate(event, {
+        abortEarly: false,
+      });
+      // A joi error carries details: the mapper turns it into VALIDATION_FAILED with field errors.
+      if (result.error) throw boomify(result.error, { statusCode: 400 });
+      return action.run(result.value, await server.plugins.database.em(request));
+    };
+
     server.route({
       method: 'POST',
       path: EVENTS_PATH,
       options: {
+        // Never behind API keys: API Gateway cannot reach this route (see the handler).
+        auth: false,
         description: 'Lambda pass-through events (not reachable through API Gateway)',
         payload: { parse: true, allow: ['application/json'], failAction: 'error' },
         handler: async (request, h) => {
@@ -85,9 +112,17 @@ export const lambdaEventsPlugin: Plugin<void> = {
           if (maintenanceEvent.validate(event).error === undefined) {
             return h.success(await maintain(request), { message: 'Maintenance done' });
           }
+          const name = (event as { action?: unknown } | null)?.action;
+          const action = typeof name === 'string' ? actions.get(name) : undefined;
+          if (action !== undefined) {
+            const { message, data } = await runAction(request, action, event);
+            return h.success(data, { message });
+          }
           throw new DomainError(
             'EVENT_UNKNOWN',
-            'Unknown event: expected {"action":"migrate"}, {"action":"maintenance"} or an EventBridge Scheduled Event',
+            `Unknown event: expected {"action":"migrate"}, {"action":"maintenance"}, an EventBridge Scheduled Event${
+              actions.size > 0 ? ` or an action among ${[...actions.keys()].join(', ')}` : ''
+            }`,
           );
         },
       },

@@ -5,6 +5,7 @@ import type { DatabaseApi } from '../plugins/database.ts';
 import type { LambdaEventsApi } from '../plugins/lambda-events.ts';
 import type { LambdaRequestContext } from '../lib/lambda-context.ts';
 import type { Config } from '../config.ts';
+import type { ApiKeyUsage } from '../modules/api-keys/api-key.auth.ts';
 
 declare module '@hapi/hapi' {
   interface RequestApplicationState {
@@ -13,6 +14,17 @@ declare module '@hapi/hapi' {
     lambda: LambdaRequestContext;
     /** This request's own EntityManager fork: nothing is shared with concurrent requests. */
     em?: EntityManager;
+  }
+
+  interface PluginsStates {
+    /** The calling key's limits, reported in response headers. */
+    'api-keys'?: ApiKeyUsage;
+  }
+
+  interface AppCredentials {
+    /** The API key's database id (not its public prefix). */
+    id: string;
+    name: string;
   }
 
   interface ServerApplicationState {

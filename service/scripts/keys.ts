@@ -1,0 +1,95 @@
+// `npm run keys:create -- --name <name> [--quota N] [--rate N]`, `keys:list`, `keys:revoke -- --id <id>`:
+// manages API keys in DATABASE_URL, or in the embedded development database (migrated first) when it is
+// unset. `--json` prints machine-readable output. The created key is printed once and stored only hashed.
+import { parseArgs } from 'node:util';
+import type Joi from 'joi';
+import { loadConfig } from '../src/config.ts';
+import { createOrm, runMigrations } from '../src/db/orm.ts';
+import { DomainError } from '../src/errors/domain-error.ts';
+import { ApiKeyRepository } from '../src/modules/api-keys/api-key.repository.ts';
+import { dailyQuota, keyId, keyName, ratePerMinute } from '../src/modules/api-keys/api-key.schemas.ts';
+import { ApiKeyService, type ApiKeyListingDto } from '../src/modules/api-keys/api-key.service.ts';
+import { startDevelopmentDatabase } from './dev-database.ts';
+
+const USAGE = `usage: keys.ts create --name <name> [--quota <per day>] [--rate <per minute>] [--json]
+       keys.ts list [--json]
+       keys.ts revoke --id <ak_…> [--json]`;
+
+class UsageError extends Error {}
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    name: { type: 'string' },
+    quota: { type: 'string' },
+    rate: { type: 'string' },
+    id: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+function valid<T>(schema: Joi.Schema<T>, value: unknown, label: string): T {
+  const result: Joi.ValidationResult<T> = schema.label(label).validate(value, { convert: true });
+  if (result.error) throw new UsageError(result.error.message.replace(/"/g, ''));
+  return result.value;
+}
+
+function describe(key: ApiKeyListingDto | Omit<ApiKeyListingDto, 'usedToday'>): string {
+  const state = key.revokedAt === null ? 'active' : `revoked ${key.revokedAt}`;
+  const used = 'usedToday' in key ? `, ${key.usedToday} used today` : '';
+  return `${key.id}  ${key.name}  (${key.dailyQuota}/day, ${key.rateLimitPerMinute}/min${used}; ${state}; last used ${key.lastUsedAt ?? 'never'})`;
+}
+
+async function run(command: string | undefined): Promise<void> {
+  if (command !== 'create' && command !== 'list' && command !== 'revoke') throw new UsageError(USAGE);
+  const { url, embedded } = await startDevelopmentDatabase();
+  try {
+    const config = loadConfig({ ...process.env, DATABASE_URL: url });
+    const orm = await createOrm({ ...config.database, url });
+    try {
+      // Only the throwaway development database is migrated implicitly; a real one is migrated on deploy.
+      if (embedded) await runMigrations(orm);
+      const keys = new ApiKeyService(new ApiKeyRepository(orm.em.fork()));
+      if (command === 'create') {
+        const created = await keys.create({
+          name: valid(keyName.required(), values.name, '--name'),
+          dailyQuota: valid(dailyQuota.default(config.apiKeys.defaultDailyQuota), values.quota, '--quota'),
+          rateLimitPerMinute: valid(
+            ratePerMinute.default(config.apiKeys.defaultRatePerMinute),
+            values.rate,
+            '--rate',
+          ),
+        });
+        if (values.json) {
+          console.log(JSON.stringify(created));
+        } else {
+          console.log(`Created ${describe(created)}`);
+          console.log('The key is shown only this once; store it now (it is kept only as a hash):');
+          console.log(created.key);
+        }
+      } else if (command === 'list') {
+        const listed = await keys.list();
+        if (values.json) console.log(JSON.stringify(listed));
+        else console.log(listed.length === 0 ? 'No API keys.' : listed.map(describe).join('\n'));
+      } else {
+        const revoked = await keys.revoke(valid(keyId.required(), values.id, '--id'));
+        console.log(values.json ? JSON.stringify(revoked) : `Revoked ${describe(revoked)}`);
+      }
+    } finally {
+      await orm.close();
+    }
+  } finally {
+    await embedded?.stop();
+  }
+}
+
+try {
+  await run(positionals[0]);
+} catch (error) {
+  if (error instanceof UsageError || error instanceof DomainError) {
+    console.error(error.message);
+    process.exitCode = 1;
+  } else {
+    throw error;
+  }
+}

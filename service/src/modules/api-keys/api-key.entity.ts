@@ -1,0 +1,40 @@
+// API keys and their usage counters. Only a SHA-256 hash of each key is stored; the public prefix
+// (ak_xxxxxxxxxxxx) identifies a key to humans and is the lookup index.
+import { randomUUID } from 'node:crypto';
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+
+export const ApiKeySchema = defineEntity({
+  name: 'ApiKey',
+  tableName: 'api_keys',
+  properties: {
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
+    prefix: p.string().length(32).unique(),
+    /** Hex SHA-256 of the whole key; the key itself is shown once and never stored. */
+    keyHash: p.string().length(64),
+    name: p.string().length(100),
+    dailyQuota: p.integer(),
+    rateLimitPerMinute: p.integer(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    lastUsedAt: p.datetime().nullable(),
+    revokedAt: p.datetime().nullable(),
+  },
+});
+
+export type ApiKey = InferEntity<typeof ApiKeySchema>;
+
+/** One fixed-window counter per key, period ('minute' or 'day') and window start. */
+export const ApiKeyUsageSchema = defineEntity({
+  name: 'ApiKeyUsage',
+  tableName: 'api_key_usage',
+  properties: {
+    key: p.manyToOne(ApiKeySchema).primary().deleteRule('cascade'),
+    period: p.string().length(8).primary(),
+    windowStart: p.datetime().primary().index(),
+    count: p.integer(),
+  },
+});
+
+export type ApiKeyUsage = InferEntity<typeof ApiKeyUsageSchema>;

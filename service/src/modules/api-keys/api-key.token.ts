@@ -1,0 +1,70 @@
+// The key format and its hashing. A key is `ak_<12 base32 chars>_<43 base64url chars>`: the first part
+// is the public prefix (60 random bits, shown in listings), the rest 256 random bits that only the
+// holder knows. A strict format check rejects garbage before any database work.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+const KEY_PATTERN = /^(ak_[a-z2-7]{12})_[A-Za-z0-9_-]{43}$/;
+const PREFIX_PATTERN = /^(?:ak_)?([a-z2-7]{12})(?:_[A-Za-z0-9_-]{43})?$/;
+
+export interface GeneratedKey {
+  readonly key: string;
+  readonly prefix: string;
+  readonly hash: string;
+}
+
+export function generateKey(): GeneratedKey {
+  // 256 % 32 === 0, so masking each byte keeps every character equally likely.
+  const id = Array.from(randomBytes(12), (byte) => BASE32.charAt(byte & 31)).join('');
+  const prefix = `ak_${id}`;
+  const key = `${prefix}_${randomBytes(32).toString('base64url')}`;
+  return { key, prefix, hash: hashKey(key) };
+}
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** The prefix of a well-formed key, or undefined. */
+export function parseKey(key: string): { prefix: string; hash: string } | undefined {
+  const match = KEY_PATTERN.exec(key);
+  return match?.[1] === undefined ? undefined : { prefix: match[1], hash: hashKey(key) };
+}
+
+/** Accepts `ak_xxxxxxxxxxxx`, the bare 12 characters, or a whole key; returns `ak_xxxxxxxxxxxx`. */
+export function normalizePrefix(value: string): string | undefined {
+  const id = PREFIX_PATTERN.exec(value.trim())?.[1];
+  return id === undefined ? undefined : `ak_${id}`;
+}
+
+/** Constant-time equality of two hex hashes. */
+export function hashesEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'hex');
+  const right = Buffer.from(b, 'hex');
+  return left.length === right.length && left.length > 0 && timingSafeEqual(left, right);
+}
+
+export type PresentedKey =
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'malformed' }
+  | { readonly kind: 'key'; readonly prefix: string; readonly hash: string };
+
+/** Reads the key from `x-api-key`, or else from `Authorization: Bearer <key>`. */
+export function readPresentedKey(headers: Readonly<Record<string, unknown>>): PresentedKey {
+  const header = headers['x-api-key'];
+  let value: string;
+  if (header !== undefined) {
+    // Node joins repeated headers into one string; anything else is not a key.
+    if (typeof header !== 'string') return { kind: 'malformed' };
+    value = header.trim();
+  } else {
+    const authorization = headers.authorization;
+    if (typeof authorization !== 'string') return { kind: 'missing' };
+    const match = /^Bearer +(\S+) *$/i.exec(authorization.trim());
+    if (match?.[1] === undefined) return { kind: 'missing' };
+    value = match[1];
+  }
+  if (value === '') return { kind: 'missing' };
+  const parsed = parseKey(value);
+  return parsed === undefined ? { kind: 'malformed' } : { kind: 'key', ...parsed };
+}
