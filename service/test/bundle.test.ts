@@ -1,6 +1,7 @@
 // The built bundle as a real process, from a folder with no node_modules anywhere above it: it serves,
 // migrates, answers liveness before the database is reachable, and drains in-flight requests on SIGTERM.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { freePort, startEmbeddedPostgres } from '../scripts/embedded-postgres.ts';
+import { migrations } from '../src/db/migrations/index.ts';
 import { uniqueIsbn } from './helpers/isbn.ts';
 
 const serviceDir = path.resolve(import.meta.dirname, '..');
@@ -94,7 +96,7 @@ t.test('`main.mjs migrate` applies migrations, then the bundle serves a books ro
     cwd: bundleDir,
     env: { PATH: process.env.PATH, DATABASE_URL: db.url, APP_ENV: 'test' },
   });
-  t.match(migrate.stdout, /applied 2 migration\(s\)/);
+  t.match(migrate.stdout, `applied ${migrations.length} migration(s)`, 'every committed migration');
 
   const app = await startBundle({ DATABASE_URL: db.url });
   await waitForHealth(app.port);
@@ -109,6 +111,20 @@ t.test('`main.mjs migrate` applies migrations, then the bundle serves a books ro
   const read = await fetch(`${base}/v1/books/${data.id}`);
   t.equal(read.status, 200);
   t.equal(read.headers.get('content-type'), 'application/json; charset=utf-8');
+  // Binary bodies cross a real socket intact, with their content type.
+  const image = Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    randomBytes(50_000),
+  ]);
+  const put = await fetch(`${base}/v1/books/${data.id}/cover`, {
+    method: 'PUT',
+    headers: { 'content-type': 'image/png' },
+    body: image,
+  });
+  t.equal(put.status, 200);
+  const cover = await fetch(`${base}/v1/books/${data.id}/cover`);
+  t.equal(cover.headers.get('content-type'), 'image/png');
+  t.ok(Buffer.from(await cover.arrayBuffer()).equals(image), 'the cover comes back byte for byte');
   const spec = await fetch(`${base}/openapi.json`);
   t.equal(spec.status, 200, 'the OpenAPI document is served from the bundle');
   const events = await fetch(`${base}/internal/events`, {

@@ -15,7 +15,14 @@ t.test('the served spec is valid and complete', async (t) => {
   t.equal(response.statusCode, 200);
   const spec = JSON.parse(response.payload) as { paths: Record<string, Record<string, unknown>> };
   await SwaggerParser.validate(structuredClone(spec) as never);
-  t.same(Object.keys(spec.paths).sort(), ['/health', '/health/ready', '/v1/books', '/v1/books/{id}']);
+  t.same(Object.keys(spec.paths).sort(), [
+    '/health',
+    '/health/ready',
+    '/v1/books',
+    '/v1/books/{id}',
+    '/v1/books/{id}/cover',
+  ]);
+  t.same(Object.keys(spec.paths['/v1/books/{id}/cover'] ?? {}).sort(), ['delete', 'get', 'put']);
   t.same(Object.keys(spec.paths['/v1/books/{id}'] ?? {}).sort(), ['delete', 'get', 'patch']);
   t.same(Object.keys(spec.paths['/v1/books'] ?? {}).sort(), ['get', 'post']);
   t.match(JSON.stringify(spec), /BookEnvelope/, 'responses are documented with the envelope');

@@ -1,6 +1,7 @@
 // The one MikroORM configuration, shared by the app, the migration scripts and the tests.
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig } from '@mikro-orm/postgresql';
+import { BookCoverSchema } from '../modules/books/book-cover.entity.ts';
 import { ApiKeySchema, ApiKeyUsageSchema } from '../modules/api-keys/api-key.entity.ts';
 import { BookSchema } from '../modules/books/book.entity.ts';
 import { migrations } from './migrations/index.ts';
@@ -15,7 +16,7 @@ export interface OrmConnectionOptions {
   readonly migrationsPath?: string;
 }
 
-export const ENTITIES = [BookSchema, ApiKeySchema, ApiKeyUsageSchema];
+export const ENTITIES = [BookSchema, BookCoverSchema, ApiKeySchema, ApiKeyUsageSchema];
 
 export function createOrmConfig(options: OrmConnectionOptions) {
   return defineConfig({

@@ -5,6 +5,11 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 export const BookSchema = defineEntity({
   name: 'Book',
   tableName: 'books',
+  // Partial indexes: ISBNs are unique among live books only, and the purge finds deleted ones fast.
+  uniques: [{ name: 'books_isbn_live_unique', properties: ['isbn'], where: { deletedAt: null } }],
+  indexes: [
+    { name: 'books_deleted_at_index', properties: ['deletedAt'], where: { deletedAt: { $ne: null } } },
+  ],
   properties: {
     id: p
       .uuid()
@@ -12,7 +17,6 @@ export const BookSchema = defineEntity({
       .onCreate(() => randomUUID()),
     title: p.string().length(200),
     author: p.string().length(200).index(),
-    // Unique among live books only: a partial index (see the migrations), so a deleted book's ISBN is free.
     isbn: p.string().length(13),
     publishedYear: p.integer().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),

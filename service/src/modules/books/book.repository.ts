@@ -1,5 +1,6 @@
 // Data access for books: the only place that builds queries.
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { BookCoverSchema, type BookCover } from './book-cover.entity.ts';
 import { BookSchema, type Book } from './book.entity.ts';
 import type { CreateBookInput, ListBooksInput } from './book.schemas.ts';
 
@@ -48,7 +49,27 @@ export class BookRepository {
     await this.em.flush();
   }
 
-  /** Removes books deleted before `before`; returns how many. */
+  findCover(book: Book): Promise<BookCover | null> {
+    return this.em.findOne(BookCoverSchema, { book });
+  }
+
+  async saveCover(
+    book: Book,
+    cover: { contentType: string; data: Buffer; sha256: string },
+  ): Promise<BookCover> {
+    const existing = await this.findCover(book);
+    const saved = existing
+      ? Object.assign(existing, cover)
+      : this.em.create(BookCoverSchema, { book, ...cover });
+    await this.em.flush();
+    return saved;
+  }
+
+  async removeCover(cover: BookCover): Promise<void> {
+    await this.em.remove(cover).flush();
+  }
+
+  /** Removes books deleted before `before` (and their covers, by cascade); returns how many. */
   async purgeDeleted(before: Date): Promise<number> {
     return this.em.nativeDelete(BookSchema, { deletedAt: { $lt: before } });
   }

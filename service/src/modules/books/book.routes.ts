@@ -7,6 +7,8 @@ import {
   bookEnvelope,
   bookIdParams,
   bookPageEnvelope,
+  coverEnvelope,
+  MAX_COVER_BYTES,
   createBookPayload,
   listBooksQuery,
   updateBookPayload,
@@ -14,7 +16,7 @@ import {
   type ListBooksInput,
   type UpdateBookInput,
 } from './book.schemas.ts';
-import { BookService } from './book.service.ts';
+import { BookService, COVER_TYPES } from './book.service.ts';
 
 export const BOOKS_PATH = '/v1/books';
 
@@ -102,6 +104,58 @@ export const bookRoutes: ServerRoute[] = [
       handler: async (request, h) => {
         await (await booksFor(request)).delete(request.params.id as string);
         return h.success(null, { message: 'Book deleted' });
+      },
+    },
+  },
+  {
+    method: 'PUT',
+    path: `${BOOKS_PATH}/{id}/cover`,
+    options: {
+      tags: ['api', 'books'],
+      description: 'Upload the cover image (raw PNG, JPEG, GIF or WebP bytes, up to 1 MiB)',
+      validate: { params: bookIdParams },
+      // Raw bytes in (not parsed); the declared type is checked against the bytes themselves.
+      payload: { parse: false, output: 'data', allow: Object.keys(COVER_TYPES), maxBytes: MAX_COVER_BYTES },
+      response: { status: { 200: coverEnvelope } },
+      plugins: errors(400, 404, 413, 415, 503),
+      handler: async (request, h) =>
+        h.success(
+          await (
+            await booksFor(request)
+          ).putCover(request.params.id as string, request.mime ?? '', request.payload as Buffer),
+          { message: 'Cover saved' },
+        ),
+    },
+  },
+  {
+    method: 'GET',
+    path: `${BOOKS_PATH}/{id}/cover`,
+    options: {
+      tags: ['api', 'books'],
+      description: 'Download the cover image, byte for byte as uploaded',
+      validate: { params: bookIdParams },
+      plugins: errors(400, 404, 503),
+      handler: async (request, h) => {
+        const cover = await (await booksFor(request)).getCover(request.params.id as string);
+        return h
+          .response(cover.data)
+          .type(cover.contentType)
+          .etag(cover.etag)
+          .header('cache-control', 'no-cache');
+      },
+    },
+  },
+  {
+    method: 'DELETE',
+    path: `${BOOKS_PATH}/{id}/cover`,
+    options: {
+      tags: ['api', 'books'],
+      description: 'Remove the cover image',
+      validate: { params: bookIdParams },
+      plugins: errors(400, 404, 503),
+      handler: async (request, h) => {
+        await (await booksFor(request)).deleteCover(request.params.id as string);
+        return h.success(null, { message: 'Cover deleted' });
       },
     },
   },

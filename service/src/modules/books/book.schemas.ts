@@ -108,3 +108,14 @@ export interface ListBooksInput {
   author?: string;
   sort: string;
 }
+
+/** Covers are small images; the whole body is held in memory and in one database row. */
+export const MAX_COVER_BYTES = 1024 * 1024;
+
+export const coverInfo = Joi.object({
+  contentType: Joi.string().required(),
+  size: Joi.number().integer().required(),
+  etag: Joi.string().required(),
+  updatedAt: Joi.date().iso().required(),
+}).label('Cover');
+export const coverEnvelope = successSchema(coverInfo, 'CoverEnvelope');

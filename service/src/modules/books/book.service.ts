@@ -1,4 +1,5 @@
 // Book use cases. Speaks in domain errors; knows nothing about HTTP.
+import { createHash } from 'node:crypto';
 import { DomainError } from '../../errors/domain-error.ts';
 import type { Book } from './book.entity.ts';
 import type { BookRepository } from './book.repository.ts';
@@ -19,6 +20,23 @@ export interface BookPage {
   total: number;
   limit: number;
   offset: number;
+}
+
+/** Image types a cover may have, with the bytes each must start with. */
+export const COVER_TYPES: Readonly<Record<string, (data: Buffer) => boolean>> = {
+  'image/png': (data) =>
+    data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+  'image/jpeg': (data) => data.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff])),
+  'image/gif': (data) => /^GIF8[79]a/.test(data.subarray(0, 6).toString('latin1')),
+  'image/webp': (data) =>
+    data.subarray(0, 4).toString('latin1') === 'RIFF' && data.subarray(8, 12).toString('latin1') === 'WEBP',
+};
+
+export interface CoverDto {
+  contentType: string;
+  size: number;
+  etag: string;
+  updatedAt: string;
 }
 
 export class BookService {
@@ -50,6 +68,34 @@ export class BookService {
 
   async delete(id: string): Promise<void> {
     await this.books.softDelete(await this.load(id));
+  }
+
+  async getCover(id: string): Promise<{ contentType: string; data: Buffer; etag: string }> {
+    const cover = await this.books.findCover(await this.load(id));
+    if (!cover) throw new DomainError('NOT_FOUND', 'This book has no cover');
+    const { buffer, byteOffset, byteLength } = cover.data;
+    return {
+      contentType: cover.contentType,
+      data: Buffer.from(buffer, byteOffset, byteLength),
+      etag: cover.sha256,
+    };
+  }
+
+  async putCover(id: string, contentType: string, data: Buffer): Promise<CoverDto> {
+    const book = await this.load(id);
+    // The declared type must match the bytes: clients then get back exactly what they stored.
+    if (!COVER_TYPES[contentType]?.(data)) {
+      throw new DomainError('UNSUPPORTED_MEDIA_TYPE', `The body is not a valid ${contentType} image`);
+    }
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    const cover = await this.books.saveCover(book, { contentType, data, sha256 });
+    return { contentType, size: data.length, etag: sha256, updatedAt: cover.updatedAt.toISOString() };
+  }
+
+  async deleteCover(id: string): Promise<void> {
+    const cover = await this.books.findCover(await this.load(id));
+    if (!cover) throw new DomainError('NOT_FOUND', 'This book has no cover');
+    await this.books.removeCover(cover);
   }
 
   /** Maintenance: deleted books are kept for `retentionDays`, then purged. */

@@ -1,0 +1,23 @@
+// A book's cover image: raw bytes with their content type, one row per book. Kept out of the books
+// table so that listing books never reads image data.
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { BookSchema } from './book.entity.ts';
+
+export const BookCoverSchema = defineEntity({
+  name: 'BookCover',
+  tableName: 'book_covers',
+  properties: {
+    // A purged book takes its cover with it.
+    book: () => p.oneToOne(BookSchema).primary().deleteRule('cascade'),
+    contentType: p.string().length(64),
+    data: p.blob(),
+    /** sha256 of the bytes, served as the ETag. */
+    sha256: p.string().length(64),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
+  },
+});
+
+export type BookCover = InferEntity<typeof BookCoverSchema>;

@@ -1,0 +1,117 @@
+// Binary and text bodies come back intact: cover images round-trip byte for byte with their content
+// type, and non-ASCII text survives the JSON envelope.
+import { createHash, randomBytes } from 'node:crypto';
+import t from 'tap';
+import { MAX_COVER_BYTES } from '../src/modules/books/book.schemas.ts';
+import { startTestDatabase } from './helpers/database.ts';
+import { uniqueIsbn } from './helpers/isbn.ts';
+import { buildServer, type Envelope } from './helpers/server.ts';
+
+const db = await startTestDatabase(t);
+const app = await buildServer(t, { DATABASE_URL: db.url });
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const png = (size: number) => Buffer.concat([PNG_SIGNATURE, randomBytes(size)]);
+
+async function newBook(title = 'Covered') {
+  const { body } = await app.json<Envelope<{ id: string }>>({
+    method: 'POST',
+    url: '/v1/books',
+    payload: { title, author: 'A', isbn: uniqueIsbn() },
+  });
+  return body.data.id;
+}
+
+t.test('a cover round-trips byte for byte, with its content type and ETag', async (t) => {
+  const id = await newBook();
+  const image = png(200_000);
+  const put = await app.json<Envelope<{ contentType: string; size: number; etag: string }>>({
+    method: 'PUT',
+    url: `/v1/books/${id}/cover`,
+    payload: image,
+    headers: { 'content-type': 'image/png' },
+  });
+  t.equal(put.status, 200);
+  const sha = createHash('sha256').update(image).digest('hex');
+  t.match(put.body.data, { contentType: 'image/png', size: image.length, etag: sha });
+
+  const get = await app.inject({ url: `/v1/books/${id}/cover` });
+  t.equal(get.statusCode, 200);
+  t.equal(get.headers['content-type'], 'image/png');
+  t.ok(get.rawPayload.equals(image), 'identical bytes');
+  t.equal(get.headers.etag, `"${sha}"`);
+
+  const cached = await app.inject({ url: `/v1/books/${id}/cover`, headers: { 'if-none-match': `"${sha}"` } });
+  t.equal(cached.statusCode, 304, 'conditional GET');
+
+  const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(1000)]);
+  const replaced = await app.inject({
+    method: 'PUT',
+    url: `/v1/books/${id}/cover`,
+    payload: jpeg,
+    headers: { 'content-type': 'image/jpeg' },
+  });
+  t.equal(replaced.statusCode, 200);
+  const again = await app.inject({ url: `/v1/books/${id}/cover` });
+  t.equal(again.headers['content-type'], 'image/jpeg');
+  t.ok(again.rawPayload.equals(jpeg), 'the replacement is served');
+
+  const removed = await app.json({ method: 'DELETE', url: `/v1/books/${id}/cover` });
+  t.equal(removed.status, 200);
+  const gone = await app.json(`/v1/books/${id}/cover`);
+  t.equal(gone.status, 404);
+  t.equal(gone.body.code, 4041);
+});
+
+t.test('bad uploads are 4xx envelopes', async (t) => {
+  const id = await newBook();
+  const cases: [string, Buffer, number, number][] = [
+    ['text/plain', Buffer.from('not an image'), 415, 4150],
+    ['image/png', Buffer.from('GIF89a pretending'), 415, 4150],
+    ['image/svg+xml', Buffer.from('<svg/>'), 415, 4150],
+    ['image/png', png(MAX_COVER_BYTES), 413, 4130],
+  ];
+  for (const [type, payload, status, code] of cases) {
+    const response = await app.json({
+      method: 'PUT',
+      url: `/v1/books/${id}/cover`,
+      payload,
+      headers: { 'content-type': type },
+    });
+    t.equal(response.status, status, `${type} (${payload.length} bytes)`);
+    t.equal(response.body.code, code);
+  }
+  const noBook = await app.json({
+    method: 'PUT',
+    url: '/v1/books/00000000-0000-4000-8000-000000000000/cover',
+    payload: png(10),
+    headers: { 'content-type': 'image/png' },
+  });
+  t.equal(noBook.status, 404);
+  t.equal(noBook.body.code, 9001);
+});
+
+t.test('non-ASCII text survives the JSON envelope', async (t) => {
+  const title = 'Ça ira — 東京物語 🚀 "quoted" \\ back\\slash';
+  const id = await newBook(title);
+  const response = await app.inject(`/v1/books/${id}`);
+  t.equal(response.headers['content-type'], 'application/json; charset=utf-8');
+  t.equal((JSON.parse(response.payload) as Envelope<{ title: string }>).data.title, title);
+});
+
+t.test('purging a deleted book removes its cover too', async (t) => {
+  const id = await newBook();
+  await app.inject({
+    method: 'PUT',
+    url: `/v1/books/${id}/cover`,
+    payload: png(10),
+    headers: { 'content-type': 'image/png' },
+  });
+  await app.inject({ method: 'DELETE', url: `/v1/books/${id}` });
+  const orm = await app.server.plugins.database.getOrm();
+  await orm.em.getConnection().execute(`delete from books where id = ?`, [id]);
+  const rows = await orm.em
+    .getConnection()
+    .execute<{ n: string }[]>(`select count(*) as n from book_covers where book_id = ?`, [id]);
+  t.equal(Number(rows[0]?.n), 0);
+});
