@@ -147,6 +147,7 @@ try {
   const cold = new Map<string, { wall: number[]; cpu: number[]; rss: number[] }>(
     COLD_START_VARIANTS.map((variant) => [variant, { wall: [], cpu: [], rss: [] }]),
   );
+  const coldFailures: string[] = [];
   for (let i = 0; i < RUNS; i++) {
     const order = COLD_START_VARIANTS.map(
       (_, k) => COLD_START_VARIANTS[(i + k) % COLD_START_VARIANTS.length],
@@ -166,6 +167,10 @@ try {
         sample?.cpu.push(cpuMsOf(pid));
         sample?.rss.push(memoryOf(pid).rssMb);
         line.push(`${variant} ${wall.toFixed(0)}`);
+      } catch (error) {
+        // One broken variant (say, a half-edited source tree for `unbundled`) must not sink the others.
+        coldFailures.push(`${variant}: ${error instanceof Error ? error.message : String(error)}`);
+        line.push(`${variant} FAILED`);
       } finally {
         await server.stop();
       }
@@ -174,8 +179,10 @@ try {
   }
   const coldStart: Record<string, ColdStartFigures> = {};
   for (const [variant, { wall, cpu, rss }] of cold) {
+    if (wall.length === 0) continue;
     coldStart[variant] = { wallMs: summarize(wall), cpuMs: summarize(cpu), rssMb: summarize(rss) };
   }
+  for (const failure of new Set(coldFailures)) progress(`cold start failure: ${failure.slice(0, 1500)}`);
 
   // ---- load: the shipped bundle and the bare server, both long-lived ------------------------------
   const servers: Record<'bare' | 'service', Running> = {
@@ -264,7 +271,7 @@ try {
     prices: PRICES,
   };
   await mkdir(outDir, { recursive: true });
-  const json = `${JSON.stringify({ meta, results, targets }, null, 2)}\n`;
+  const json = `${JSON.stringify({ meta, results, targets, coldFailures }, null, 2)}\n`;
   const stamp = meta.date.replaceAll(':', '-').replace(/\..*$/, '');
   await writeFile(path.join(outDir, `results-${stamp}.json`), json);
   await writeFile(path.join(outDir, 'latest.json'), json);
@@ -278,6 +285,7 @@ try {
     '',
     `Node ${meta.node} on ${meta.cpus}× ${meta.cpu}, load average ${meta.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
     ...(failures > 0 ? [`WARNING: ${failures} failed or non-2xx responses during the load phases`] : []),
+    ...(coldFailures.length > 0 ? [`WARNING: ${coldFailures.length} cold starts failed (see above)`] : []),
     `Results: ${path.relative(process.cwd(), path.join(outDir, 'latest.json'))} (table: latest.md)`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
