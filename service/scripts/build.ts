@@ -1,6 +1,9 @@
-// `npm run build`: bundles the service into one self-contained ES module, dist/main.mjs, that runs
-// with no node_modules beside it (the container image ships only this file).
-// SOURCEMAP=1 also writes dist/main.mjs.map.
+// `npm run build`: bundles the service into dist/: the entry dist/main.mjs plus dist/chunks/, self-contained
+// ES modules that run with no node_modules beside them (the container image ships only this folder).
+// Code splitting keeps what start-up does not need (the ORM and driver stack, imported dynamically on
+// the first database request) out of the files Node parses before the server listens: about 55 ms less
+// CPU and 26 MB less RSS at ready (see the README's performance section, `npm run bench`).
+// SOURCEMAP=1 also writes the .map files.
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +31,11 @@ const sourcemap = process.env.SOURCEMAP === '1';
 await rm(path.join(serviceDir, 'dist'), { recursive: true, force: true });
 const result = await build({
   entryPoints: [path.join(serviceDir, 'src/index.ts')],
-  outfile,
+  outdir: path.join(serviceDir, 'dist'),
+  entryNames: 'main',
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
   bundle: true,
   platform: 'node',
   target: 'node24',
@@ -44,7 +51,7 @@ const result = await build({
   // The bundle serves the OpenAPI document but not Swagger UI (its browser assets are not shipped).
   define: { __BUNDLED__: 'true' },
   plugins: [withoutSwaggerUiAssets],
-  // Bundled CommonJS dependencies still call require() and read __dirname.
+  // Bundled CommonJS dependencies still call require() and read __dirname (every chunk gets this).
   banner: {
     js: [
       "import { createRequire as __createRequire } from 'node:module';",
@@ -60,6 +67,9 @@ const result = await build({
 
 const { size } = await stat(outfile);
 const inputs = Object.keys(result.metafile.inputs).length;
+const outputs = Object.values(result.metafile.outputs);
+const total = outputs.reduce((sum, output) => sum + output.bytes, 0);
 console.log(
-  `Built ${path.relative(process.cwd(), outfile)}: ${(size / 1024 / 1024).toFixed(2)} MiB from ${inputs} modules`,
+  `Built ${path.relative(process.cwd(), outfile)} and ${outputs.length - 1} chunks: ` +
+    `${(size / 1024 / 1024).toFixed(2)} MiB entry, ${(total / 1024 / 1024).toFixed(2)} MiB in all, from ${inputs} modules`,
 );

@@ -2,7 +2,7 @@
 // migrates, answers liveness before the database is reachable, and drains in-flight requests on SIGTERM.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,8 @@ await run(process.execPath, ['scripts/build.ts'], { cwd: serviceDir });
 const bundleDir = await mkdtemp(path.join(tmpdir(), 'bundle-'));
 t.teardown(() => rm(bundleDir, { recursive: true, force: true }));
 const bundle = path.join(bundleDir, 'main.mjs');
-await copyFile(path.join(serviceDir, 'dist/main.mjs'), bundle);
+// The entry and its chunks (code splitting), as the image copies them.
+await cp(path.join(serviceDir, 'dist'), bundleDir, { recursive: true });
 
 const dbRoot = await mkdtemp(path.join(tmpdir(), 'bundle-db-'));
 const db = await startEmbeddedPostgres({
