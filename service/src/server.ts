@@ -4,6 +4,8 @@ import Hapi, { type Lifecycle, type Server } from '@hapi/hapi';
 import Joi from 'joi';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.ts';
+import { ErrorCodes } from './errors/error-codes.ts';
+import { errorEnvelope } from './lib/envelope.ts';
 import { createLogger } from './lib/logger.ts';
 import { apiKeysPlugin } from './modules/api-keys/index.ts';
 import { USAGE_HEADER_NAMES } from './modules/api-keys/api-key.auth.ts';
@@ -75,6 +77,22 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     // Domain modules.
     { plugin: booksPlugin, options: { config } },
   ]);
+
+  // hapi answers a refused preflight (origin or headers not allowed, CORS off) with a bare 200
+  // `{ message }`; answer 403 with the envelope like every other refusal.
+  server.ext('onPreResponse', (request, h) => {
+    const { response } = request;
+    const source = 'source' in response ? (response.source as { message?: unknown } | null) : null;
+    if (
+      request.method !== 'options' ||
+      typeof source?.message !== 'string' ||
+      !/^CORS /.test(source.message)
+    ) {
+      return h.continue;
+    }
+    const { code, status } = ErrorCodes.FORBIDDEN;
+    return h.response(errorEnvelope(request.app.traceId, code, source.message)).code(status);
+  });
 
   // The Lambda Web Adapter keeps idle connections for 4 s; a shorter server timeout would let it reuse
   // a socket the server already closed (ConnectionReset). headersTimeout must exceed keepAliveTimeout.
