@@ -71,6 +71,17 @@ export interface ManagedDatabaseConfig {
 
 export type DatabaseConfig = ExternalDatabaseConfig | ManagedDatabaseConfig;
 
+export interface AlarmSettings {
+  email: string | undefined;
+  evaluationPeriods: number;
+  errorsThreshold: number;
+  throttlesThreshold: number;
+  /** Duration p99 threshold in milliseconds, derived from the timeout. */
+  durationP99Ms: number;
+  api5xxThreshold: number;
+  latencyP99Ms: number;
+}
+
 export interface StackConfig {
   project: string;
   stack: string;
@@ -92,16 +103,7 @@ export interface StackConfig {
   logRetentionDays: number;
   throttle: { rateLimit: number; burstLimit: number };
   corsOrigins: string[];
-  alarms: {
-    email: string | undefined;
-    evaluationPeriods: number;
-    errorsThreshold: number;
-    throttlesThreshold: number;
-    /** Duration p99 threshold in milliseconds, derived from the timeout. */
-    durationP99Ms: number;
-    api5xxThreshold: number;
-    latencyP99Ms: number;
-  };
+  alarms: AlarmSettings;
   domain: { name: string; hostedZoneId: string } | undefined;
   database: DatabaseConfig;
   image: { tag: string; untaggedExpiryDays: number };

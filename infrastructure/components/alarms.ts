@@ -1,9 +1,11 @@
 // ServiceAlarms: an SNS topic (optionally mailed), alarms on the function and the API, and a dashboard.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import type { AlarmSettings } from '../config.ts';
 import { typeToken } from './type-token.ts';
 
-export interface ServiceAlarmsArgs {
+/** The thresholds come straight from the stack config (`alarm*` keys). */
+export interface ServiceAlarmsArgs extends AlarmSettings {
   functionName: pulumi.Input<string>;
   apiId: pulumi.Input<string>;
   /** API stage name; the HTTP API metrics carry it as the `Stage` dimension. */
@@ -11,13 +13,6 @@ export interface ServiceAlarmsArgs {
   region: string;
   /** Dashboard name (the stack prefix), unique per account and region. */
   dashboardName: string;
-  email: string | undefined;
-  evaluationPeriods: number;
-  errorsThreshold: number;
-  throttlesThreshold: number;
-  durationP99Ms: number;
-  api5xxThreshold: number;
-  latencyP99Ms: number;
 }
 
 interface AlarmSpec {

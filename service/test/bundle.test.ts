@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { freePort, startEmbeddedPostgres } from '../scripts/embedded-postgres.ts';
+import { freePort } from '../scripts/embedded-postgres.ts';
+import { startTestDatabase } from './helpers/database.ts';
 import { migrations } from '../src/db/migrations/index.ts';
 import { uniqueIsbn } from './helpers/isbn.ts';
 
@@ -22,16 +23,7 @@ const bundle = path.join(bundleDir, 'main.mjs');
 // The entry and its chunks (code splitting), as the image copies them.
 await cp(path.join(serviceDir, 'dist'), bundleDir, { recursive: true });
 
-const dbRoot = await mkdtemp(path.join(tmpdir(), 'bundle-db-'));
-const db = await startEmbeddedPostgres({
-  dataDir: path.join(dbRoot, 'pgdata'),
-  persistent: false,
-  fast: true,
-});
-t.teardown(async () => {
-  await db.stop();
-  await rm(dbRoot, { recursive: true, force: true });
-});
+const db = await startTestDatabase(t, { migrate: false });
 
 interface Started {
   child: ChildProcess;

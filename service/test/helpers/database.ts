@@ -11,7 +11,8 @@ interface Teardown {
   teardown(fn: () => unknown): void;
 }
 
-export async function startTestDatabase(t: Teardown): Promise<EmbeddedDatabase> {
+/** `migrate: false` leaves the database empty, for tests of the migration path itself. */
+export async function startTestDatabase(t: Teardown, { migrate = true } = {}): Promise<EmbeddedDatabase> {
   const root = await mkdtemp(path.join(tmpdir(), 'service-test-'));
   // persistent: the cluster survives stop() so tests can stop and restart it; the folder goes at teardown.
   const db = await startEmbeddedPostgres({
@@ -23,6 +24,7 @@ export async function startTestDatabase(t: Teardown): Promise<EmbeddedDatabase> 
     await db.stop();
     await rm(root, { recursive: true, force: true });
   });
+  if (!migrate) return db;
   const orm = await createOrm({ ...loadConfig({ DATABASE_URL: db.url }).database, url: db.url });
   try {
     await runMigrations(orm);
