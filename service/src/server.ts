@@ -1,5 +1,6 @@
 // Builds the hapi server: settings, then ONE ordered plugin list. Never listens; index.ts starts it and
 // tests inject requests into it.
+import { badRequest } from '@hapi/boom';
 import Hapi, { type Lifecycle, type Server } from '@hapi/hapi';
 import Joi from 'joi';
 import type { DestinationStream } from 'pino';
@@ -43,7 +44,13 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         query: Joi.object({}),
       },
       // A response that breaks its own schema is a bug: fail loudly everywhere but prod, where it is logged.
-      response: { failAction: config.appEnv === 'prod' ? 'log' : 'error', options: { abortEarly: false } },
+      response: {
+        failAction: config.appEnv === 'prod' ? 'log' : 'error',
+        options: { abortEarly: false },
+        // No Range support: hapi would slice envelopes into invalid JSON, and answer a bad range with a
+        // raw 416 after the error mapper has run.
+        ranges: false,
+      },
       // JSON only (415 otherwise); hapi's default protoAction 'error' rejects __proto__ keys (400).
       payload: { maxBytes: config.payloadMaxBytes, allow: 'application/json', protoAction: 'error' },
       // A handler still running after this answers 503 with the TIMEOUT code.
@@ -77,6 +84,18 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     // Domain modules.
     { plugin: booksPlugin, options: { config } },
   ]);
+
+  // hapi's CORS preflight handler asserts on a path it cannot decode (`/v1/books/%zz`) and answers 500;
+  // other methods already get a 400 for it, so give preflights the same.
+  server.ext('onRequest', (request, h) => {
+    if (request.method !== 'options') return h.continue;
+    try {
+      decodeURIComponent(request.path);
+    } catch {
+      throw badRequest('The path is not valid percent-encoding');
+    }
+    return h.continue;
+  });
 
   // hapi answers a refused preflight (origin or headers not allowed, CORS off) with a bare 200
   // `{ message }`; answer 403 with the envelope like every other refusal.

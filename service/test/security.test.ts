@@ -178,6 +178,14 @@ t.test('CORS: preflight succeeds only for configured origins and allows the key 
   t.equal(denied.statusCode, 403);
   t.match(JSON.parse(denied.payload), { success: false, code: 4030, message: /Origin not allowed/ });
 
+  const malformed = await app.inject({
+    method: 'OPTIONS',
+    url: '/v1/books/%zz',
+    headers: { origin: ORIGIN, 'access-control-request-method': 'GET' },
+  });
+  t.equal(malformed.statusCode, 400, 'a preflight for an undecodable path is a 400, not hapi’s 500');
+  t.match(JSON.parse(malformed.payload), { success: false, code: 4000 });
+
   const simple = await app.inject({ url: '/v1/books', headers: { ...auth, origin: ORIGIN } });
   t.equal(simple.headers['access-control-allow-origin'], ORIGIN);
   t.match(simple.headers['access-control-expose-headers'], /x-quota-remaining/i);
