@@ -122,7 +122,7 @@ export const bookRoutes: ServerRoute[] = [
         h.success(
           await (
             await booksFor(request)
-          ).putCover(request.params.id as string, request.mime ?? '', request.payload as Buffer),
+          ).putCover(request.params.id as string, request.mime, request.payload as Buffer),
           { message: 'Cover saved' },
         ),
     },
