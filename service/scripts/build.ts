@@ -8,8 +8,12 @@ import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { generateOpenApiDocument } from './openapi-document.ts';
 
-/** swagger-ui-dist's entry evaluates browser code on import; hapi-swagger only needs its asset path. */
+/**
+ * swagger-ui-dist's entry evaluates browser code on import; hapi-swagger only needs its asset path. (The
+ * bundle never loads hapi-swagger, but its chunk is still built.)
+ */
 const withoutSwaggerUiAssets: Plugin = {
   name: 'without-swagger-ui-assets',
   setup(builder) {
@@ -48,8 +52,12 @@ const result = await build({
   metafile: true,
   // Optional native or development-only modules that the code never loads in production.
   external: ['pg-native', 'pino-pretty'],
-  // The bundle serves the OpenAPI document but not Swagger UI (its browser assets are not shipped).
-  define: { __BUNDLED__: 'true' },
+  // The bundle serves the OpenAPI document generated here, so hapi-swagger and Swagger UI never load.
+  define: {
+    'globalThis.__SERVICE_OPENAPI_DOCUMENT__': JSON.stringify(
+      JSON.stringify(await generateOpenApiDocument()),
+    ),
+  },
   plugins: [withoutSwaggerUiAssets],
   // Bundled CommonJS dependencies still call require() and read __dirname (every chunk gets this).
   banner: {

@@ -120,6 +120,8 @@ t.test('`main.mjs migrate` applies migrations, then the bundle serves a books ro
   t.ok(Buffer.from(await cover.arrayBuffer()).equals(image), 'the cover comes back byte for byte');
   const spec = await fetch(`${base}/openapi.json`);
   t.equal(spec.status, 200, 'the OpenAPI document is served from the bundle');
+  const document = (await spec.json()) as { paths: Record<string, unknown> };
+  t.ok(document.paths['/v1/books/{id}/cover'], 'the document baked at build time describes the routes');
   const events = await fetch(`${base}/internal/events`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

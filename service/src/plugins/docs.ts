@@ -1,12 +1,14 @@
 // OpenAPI spec (/openapi.json) and Swagger UI (/docs), generated from the routes' joi schemas.
-import Inert from '@hapi/inert';
-import Vision from '@hapi/vision';
+// The bundle serves the document generated at build time instead: no hapi-swagger, no Swagger UI, and
+// about 90 ms less start-up CPU (see the README's Performance section).
 import type { Plugin, RouteDefMethods } from '@hapi/hapi';
-import HapiSwagger from 'hapi-swagger';
+import type HapiSwagger from 'hapi-swagger';
 import type { Config } from '../config.ts';
 
-/** Set by the bundler: the bundle carries no Swagger UI assets, so it serves only the document. */
-declare const __BUNDLED__: boolean | undefined;
+declare global {
+  /** Set by the bundler (esbuild `define`): the OpenAPI document as JSON text. */
+  var __SERVICE_OPENAPI_DOCUMENT__: string | undefined;
+}
 
 export const OPENAPI_PATH = '/openapi.json';
 export const DOCS_PATH = '/docs';
@@ -35,6 +37,18 @@ interface OperationsDocument {
 export const docsPlugin: Plugin<{ config: Config }> = {
   name: 'docs',
   async register(server, { config }) {
+    const prebuilt = globalThis.__SERVICE_OPENAPI_DOCUMENT__;
+    if (prebuilt !== undefined) {
+      const document = JSON.parse(prebuilt) as unknown;
+      server.route({ method: 'GET', path: OPENAPI_PATH, options: { auth: false, handler: () => document } });
+      return;
+    }
+
+    const [{ default: Inert }, { default: Vision }, { default: HapiSwagger }] = await Promise.all([
+      import('@hapi/inert'),
+      import('@hapi/vision'),
+      import('hapi-swagger'),
+    ]);
     const options: HapiSwagger.RegisterOptions = {
       info: {
         title: 'Books API',
@@ -43,7 +57,6 @@ export const docsPlugin: Plugin<{ config: Config }> = {
       },
       jsonPath: OPENAPI_PATH,
       documentationPath: DOCS_PATH,
-      ...(typeof __BUNDLED__ === 'undefined' ? {} : { documentationPage: false, swaggerUI: false }),
       grouping: 'tags',
       securityDefinitions: SECURITY_DEFINITIONS,
       tags: [
