@@ -152,6 +152,16 @@ export async function runSmoke(baseUrlArg, env = process.env, log = console.log)
   expectEnvelope(ready);
   log(`✓ GET /health/ready → 200 (${ready.ms} ms)`);
 
+  if (!env.SMOKE_API_KEY) {
+    // Deployed stacks require API keys: without one, prove that the API refuses, with the envelope.
+    const refused = await request('GET', '/v1/books?limit=1');
+    if (refused.status === 401) {
+      expectEnvelope(refused, false);
+      log(`✓ GET /v1/books without a key → 401 (${refused.ms} ms); set SMOKE_API_KEY for the round trip`);
+      return;
+    }
+  }
+
   if (readOnly) {
     const list = await request('GET', '/v1/books?limit=1');
     expectStatus(list, 200);

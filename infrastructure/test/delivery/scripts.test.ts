@@ -113,7 +113,12 @@ async function fakeBooksApi(options: FakeApiOptions = {}) {
       : `(outside prefix) ${url.pathname}`;
     const key = `${req.method ?? ''} ${path}`;
     seen.push(key);
-    if (options.apiKey !== undefined && req.headers['x-api-key'] !== options.apiKey) {
+    // Like the service: health is open, /v1 needs the key.
+    if (
+      options.apiKey !== undefined &&
+      path.startsWith('/v1') &&
+      req.headers['x-api-key'] !== options.apiKey
+    ) {
       send(res, 401, { ...envelope(null, false, 'Unauthorized'), code: 'UNAUTHORIZED' });
       return;
     }
@@ -157,6 +162,7 @@ void t.test('smoke: passes a full round trip and leaves no data behind', async (
   t.same(api.seen, [
     'GET /health',
     'GET /health/ready',
+    'GET /v1/books',
     'POST /v1/books',
     'GET /v1/books/1',
     'GET /v1/books',
@@ -179,9 +185,14 @@ void t.test('smoke: SMOKE_API_KEY is sent as x-api-key', async (t) => {
   t.teardown(() => close(api.server));
   t.equal((await run(SMOKE, [api.base], { SMOKE_API_KEY: 'k-123' })).code, 0);
 
+  t.equal(api.seen[2], 'POST /v1/books', 'with a key, no refusal probe: straight to the round trip');
+
+  // Without a key, a deployed API (keys required) must refuse /v1 with the envelope, and nothing is written.
+  api.seen.length = 0;
   const without = await run(SMOKE, [api.base], { SMOKE_WAIT_SECONDS: '0' });
-  t.equal(without.code, 1);
-  t.match(without.stderr, /GET \/health: expected 200, got HTTP 401/);
+  t.equal(without.code, 0, without.stderr);
+  t.match(without.stdout, /without a key → 401/);
+  t.same(api.seen, ['GET /health', 'GET /health/ready', 'GET /v1/books']);
 });
 
 void t.test('smoke: read-only mode writes nothing', async (t) => {
@@ -189,7 +200,7 @@ void t.test('smoke: read-only mode writes nothing', async (t) => {
   t.teardown(() => close(api.server));
   const result = await run(SMOKE, [api.base], { SMOKE_READ_ONLY: '1' });
   t.equal(result.code, 0, result.stderr);
-  t.same(api.seen, ['GET /health', 'GET /health/ready', 'GET /v1/books']);
+  t.same(api.seen, ['GET /health', 'GET /health/ready', 'GET /v1/books', 'GET /v1/books']);
 });
 
 void t.test('smoke: a failing create names the step, the status and the trace id', async (t) => {
