@@ -1,7 +1,6 @@
 // API key use cases: create (the key is returned once), list, revoke, purge old usage. Shared by the
 // HTTP auth scheme, the keys:* scripts and the Lambda pass-through events.
 import { DomainError } from '../../errors/domain-error.ts';
-import type { ApiKey } from './api-key.entity.ts';
 import type { ApiKeyListing, ApiKeyRepository } from './api-key.repository.ts';
 import { generateKey, normalizePrefix } from './api-key.token.ts';
 
@@ -74,7 +73,16 @@ export class ApiKeyService {
   }
 }
 
-function toDto(key: ApiKey): ApiKeyDto {
+/** The fields a key and a listing row share. */
+type KeyFields = Pick<
+  ApiKeyListing,
+  'prefix' | 'name' | 'dailyQuota' | 'rateLimitPerMinute' | 'createdAt'
+> & {
+  lastUsedAt?: Date | null;
+  revokedAt?: Date | null;
+};
+
+function toDto(key: KeyFields): ApiKeyDto {
   return {
     id: key.prefix,
     name: key.name,
@@ -87,14 +95,5 @@ function toDto(key: ApiKey): ApiKeyDto {
 }
 
 function listingToDto(key: ApiKeyListing): ApiKeyListingDto {
-  return {
-    id: key.prefix,
-    name: key.name,
-    dailyQuota: key.dailyQuota,
-    rateLimitPerMinute: key.rateLimitPerMinute,
-    usedToday: key.usedToday,
-    createdAt: key.createdAt.toISOString(),
-    lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
-    revokedAt: key.revokedAt?.toISOString() ?? null,
-  };
+  return { ...toDto(key), usedToday: key.usedToday };
 }
