@@ -3,7 +3,6 @@
 import type { Request, ResponseToolkit, ServerAuthSchemeObject } from '@hapi/hapi';
 import { codedBoom } from '../../errors/coded-boom.ts';
 import type { ErrorCodeName } from '../../errors/error-codes.ts';
-import { ApiKeyRepository } from './api-key.repository.ts';
 import { hashesEqual, readPresentedKey } from './api-key.token.ts';
 
 export const API_KEY_SCHEME = 'api-key';
@@ -32,6 +31,8 @@ export function apiKeyScheme(): ServerAuthSchemeObject {
       if (presented.kind === 'malformed') throw unauthorized('API_KEY_INVALID', true);
 
       const em = await request.server.plugins.database.em(request);
+      // Imported on first use, like the ORM it needs: start-up and open routes never load it.
+      const { ApiKeyRepository } = await import('./api-key.repository.ts');
       const key = await new ApiKeyRepository(em).consume(presented.prefix, presented.hash);
       if (key === undefined || !hashesEqual(key.keyHash, presented.hash)) {
         throw unauthorized('API_KEY_INVALID', true);

@@ -5,9 +5,7 @@ import type { Plugin } from '@hapi/hapi';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../config.ts';
 import { API_KEY_SCHEME, apiKeyScheme, usageHeaders } from './api-key.auth.ts';
-import { ApiKeyRepository } from './api-key.repository.ts';
 import { createKeyEvent, listKeysEvent, revokeKeyEvent } from './api-key.schemas.ts';
-import { ApiKeyService } from './api-key.service.ts';
 
 export const apiKeysPlugin: Plugin<{ config: Config }> = {
   name: 'api-keys',
@@ -36,13 +34,22 @@ export const apiKeysPlugin: Plugin<{ config: Config }> = {
       { before: ['errors'] },
     );
 
-    const keys = (em: EntityManager) => new ApiKeyService(new ApiKeyRepository(em));
+    // Imported on first use: the repository pulls in the ORM, which start-up never needs.
+    const keys = async (em: EntityManager) => {
+      const [{ ApiKeyRepository }, { ApiKeyService }] = await Promise.all([
+        import('./api-key.repository.ts'),
+        import('./api-key.service.ts'),
+      ]);
+      return new ApiKeyService(new ApiKeyRepository(em));
+    };
     const events = server.plugins['lambda-events'];
     events.registerAction('keys.create', {
       schema: createKeyEvent,
       async run(event, em) {
         const { name, quota, rate } = event as { name: string; quota?: number; rate?: number };
-        const created = await keys(em).create({
+        const created = await (
+          await keys(em)
+        ).create({
           name,
           dailyQuota: quota ?? config.apiKeys.defaultDailyQuota,
           rateLimitPerMinute: rate ?? config.apiKeys.defaultRatePerMinute,
@@ -53,17 +60,17 @@ export const apiKeysPlugin: Plugin<{ config: Config }> = {
     events.registerAction('keys.list', {
       schema: listKeysEvent,
       async run(_event, em) {
-        return { message: 'API keys', data: { keys: await keys(em).list() } };
+        return { message: 'API keys', data: { keys: await (await keys(em)).list() } };
       },
     });
     events.registerAction('keys.revoke', {
       schema: revokeKeyEvent,
       async run(event, em) {
-        return { message: 'API key revoked', data: await keys(em).revoke(event.id as string) };
+        return { message: 'API key revoked', data: await (await keys(em)).revoke(event.id as string) };
       },
     });
-    events.registerMaintenanceTask('apiKeys.purgeUsage', (em) =>
-      keys(em).purgeUsage(config.apiKeys.usageRetentionDays),
+    events.registerMaintenanceTask('apiKeys.purgeUsage', async (em) =>
+      (await keys(em)).purgeUsage(config.apiKeys.usageRetentionDays),
     );
   },
 };
