@@ -5,9 +5,9 @@
 // compiles the bundle (which is what fills the cache), then linking fails, so none of the bundle's code
 // runs: no config is read, no server starts, no database is needed. Then the cache is written out and
 // made readable by every user (Node creates it owner-only; Lambda runs as a user of its own).
-import { chmodSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { constants, enableCompileCache, flushCompileCache } from 'node:module';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const [entry, cacheDir] = process.argv.slice(2);
@@ -20,8 +20,16 @@ if (status !== constants.compileCacheStatus.ENABLED) {
   throw new Error(`Node's compile cache could not be enabled (status ${status}): ${message ?? ''}`);
 }
 
+// The entry and every chunk beside it: the chunks that load on first use (the ORM and driver stack,
+// loaded by the first database request) are compiled now too, so that request does not pay for it.
+const chunkDir = join(dirname(resolve(entry)), 'chunks');
+const chunks = existsSync(chunkDir)
+  ? readdirSync(chunkDir)
+      .filter((name) => name.endsWith('.mjs'))
+      .map((name) => join(chunkDir, name))
+  : [];
 const probe = [
-  `import ${JSON.stringify(pathToFileURL(resolve(entry)).href)};`,
+  ...[resolve(entry), ...chunks].map((file) => `import ${JSON.stringify(pathToFileURL(file).href)};`),
   `import { linkStopsHereOnPurpose } from 'node:module';`,
 ].join('\n');
 try {
