@@ -6,6 +6,8 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 export const ApiKeySchema = defineEntity({
   name: 'ApiKey',
   tableName: 'api_keys',
+  // Declared here (not only in the migration) so later migration diffs keep them.
+  checks: [{ name: 'api_keys_limits_positive', expression: 'daily_quota > 0 and rate_limit_per_minute > 0' }],
   properties: {
     id: p
       .uuid()
@@ -29,6 +31,7 @@ export type ApiKey = InferEntity<typeof ApiKeySchema>;
 export const ApiKeyUsageSchema = defineEntity({
   name: 'ApiKeyUsage',
   tableName: 'api_key_usage',
+  checks: [{ name: 'api_key_usage_period_known', expression: "period in ('minute', 'day')" }],
   properties: {
     key: p.manyToOne(ApiKeySchema).primary().deleteRule('cascade'),
     period: p.string().length(8).primary(),
