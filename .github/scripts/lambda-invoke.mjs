@@ -11,24 +11,11 @@
 //
 // Exit code 0 when the result matched, 1 otherwise.
 import { readFile } from 'node:fs/promises';
-import { pathToFileURL } from 'node:url';
+import { CheckError as InvokeError, envNumber, reportFailure, runAsCommand, sleep } from './cli-support.mjs';
 
 const USAGE =
   'usage: node .github/scripts/lambda-invoke.mjs <invokeUrl> <eventFile>\n' +
   '  e.g. http://127.0.0.1:9000/2015-03-31/functions/function/invocations .github/events/http-api-v2.json';
-
-class InvokeError extends Error {}
-
-function envNumber(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0)
-    throw new InvokeError(`${name} must be a non-negative number, got "${raw}"`);
-  return value;
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function invoke(url, event, waitMs, timeoutMs) {
   const deadline = Date.now() + waitMs;
@@ -103,12 +90,12 @@ async function main() {
     } catch (error) {
       throw new InvokeError(`cannot read event ${eventFile}: ${error?.message ?? error}`);
     }
-    const expectStatus = envNumber('INVOKE_EXPECT_STATUS', 200);
+    const expectStatus = envNumber(process.env, 'INVOKE_EXPECT_STATUS', 200);
     const response = await invoke(
       url,
       event,
-      envNumber('INVOKE_WAIT_SECONDS', 60) * 1000,
-      envNumber('INVOKE_TIMEOUT_MS', 60_000),
+      envNumber(process.env, 'INVOKE_WAIT_SECONDS', 60) * 1000,
+      envNumber(process.env, 'INVOKE_TIMEOUT_MS', 60_000),
     );
     const { result, body } = check(response, expectStatus);
     const method = event?.requestContext?.http?.method ?? '?';
@@ -118,12 +105,8 @@ async function main() {
     console.log(JSON.stringify(body));
     return 0;
   } catch (error) {
-    const message = error instanceof InvokeError ? error.message : (error?.stack ?? String(error));
-    console.error(`invoke: FAILED: ${message}`);
-    return 1;
+    return reportFailure('invoke', error);
   }
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await main();
-}
+await runAsCommand(import.meta.url, main);

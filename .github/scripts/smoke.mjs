@@ -12,20 +12,9 @@
 //
 // Exit code 0 when every check passed, 1 otherwise (with the failing step and the response on stderr).
 
-import { pathToFileURL } from 'node:url';
+import { CheckError as SmokeError, envNumber, reportFailure, runAsCommand, sleep } from './cli-support.mjs';
 
 const USAGE = 'usage: node .github/scripts/smoke.mjs <baseUrl>   (e.g. http://127.0.0.1:8080)';
-
-class SmokeError extends Error {}
-
-function envNumber(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0)
-    throw new SmokeError(`${name} must be a non-negative number, got "${raw}"`);
-  return value;
-}
 
 function parseBaseUrl(raw) {
   if (raw === undefined || raw.trim() === '') throw new SmokeError(`missing base URL\n${USAGE}`);
@@ -115,8 +104,6 @@ function listItems(data) {
   return undefined;
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function waitForHealth(request, waitMs, log) {
   const deadline = Date.now() + waitMs;
   let last;
@@ -140,8 +127,8 @@ async function waitForHealth(request, waitMs, log) {
 export async function runSmoke(baseUrlArg, env = process.env, log = console.log) {
   const baseUrl = parseBaseUrl(baseUrlArg);
   const readOnly = env.SMOKE_READ_ONLY === '1' || env.SMOKE_READ_ONLY === 'true';
-  const waitMs = envNumber('SMOKE_WAIT_SECONDS', 30) * 1000;
-  const timeoutMs = envNumber('SMOKE_TIMEOUT_MS', 10_000);
+  const waitMs = envNumber(env, 'SMOKE_WAIT_SECONDS', 30) * 1000;
+  const timeoutMs = envNumber(env, 'SMOKE_TIMEOUT_MS', 10_000);
   const request = createClient(baseUrl, { apiKey: env.SMOKE_API_KEY, timeoutMs });
   log(`smoke: ${baseUrl}${readOnly ? ' (read-only)' : ''}`);
 
@@ -233,12 +220,8 @@ async function main() {
     console.log('smoke: all checks passed');
     return 0;
   } catch (error) {
-    const message = error instanceof SmokeError ? error.message : (error?.stack ?? String(error));
-    console.error(`smoke: FAILED: ${message}`);
-    return 1;
+    return reportFailure('smoke', error);
   }
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await main();
-}
+await runAsCommand(import.meta.url, main);
