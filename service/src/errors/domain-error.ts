@@ -5,15 +5,10 @@ import { ErrorCodes, type ErrorCodeName } from './error-codes.ts';
 export class DomainError extends Error {
   override readonly name: string = 'DomainError';
   readonly code: ErrorCodeName;
-  readonly details: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(
-    code: ErrorCodeName,
-    message: string = ErrorCodes[code].message,
-    details?: Record<string, unknown>,
-  ) {
-    super(message);
+  /** `options.cause` is for the log (the error mapper writes its message); clients never see it. */
+  constructor(code: ErrorCodeName, message: string = ErrorCodes[code].message, options?: ErrorOptions) {
+    super(message, options);
     this.code = code;
-    this.details = details;
   }
 }

@@ -20,7 +20,7 @@ export const errorsPlugin: Plugin<void> = {
         request.logger.error({ err: response, code: definition.code }, 'request failed');
       } else if (definition.status >= 500) {
         request.logger.warn(
-          { err: { message: response.message }, code: definition.code },
+          { err: { message: response.message, cause: causeOf(response) }, code: definition.code },
           'dependency unavailable',
         );
       }
@@ -36,3 +36,8 @@ export const errorsPlugin: Plugin<void> = {
     });
   },
 };
+
+/** What lies under a wrapped error (e.g. why the readiness check could not reach the database). */
+function causeOf(error: Error): string | undefined {
+  return error.cause instanceof Error ? error.cause.message : undefined;
+}

@@ -62,7 +62,7 @@ export const healthPlugin: Plugin<{ config: Config }> = {
               const orm = await server.plugins.database.getOrm();
               await orm.em.getConnection().execute('select 1');
             } catch (error) {
-              throw new DomainError('DATABASE_UNAVAILABLE', undefined, { cause: String(error) });
+              throw new DomainError('DATABASE_UNAVAILABLE', undefined, { cause: error });
             }
             return h.success({
               status: 'ready',
