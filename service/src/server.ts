@@ -1,12 +1,9 @@
 // Builds the hapi server: settings, then ONE ordered plugin list. Never listens; index.ts starts it and
 // tests inject requests into it.
-import { badRequest } from '@hapi/boom';
 import Hapi, { type Lifecycle, type Server } from '@hapi/hapi';
 import Joi from 'joi';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.ts';
-import { ErrorCodes } from './errors/error-codes.ts';
-import { errorEnvelope } from './lib/envelope.ts';
 import { createLogger } from './lib/logger.ts';
 import { apiKeysPlugin } from './modules/api-keys/index.ts';
 import { USAGE_HEADER_NAMES } from './modules/api-keys/api-key.auth.ts';
@@ -17,6 +14,7 @@ import { errorsPlugin } from './plugins/errors.ts';
 import { healthPlugin } from './plugins/health.ts';
 import { lambdaEventsPlugin } from './plugins/lambda-events.ts';
 import { loggingPlugin } from './plugins/logging.ts';
+import { preflightPlugin } from './plugins/preflight.ts';
 import { requestContextPlugin } from './plugins/request-context.ts';
 
 export interface ServerOptions {
@@ -77,6 +75,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     { plugin: requestContextPlugin },
     { plugin: loggingPlugin, options: { logger: createLogger(config, options.logStream) } },
     { plugin: errorsPlugin },
+    { plugin: preflightPlugin },
     { plugin: databasePlugin, options: { config } },
     { plugin: lambdaEventsPlugin },
     // With API keys required, its strategy is the default: routes are protected unless they opt out.
@@ -86,34 +85,6 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     // Domain modules.
     { plugin: booksPlugin, options: { config } },
   ]);
-
-  // hapi's CORS preflight handler asserts on a path it cannot decode (`/v1/books/%zz`) and answers 500;
-  // other methods already get a 400 for it, so give preflights the same.
-  server.ext('onRequest', (request, h) => {
-    if (request.method !== 'options') return h.continue;
-    try {
-      decodeURIComponent(request.path);
-    } catch {
-      throw badRequest('The path is not valid percent-encoding');
-    }
-    return h.continue;
-  });
-
-  // hapi answers a refused preflight (origin or headers not allowed, CORS off) with a bare 200
-  // `{ message }`; answer 403 with the envelope like every other refusal.
-  server.ext('onPreResponse', (request, h) => {
-    const { response } = request;
-    const source = 'source' in response ? (response.source as { message?: unknown } | null) : null;
-    if (
-      request.method !== 'options' ||
-      typeof source?.message !== 'string' ||
-      !/^CORS /.test(source.message)
-    ) {
-      return h.continue;
-    }
-    const { code, status } = ErrorCodes.FORBIDDEN;
-    return h.response(errorEnvelope(request.app.traceId, code, source.message)).code(status);
-  });
 
   // The Lambda Web Adapter keeps idle connections for 4 s; a shorter server timeout would let it reuse
   // a socket the server already closed (ConnectionReset). headersTimeout must exceed keepAliveTimeout.
