@@ -72,7 +72,8 @@ export interface MemoryFigures {
 
 export interface BenchResults {
   readonly coldStart: Readonly<Record<string, ColdStartFigures>>;
-  readonly health: { readonly bare: LoadFigures; readonly service: LoadFigures };
+  /** `hapi`: hapi alone with one route (bench/hapi-floor.mjs), the framework's own floor. */
+  readonly health: { readonly bare: LoadFigures; readonly hapi: LoadFigures; readonly service: LoadFigures };
   readonly booksLatency: { readonly bare: LoadFigures; readonly service: LoadFigures };
   readonly booksThroughput: { readonly bare: LoadFigures; readonly service: LoadFigures };
   readonly memory: { readonly bare: MemoryFigures; readonly service: MemoryFigures };
@@ -86,7 +87,9 @@ const ratio = (value: number) => `${value.toFixed(2)}×`;
 const spreadOf = (s: Summary, unit: (v: number) => string) => `p10 ${unit(s.p10)} · p90 ${unit(s.p90)}`;
 
 /** The cold-start variant names, in the order the tables list them. */
-export const COLD_START_VARIANTS = ['bare', 'bundled', 'bundled+cache', 'unbundled'] as const;
+export const COLD_START_VARIANTS = ['bare', 'hapi', 'bundled', 'bundled+cache', 'unbundled'] as const;
+/** The variants the 2× cold-start target applies to: what the image runs. */
+const SHIPPED_VARIANTS: readonly string[] = ['bundled', 'bundled+cache'];
 
 export function evaluate(results: BenchResults): Target[] {
   const rows: Target[] = [];
@@ -106,12 +109,13 @@ export function evaluate(results: BenchResults): Target[] {
     const figures = results.coldStart[variant];
     if (figures === undefined || bare === undefined) continue;
     const wall = figures.wallMs.median / bare.wallMs.median;
+    const shipped = SHIPPED_VARIANTS.includes(variant);
     rows.push({
       figure: `cold start ratio ${variant} / bare`,
       value: ratio(wall),
       spread: `CPU ${ms(figures.cpuMs.median)} vs ${ms(bare.cpuMs.median)} (${ratio(figures.cpuMs.median / bare.cpuMs.median)})`,
-      target: variant === 'unbundled' ? '' : '≤ 2.00×',
-      met: variant === 'unbundled' ? undefined : wall <= 2,
+      target: shipped ? '≤ 2.00×' : '',
+      met: shipped ? wall <= 2 : undefined,
     });
   }
 
@@ -122,6 +126,20 @@ export function evaluate(results: BenchResults): Target[] {
     spread: `${rps(health.service.rps.median)} vs ${rps(health.bare.rps.median)}`,
     target: '≥ 0.60×',
     met: health.service.rps.median / health.bare.rps.median >= 0.6,
+  });
+  rows.push({
+    figure: '/health throughput: hapi alone / bare',
+    value: ratio(health.hapi.rps.median / health.bare.rps.median),
+    spread: `${rps(health.hapi.rps.median)} vs ${rps(health.bare.rps.median)}`,
+    target: '',
+    met: undefined,
+  });
+  rows.push({
+    figure: '/health throughput: service / hapi alone',
+    value: ratio(health.service.rps.median / health.hapi.rps.median),
+    spread: `${rps(health.service.rps.median)} vs ${rps(health.hapi.rps.median)}`,
+    target: '',
+    met: undefined,
   });
   rows.push({
     figure: '/health latency under load p50 / p99 (service)',

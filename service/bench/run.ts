@@ -9,6 +9,7 @@ import { chmod, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/pr
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import pg from 'pg';
 import { freePort, startEmbeddedPostgres } from '../scripts/embedded-postgres.ts';
 import { loadRound, type LoadRound } from './load.ts';
@@ -33,6 +34,7 @@ const outDir = path.join(repoDir, '.bench');
 const distDir = path.join(serviceDir, 'dist');
 const imageDir = path.join(outDir, 'image');
 const tmpRoot = path.join(outDir, 'tmp');
+const hapiFloorFile = path.join(outDir, 'hapi-floor.cjs');
 
 const positiveInt = (name: string, fallback: number) => {
   const value = Number(process.env[name] ?? fallback);
@@ -55,6 +57,17 @@ const progress = (message: string) => {
 progress('building the bundle (npm run build)');
 await run(process.execPath, ['scripts/build.ts'], { cwd: serviceDir });
 const bundleBytes = await dirBytes(distDir);
+// Bundled and minified like the service, so the two differ only in what the service adds to hapi.
+await build({
+  entryPoints: [path.join(serviceDir, 'bench/hapi-floor.mjs')],
+  outfile: hapiFloorFile,
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'cjs',
+  minify: true,
+  logLevel: 'warning',
+});
 
 /** The image's /app: the bundle, the compile-cache preload and the cache baked from the bundle. */
 async function bakeImageLayout(): Promise<void> {
@@ -116,6 +129,11 @@ const variants: Record<(typeof COLD_START_VARIANTS)[number], () => Promise<Launc
   bare: async () => ({
     args: ['bench/bare-server.mjs'],
     env: { PATH: process.env.PATH ?? '', TMPDIR: await freshTmp(), DATABASE_URL: db.url },
+    cwd: serviceDir,
+  }),
+  hapi: async () => ({
+    args: [hapiFloorFile],
+    env: { PATH: process.env.PATH ?? '', TMPDIR: await freshTmp() },
     cwd: serviceDir,
   }),
   bundled: async () => ({ args: ['dist/main.mjs'], env: await serviceEnv(), cwd: serviceDir }),
@@ -184,21 +202,19 @@ try {
   }
   for (const failure of new Set(coldFailures)) progress(`cold start failure: ${failure.slice(0, 1500)}`);
 
-  // ---- load: the shipped bundle and the bare server, both long-lived ------------------------------
-  const servers: Record<'bare' | 'service', Running> = {
+  // ---- load: the shipped bundle, the bare server and hapi alone, all long-lived -------------------
+  const servers: Record<LoadTarget, Running> = {
     bare: launch(await variants.bare(), await freePort()),
+    hapi: launch(await variants.hapi(), await freePort()),
     service: launch(await variants.bundled(), await freePort()),
   };
-  cleanups.push(
-    () => servers.bare.stop(),
-    () => servers.service.stop(),
-  );
+  for (const server of Object.values(servers)) cleanups.push(() => server.stop());
   for (const server of Object.values(servers)) await waitFor200(server, READY_PATH, performance.now());
   const readyMemory = {
     bare: memoryOf(servers.bare.child.pid ?? 0),
     service: memoryOf(servers.service.child.pid ?? 0),
   };
-  for (const [name, server] of Object.entries(servers)) {
+  for (const [name, server] of Object.entries({ bare: servers.bare, service: servers.service })) {
     const status = await fetch(`http://127.0.0.1:${server.port}${bookPath}`).then((r) => r.status);
     if (status !== 200) {
       throw new Error(
@@ -207,25 +223,31 @@ try {
     }
   }
 
-  const phase = async (label: string, routePath: string, connections: number) => {
-    const rounds: Record<'bare' | 'service', LoadRound[]> = { bare: [], service: [] };
+  /** Load rounds against `names`, the order rotating from round to round so drift hits all alike. */
+  const phase = async <Name extends LoadTarget>(
+    label: string,
+    routePath: string,
+    connections: number,
+    names: readonly Name[],
+  ) => {
+    const rounds = new Map<Name, LoadRound[]>(names.map((name) => [name, []]));
     progress(`${label}: warm-up`);
-    for (const server of Object.values(servers)) {
+    for (const name of names) {
       await loadRound({
-        url: `http://127.0.0.1:${server.port}${routePath}`,
+        url: `http://127.0.0.1:${servers[name].port}${routePath}`,
         connections,
         durationSeconds: 1,
       });
     }
     for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? (['bare', 'service'] as const) : (['service', 'bare'] as const);
+      const order = names.map((_, k) => names[(round + k) % names.length] as Name);
       for (const name of order) {
         const result = await loadRound({
           url: `http://127.0.0.1:${servers[name].port}${routePath}`,
           connections,
           durationSeconds: SECONDS,
         });
-        rounds[name].push(result);
+        rounds.get(name)?.push(result);
         progress(
           `${label} ${round + 1}/${ROUNDS} ${name}: ${result.rps.toFixed(0)} req/s, p50 ${quantile(result.latenciesMs, 0.5).toFixed(2)} ms`,
         );
@@ -241,12 +263,21 @@ try {
         non2xx: list.reduce((sum, round) => sum + round.non2xx, 0),
       };
     };
-    return { bare: figures(rounds.bare), service: figures(rounds.service) };
+    return Object.fromEntries([...rounds].map(([name, list]) => [name, figures(list)])) as Record<
+      Name,
+      LoadFigures
+    >;
   };
 
-  const health = await phase(`/health, ${CONNECTIONS} connections`, READY_PATH, CONNECTIONS);
-  const booksLatency = await phase('books, 1 connection', bookPath, 1);
-  const booksThroughput = await phase(`books, ${CONNECTIONS} connections`, bookPath, CONNECTIONS);
+  const health = await phase(`/health, ${CONNECTIONS} connections`, READY_PATH, CONNECTIONS, [
+    'bare',
+    'hapi',
+    'service',
+  ]);
+  const pgTargets = ['bare', 'service'] as const;
+  const booksLatency = await phase('books, 1 connection', bookPath, 1, pgTargets);
+  const booksThroughput = await phase(`books, ${CONNECTIONS} connections`, bookPath, CONNECTIONS, pgTargets);
+  await servers.hapi.stop();
   const memoryAfter = (name: 'bare' | 'service'): MemoryFigures => {
     const now = memoryOf(servers[name].child.pid ?? 0);
     return { readyMb: readyMemory[name].rssMb, afterLoadMb: now.rssMb, peakMb: now.peakMb };
@@ -277,7 +308,7 @@ try {
   await writeFile(path.join(outDir, 'latest.json'), json);
   await writeFile(path.join(outDir, 'latest.md'), `${renderMarkdown(targets)}\n`);
 
-  const errors = [health, booksLatency, booksThroughput].flatMap((p) => [p.bare, p.service]);
+  const errors = [health, booksLatency, booksThroughput].flatMap((p) => Object.values(p));
   const failures = errors.reduce((sum, f) => sum + f.errors + f.non2xx, 0);
   const lines = [
     '',
@@ -293,6 +324,8 @@ try {
   await cleanup();
   progress('done');
 }
+
+type LoadTarget = 'bare' | 'hapi' | 'service';
 
 async function dirBytes(dir: string): Promise<number> {
   let total = 0;

@@ -1,0 +1,25 @@
+// The framework floor: hapi with the bare server's /health body and nothing else (no plugins, logging,
+// validation or security headers). The benchmark bundles it like the service, so the gap between this
+// and the bare server is what hapi itself costs, and the gap between the service and this is what the
+// service adds on top. PORT and HOST as for the service.
+import { server as createServer } from '@hapi/hapi';
+
+const server = createServer({
+  port: Number(process.env.PORT ?? 8080),
+  host: process.env.HOST ?? '127.0.0.1',
+  debug: false,
+});
+server.listener.keepAliveTimeout = 65_000;
+server.route({
+  method: 'GET',
+  path: '/health',
+  handler: () => ({ success: true, data: { status: 'ok', uptimeSeconds: Math.round(process.uptime()) } }),
+});
+
+const stop = () => void server.stop({ timeout: 1000 });
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
+server.start().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
