@@ -1,5 +1,6 @@
 // `npm run bench`: cold start, throughput, latency, memory, size and Lambda cost of the service against a
-// bare node:http server, side by side on loopback, on this machine, in one run. Prints a table and writes
+// bare node:http server (and hapi alone, the framework's floor), side by side on loopback, on this
+// machine, in one run. Prints a table and writes
 // JSON (and the table as Markdown) to .bench/ at the repository root. It reports; it never fails a build.
 //
 // Knobs (environment): BENCH_RUNS cold starts per variant (15), BENCH_SECONDS per load round (5),
@@ -277,7 +278,6 @@ try {
   const pgTargets = ['bare', 'service'] as const;
   const booksLatency = await phase('books, 1 connection', bookPath, 1, pgTargets);
   const booksThroughput = await phase(`books, ${CONNECTIONS} connections`, bookPath, CONNECTIONS, pgTargets);
-  await servers.hapi.stop();
   const memoryAfter = (name: 'bare' | 'service'): MemoryFigures => {
     const now = memoryOf(servers[name].child.pid ?? 0);
     return { readyMb: readyMemory[name].rssMb, afterLoadMb: now.rssMb, peakMb: now.peakMb };
