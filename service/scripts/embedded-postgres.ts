@@ -22,6 +22,8 @@ export interface EmbeddedDatabaseOptions {
   readonly dataDir: string;
   readonly database?: string;
   readonly port?: number;
+  /** How a port is chosen when `port` is not given: a free one from the kernel (tests replace it). */
+  readonly choosePort?: () => Promise<number>;
   /** Keep the data directory when stopping (development) or delete it (tests). */
   readonly persistent: boolean;
   /** Trade durability for speed: fine for tests, never for data you care about. */
@@ -31,11 +33,13 @@ export interface EmbeddedDatabaseOptions {
 
 const USER = 'postgres';
 const PASSWORD = 'postgres';
+/** A chosen port can be taken by another process before PostgreSQL binds it; choose again this often. */
+const PORT_ATTEMPTS = 3;
+const PORT_TAKEN = /Address already in use/;
 
 export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(options.dataDir);
   const database = options.database ?? 'app';
-  const port = options.port ?? (await freePort());
   const runningAsRoot = process.getuid?.() === 0;
   if (runningAsRoot) await prepareDataDirForPostgresUser(dataDir);
   else await mkdir(path.dirname(dataDir), { recursive: true });
@@ -59,6 +63,24 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
     };
   }
 
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await (options.choosePort ?? freePort)());
+    try {
+      return await startCluster(options, dataDir, database, port, runningAsRoot);
+    } catch (error) {
+      const portTaken = error instanceof Error && PORT_TAKEN.test(error.message);
+      if (!portTaken || options.port !== undefined || attempt >= PORT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function startCluster(
+  options: EmbeddedDatabaseOptions,
+  dataDir: string,
+  database: string,
+  port: number,
+  runningAsRoot: boolean,
+): Promise<EmbeddedDatabase> {
   const logs: string[] = [];
   const postgres = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -89,9 +111,10 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
     if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await postgres.initialise();
     await postgres.start();
   } catch (error) {
-    throw new Error(`embedded PostgreSQL failed to start in ${dataDir}:\n${logs.join('').slice(-2000)}`, {
-      cause: error,
-    });
+    throw new Error(
+      `embedded PostgreSQL failed to start on port ${port} in ${dataDir}:\n${logs.join('').slice(-2000)}`,
+      { cause: error },
+    );
   }
   await createDatabaseIfMissing(postgres, database);
 
