@@ -28,6 +28,8 @@ export interface EmbeddedDatabaseOptions {
   readonly persistent: boolean;
   /** Trade durability for speed: fine for tests, never for data you care about. */
   readonly fast?: boolean;
+  /** More server flags, appended to ours (e.g. `['-c', 'ssl=on', …]` for the TLS tests). */
+  readonly postgresFlags?: readonly string[];
   readonly onLog?: (message: string) => void;
 }
 
@@ -99,6 +101,7 @@ async function startCluster(
       ...(options.fast
         ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
         : []),
+      ...(options.postgresFlags ?? []),
     ],
     onLog: (message) => {
       logs.push(message);
