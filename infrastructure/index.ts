@@ -1,5 +1,7 @@
 // The Pulumi program: reads the stack config, wires the components together and exports the outputs.
 // Everything with behaviour lives in config.ts and components/.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { ServiceAlarms } from './components/alarms.ts';
@@ -11,6 +13,10 @@ import { loadConfig } from './config.ts';
 
 const config = loadConfig();
 
+// The CLI runs this program (and docker-build) in infrastructure/, Pulumi.yaml's `main`, so paths come
+// from this file's own location, never from the working directory.
+const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
+
 // One explicit provider: its default tags mark every AWS resource with project and stack.
 const provider = new aws.Provider('aws', {
   region: config.region as aws.Region,
@@ -21,9 +27,8 @@ const opts: pulumi.ComponentResourceOptions = { providers: [provider] };
 const image = new ServiceImage(
   config.prefix,
   {
-    // Paths are relative to Pulumi.yaml's directory, where the CLI runs the program.
-    contextPath: '.',
-    dockerfilePath: 'docker/Dockerfile',
+    contextPath: repositoryRoot,
+    dockerfilePath: path.join(repositoryRoot, 'docker', 'Dockerfile'),
     platform: config.platform,
     tag: config.image.tag,
     untaggedExpiryDays: config.image.untaggedExpiryDays,

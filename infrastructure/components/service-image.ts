@@ -6,9 +6,9 @@ import type { Platform } from '../config.ts';
 import { typeToken } from './type-token.ts';
 
 export interface ServiceImageArgs {
-  /** Build context (the repository root: the Dockerfile copies the workspaces from there). */
+  /** Absolute path of the build context (the repository root: the Dockerfile copies the workspaces from there). */
   contextPath: string;
-  /** Path of the Dockerfile, relative to the working directory like `contextPath`. */
+  /** Absolute path of the Dockerfile. */
   dockerfilePath: string;
   /** Must equal the function's architecture, or Lambda fails with `exec format error`. */
   platform: Platform;
