@@ -2,7 +2,7 @@
 // Pulumi config or the environment. A wrong value fails the run with a message naming the key.
 import { execFileSync } from 'node:child_process';
 import * as pulumi from '@pulumi/pulumi';
-import { isPreviewStack } from './branch-stack.ts';
+import { BRANCH_STACKS, isPreviewStack } from './branch-stack.ts';
 
 /** Lambda architecture → the Docker platform its image must be built for (a mismatch is `exec format error`). */
 export const PLATFORMS = { arm64: 'linux/arm64', x86_64: 'linux/amd64' } as const;
@@ -92,6 +92,8 @@ export interface StackConfig {
   tags: Record<string, string>;
   /** Preview stacks (one per pull request) are disposable: nothing in them is kept on destroy. */
   ephemeral: boolean;
+  /** The image repository of the stack `main` deploys (prod), whose build cache previews read. */
+  sharedCacheRepository: string;
   appEnv: (typeof APP_ENVS)[number];
   logLevel: (typeof LOG_LEVELS)[number];
   architecture: Architecture;
@@ -264,11 +266,12 @@ export function readStackConfig(source: ConfigSource, context: ConfigContext): S
     };
   }
 
-  const prefix = `${project}-${stack}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
+  const prefix = stackPrefix(project, stack);
   return {
     project,
     stack,
     prefix,
+    sharedCacheRepository: stackPrefix(project, BRANCH_STACKS.main ?? 'prod'),
     region,
     tags: { project, stack, 'managed-by': 'pulumi' },
     ephemeral: isPreviewStack(stack),
@@ -299,6 +302,11 @@ export function readStackConfig(source: ConfigSource, context: ConfigContext): S
       untaggedExpiryDays: num('imageUntaggedExpiryDays', 1, 3650),
     },
   };
+}
+
+/** `${project}-${stack}`, lower-cased: the prefix of every physical name, so stacks never collide. */
+function stackPrefix(project: string, stack: string): string {
+  return `${project}-${stack}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
 }
 
 /** Returns the trimmed URL, or fails naming the key — never echoing the value, which holds a password. */

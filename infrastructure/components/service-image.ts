@@ -16,10 +16,23 @@ export interface ServiceImageArgs {
   tag: string;
   /** Untagged images older than this are expired. */
   untaggedExpiryDays: number;
+  /**
+   * Write the build cache back to this stack's repository. False during `pulumi preview`: docker-build
+   * never pushes the image then, but it still exports `cacheTo` (its image.go), which would let
+   * pull-request code write the cache that the next deploy builds from (and fail a read-only role).
+   */
+  exportCache: boolean;
+  /** Another repository of this registry whose cache is read too (never written): prod's, for previews. */
+  sharedCacheRepository?: string;
 }
 
 /** Tag of the BuildKit registry cache; the repository lets only this tag move. */
 const CACHE_TAG = 'cache';
+
+/** `<account>.dkr.ecr.<region>.<domain>/<name>` → the registry part. */
+function registryOf(repositoryUrl: string): string {
+  return repositoryUrl.slice(0, repositoryUrl.indexOf('/'));
+}
 
 export class ServiceImage extends pulumi.ComponentResource {
   readonly repository: aws.ecr.Repository;
@@ -104,7 +117,12 @@ export class ServiceImage extends pulumi.ComponentResource {
       { registryId: this.repository.registryId },
       { parent: this },
     );
+    // Each stack has its own repository, so its cache ref is its own.
     const cacheRef = pulumi.interpolate`${this.repository.repositoryUrl}:${CACHE_TAG}`;
+    const sharedCacheRef =
+      args.sharedCacheRepository === undefined
+        ? undefined
+        : pulumi.interpolate`${this.repository.repositoryUrl.apply(registryOf)}/${args.sharedCacheRepository}:${CACHE_TAG}`;
     this.image = new dockerBuild.Image(
       `${name}-image`,
       {
@@ -130,8 +148,13 @@ export class ServiceImage extends pulumi.ComponentResource {
             password: pulumi.secret(auth.password),
           },
         ],
-        cacheFrom: [{ registry: { ref: cacheRef } }],
-        cacheTo: [{ registry: { ref: cacheRef, imageManifest: true, ociMediaTypes: true, mode: 'max' } }],
+        // BuildKit treats a cache it cannot import (say, before prod's first build) as a miss.
+        cacheFrom: [cacheRef, ...(sharedCacheRef === undefined ? [] : [sharedCacheRef])].map((ref) => ({
+          registry: { ref },
+        })),
+        cacheTo: args.exportCache
+          ? [{ registry: { ref: cacheRef, imageManifest: true, ociMediaTypes: true, mode: 'max' } }]
+          : [],
       },
       { parent: this },
     );

@@ -33,6 +33,8 @@ await assertCommon(t, run, {
     periods: DEFAULTS.alarmEvaluationPeriods,
   },
   imageTag: 'pr-42',
+  cacheFrom: ['hapi-lambda-preview-feature-login', 'hapi-lambda-prod'],
+  exportsCache: true,
   secrets: [GENERATED_PASSWORD],
 });
 

@@ -16,13 +16,15 @@ await assertCommon(t, run, {
   platform: 'linux/arm64',
   memorySize: 1024,
   timeout: 20,
-  reservedConcurrency: 50,
+  reservedConcurrency: -1,
   logRetentionDays: 90,
   rateLimit: 200,
   burstLimit: 400,
   corsOrigins: ['https://app.example.com'],
   alarms: { errors: 3, throttles: 1, durationP99Ms: 16_000, api5xx: 3, latencyP99Ms: 2000, periods: 2 },
   imageTag: 'git-fedcba987654',
+  cacheFrom: ['hapi-lambda-prod'],
+  exportsCache: true,
   secrets: [GENERATED_PASSWORD],
 });
 
