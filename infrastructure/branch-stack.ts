@@ -3,31 +3,31 @@
 import { createHash } from 'node:crypto';
 
 /** Long-lived branches and the stacks they own. */
-export const BRANCH_STACKS: Readonly<Record<string, string>> = Object.freeze({
-  main: 'prod',
-  development: 'dev',
-});
+export const BRANCH_STACKS = Object.freeze({ main: 'prod', development: 'dev' } as const);
 
 const PREVIEW_PREFIX = 'preview-';
-/** Keeps `${project}-${stack}-…` resource names under AWS's 64-character limits. */
-const MAX_PREVIEW_SLUG = 20;
+/** Keeps `${project}-${stack}-…` resource names under AWS's 64-character limits (slug + `-` + hash). */
+const MAX_PREVIEW_NAME = 20;
+const HASH_LENGTH = 6;
 
-/** `main` → `prod`, `development` → `dev`, anything else → a sanitised, bounded `preview-…` name. */
+/**
+ * `main` → `prod`, `development` → `dev`, anything else → `preview-<slug>-<hash>`. The slug only makes
+ * the name readable: sanitising maps `feature/login` and `feature-login` to one slug, so the hash of the
+ * exact branch name is always part of the name.
+ */
 export function stackForBranch(ref: string): string {
   const branch = ref.trim().replace(/^refs\/heads\//, '');
   if (branch === '') throw new Error('stackForBranch: branch name is empty');
-  const known = BRANCH_STACKS[branch];
+  const known = (BRANCH_STACKS as Readonly<Record<string, string | undefined>>)[branch];
   if (known !== undefined) return known;
 
+  const hash = createHash('sha256').update(branch).digest('hex').slice(0, HASH_LENGTH);
   const slug = branch
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, MAX_PREVIEW_NAME - HASH_LENGTH - 1)
     .replace(/^-+|-+$/g, '');
-  const hash = createHash('sha256').update(branch).digest('hex').slice(0, 6);
-  if (slug === '') return `${PREVIEW_PREFIX}${hash}`;
-  if (slug.length <= MAX_PREVIEW_SLUG) return `${PREVIEW_PREFIX}${slug}`;
-  // Truncated names could collide, so a hash of the full branch name keeps them apart.
-  return `${PREVIEW_PREFIX}${slug.slice(0, MAX_PREVIEW_SLUG - 7).replace(/-+$/, '')}-${hash}`;
+  return `${PREVIEW_PREFIX}${slug === '' ? '' : `${slug}-`}${hash}`;
 }
 
 /** Long-lived stacks are deployed by pushes; preview stacks exist only while their pull request is open. */

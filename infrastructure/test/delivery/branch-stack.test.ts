@@ -6,9 +6,14 @@ import t from 'tap';
 import { BRANCH_STACKS, isPreviewStack, stackForBranch } from '../../branch-stack.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-const PREVIEW_NAME = /^preview-[a-z0-9]+(?:-[a-z0-9]+)*$/;
-/** `preview-` plus the 20-character slug budget that keeps AWS resource names under their limits. */
+const PREVIEW_NAME = /^preview-(?:[a-z0-9]+-)*[0-9a-f]{6}$/;
+/** `preview-` plus the 20-character budget (slug, `-`, hash) that keeps AWS resource names under their limits. */
 const MAX_STACK_LENGTH = 'preview-'.length + 20;
+
+/** `preview-<slug>-<6 hex>`: the readable part is asserted, the hash only by shape. */
+function previewOf(slug: string): RegExp {
+  return new RegExp(`^preview-${slug}-[0-9a-f]{6}$`);
+}
 
 void t.test('long-lived branches map to their stacks', (t) => {
   t.equal(stackForBranch('main'), 'prod');
@@ -22,28 +27,41 @@ void t.test('a full ref and surrounding whitespace are accepted', (t) => {
   t.equal(stackForBranch('refs/heads/main'), 'prod');
   t.equal(stackForBranch('refs/heads/development'), 'dev');
   t.equal(stackForBranch('  main\n'), 'prod');
-  t.equal(stackForBranch('refs/heads/feature/login'), 'preview-feature-login');
+  t.equal(stackForBranch('refs/heads/feature/login'), stackForBranch('feature/login'));
   t.end();
 });
 
 void t.test('names are matched exactly: look-alikes get preview stacks', (t) => {
-  t.equal(stackForBranch('Main'), 'preview-main');
-  t.equal(stackForBranch('main2'), 'preview-main2');
-  t.equal(stackForBranch('release/main'), 'preview-release-main');
-  t.equal(stackForBranch('dev'), 'preview-dev');
+  t.match(stackForBranch('Main'), previewOf('main'));
+  t.match(stackForBranch('main2'), previewOf('main2'));
+  t.match(stackForBranch('release/main'), previewOf('release-main'));
+  t.match(stackForBranch('dev'), previewOf('dev'));
+  t.end();
+});
+
+void t.test('branches that sanitise to the same slug still get different stacks', (t) => {
+  // Two pull requests must never share (and destroy) one preview stack.
+  const groups = [
+    ['feature/login', 'feature-login', 'feature_login', 'Feature/Login', 'feature//login'],
+    ['a.b', 'a-b', 'a/b'],
+  ];
+  for (const group of groups) {
+    const stacks = group.map(stackForBranch);
+    t.equal(new Set(stacks).size, group.length, `${group.join(', ')} → ${stacks.join(', ')}`);
+  }
   t.end();
 });
 
 void t.test('feature branches with odd characters become safe preview names', (t) => {
   const cases: [string, string][] = [
-    ['feature/login', 'preview-feature-login'],
-    ['fix/ABC-123', 'preview-fix-abc-123'],
-    ['user@host#1', 'preview-user-host-1'],
-    ['--weird__name--', 'preview-weird-name'],
-    ['a.b.c', 'preview-a-b-c'],
-    ['dependabot/npm/x', 'preview-dependabot-npm-x'],
+    ['feature/login', 'feature-login'],
+    ['fix/ABC-123', 'fix-abc-123'],
+    ['user@host#1', 'user-host-1'],
+    ['--weird__name--', 'weird-name'],
+    ['a.b.c', 'a-b-c'],
+    ['dependabot/npm/x', 'dependabot-np'],
   ];
-  for (const [branch, stack] of cases) t.equal(stackForBranch(branch), stack, branch);
+  for (const [branch, slug] of cases) t.match(stackForBranch(branch), previewOf(slug), branch);
 
   for (const branch of ['日本語', '///', '🚀', '---']) {
     const stack = stackForBranch(branch);
@@ -65,9 +83,9 @@ void t.test('long names are bounded, deterministic and distinct', (t) => {
   t.not(stackA, stackB, 'a shared prefix does not collide');
   t.equal(stackForBranch(a), stackA, 'same branch, same stack');
 
-  // A 20-character slug still fits unchanged; one more character switches to prefix + hash.
-  t.equal(stackForBranch('abcdefghij0123456789'), 'preview-abcdefghij0123456789');
-  t.match(stackForBranch('abcdefghij0123456789x'), /^preview-abcdefghij012-[0-9a-f]{6}$/);
+  // The slug keeps 13 characters, the hash of the full name tells the rest apart.
+  t.match(stackForBranch('abcdefghij0123456789'), previewOf('abcdefghij012'));
+  t.not(stackForBranch('abcdefghij0123456789'), stackForBranch('abcdefghij0123456789x'));
 
   for (let length = 1; length <= 120; length += 7) {
     const stack = stackForBranch(`Feature/${'x_Y-'.repeat(length)}`);
@@ -115,7 +133,12 @@ void t.test('CLI: prints the stack for the branch argument', async (t) => {
   t.same(await cli(['main']), { code: 0, stdout: 'prod\n', stderr: '' });
   t.same(await cli(['development']), { code: 0, stdout: 'dev\n', stderr: '' });
   t.same(await cli(['refs/heads/main']), { code: 0, stdout: 'prod\n', stderr: '' });
-  t.same(await cli(['feature/Login Page']), { code: 0, stdout: 'preview-feature-login-page\n', stderr: '' });
+  t.same(await cli(['feature/Login Page']), {
+    code: 0,
+    stdout: `${stackForBranch('feature/Login Page')}\n`,
+    stderr: '',
+  });
+  t.match((await cli(['feature/Login Page'])).stdout.trim(), previewOf('feature-login'));
 });
 
 void t.test('CLI: falls back to GITHUB_REF_NAME', async (t) => {
