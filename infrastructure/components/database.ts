@@ -15,9 +15,40 @@ export interface DatabaseArgs {
   ephemeral: boolean;
 }
 
+const ENGINE = 'aurora-postgresql';
 const PORT = 5432;
 const DATABASE_NAME = 'app';
 const MASTER_USERNAME = 'app_admin';
+
+/**
+ * The configured version, once the region confirms it still offers it for new clusters. Aurora retires
+ * minors after about a year; without this check `pulumi up` would fail half-way through with an RDS
+ * error. The data source (like `aws rds describe-db-engine-versions`) lists only `available` versions.
+ */
+function offeredEngineVersion(
+  version: string,
+  region: string,
+  parent: pulumi.Resource,
+): pulumi.Output<string> {
+  const listCommand = `aws rds describe-db-engine-versions --engine ${ENGINE} --region ${region} --query "DBEngineVersions[].EngineVersion"`;
+  return pulumi.output(
+    aws.rds
+      .getEngineVersion(
+        { engine: ENGINE, version, filters: [{ name: 'engine-mode', values: ['provisioned'] }] },
+        { parent },
+      )
+      .then(
+        () => version,
+        (error: unknown) => {
+          throw new pulumi.RunError(
+            `databaseEngineVersion ${version} is not offered for new Aurora PostgreSQL clusters in ${region} ` +
+              `(${error instanceof Error ? error.message : String(error)}). List the versions the region offers with ` +
+              `\`${listCommand}\`, then \`pulumi config set databaseEngineVersion <version>\` (prefer a long-term-support minor).`,
+          );
+        },
+      ),
+  );
+}
 
 export class Database extends pulumi.ComponentResource {
   readonly secret: aws.secretsmanager.Secret;
@@ -131,13 +162,14 @@ export class Database extends pulumi.ComponentResource {
         { parent: this },
       );
 
+      const engineVersion = offeredEngineVersion(config.engineVersion, args.region, this);
       const protect = config.deletionProtection && !args.ephemeral;
       this.cluster = new aws.rds.Cluster(
         `${name}-cluster`,
         {
-          engine: 'aurora-postgresql',
+          engine: ENGINE,
           engineMode: 'provisioned',
-          engineVersion: config.engineVersion,
+          engineVersion,
           databaseName: DATABASE_NAME,
           masterUsername: MASTER_USERNAME,
           masterPassword: password.result,
@@ -168,7 +200,7 @@ export class Database extends pulumi.ComponentResource {
         {
           clusterIdentifier: this.cluster.id,
           instanceClass: 'db.serverless',
-          engine: 'aurora-postgresql',
+          engine: ENGINE,
           dbSubnetGroupName: subnetGroup.name,
           publiclyAccessible: false,
         },

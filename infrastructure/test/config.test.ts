@@ -101,7 +101,7 @@ t.test('defaults and derived values', async (t) => {
       minCapacity: 0,
       maxCapacity: 8,
       autoPauseSeconds: 300,
-      engineVersion: '16.6',
+      engineVersion: '16.8',
       deletionProtection: true,
     },
   );
