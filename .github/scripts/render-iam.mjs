@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// Fills the ${PLACEHOLDERS} of an IAM policy template in .github/iam/ from the environment and prints the
+// policy, ready for `aws iam … file://`. Every placeholder must have a well-formed value; IAM's own policy
+// variables (`${aws:…}`) are left alone.
+//
+//   AWS_ACCOUNT_ID=123456789012 OIDC_REPO=owner/repo node .github/scripts/render-iam.mjs .github/iam/trust-prod.json
+//
+// Exit code 0 with the policy on stdout, 1 with the reason on stderr.
+import { readFileSync } from 'node:fs';
+import { CheckError, reportFailure, runAsCommand } from './cli-support.mjs';
+
+/** Each placeholder the templates use, and the shape its value must have. */
+export const PLACEHOLDERS = {
+  AWS_ACCOUNT_ID: /^\d{12}$/,
+  AWS_REGION: /^[a-z]{2}(?:-[a-z]+)+-\d$/,
+  // owner/repo, or the immutable form owner@<org id>/repo@<repo id> that newer repositories present.
+  OIDC_REPO: /^[\w.-]+(?:@\d+)?\/[\w.-]+(?:@\d+)?$/,
+  // A stack name (prod, dev) or, for the preview role, the glob of every preview stack (preview-*).
+  STACK: /^(?:[a-z0-9]+|preview-\*)$/,
+  STATE_BUCKET: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+};
+
+const PLACEHOLDER = /\$\{([A-Z][A-Z0-9_]*)\}/g;
+
+/** The template's text with every placeholder replaced; throws naming a missing or malformed value. */
+export function render(template, values) {
+  const text = template.replace(PLACEHOLDER, (_, name) => {
+    const pattern = PLACEHOLDERS[name];
+    if (pattern === undefined) throw new CheckError(`unknown placeholder \${${name}}`);
+    const value = values[name];
+    if (value === undefined || value === '')
+      throw new CheckError(`${name} must be set (the template uses it)`);
+    if (!pattern.test(value)) throw new CheckError(`${name}="${value}" does not match ${pattern}`);
+    return value;
+  });
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CheckError(`the rendered policy is not JSON: ${error.message}`);
+  }
+}
+
+export function main(argv = process.argv.slice(2), env = process.env) {
+  try {
+    if (argv.length !== 1) throw new CheckError('usage: node .github/scripts/render-iam.mjs <template.json>');
+    const policy = render(readFileSync(argv[0], 'utf8'), env);
+    process.stdout.write(`${JSON.stringify(policy, null, 2)}\n`);
+    return 0;
+  } catch (error) {
+    return reportFailure('render-iam', error);
+  }
+}
+
+await runAsCommand(import.meta.url, async () => main());
