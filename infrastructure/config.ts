@@ -46,8 +46,10 @@ export const DEFAULTS = {
   databaseMaxCapacity: '2',
   databaseEngineVersion: '16.8',
   databaseDeletionProtection: false,
+  databaseReaderInstances: 0,
   imageUntaggedExpiryDays: 14,
   imageTag: '',
+  maintenanceSchedule: 'rate(1 day)',
 } as const;
 
 export interface ExternalDatabaseConfig {
@@ -66,6 +68,8 @@ export interface ManagedDatabaseConfig {
   autoPauseSeconds: number | undefined;
   engineVersion: string;
   deletionProtection: boolean;
+  /** Readers besides the writer: with one, Aurora fails the writer over to it (another AZ) in ~30 s. */
+  readerInstances: number;
   poolMax: number;
 }
 
@@ -109,6 +113,8 @@ export interface StackConfig {
   domain: { name: string; hostedZoneId: string } | undefined;
   database: DatabaseConfig;
   image: { tag: string; untaggedExpiryDays: number };
+  /** EventBridge schedule of the maintenance event; undefined when turned off (`off`). */
+  maintenanceSchedule: string | undefined;
 }
 
 /** A configuration value is missing or malformed; the message names the full key. */
@@ -227,7 +233,8 @@ export function readStackConfig(source: ConfigSource, context: ConfigContext): S
     if (url === undefined) {
       throw new ConfigError(
         key('databaseUrl'),
-        'is required when databaseMode is external (pulumi config set --secret databaseUrl <postgres URL>)',
+        `is required when databaseMode is external: run \`pulumi config set --secret databaseUrl '<postgres URL>' -s ${stack}\` ` +
+          `and commit Pulumi.${stack}.yaml, which then holds the encrypted value`,
       );
     }
     database = {
@@ -262,8 +269,21 @@ export function readStackConfig(source: ConfigSource, context: ConfigContext): S
       autoPauseSeconds: minCapacity === 0 ? 300 : undefined,
       engineVersion,
       deletionProtection: bool('databaseDeletionProtection'),
+      readerInstances: num('databaseReaderInstances', 0, 15),
       poolMax,
     };
+  }
+
+  const maintenanceSchedule = raw('maintenanceSchedule') ?? DEFAULTS.maintenanceSchedule;
+  if (
+    maintenanceSchedule !== 'off' &&
+    !/^rate\(([1-9]\d*) (minute|hour|day)s?\)$/.test(maintenanceSchedule) &&
+    !/^cron\(\S+( \S+){5}\)$/.test(maintenanceSchedule)
+  ) {
+    throw new ConfigError(
+      key('maintenanceSchedule'),
+      `"${maintenanceSchedule}" is not rate(<n> <minute|hour|day>[s]), cron(<6 fields>) or off`,
+    );
   }
 
   const prefix = stackPrefix(project, stack);
@@ -301,6 +321,7 @@ export function readStackConfig(source: ConfigSource, context: ConfigContext): S
       tag: resolveImageTag(raw('imageTag'), key('imageTag'), context),
       untaggedExpiryDays: num('imageUntaggedExpiryDays', 1, 3650),
     },
+    maintenanceSchedule: maintenanceSchedule === 'off' ? undefined : maintenanceSchedule,
   };
 }
 

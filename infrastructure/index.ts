@@ -4,10 +4,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { readAdapterSettings } from './adapter-settings.ts';
 import { ServiceAlarms } from './components/alarms.ts';
 import { Database } from './components/database.ts';
 import { HttpApi } from './components/http-api.ts';
-import { ServiceFunction, ALIAS_NAME } from './components/service-function.ts';
+import { MaintenanceSchedule } from './components/maintenance-schedule.ts';
+import { ServiceFunction } from './components/service-function.ts';
 import { ServiceImage } from './components/service-image.ts';
 import { loadConfig } from './config.ts';
 
@@ -16,6 +18,7 @@ const config = loadConfig();
 // The CLI runs this program (and docker-build) in infrastructure/, Pulumi.yaml's `main`, so paths come
 // from this file's own location, never from the working directory.
 const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
+const dockerfilePath = path.join(repositoryRoot, 'docker', 'Dockerfile');
 
 // One explicit provider: its default tags mark every AWS resource with project and stack.
 const provider = new aws.Provider('aws', {
@@ -28,8 +31,9 @@ const image = new ServiceImage(
   config.prefix,
   {
     contextPath: repositoryRoot,
-    dockerfilePath: path.join(repositoryRoot, 'docker', 'Dockerfile'),
+    dockerfilePath,
     platform: config.platform,
+    region: config.region,
     tag: config.image.tag,
     untaggedExpiryDays: config.image.untaggedExpiryDays,
     exportCache: !pulumi.runtime.isDryRun(),
@@ -55,6 +59,7 @@ const service = new ServiceFunction(
     timeout: config.timeout,
     reservedConcurrency: config.reservedConcurrency,
     logRetentionDays: config.logRetentionDays,
+    adapterSettings: readAdapterSettings(dockerfilePath),
     environment: {
       APP_ENV: config.appEnv,
       LOG_LEVEL: config.logLevel,
@@ -64,9 +69,11 @@ const service = new ServiceFunction(
     },
     databaseSecretArn: database.secretArn,
     vpc: database.functionVpc,
+    // The migration invoke needs the credentials (written once the writer is up), and Lambda must be
+    // allowed to pull the image before the function is created from it.
+    createAfter: [database.credentials, image.pullPolicy],
   },
-  // The database (cluster, credentials) must be ready before the migration invoke.
-  { ...opts, dependsOn: [database] },
+  opts,
 );
 
 const api = new HttpApi(
@@ -74,14 +81,27 @@ const api = new HttpApi(
   {
     aliasArn: service.alias.arn,
     functionName: service.functionName,
-    aliasName: ALIAS_NAME,
+    // The alias's own output, so the invoke permission waits for the alias to exist.
+    aliasName: service.alias.name,
     throttle: config.throttle,
     logRetentionDays: config.logRetentionDays,
-    corsOrigins: config.corsOrigins,
     domain: config.domain,
   },
   opts,
 );
+
+if (config.maintenanceSchedule !== undefined) {
+  new MaintenanceSchedule(
+    `${config.prefix}-maintenance`,
+    {
+      scheduleExpression: config.maintenanceSchedule,
+      aliasArn: service.alias.arn,
+      functionName: service.functionName,
+      aliasName: service.alias.name,
+    },
+    opts,
+  );
+}
 
 const alarms = new ServiceAlarms(
   `${config.prefix}-alarms`,

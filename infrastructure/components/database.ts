@@ -60,6 +60,8 @@ export class Database extends pulumi.ComponentResource {
     { subnetIds: pulumi.Output<string[]>; securityGroupIds: pulumi.Output<string>[] } | undefined;
   readonly vpc: awsx.ec2.Vpc | undefined;
   readonly cluster: aws.rds.Cluster | undefined;
+  /** The secret's value: written only once the database accepts connections (managed mode). */
+  readonly credentials: aws.secretsmanager.SecretVersion;
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super(typeToken('database', 'Database'), name, {}, opts);
@@ -80,7 +82,7 @@ export class Database extends pulumi.ComponentResource {
       this.functionVpc = undefined;
       this.vpc = undefined;
       this.cluster = undefined;
-      new aws.secretsmanager.SecretVersion(
+      this.credentials = new aws.secretsmanager.SecretVersion(
         `${name}-url`,
         { secretId: this.secret.id, secretString: pulumi.secret(args.config.url) },
         { parent: this },
@@ -164,7 +166,11 @@ export class Database extends pulumi.ComponentResource {
 
       const engineVersion = offeredEngineVersion(config.engineVersion, args.region, this);
       const protect = config.deletionProtection && !args.ephemeral;
-      this.cluster = new aws.rds.Cluster(
+      // A fixed name would collide the second time a stack of the same name is destroyed.
+      const snapshotSuffix = protect
+        ? new random.RandomId(`${name}-final-snapshot-id`, { byteLength: 4 }, { parent: this })
+        : undefined;
+      const cluster = new aws.rds.Cluster(
         `${name}-cluster`,
         {
           engine: ENGINE,
@@ -185,7 +191,10 @@ export class Database extends pulumi.ComponentResource {
           backupRetentionPeriod: protect ? 14 : 1,
           deletionProtection: protect,
           skipFinalSnapshot: !protect,
-          finalSnapshotIdentifier: protect ? `${name}-final` : undefined,
+          finalSnapshotIdentifier:
+            snapshotSuffix === undefined
+              ? undefined
+              : pulumi.interpolate`${name}-final-${snapshotSuffix.hex}`,
           copyTagsToSnapshot: true,
           // Disposable stacks apply changes now; protected ones wait for the maintenance window.
           applyImmediately: !protect,
@@ -195,21 +204,29 @@ export class Database extends pulumi.ComponentResource {
         { parent: this, ignoreChanges: ['engineVersion'] },
       );
 
-      const writer = new aws.rds.ClusterInstance(
-        `${name}-writer`,
-        {
-          clusterIdentifier: this.cluster.id,
-          instanceClass: 'db.serverless',
-          engine: ENGINE,
-          dbSubnetGroupName: subnetGroup.name,
-          publiclyAccessible: false,
-        },
-        { parent: this },
-      );
+      this.cluster = cluster;
+
+      const instance = (key: string, promotionTier: number) =>
+        new aws.rds.ClusterInstance(
+          `${name}-${key}`,
+          {
+            clusterIdentifier: cluster.id,
+            instanceClass: 'db.serverless',
+            engine: ENGINE,
+            dbSubnetGroupName: subnetGroup.name,
+            publiclyAccessible: false,
+            promotionTier,
+          },
+          { parent: this },
+        );
+      const writer = instance('writer', 0);
+      // Readers are failover targets: Aurora places them in the subnet group's other AZ when it can and
+      // promotes one (tier 1 before any later) if the writer's instance or AZ fails.
+      for (let index = 1; index <= config.readerInstances; index++) instance(`reader-${index}`, 1);
 
       // The service reads RDS-style JSON; written after the writer exists so the first (migration)
       // invoke finds a database that accepts connections.
-      new aws.secretsmanager.SecretVersion(
+      this.credentials = new aws.secretsmanager.SecretVersion(
         `${name}-credentials`,
         {
           secretId: this.secret.id,
@@ -217,7 +234,7 @@ export class Database extends pulumi.ComponentResource {
             engine: 'postgres',
             username: MASTER_USERNAME,
             password: password.result,
-            host: this.cluster.endpoint,
+            host: cluster.endpoint,
             port: PORT,
             dbname: DATABASE_NAME,
           }),

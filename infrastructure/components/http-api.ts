@@ -1,5 +1,5 @@
 // HttpApi: an API Gateway HTTP API whose single `$default` route proxies every request to the function's
-// `live` alias, with throttling, JSON access logs, CORS and an optional custom domain.
+// `live` alias, with throttling, JSON access logs and an optional custom domain (CORS is the service's).
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { typeToken } from './type-token.ts';
@@ -11,8 +11,6 @@ export interface HttpApiArgs {
   aliasName: pulumi.Input<string>;
   throttle: { rateLimit: number; burstLimit: number };
   logRetentionDays: number;
-  /** Empty: no CORS configuration (browsers on other origins are refused). */
-  corsOrigins: string[];
   domain?: { name: string; hostedZoneId: string };
 }
 
@@ -51,23 +49,20 @@ export class HttpApi extends pulumi.ComponentResource {
       {
         name,
         protocolType: 'HTTP',
-        corsConfiguration:
-          args.corsOrigins.length === 0
-            ? undefined
-            : {
-                allowOrigins: args.corsOrigins,
-                allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-                allowHeaders: ['authorization', 'content-type', 'x-api-key', 'x-request-id'],
-                exposeHeaders: ['x-request-id'],
-                maxAge: 600,
-              },
+        // With a custom domain, clients use only it: the execute-api URL would bypass its TLS policy.
+        disableExecuteApiEndpoint: args.domain !== undefined,
+        // No CORS configuration: the service answers CORS itself, the same way wherever it runs. With one,
+        // API Gateway would answer preflights and ignore the service's CORS headers, so browsers could
+        // no longer read Retry-After, RateLimit-* or X-Quota-* (see the test for the AWS quote).
       },
       { parent: this },
     );
 
     this.accessLogGroup = new aws.cloudwatch.LogGroup(
       `${name}-access-logs`,
-      { name: `/aws/apigateway/${name}`, retentionInDays: args.logRetentionDays },
+      // Under /aws/vendedlogs/ CloudWatch Logs needs no resource-policy entry per group; elsewhere each
+      // stage grows the account's one 5,120-character policy until new stages fail.
+      { name: `/aws/vendedlogs/apigateway/${name}`, retentionInDays: args.logRetentionDays },
       { parent: this },
     );
 
@@ -175,22 +170,25 @@ export class HttpApi extends pulumi.ComponentResource {
       { apiId: this.api.id, domainName: domainName.id, stage: this.stage.id },
       { parent: this },
     );
-    new aws.route53.Record(
-      `${name}-alias-record`,
-      {
-        zoneId: domain.hostedZoneId,
-        name: domain.name,
-        type: 'A',
-        aliases: [
-          {
-            name: domainName.domainNameConfiguration.targetDomainName,
-            zoneId: domainName.domainNameConfiguration.hostedZoneId,
-            evaluateTargetHealth: false,
-          },
-        ],
-      },
-      { parent: this },
-    );
+    // Regional API Gateway domains answer over IPv4 and IPv6: alias both record types.
+    for (const type of ['A', 'AAAA']) {
+      new aws.route53.Record(
+        `${name}-alias-record${type === 'A' ? '' : '-ipv6'}`,
+        {
+          zoneId: domain.hostedZoneId,
+          name: domain.name,
+          type,
+          aliases: [
+            {
+              name: domainName.domainNameConfiguration.targetDomainName,
+              zoneId: domainName.domainNameConfiguration.hostedZoneId,
+              evaluateTargetHealth: false,
+            },
+          ],
+        },
+        { parent: this },
+      );
+    }
     return pulumi.output(`https://${domain.name}/`);
   }
 }

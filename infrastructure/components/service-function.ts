@@ -19,28 +19,23 @@ export interface ServiceFunctionArgs {
   timeout: number;
   reservedConcurrency: number | undefined;
   logRetentionDays: number;
+  /** The Lambda Web Adapter settings the image sets (adapter-settings.ts), repeated on the function. */
+  adapterSettings: Record<string, string>;
   /** Plain service settings (APP_ENV, LOG_LEVEL, …); never a secret value — secrets go by ARN. */
   environment: Record<string, pulumi.Input<string>>;
   /** The one Secrets Manager secret the function may read; its ARN is passed as DATABASE_SECRET_ARN. */
   databaseSecretArn: pulumi.Input<string>;
+  /**
+   * What must exist before the function (and so its migration invoke): the database credentials, the
+   * image's pull permission. A component's own `dependsOn` does not reach its children, hence this.
+   */
+  createAfter: pulumi.Resource[];
   /** Present in managed-database mode: the function runs in these subnets with this security group. */
   vpc?: {
     subnetIds: pulumi.Input<pulumi.Input<string>[]>;
     securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
   };
 }
-
-/** The Lambda Web Adapter settings the image relies on, repeated here so the deploy is explicit. */
-export const ADAPTER_ENVIRONMENT = {
-  PORT: '8080',
-  AWS_LWA_PORT: '8080',
-  AWS_LWA_READINESS_CHECK_PATH: '/health',
-  AWS_LWA_READINESS_CHECK_HEALTHY_STATUS: '200-299',
-  AWS_LWA_PASS_THROUGH_PATH: '/internal/events',
-  // Only a bare 500 becomes an invocation error: it fails a migration invoke (and so the deploy) and
-  // counts in the Errors metric, while deliberate 502/503/504 answers keep their envelope for clients.
-  AWS_LWA_ERROR_STATUS_CODES: '500',
-} as const;
 
 export class ServiceFunction extends pulumi.ComponentResource {
   readonly role: aws.iam.Role;
@@ -141,7 +136,7 @@ export class ServiceFunction extends pulumi.ComponentResource {
         loggingConfig: { logFormat: 'JSON', logGroup: this.logGroup.name },
         environment: {
           variables: {
-            ...ADAPTER_ENVIRONMENT,
+            ...args.adapterSettings,
             ...args.environment,
             DATABASE_SECRET_ARN: args.databaseSecretArn,
           },
@@ -152,7 +147,7 @@ export class ServiceFunction extends pulumi.ComponentResource {
             : { subnetIds: args.vpc.subnetIds, securityGroupIds: args.vpc.securityGroupIds },
       },
       // The role must be able to write logs and read the secret before the first (migration) invoke.
-      { parent: this, dependsOn: [policy, this.logGroup] },
+      { parent: this, dependsOn: [policy, this.logGroup, ...args.createAfter] },
     );
 
     // Every new version migrates the database before `live` moves to it.

@@ -12,6 +12,8 @@ export interface ServiceImageArgs {
   dockerfilePath: string;
   /** Must equal the function's architecture, or Lambda fails with `exec format error`. */
   platform: Platform;
+  /** Region of the functions allowed to pull. */
+  region: string;
   /** Immutable tag for this build (see config.ts `resolveImageTag`). */
   tag: string;
   /** Untagged images older than this are expired. */
@@ -29,6 +31,11 @@ export interface ServiceImageArgs {
 /** Tag of the BuildKit registry cache; the repository lets only this tag move. */
 const CACHE_TAG = 'cache';
 
+/** `arn:<partition>:…` → the partition (aws, aws-cn, aws-us-gov). */
+function partitionOf(arn: string): string {
+  return arn.slice('arn:'.length, arn.indexOf(':', 'arn:'.length));
+}
+
 /** `<account>.dkr.ecr.<region>.<domain>/<name>` → the registry part. */
 function registryOf(repositoryUrl: string): string {
   return repositoryUrl.slice(0, repositoryUrl.indexOf('/'));
@@ -36,6 +43,8 @@ function registryOf(repositoryUrl: string): string {
 
 export class ServiceImage extends pulumi.ComponentResource {
   readonly repository: aws.ecr.Repository;
+  /** Lets this account's Lambda functions pull: a function created before it cannot start. */
+  readonly pullPolicy: aws.ecr.RepositoryPolicy;
   readonly image: dockerBuild.Image;
   /** `<repository>@sha256:…` — a reused tag would never update the function, a digest always does. */
   readonly imageUri: pulumi.Output<string>;
@@ -89,13 +98,14 @@ export class ServiceImage extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Lambda pulls the image with its service principal; limit that to functions of this account.
+    // Lambda pulls the image with its service principal; limit that to functions of this account and
+    // region, with aws:SourceArn as AWS's own templates do (the confused-deputy guard).
     const identity = aws.getCallerIdentityOutput({}, { parent: this });
-    new aws.ecr.RepositoryPolicy(
+    this.pullPolicy = new aws.ecr.RepositoryPolicy(
       `${name}-lambda-pull`,
       {
         repository: this.repository.name,
-        policy: identity.accountId.apply((accountId) =>
+        policy: identity.apply(({ accountId, arn }) =>
           JSON.stringify({
             Version: '2012-10-17',
             Statement: [
@@ -104,7 +114,12 @@ export class ServiceImage extends pulumi.ComponentResource {
                 Effect: 'Allow',
                 Principal: { Service: 'lambda.amazonaws.com' },
                 Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
-                Condition: { StringEquals: { 'aws:SourceAccount': accountId } },
+                Condition: {
+                  StringLike: {
+                    'aws:SourceArn': `arn:${partitionOf(arn)}:lambda:${args.region}:${accountId}:function:*`,
+                  },
+                  StringEquals: { 'aws:SourceAccount': accountId },
+                },
               },
             ],
           }),

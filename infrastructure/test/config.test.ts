@@ -103,8 +103,15 @@ t.test('defaults and derived values', async (t) => {
       autoPauseSeconds: 300,
       engineVersion: '16.8',
       deletionProtection: true,
+      readerInstances: 0,
     },
   );
+  t.match(read({ databaseMode: 'managed', databaseReaderInstances: '1' }).database, { readerInstances: 1 });
+  t.equal(read({}).maintenanceSchedule, 'rate(1 day)');
+  for (const schedule of ['rate(1 hour)', 'rate(12 hours)', 'cron(0 3 * * ? *)']) {
+    t.equal(read({ maintenanceSchedule: schedule }).maintenanceSchedule, schedule);
+  }
+  t.equal(read({ maintenanceSchedule: 'off' }).maintenanceSchedule, undefined, 'off turns it off');
 });
 
 t.test('the database URL is validated without being printed', async (t) => {
@@ -149,6 +156,14 @@ t.test('a wrong value fails with a message naming the key', async (t) => {
       /"hapi-lambda:databaseMaxCapacity"/,
     ],
     [{ databaseMode: 'managed', databaseEngineVersion: '16' }, {}, /"hapi-lambda:databaseEngineVersion"/],
+    [
+      { databaseMode: 'managed', databaseReaderInstances: '16' },
+      {},
+      /"hapi-lambda:databaseReaderInstances": 16 is outside 0..15/,
+    ],
+    [{ maintenanceSchedule: 'daily' }, {}, /"hapi-lambda:maintenanceSchedule": "daily" is not rate/],
+    [{ maintenanceSchedule: 'rate(0 days)' }, {}, /"hapi-lambda:maintenanceSchedule"/],
+    [{ maintenanceSchedule: 'cron(0 3 * *)' }, {}, /"hapi-lambda:maintenanceSchedule"/],
     [{ imageTag: 'cache' }, {}, /"hapi-lambda:imageTag"/],
     [{ imageTag: 'bad tag' }, {}, /"hapi-lambda:imageTag"/],
   ];
@@ -157,7 +172,10 @@ t.test('a wrong value fails with a message naming the key', async (t) => {
   }
   t.throws(
     () => readStackConfig(source({}), context()),
-    { message: /"hapi-lambda:databaseUrl": is required when databaseMode is external/ },
+    {
+      message:
+        /"hapi-lambda:databaseUrl": is required when databaseMode is external: run `pulumi config set --secret databaseUrl '<postgres URL>' -s dev` and commit Pulumi\.dev\.yaml/,
+    },
     'external mode needs the secret URL',
   );
   t.match(

@@ -28,6 +28,7 @@ await assertCommon(t, run, {
   alarms: { errors: 10, throttles: 1, durationP99Ms: 12_000, api5xx: 5, latencyP99Ms: 5000, periods: 3 },
   imageTag: 'git-0123456789ab',
   cacheFrom: ['hapi-lambda-dev'],
+  maintenanceSchedule: 'rate(1 day)',
   exportsCache: true,
   secrets: [DATABASE_URL, 's3cr3t-pa55'],
 });

@@ -26,6 +26,7 @@ await assertCommon(t, run, {
   alarms: { errors: 3, throttles: 1, durationP99Ms: 16_000, api5xx: 3, latencyP99Ms: 2000, periods: 2 },
   imageTag: 'git-fedcba987654',
   cacheFrom: ['hapi-lambda-prod'],
+  maintenanceSchedule: 'rate(1 day)',
   exportsCache: false,
   secrets: [GENERATED_PASSWORD],
 });

@@ -24,6 +24,7 @@ await assertCommon(t, run, {
   alarms: { errors: 3, throttles: 1, durationP99Ms: 16_000, api5xx: 3, latencyP99Ms: 2000, periods: 2 },
   imageTag: 'git-fedcba987654',
   cacheFrom: ['hapi-lambda-prod'],
+  maintenanceSchedule: 'rate(1 day)',
   exportsCache: true,
   secrets: [GENERATED_PASSWORD],
 });
@@ -67,6 +68,7 @@ t.test('managed database: Aurora Serverless v2 in isolated subnets, function in 
   });
 
   const cluster = run.one('aws:rds/cluster:Cluster').inputs;
+  t.match(cluster.finalSnapshotIdentifier, /^hapi-lambda-prod-db-final-[0-9a-f]{8}$/, 'unique per cluster');
   t.match(cluster, {
     engine: 'aurora-postgresql',
     engineMode: 'provisioned',
@@ -77,10 +79,18 @@ t.test('managed database: Aurora Serverless v2 in isolated subnets, function in 
     skipFinalSnapshot: false,
   });
   t.equal(secretPlaintext(cluster.masterPassword), GENERATED_PASSWORD, 'password only as a secret');
-  t.match(run.one('aws:rds/clusterInstance:ClusterInstance').inputs, {
-    instanceClass: 'db.serverless',
-    publiclyAccessible: false,
-  });
+  const instances = run.ofType('aws:rds/clusterInstance:ClusterInstance');
+  t.same(
+    instances.map((instance) => [instance.name, instance.inputs.promotionTier]),
+    [
+      ['hapi-lambda-prod-db-writer', 0],
+      ['hapi-lambda-prod-db-reader-1', 1],
+    ],
+    'prod has a reader to fail over to',
+  );
+  for (const instance of instances) {
+    t.match(instance.inputs, { instanceClass: 'db.serverless', publiclyAccessible: false });
+  }
 
   const credentials = secretPlaintext(
     run.one('aws:secretsmanager/secretVersion:SecretVersion').inputs.secretString,
@@ -126,6 +136,18 @@ t.test('alarm e-mail subscription and custom domain', async (t) => {
       type: 'A',
       aliases: [{ zoneId: 'Z1UJRXOUMOOFQ8' }],
     },
+    {
+      zoneId: 'Z0123456789EXAMPLE',
+      name: 'api.example.com',
+      type: 'AAAA',
+      aliases: [{ zoneId: 'Z1UJRXOUMOOFQ8' }],
+    },
   ]);
+  t.equal(records.length, 3, 'validation, A and AAAA');
+  t.equal(
+    run.one('aws:apigatewayv2/api:Api').inputs.disableExecuteApiEndpoint,
+    true,
+    'clients reach the API only through the custom domain',
+  );
   t.equal(run.outputs.apiUrl, 'https://api.example.com/');
 });

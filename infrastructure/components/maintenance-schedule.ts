@@ -1,0 +1,58 @@
+// MaintenanceSchedule: an EventBridge rule that sends the service its scheduled maintenance event
+// (purging soft-deleted books and old API-key usage) through the `live` alias.
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { typeToken } from './type-token.ts';
+
+export interface MaintenanceScheduleArgs {
+  /** EventBridge schedule expression, e.g. `rate(1 day)` or `cron(0 3 * * ? *)` (UTC). */
+  scheduleExpression: string;
+  /** The alias the rule invokes (`…:function:<name>:live`). */
+  aliasArn: pulumi.Input<string>;
+  functionName: pulumi.Input<string>;
+  aliasName: pulumi.Input<string>;
+}
+
+export class MaintenanceSchedule extends pulumi.ComponentResource {
+  readonly rule: aws.cloudwatch.EventRule;
+
+  constructor(name: string, args: MaintenanceScheduleArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(typeToken('maintenance', 'MaintenanceSchedule'), name, {}, opts);
+
+    // A rule (not EventBridge Scheduler) sends the "Scheduled Event" shape the service recognises:
+    // `{"source": "aws.events", "detail-type": "Scheduled Event", …}`.
+    this.rule = new aws.cloudwatch.EventRule(
+      `${name}-rule`,
+      {
+        description: 'Scheduled maintenance of the service (purges), through its live alias',
+        scheduleExpression: args.scheduleExpression,
+      },
+      { parent: this },
+    );
+
+    const permission = new aws.lambda.Permission(
+      `${name}-invoke`,
+      {
+        action: 'lambda:InvokeFunction',
+        function: args.functionName,
+        qualifier: args.aliasName,
+        principal: 'events.amazonaws.com',
+        sourceArn: this.rule.arn,
+      },
+      { parent: this },
+    );
+
+    new aws.cloudwatch.EventTarget(
+      `${name}-target`,
+      {
+        rule: this.rule.name,
+        // EventBridge invokes asynchronously: a failed run (the service answers 599, an invocation
+        // error) counts in the Errors alarm, and the maintenance tasks are safe to run again.
+        arn: args.aliasArn,
+      },
+      { parent: this, dependsOn: [permission] },
+    );
+
+    this.registerOutputs({ ruleArn: this.rule.arn });
+  }
+}
