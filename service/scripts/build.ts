@@ -3,7 +3,8 @@
 // Code splitting keeps what start-up does not need (the ORM and driver stack, imported dynamically on
 // the first database request) out of the files Node parses before the server listens: about 55 ms less
 // CPU and 26 MB less RSS at ready (see the README's performance section, `npm run bench`).
-// SOURCEMAP=1 also writes the .map files.
+// SOURCEMAP=1 also writes the .map files; BUILD_OUT_DIR=<folder> builds there instead of dist/ (tests that
+// build at the same time as others).
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,13 +30,14 @@ const withoutSwaggerUiAssets: Plugin = {
 };
 
 const serviceDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const outfile = path.join(serviceDir, 'dist/main.mjs');
+const outdir = path.resolve(process.env.BUILD_OUT_DIR ?? path.join(serviceDir, 'dist'));
+const outfile = path.join(outdir, 'main.mjs');
 const sourcemap = process.env.SOURCEMAP === '1';
 
-await rm(path.join(serviceDir, 'dist'), { recursive: true, force: true });
+await rm(outdir, { recursive: true, force: true });
 const result = await build({
   entryPoints: [path.join(serviceDir, 'src/index.ts')],
-  outdir: path.join(serviceDir, 'dist'),
+  outdir,
   entryNames: 'main',
   chunkNames: 'chunks/[name]-[hash]',
   outExtension: { '.js': '.mjs' },

@@ -1,6 +1,7 @@
 // `npm run db:migrate`: applies pending migrations to DATABASE_URL (or the embedded development
 // database when DATABASE_URL is unset).
 import { loadConfig } from '../src/config.ts';
+import { explainDatabaseTlsError } from '../src/db/database-tls-error.ts';
 import { createOrm, runMigrations } from '../src/db/orm.ts';
 import { withDevelopmentDatabase } from './dev-database.ts';
 
@@ -13,4 +14,10 @@ await withDevelopmentDatabase(async (url) => {
   } finally {
     await orm.close();
   }
+}).catch((error: unknown) => {
+  const explained = explainDatabaseTlsError(error);
+  if (explained === undefined) throw error;
+  // An untrusted certificate is a setting to fix, not a bug: its message says which; no stack.
+  console.error(explained.message);
+  process.exitCode = 1;
 });

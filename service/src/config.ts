@@ -1,5 +1,7 @@
 // The service's settings: one joi schema over the environment, validated once at boot.
 // Nothing else in the service reads process.env.
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import Joi from 'joi';
 
 export const APP_ENVS = ['local', 'test', 'dev', 'prod'] as const;
@@ -12,7 +14,10 @@ export interface DatabaseConfig {
   readonly url: string | undefined;
   /** Secrets Manager secret holding the URL or RDS-style JSON credentials. */
   readonly secretArn: string | undefined;
+  /** TLS, verifying the certificate and the host name against the public roots and the Amazon RDS CAs. */
   readonly ssl: boolean;
+  /** PEM certificates read from DATABASE_CA_FILE: a private CA trusted as well (needs `ssl`). */
+  readonly privateCa: string | undefined;
   readonly poolMax: number;
   /** Bounds how long a request waits for a connection (also covers pool exhaustion). */
   readonly connectTimeoutMs: number;
@@ -80,7 +85,42 @@ const schema = Joi.object({
     }),
   DATABASE_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }),
   DATABASE_SECRET_ARN: Joi.string().pattern(/^arn:aws[\w-]*:secretsmanager:/, 'Secrets Manager ARN'),
-  DATABASE_SSL: Joi.boolean().truthy('1').falsy('0').default(false),
+  DATABASE_SSL: Joi.boolean()
+    .truthy('1')
+    .falsy('0')
+    .default(false)
+    // A CA file without TLS would be silently ignored: say so instead.
+    .when('DATABASE_CA_FILE', {
+      is: Joi.exist(),
+      then: Joi.valid(true).required().messages({
+        'any.only': '"DATABASE_CA_FILE" needs "DATABASE_SSL" to be 1 (the CA is only used over TLS)',
+        'any.required': '"DATABASE_CA_FILE" needs "DATABASE_SSL" to be 1 (the CA is only used over TLS)',
+      }),
+    }),
+  // Read and parsed here, so a missing or wrong file fails at boot rather than at the first query.
+  DATABASE_CA_FILE: Joi.string().custom((file: string, helpers) => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      return helpers.message({ custom: `"DATABASE_CA_FILE" ${file} cannot be read (${reason})` });
+    }
+    const certificates = text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+    if (certificates.length === 0) {
+      return helpers.message({ custom: `"DATABASE_CA_FILE" ${file} holds no PEM certificate` });
+    }
+    for (const pem of certificates) {
+      try {
+        new X509Certificate(pem);
+      } catch {
+        return helpers.message({
+          custom: `"DATABASE_CA_FILE" ${file} holds a certificate that does not parse`,
+        });
+      }
+    }
+    return certificates.join('\n');
+  }),
   DATABASE_POOL_MAX: Joi.number().integer().min(1).max(100).default(5),
   DATABASE_CONNECT_TIMEOUT_MS: Joi.number().integer().min(100).max(60_000).default(3000),
   DATABASE_QUERY_TIMEOUT_MS: Joi.number().integer().min(100).max(300_000).default(5000),
@@ -115,6 +155,8 @@ interface ValidatedEnv {
   DATABASE_URL?: string;
   DATABASE_SECRET_ARN?: string;
   DATABASE_SSL: boolean;
+  /** The certificates of the file, not its path. */
+  DATABASE_CA_FILE?: string;
   DATABASE_POOL_MAX: number;
   DATABASE_CONNECT_TIMEOUT_MS: number;
   DATABASE_QUERY_TIMEOUT_MS: number;
@@ -160,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       url: v.DATABASE_URL,
       secretArn: v.DATABASE_SECRET_ARN,
       ssl: v.DATABASE_SSL,
+      privateCa: v.DATABASE_CA_FILE,
       poolMax: v.DATABASE_POOL_MAX,
       connectTimeoutMs: v.DATABASE_CONNECT_TIMEOUT_MS,
       queryTimeoutMs: v.DATABASE_QUERY_TIMEOUT_MS,

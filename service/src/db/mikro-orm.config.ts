@@ -4,11 +4,14 @@ import { defineConfig } from '@mikro-orm/postgresql';
 import { BookCoverSchema } from '../modules/books/book-cover.entity.ts';
 import { ApiKeySchema, ApiKeyUsageSchema } from '../modules/api-keys/api-key.entity.ts';
 import { BookSchema } from '../modules/books/book.entity.ts';
+import { databaseTlsOptions } from './database-tls.ts';
 import { migrations } from './migrations/index.ts';
 
 export interface OrmConnectionOptions {
   readonly url: string;
   readonly ssl: boolean;
+  /** PEM certificates of a private CA, trusted besides the public roots and the Amazon RDS CAs. */
+  readonly privateCa?: string | undefined;
   readonly poolMax: number;
   readonly connectTimeoutMs: number;
   readonly queryTimeoutMs: number;
@@ -33,7 +36,7 @@ export function createOrmConfig(options: OrmConnectionOptions) {
       connectionTimeoutMillis: options.connectTimeoutMs,
       query_timeout: options.queryTimeoutMs,
       statement_timeout: options.queryTimeoutMs,
-      ...(options.ssl ? { ssl: { rejectUnauthorized: true } } : {}),
+      ...(options.ssl ? { ssl: databaseTlsOptions(new URL(options.url).hostname, options.privateCa) } : {}),
     },
     migrations: {
       // Listed explicitly, never discovered from a folder, so the bundled service carries them.

@@ -1,9 +1,12 @@
 // Owns the ORM. It is created on the first request that needs the database (not at boot), so the
 // liveness route and cold starts never wait for the driver stack or a slow database; a failed
-// start-up is retried by the next request. Each request gets its own EntityManager fork.
+// start-up is retried by the next request. The start-up opens one connection, so a database that refuses
+// us (TLS trust, host name, credentials) fails here, once, in this plugin's log line rather than in
+// whichever query came first. Each request gets its own EntityManager fork.
 import type { Plugin, Request } from '@hapi/hapi';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config.ts';
+import { explainDatabaseTlsError } from '../db/database-tls-error.ts';
 import { resolveDatabaseUrl } from '../db/database-url.ts';
 import { DomainError } from '../errors/domain-error.ts';
 
@@ -30,12 +33,22 @@ export const databasePlugin: Plugin<DatabasePluginOptions> = {
           import('../db/orm.ts'),
           resolveDatabaseUrl(config.database),
         ]);
-        orm = await createOrm({ ...config.database, url });
+        const created = await createOrm({ ...config.database, url });
+        try {
+          await created.em.getConnection().execute('select 1');
+        } catch (error) {
+          await created.close();
+          throw error;
+        }
+        orm = created;
         return orm;
       })().catch((error: unknown) => {
         pending = undefined;
-        // The cause (bad secret, unreachable AWS API, …) is for operators; clients get a plain 503.
-        server.log(['error', 'database'], error instanceof Error ? error : new Error(String(error)));
+        // The cause (bad secret, unreachable AWS API, untrusted certificate, …) is for operators, with
+        // the setting that fixes it where we know one; clients get a plain 503.
+        const logged =
+          explainDatabaseTlsError(error) ?? (error instanceof Error ? error : new Error(String(error)));
+        server.log(['error', 'database'], logged);
         throw new DomainError('DATABASE_UNAVAILABLE');
       });
       return pending;
