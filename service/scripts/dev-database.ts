@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.ts';
+import { portInUseError } from '../src/lib/port-in-use.ts';
+import { isPortTaken, startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.ts';
 import { canEnter, ensurePostgresUser, runningAsRoot } from './postgres-user.ts';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -18,12 +19,19 @@ export const DEV_DATABASE_PORT = 54329;
 export async function startDevelopmentDatabase(): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
   const url = process.env.DATABASE_URL;
   if (url !== undefined && url !== '') return { url };
-  const embedded = await startEmbeddedPostgres({
-    dataDir: await developmentDataDir(),
-    port: Number(process.env.EMBEDDED_POSTGRES_PORT ?? DEV_DATABASE_PORT),
-    persistent: true,
-  });
-  return { url: embedded.url, embedded };
+  const port = Number(process.env.EMBEDDED_POSTGRES_PORT ?? DEV_DATABASE_PORT);
+  try {
+    const embedded = await startEmbeddedPostgres({
+      dataDir: await developmentDataDir(),
+      port,
+      persistent: true,
+    });
+    return { url: embedded.url, embedded };
+  } catch (error) {
+    if (!isPortTaken(error)) throw error;
+    const server = 'The embedded PostgreSQL';
+    throw portInUseError({ server, host: '127.0.0.1', port, variable: 'EMBEDDED_POSTGRES_PORT' }, error);
+  }
 }
 
 async function developmentDataDir(): Promise<string> {

@@ -1,25 +1,60 @@
 // `npm run dev`: the API on http://localhost:8080 with hot reload and pretty logs. Without DATABASE_URL
 // it starts an embedded PostgreSQL (data kept in .data/), applies migrations, and stops it on Ctrl-C.
 import { spawn } from 'node:child_process';
-import { loadConfig } from '../src/config.ts';
+import { createServer } from 'node:net';
+import { ConfigError, loadConfig } from '../src/config.ts';
 import { createOrm, runMigrations } from '../src/db/orm.ts';
+import { isAddressInUse, portInUseError } from '../src/lib/port-in-use.ts';
+import type { EmbeddedDatabase } from './embedded-postgres.ts';
 import { startDevelopmentDatabase } from './dev-database.ts';
 
-const { url, embedded } = await startDevelopmentDatabase();
-console.log(
-  embedded
-    ? `Embedded PostgreSQL on 127.0.0.1:${embedded.port} (data in ${embedded.dataDir})`
-    : 'Using DATABASE_URL',
-);
+async function prepare(): Promise<{ env: NodeJS.ProcessEnv; embedded?: EmbeddedDatabase }> {
+  const { url, embedded } = await startDevelopmentDatabase();
+  try {
+    console.log(
+      embedded
+        ? `Embedded PostgreSQL on 127.0.0.1:${embedded.port} (data in ${embedded.dataDir})`
+        : 'Using DATABASE_URL',
+    );
+    const env = { APP_ENV: 'local', LOG_PRETTY: 'true', ...process.env, DATABASE_URL: url };
+    // Validate before migrating so a bad variable is reported once, by name.
+    const { host, port, database } = loadConfig(env);
+    // node --watch would wait for file changes after the server failed to listen: find out first.
+    await ensurePortFree(host, port);
+    const orm = await createOrm({ ...database, url });
+    const applied = await runMigrations(orm).finally(() => orm.close());
+    console.log(
+      applied.length > 0 ? `Applied migrations: ${applied.join(', ')}` : 'Database schema is up to date',
+    );
+    return { env, embedded };
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+}
 
-const env = { APP_ENV: 'local', LOG_PRETTY: 'true', ...process.env, DATABASE_URL: url };
-// Validate before migrating so a bad variable is reported once, by name.
-const { database } = loadConfig(env);
-const orm = await createOrm({ ...database, url });
-const applied = await runMigrations(orm).finally(() => orm.close());
-console.log(
-  applied.length > 0 ? `Applied migrations: ${applied.join(', ')}` : 'Database schema is up to date',
-);
+async function ensurePortFree(host: string, port: number): Promise<void> {
+  const probe = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen(port, host, resolve);
+    });
+  } catch (error) {
+    if (isAddressInUse(error))
+      throw portInUseError({ server: 'The API', host, port, variable: 'PORT' }, error);
+    throw error;
+  }
+  await new Promise((resolve) => probe.close(resolve));
+}
+
+const { env, embedded } = await prepare().catch((error: unknown) => {
+  // Errors for humans (a taken port, a bad variable) are one line; anything else keeps its stack.
+  const message =
+    error instanceof ConfigError ? error.message : error instanceof Error ? error.stack : String(error);
+  process.stderr.write(`${message ?? String(error)}\n`);
+  process.exit(1);
+});
 
 // Node 24 runs the TypeScript sources directly (type stripping); --watch restarts on every change.
 const server = spawn(process.execPath, ['--watch', 'src/index.ts'], {

@@ -3,6 +3,7 @@
 import type { Server } from '@hapi/hapi';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createServer } from './server.ts';
+import { isAddressInUse, portInUseError } from './lib/port-in-use.ts';
 
 async function main(command: string | undefined): Promise<void> {
   const config = loadConfig();
@@ -15,7 +16,15 @@ async function main(command: string | undefined): Promise<void> {
 
   const server = await createServer(config);
   installShutdown(server, config);
-  await server.start();
+  try {
+    await server.start();
+  } catch (error) {
+    if (!isAddressInUse(error)) throw error;
+    throw portInUseError(
+      { server: 'The API', host: config.host, port: config.port, variable: 'PORT' },
+      error,
+    );
+  }
 }
 
 async function migrate(config: Config): Promise<void> {
