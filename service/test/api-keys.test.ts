@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import t from 'tap';
+import { INVOCATION_ERROR_STATUS } from '../src/errors/error-codes.ts';
 import { EVENTS_PATH } from '../src/plugins/lambda-events.ts';
 import { hashKey, normalizePrefix, readPresentedKey } from '../src/modules/api-keys/api-key.token.ts';
 import { startTestDatabase } from './helpers/database.ts';
@@ -150,13 +151,13 @@ t.test('missing, malformed, unknown and revoked keys get a 401 envelope with WWW
     url: EVENTS_PATH,
     payload: { action: 'keys.revoke', id: 'ak_zzzzzzzzzzzz' },
   });
-  t.match(missing, { status: 404, body: { code: 9101 } });
+  t.match(missing, { status: INVOCATION_ERROR_STATUS, body: { code: 9101 } });
   const nonsense = await app.json({
     method: 'POST',
     url: EVENTS_PATH,
     payload: { action: 'keys.revoke', id: '!' },
   });
-  t.match(nonsense, { status: 404, body: { code: 9101 } });
+  t.match(nonsense, { status: INVOCATION_ERROR_STATUS, body: { code: 9101 } });
 });
 
 t.test('open routes need no key; usage headers appear on errors of identified keys too', async (t) => {
@@ -184,7 +185,7 @@ t.test('keys.create validates its input; keys.list reports usage; events never t
     url: EVENTS_PATH,
     payload: { action: 'keys.create', name: '', quota: -1 },
   });
-  t.equal(bad.status, 400);
+  t.equal(bad.status, INVOCATION_ERROR_STATUS, 'a failed event is an invocation error');
   t.match(bad.body, { code: 8001 });
   t.same(bad.body.errors?.map((e) => e.field).sort(), ['name', 'quota']);
 

@@ -2,6 +2,7 @@
 // those headers is ignored; pass-through events run migrations and maintenance but never for requests
 // that came through API Gateway.
 import t from 'tap';
+import { INVOCATION_ERROR_STATUS } from '../src/errors/error-codes.ts';
 import { EVENTS_PATH } from '../src/plugins/lambda-events.ts';
 import { startTestDatabase } from './helpers/database.ts';
 import { uniqueIsbn } from './helpers/isbn.ts';
@@ -128,10 +129,10 @@ t.test('pass-through: scheduled event purges books deleted before the retention 
   );
 });
 
-t.test('pass-through: an unknown event is a clear 400', async (t) => {
+t.test('pass-through: an unknown event is an invocation error that says what is accepted', async (t) => {
   for (const payload of [{ action: 'drop-tables' }, { hello: 'world' }, [1, 2]]) {
     const { status, body } = await app.json({ method: 'POST', url: EVENTS_PATH, payload });
-    t.equal(status, 400);
+    t.equal(status, INVOCATION_ERROR_STATUS);
     t.match(body, { success: false, code: 9501, message: /expected \{"action":"migrate"\}/ });
   }
 });
@@ -151,7 +152,7 @@ t.test('pass-through: a request that came through API Gateway gets the normal 40
   t.equal(get.status, 404);
 });
 
-t.test('a failing migration is a 5xx (an invocation error for the adapter)', async (t) => {
+t.test('a failing migration answers 599 (an invocation error for the adapter)', async (t) => {
   // A database where "books" already exists but no migration is recorded: the first migration fails.
   const orm = await app.server.plugins.database.getOrm();
   await orm.em.getConnection().execute('create database conflicting');
@@ -166,6 +167,6 @@ t.test('a failing migration is a 5xx (an invocation error for the adapter)', asy
     url: EVENTS_PATH,
     payload: { action: 'migrate' },
   });
-  t.equal(status, 500);
-  t.match(body, { success: false, code: 9502, message: /Migration failed/ });
+  t.equal(status, INVOCATION_ERROR_STATUS);
+  t.match(body, { success: false, code: 9502, message: /Migration failed/, traceId: /\S/ });
 });

@@ -4,7 +4,12 @@ import type { Boom } from '@hapi/boom';
 import type { ValidationErrorItem } from 'joi';
 import type { FieldError } from '../lib/envelope.ts';
 import { DomainError } from './domain-error.ts';
-import { ErrorCodes, type ErrorCodeDefinition, type ErrorCodeName } from './error-codes.ts';
+import {
+  ErrorCodes,
+  INVOCATION_ERROR_STATUS,
+  type ErrorCodeDefinition,
+  type ErrorCodeName,
+} from './error-codes.ts';
 
 export interface ClassifiedError {
   readonly name: ErrorCodeName;
@@ -13,7 +18,17 @@ export interface ClassifiedError {
   readonly errors?: readonly FieldError[];
   /** Unexpected: log it with its stack (the client sees only the generic message). */
   readonly unexpected: boolean;
+  /** The status to answer with: the code's own, or INVOCATION_ERROR_STATUS for any failed event. */
+  readonly status: number;
 }
+
+export interface ClassifyContext {
+  readonly routeMatched: boolean;
+  /** A Lambda pass-through event rather than an HTTP request: every failure is an invocation error. */
+  readonly passThroughEvent?: boolean;
+}
+
+type Classification = Omit<ClassifiedError, 'status'>;
 
 const BOOM_STATUS_CODES: Readonly<Partial<Record<number, ErrorCodeName>>> = {
   400: 'BAD_REQUEST',
@@ -42,7 +57,17 @@ const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '5701
 const UNAVAILABLE_MESSAGES =
   /timeout exceeded when trying to connect|Connection terminated|Query read timeout|Connection ended|Client has encountered a connection error|connect ECONNREFUSED|database system is (starting up|shutting down)/i;
 
-export function classifyError(error: unknown, context: { routeMatched: boolean }): ClassifiedError {
+export function classifyError(error: unknown, context: ClassifyContext): ClassifiedError {
+  const classified = classify(error, context);
+  if (context.passThroughEvent === true) return { ...classified, status: INVOCATION_ERROR_STATUS };
+  // Only events may answer with the invocation error status: anywhere else an event code is a bug.
+  if (classified.definition.status === INVOCATION_ERROR_STATUS) {
+    return { ...classified, status: 500, unexpected: true };
+  }
+  return { ...classified, status: classified.definition.status };
+}
+
+function classify(error: unknown, context: ClassifyContext): Classification {
   if (error instanceof DomainError) {
     return known(error.code, error.message);
   }
@@ -84,7 +109,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
-function classifyBoom(error: Boom, { routeMatched }: { routeMatched: boolean }): ClassifiedError {
+function classifyBoom(error: Boom, { routeMatched }: ClassifyContext): Classification {
   const status = error.output.statusCode;
   // A Boom built on purpose with a registry code (e.g. auth failures, which need hapi's headers).
   const named = (error.data as { code?: unknown } | null | undefined)?.code;
@@ -114,7 +139,7 @@ function toFieldError(detail: ValidationErrorItem, source: string | undefined): 
   return { field, message: detail.message.replace(/"/g, '') };
 }
 
-function known(name: ErrorCodeName, message?: string): ClassifiedError {
+function known(name: ErrorCodeName, message?: string): Classification {
   return {
     name,
     definition: ErrorCodes[name],

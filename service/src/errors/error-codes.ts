@@ -8,6 +8,14 @@ export interface ErrorCodeDefinition {
   readonly message: string;
 }
 
+/**
+ * The status of every failed Lambda pass-through event, and of nothing else: no HTTP route can answer it
+ * (the error mapper sends a 500 instead). The image lists exactly this one in AWS_LWA_ERROR_STATUS_CODES,
+ * so the Lambda Web Adapter turns a failed event (a migration) into an invocation error, while HTTP
+ * errors keep their envelope; the adapter would otherwise drop the status of an event's answer.
+ */
+export const INVOCATION_ERROR_STATUS = 599;
+
 export const ErrorCodes = {
   UNKNOWN: { code: 100, status: 500, message: 'An unexpected error occurred' },
   BAD_REQUEST: { code: 4000, status: 400, message: 'The request is malformed' },
@@ -43,8 +51,8 @@ export const ErrorCodes = {
   BOOK_NOT_FOUND: { code: 9001, status: 404, message: 'The book was not found' },
   BOOK_ISBN_TAKEN: { code: 9002, status: 409, message: 'A book with this ISBN already exists' },
   API_KEY_NOT_FOUND: { code: 9101, status: 404, message: 'No API key has this id' },
-  EVENT_UNKNOWN: { code: 9501, status: 400, message: 'The event is not recognised' },
-  EVENT_FAILED: { code: 9502, status: 500, message: 'The event handler failed' },
+  EVENT_UNKNOWN: { code: 9501, status: INVOCATION_ERROR_STATUS, message: 'The event is not recognised' },
+  EVENT_FAILED: { code: 9502, status: INVOCATION_ERROR_STATUS, message: 'The event handler failed' },
   DATABASE_UNAVAILABLE: {
     code: 5031,
     status: 503,

@@ -1,8 +1,15 @@
 // The one error mapper: every error response leaves through here as an envelope with a registry code.
 // 5xx messages never reach clients; the real error goes to the log with the request's trace id.
-import type { Plugin } from '@hapi/hapi';
+// A failed Lambda pass-through event answers INVOCATION_ERROR_STATUS (599) instead, with the same envelope.
+import type { Plugin, Request } from '@hapi/hapi';
 import { classifyError } from '../errors/classify-error.ts';
+import { INVOCATION_ERROR_STATUS } from '../errors/error-codes.ts';
 import { errorEnvelope } from '../lib/envelope.ts';
+
+/** `options.app` of a route that serves Lambda pass-through events: its failures are invocation errors. */
+export interface PassThroughRouteApp {
+  readonly passThroughEvents: true;
+}
 
 export const errorsPlugin: Plugin<void> = {
   name: 'errors',
@@ -14,11 +21,13 @@ export const errorsPlugin: Plugin<void> = {
 
       const classified = classifyError(response, {
         routeMatched: (request.route.method as string) !== '_special',
+        passThroughEvent: isPassThroughEvent(request),
       });
       const { definition } = classified;
       if (classified.unexpected) {
         request.logger.error({ err: response, code: definition.code }, 'request failed');
-      } else if (definition.status >= 500) {
+      } else if (definition.status >= 500 && definition.status !== INVOCATION_ERROR_STATUS) {
+        // (Failed events are logged, with their cause, by the events plugin.)
         request.logger.warn(
           { err: { message: response.message, cause: causeOf(response) }, code: definition.code },
           'dependency unavailable',
@@ -27,7 +36,7 @@ export const errorsPlugin: Plugin<void> = {
 
       const reply = h
         .response(errorEnvelope(request.app.traceId, definition.code, classified.message, classified.errors))
-        .code(definition.status);
+        .code(classified.status);
       // Keep headers hapi set on purpose (Allow on 405, WWW-Authenticate on 401, Retry-After on 429/503).
       for (const [key, value] of Object.entries(response.output.headers)) {
         if (value !== undefined && key.toLowerCase() !== 'content-type') reply.header(key, String(value));
@@ -36,6 +45,12 @@ export const errorsPlugin: Plugin<void> = {
     });
   },
 };
+
+/** On a pass-through route, anything but an API Gateway request is a Lambda event (see lambda-events). */
+function isPassThroughEvent(request: Request): boolean {
+  const app: Partial<PassThroughRouteApp> | undefined = request.route.settings.app;
+  return app?.passThroughEvents === true && !request.app.lambda.viaApiGateway;
+}
 
 /** What lies under a wrapped error (e.g. why the readiness check could not reach the database). */
 function causeOf(error: Error): string | undefined {

@@ -1,12 +1,15 @@
 // Non-HTTP Lambda events. The Lambda Web Adapter POSTs every event that is not an HTTP request (direct
 // invocations, EventBridge schedules) to AWS_LWA_PASS_THROUGH_PATH. The response body is the invocation
-// result; a 5xx becomes an invocation error (AWS_LWA_ERROR_STATUS_CODES), which fails a deploy's migrate.
-// API Gateway requests always carry a request context, so they can never reach these handlers.
+// result. Every failure (unknown event, invalid input, failed job) answers INVOCATION_ERROR_STATUS (599)
+// with the envelope, which the adapter reports as an invocation error (AWS_LWA_ERROR_STATUS_CODES=599):
+// a failed migration fails the deploy. API Gateway requests always carry a request context, so they can
+// never reach these handlers.
 import { boomify } from '@hapi/boom';
-import type { Plugin, Request } from '@hapi/hapi';
+import type { Lifecycle, Plugin, Request } from '@hapi/hapi';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import Joi from 'joi';
 import { DomainError } from '../errors/domain-error.ts';
+import type { PassThroughRouteApp } from './errors.ts';
 
 export const EVENTS_PATH = '/internal/events';
 
@@ -94,6 +97,16 @@ export const lambdaEventsPlugin: Plugin<void> = {
       return action.run(result.value, await server.plugins.database.em(request));
     };
 
+    // Indistinguishable from a path that does not exist, for anything that came through API Gateway.
+    const refuseApiGateway = (request: Request) => {
+      if (request.app.lambda.viaApiGateway) throw new DomainError('ROUTE_NOT_FOUND');
+    };
+    // A body that does not parse (or is too large, or not JSON) must not reveal the route either.
+    const payloadFailure: Lifecycle.FailAction = (request, _h, error) => {
+      refuseApiGateway(request);
+      throw error ?? new Error('payload failed without an error');
+    };
+
     server.route({
       method: 'POST',
       path: EVENTS_PATH,
@@ -101,10 +114,11 @@ export const lambdaEventsPlugin: Plugin<void> = {
         // Never behind API keys: API Gateway cannot reach this route (see the handler).
         auth: false,
         description: 'Lambda pass-through events (not reachable through API Gateway)',
-        payload: { parse: true, allow: ['application/json'], failAction: 'error' },
+        // The error mapper answers this route's failures with the invocation error status.
+        app: { passThroughEvents: true } satisfies PassThroughRouteApp,
+        payload: { parse: true, allow: ['application/json'], failAction: payloadFailure },
         handler: async (request, h) => {
-          // Indistinguishable from a path that does not exist, for anything that came through API Gateway.
-          if (request.app.lambda.viaApiGateway) throw new DomainError('ROUTE_NOT_FOUND');
+          refuseApiGateway(request);
           const event: unknown = request.payload;
           if (migrateEvent.validate(event).error === undefined) {
             return h.success(await migrate(request), { message: 'Migrations applied' });

@@ -20,6 +20,11 @@ export interface ImageRules {
   readinessPath: string;
   /** Path the adapter posts non-HTTP events to: the service's events route. */
   passThroughPath: string;
+  /**
+   * The one status the service answers a failed pass-through event with, and that no HTTP route sends:
+   * the only one the adapter may turn into an invocation error (AWS_LWA_ERROR_STATUS_CODES).
+   */
+  invocationErrorStatus: number;
   /** Build arg that chooses the runtime platform, and its default. */
   platformArg: string;
   defaultPlatform: string;
@@ -319,6 +324,27 @@ export function checkDockerfile(content: string, rules: ImageRules): string[] {
   const healthy = env.get('AWS_LWA_READINESS_CHECK_HEALTHY_STATUS');
   if (healthy !== undefined && parseStatusCodes(healthy).has(404)) {
     problems.push('AWS_LWA_READINESS_CHECK_HEALTHY_STATUS counts 404 as ready');
+  }
+  // The adapter drops a pass-through response's status, so without this a failed event (a migration)
+  // reports success; and it applies to HTTP requests too, whose envelope API Gateway then replaces.
+  const errorStatuses = env.get('AWS_LWA_ERROR_STATUS_CODES');
+  if (errorStatuses === undefined) {
+    problems.push(
+      `ENV AWS_LWA_ERROR_STATUS_CODES is not set: a failed event would report success (expected ${rules.invocationErrorStatus})`,
+    );
+  } else {
+    const listed = [...parseStatusCodes(errorStatuses)];
+    if (!listed.includes(rules.invocationErrorStatus)) {
+      problems.push(
+        `AWS_LWA_ERROR_STATUS_CODES does not list ${rules.invocationErrorStatus}: a failed event would report success`,
+      );
+    }
+    const http = listed.filter((status) => status !== rules.invocationErrorStatus);
+    if (http.length > 0) {
+      problems.push(
+        `AWS_LWA_ERROR_STATUS_CODES lists ${http.slice(0, 5).join(', ')}${http.length > 5 ? ', …' : ''}: HTTP responses with that status would lose their envelope`,
+      );
+    }
   }
   for (const name of ['HOST', 'AWS_LWA_PORT']) {
     // The adapter reads HOST as a fallback for AWS_LWA_HOST and would call the server on 0.0.0.0;

@@ -2,6 +2,7 @@
 // engine here, so these run the rules in dockerfile-rules.ts on the real files and on broken copies.
 import { readFileSync } from 'node:fs';
 import t from 'tap';
+import { INVOCATION_ERROR_STATUS } from '../../src/errors/error-codes.ts';
 import { LIVENESS_PATH } from '../../src/plugins/health.ts';
 import { EVENTS_PATH } from '../../src/plugins/lambda-events.ts';
 import {
@@ -26,6 +27,7 @@ const rules: ImageRules = {
   adapterVersion: '1.0.1',
   readinessPath: LIVENESS_PATH,
   passThroughPath: EVENTS_PATH,
+  invocationErrorStatus: INVOCATION_ERROR_STATUS,
   platformArg: 'PLATFORM',
   defaultPlatform: 'linux/arm64',
   port: '8080',
@@ -45,7 +47,24 @@ void t.test('the adapter readiness and pass-through paths are real service route
   t.equal(LIVENESS_PATH, '/health');
   t.not(EVENTS_PATH, LIVENESS_PATH);
   t.match(dockerfile, `AWS_LWA_READINESS_CHECK_PATH=${LIVENESS_PATH} `);
-  t.match(dockerfile, `AWS_LWA_PASS_THROUGH_PATH=${EVENTS_PATH}\n`);
+  t.match(dockerfile, `AWS_LWA_PASS_THROUGH_PATH=${EVENTS_PATH} `);
+});
+
+// What the adapter does with a response's status (awslabs/aws-lambda-web-adapter, src/lib.rs,
+// `fetch_response`, https://github.com/awslabs/aws-lambda-web-adapter/blob/main/src/lib.rs), for every
+// forwarded request, HTTP or pass-through alike:
+//   if let Some(error_codes) = &self.error_status_codes {
+//       let status = app_response.status().as_u16();
+//       if error_codes.contains(&status) { … return Err(Error::from(format!(
+//           "{{\"statusCode\":{},\"body\":{}}}", status, serde_json::to_string(&*body_str) …
+// and otherwise hands the response to lambda_http, which keeps only the body of a pass-through answer
+// (awslabs/aws-lambda-rust-runtime, lambda-http/src/response.rs):
+//   RequestOrigin::PassThrough => … LambdaResponse::PassThrough(serde_json::from_str(&body).unwrap_or_default())
+// So the listed statuses are the only way a failed event becomes an invocation error (its envelope kept
+// in the error message), and any HTTP status listed there loses its envelope to API Gateway's bare 500.
+void t.test('the adapter turns exactly the event failure status into invocation errors', async (t) => {
+  t.equal(INVOCATION_ERROR_STATUS, 599, 'a status no HTTP route sends (the service tests that)');
+  t.match(dockerfile, `AWS_LWA_ERROR_STATUS_CODES=${INVOCATION_ERROR_STATUS}\n`);
 });
 
 void t.test('each broken Dockerfile is caught by the rule it breaks', async (t) => {
@@ -126,6 +145,29 @@ void t.test('each broken Dockerfile is caught by the rule it breaks', async (t) 
         'AWS_LWA_PASS_THROUGH_PATH=/events',
       ),
       problem: /AWS_LWA_PASS_THROUGH_PATH is \/events/,
+    },
+    {
+      name: 'failed events reported as successes',
+      content: mutate(dockerfile, `AWS_LWA_ERROR_STATUS_CODES=${INVOCATION_ERROR_STATUS}`, 'X_UNUSED=1'),
+      problem: /AWS_LWA_ERROR_STATUS_CODES is not set/,
+    },
+    {
+      name: 'every HTTP 500 an invocation error',
+      content: mutate(
+        dockerfile,
+        `AWS_LWA_ERROR_STATUS_CODES=${INVOCATION_ERROR_STATUS}`,
+        'AWS_LWA_ERROR_STATUS_CODES=500',
+      ),
+      problem: /does not list 599/,
+    },
+    {
+      name: 'HTTP statuses listed next to the event status',
+      content: mutate(
+        dockerfile,
+        `AWS_LWA_ERROR_STATUS_CODES=${INVOCATION_ERROR_STATUS}`,
+        'AWS_LWA_ERROR_STATUS_CODES=500-599',
+      ),
+      problem: /lists 500, 501, 502, 503, 504, …: HTTP responses/,
     },
     {
       name: 'another port',
