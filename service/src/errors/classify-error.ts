@@ -45,7 +45,7 @@ const BOOM_STATUS_CODES: Readonly<Partial<Record<number, ErrorCodeName>>> = {
 };
 
 /** Network-level failures of the pg driver and PostgreSQL's "cannot serve you now" SQLSTATEs. */
-const UNAVAILABLE_ERRNOS = new Set([
+const CONNECTION_ERRNOS = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
@@ -53,9 +53,13 @@ const UNAVAILABLE_ERRNOS = new Set([
   'EAI_AGAIN',
   'EPIPE',
 ]);
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
-const UNAVAILABLE_MESSAGES =
-  /timeout exceeded when trying to connect|Connection terminated|Query read timeout|Connection ended|Client has encountered a connection error|connect ECONNREFUSED|database system is (starting up|shutting down)/i;
+// admin_shutdown, crash_shutdown, cannot_connect_now (starting up), too_many_connections; and class 08.
+const CONNECTION_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const CONNECTION_MESSAGES =
+  /timeout exceeded when trying to connect|Connection terminated|Connection ended|Client has encountered a connection error|connect ECONNREFUSED|database system is (starting up|shutting down)/i;
+/** A query that ran out of time (client side or PostgreSQL's statement_timeout): the connection was fine. */
+const QUERY_TIMEOUT_SQLSTATES = new Set(['57014']);
+const QUERY_TIMEOUT_MESSAGES = /Query read timeout/i;
 
 export function classifyError(error: unknown, context: ClassifyContext): ClassifiedError {
   const classified = classify(error, context);
@@ -97,13 +101,41 @@ function classify(error: unknown, context: ClassifyContext): Classification {
 
 /** True for errors that mean "the database cannot answer right now", as opposed to a bad query. */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+  return isConnectionFailure(error) || anyInChain(error, isQueryTimeout);
+}
+
+/**
+ * True when the database could not be reached or dropped the connection: nothing ran, or whatever ran
+ * was rolled back with the connection, so trying again is safe. Never true for an SQL error.
+ */
+export function isConnectionFailure(error: unknown): boolean {
+  return anyInChain(error, (current) => {
+    // The database plugin could not start the ORM (it tries again on the next call): judged by its
+    // cause when it names one, otherwise taken as transient.
+    if (current instanceof DomainError) {
+      return current.code === 'DATABASE_UNAVAILABLE' && current.cause === undefined;
+    }
     const { code, name, message } = current as Error & { code?: unknown };
     if (name === 'ConnectionException') return true;
-    if (typeof code === 'string' && (UNAVAILABLE_ERRNOS.has(code) || UNAVAILABLE_SQLSTATES.has(code)))
-      return true;
-    if (typeof code === 'string' && code.startsWith('08')) return true;
-    if (UNAVAILABLE_MESSAGES.test(message)) return true;
+    if (typeof code === 'string') {
+      if (CONNECTION_ERRNOS.has(code) || CONNECTION_SQLSTATES.has(code) || code.startsWith('08')) return true;
+    }
+    return CONNECTION_MESSAGES.test(message);
+  });
+}
+
+function isQueryTimeout(error: Error): boolean {
+  const { code } = error as Error & { code?: unknown };
+  return (
+    (typeof code === 'string' && QUERY_TIMEOUT_SQLSTATES.has(code)) ||
+    QUERY_TIMEOUT_MESSAGES.test(error.message)
+  );
+}
+
+/** Drivers and the ORM wrap errors: look a few causes deep. */
+function anyInChain(error: unknown, test: (error: Error) => boolean): boolean {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (test(current)) return true;
     current = current.cause;
   }
   return false;

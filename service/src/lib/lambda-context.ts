@@ -9,6 +9,11 @@ export interface LambdaRequestContext {
   readonly sourceIp?: string;
   readonly lambdaRequestId?: string;
   readonly xrayTraceId?: string;
+  /**
+   * When Lambda ends this invocation, in ms since the epoch (the Lambda context's `deadline`): work that
+   * waits (the migrate event's retries) stops a margin before it.
+   */
+  readonly deadline?: number;
   /** True when API Gateway forwarded the request (as opposed to a raw Lambda event). */
   readonly viaApiGateway: boolean;
 }
@@ -38,6 +43,7 @@ export function readLambdaContext(headers: Headers): LambdaRequestContext {
     sourceIp: pick(http?.sourceIp, SAFE_IP) ?? pick(identity?.sourceIp, SAFE_IP),
     lambdaRequestId: pick(lambda?.request_id, SAFE_ID) ?? pick(lambda?.requestId, SAFE_ID),
     xrayTraceId: pick(headers['x-amzn-trace-id'], SAFE_TRACE),
+    deadline: pickEpochMs(lambda?.deadline),
     // A context that names an API and a request is what API Gateway (and only API Gateway) sends.
     viaApiGateway: apiRequestId !== undefined || apiId !== undefined,
   });
@@ -60,6 +66,11 @@ function asObject(value: unknown): Record<string, unknown> | undefined {
 
 function pick(value: unknown, pattern: RegExp): string | undefined {
   return typeof value === 'string' && pattern.test(value) ? value : undefined;
+}
+
+/** A positive whole number of milliseconds; how far it lies ahead is for its user to judge. */
+function pickEpochMs(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : undefined;
 }
 
 function prune<T extends object>(value: T): T {

@@ -8,6 +8,7 @@ import { boomify } from '@hapi/boom';
 import type { Lifecycle, Plugin, Request } from '@hapi/hapi';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import Joi from 'joi';
+import { isConnectionFailure } from '../errors/classify-error.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import type { PassThroughRouteApp } from './errors.ts';
 
@@ -38,6 +39,13 @@ const maintenanceEvent = Joi.alternatives(
   }).unknown(true),
 );
 
+/** What a retry log line says about the failure: driver messages and codes carry host and port only. */
+function errorSummary(error: unknown): { message: string; code?: string } {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const { code } = error as Error & { code?: unknown };
+  return typeof code === 'string' ? { message: error.message, code } : { message: error.message };
+}
+
 export const lambdaEventsPlugin: Plugin<void> = {
   name: 'lambda-events',
   dependencies: ['database', 'errors'],
@@ -58,13 +66,37 @@ export const lambdaEventsPlugin: Plugin<void> = {
     };
     server.expose(api);
 
+    // Connection failures are retried until a margin before the invocation's deadline (a paused Aurora
+    // cluster takes ~15 s to resume); a failed migration is not.
     const migrate = async (request: Request) => {
-      const { runMigrations } = await import('../db/orm.ts');
+      const { migrateWithRetries } = await import('../db/migrate-with-retries.ts');
+      let attempts = 1;
       try {
-        const applied = await runMigrations(await server.plugins.database.getOrm());
+        const applied = await migrateWithRetries({
+          getOrm: () => server.plugins.database.getOrm(),
+          deadline: request.app.lambda.deadline,
+          connectTimeoutMs: server.app.config.database.connectTimeoutMs,
+          onRetry: ({ attempt, delayMs, error }) => {
+            attempts = attempt + 1;
+            request.logger.warn(
+              { attempt, delayMs, err: errorSummary(error) },
+              'database unreachable; retrying the migrations',
+            );
+          },
+        });
         request.logger.info({ applied }, `applied ${applied.length} migration(s)`);
         return { applied };
       } catch (error) {
+        if (isConnectionFailure(error)) {
+          request.logger.error(
+            { attempts, err: errorSummary(error) },
+            'migrations not run: the database stayed unreachable',
+          );
+          throw new DomainError(
+            'DATABASE_UNAVAILABLE',
+            `Migrations not run: the database stayed unreachable after ${attempts} attempts; see the function logs for this traceId`,
+          );
+        }
         request.logger.error({ err: error }, 'migration failed');
         throw new DomainError('EVENT_FAILED', 'Migration failed; see the function logs for this traceId');
       }
@@ -117,6 +149,9 @@ export const lambdaEventsPlugin: Plugin<void> = {
         // The error mapper answers this route's failures with the invocation error status.
         app: { passThroughEvents: true } satisfies PassThroughRouteApp,
         payload: { parse: true, allow: ['application/json'], failAction: payloadFailure },
+        // An event runs until it is done or the invocation's deadline passes (Lambda then ends it), not
+        // for the HTTP request timeout: migrations may wait for a resuming database (see migrate).
+        timeout: { server: false },
         handler: async (request, h) => {
           refuseApiGateway(request);
           const event: unknown = request.payload;
