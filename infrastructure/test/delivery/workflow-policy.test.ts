@@ -4,10 +4,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { parse } from 'yaml';
+import { BRANCH_STACKS, stackForBranch } from '../../branch-stack.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const execFileAsync = promisify(execFile);
@@ -69,17 +70,36 @@ const mentionsSecrets = (value: unknown) => typeof value === 'string' && /\$\{\{
 
 // ---- the rules -------------------------------------------------------------------------------------
 
-const PINNED = /^[\w.-]+\/[\w.-]+(?:\/[\w./-]+)?@(?:v\d+(?:\.\d+){0,2}|[0-9a-f]{40})$/;
+// `owner/repo[/path]@<40-hex commit> # vX.Y.Z`: a tag can be moved to other code, a commit cannot; the
+// comment is what Dependabot's github-actions ecosystem reads and rewrites when it bumps the pin
+// (https://docs.github.com/code-security/dependabot/ecosystems-supported-by-dependabot).
+const PINNED_LINE = /^\s*(?:-\s+)?uses:\s+[\w.-]+\/[\w.-]+(?:\/[\w./-]+)?@[0-9a-f]{40} # v\d+\.\d+\.\d+\s*$/;
 
-/** Every action and reusable workflow is pinned to a major version (or a full version) or a commit SHA. */
-function unpinnedActions(wf: Workflow): string[] {
-  const refs = jobsOf(wf).flatMap(([id, job]) => [
-    ...(job.uses === undefined ? [] : [{ where: id, uses: job.uses }]),
-    ...stepsOf(job).flatMap((step) => (step.uses === undefined ? [] : [{ where: id, uses: step.uses }])),
-  ]);
-  return refs
-    .filter(({ uses }) => !uses.startsWith('./') && !PINNED.test(uses))
-    .map(({ where, uses }) => `${where}: ${uses} is not pinned to a version or SHA`);
+/** Every remote action and reusable workflow is pinned to a full commit SHA with its release as a comment. */
+function unpinnedActions(source: string): string[] {
+  return source
+    .split('\n')
+    .map((line, index) => ({ line, number: index + 1 }))
+    .filter(({ line }) => /^\s*(?:-\s+)?uses:\s/.test(line) && !/uses:\s+\.\//.test(line))
+    .filter(({ line }) => !PINNED_LINE.test(line))
+    .map(
+      ({ line, number }) =>
+        `line ${number}: ${line.trim()} is not pinned to a commit SHA with a # vX.Y.Z comment`,
+    );
+}
+
+/** `owner/repo` → the `sha # version` it is pinned to, from every workflow; one action, one pin. */
+function pinsOf(sources: string[]): Map<string, Set<string>> {
+  const pins = new Map<string, Set<string>>();
+  for (const source of sources) {
+    for (const [, action, pin] of source.matchAll(
+      /uses:\s+([\w.-]+\/[\w.-]+)(?:\/[\w./-]+)?@(\S+(?: # \S+)?)/g,
+    )) {
+      if (action === undefined || pin === undefined) continue;
+      pins.set(action, (pins.get(action) ?? new Set()).add(pin));
+    }
+  }
+  return pins;
 }
 
 /**
@@ -98,8 +118,13 @@ function permissionProblems(wf: Workflow): string[] {
     }
   }
   for (const [id, job] of jobsOf(wf)) {
-    const oidc = usesAction(job, 'aws-actions/configure-aws-credentials');
-    const comments = pulumiSteps(job).some((step) => step.with?.['comment-on-pr'] === true);
+    // A job calling a workflow of this repository may grant what the called jobs need, no more.
+    const called =
+      job.uses?.startsWith('./') === true
+        ? jobsOf(loadWorkflow(basename(job.uses)).wf).map(([, j]) => j)
+        : [job];
+    const oidc = called.some((j) => usesAction(j, 'aws-actions/configure-aws-credentials'));
+    const comments = called.some((j) => pulumiSteps(j).some((step) => step.with?.['comment-on-pr'] === true));
     const perms = job.permissions;
     if (perms !== undefined && typeof perms !== 'object') problems.push(`${id}: permissions: ${perms}`);
     const map = typeof perms === 'object' ? perms : {};
@@ -180,7 +205,7 @@ function hygieneProblems(wf: Workflow): string[] {
   return problems;
 }
 
-const RULES = { unpinnedActions, permissionProblems, secretLeaks, stackConcurrencyProblems, hygieneProblems };
+const RULES = { permissionProblems, secretLeaks, stackConcurrencyProblems, hygieneProblems };
 
 // ---- every workflow keeps every rule ---------------------------------------------------------------
 
@@ -188,8 +213,9 @@ const workflowNames = readdirSync(resolve(ROOT, '.github/workflows')).filter((na
 
 for (const name of workflowNames) {
   void t.test(`${name} keeps the delivery rules`, (t) => {
-    const { wf } = loadWorkflow(name);
+    const { source, wf } = loadWorkflow(name);
     for (const [rule, check] of Object.entries(RULES)) t.same(check(wf), [], rule);
+    t.same(unpinnedActions(source), [], 'unpinnedActions');
     t.end();
   });
 
@@ -205,7 +231,7 @@ for (const name of workflowNames) {
 
 // ---- the rules catch broken workflows --------------------------------------------------------------
 
-const BAD = parseWorkflow(`
+const BAD_SOURCE = `
 name: bad
 on: push
 permissions: write-all
@@ -225,6 +251,7 @@ jobs:
       KEY: \${{ secrets.KEY }}
     steps:
       - uses: actions/checkout@main
+      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1
       - uses: actions/setup-node@v7
         with:
           node-version: 24
@@ -251,13 +278,31 @@ jobs:
         with:
           command: destroy
           stack-name: dev
-`);
+`;
+const BAD = parseWorkflow(BAD_SOURCE);
 
 void t.test('the rules report a broken workflow', (t) => {
-  t.same(unpinnedActions(BAD), [
-    'deploy: actions/checkout@main is not pinned to a version or SHA',
-    'deploy: someone/action@master is not pinned to a version or SHA',
-  ]);
+  t.same(
+    unpinnedActions(BAD_SOURCE).map((problem) => problem.replace(/ is not pinned.*/, '')),
+    [
+      'line 20: - uses: actions/checkout@main',
+      'line 22: - uses: actions/setup-node@v7',
+      'line 25: - uses: someone/action@master',
+      'line 26: - uses: pulumi/actions@v7',
+      'line 41: - uses: aws-actions/configure-aws-credentials@v6',
+      'line 44: - uses: pulumi/actions@v7',
+    ],
+  );
+  t.same(
+    unpinnedActions('      - uses: ./.github/workflows/deploy.yml\n'),
+    [],
+    'local workflows need no pin',
+  );
+  t.same(
+    unpinnedActions('      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1\n').length,
+    1,
+    'a SHA without its version comment',
+  );
   t.same(permissionProblems(BAD), [
     'workflow: permissions must be an explicit map, got write-all',
     'deploy: contents: write is not needed',
@@ -278,77 +323,21 @@ void t.test('the rules report a broken workflow', (t) => {
     'assume: pulumi destroy without a concurrency group',
   ]);
   t.same(hygieneProblems(BAD), ['deploy: no timeout-minutes', 'deploy: setup-node must read .nvmrc']);
+  const caller = parseWorkflow(
+    'on: push\npermissions:\n  contents: read\njobs:\n  call:\n    uses: ./.github/workflows/ci.yml\n    permissions:\n      id-token: write\n',
+  );
+  t.same(
+    permissionProblems(caller),
+    ['call: id-token: write is not needed'],
+    'ci.yml assumes no role itself',
+  );
   t.same(permissionProblems(parseWorkflow('on: push\npermissions:\n  contents: write\njobs: {}\n')), [
     'workflow: contents: write (only read/none here)',
   ]);
   t.end();
 });
 
-// ---- deploy.yml ------------------------------------------------------------------------------------
-
-const deploy = loadWorkflow('deploy.yml').wf;
-const deployJob = deploy.jobs.deploy;
-const stackJob = deploy.jobs.stack;
-
-void t.test('deploy: runs on pushes to main and development, and by hand', (t) => {
-  t.same(Object.keys(deploy.on).sort(), ['push', 'workflow_dispatch']);
-  t.same(deploy.on.push, { branches: ['main', 'development'] });
-  t.end();
-});
-
-void t.test('deploy: the stack comes from branch-stack.ts and drives every stack-specific setting', (t) => {
-  if (!deployJob || !stackJob) throw new Error('deploy.yml needs the jobs "stack" and "deploy"');
-  const map = stepsOf(stackJob).find((step) => step.id === 'map');
-  t.match(map?.run, /node infrastructure\/branch-stack\.ts "\$BRANCH"/);
-  t.equal(map?.env?.BRANCH, '${{ github.ref_name }}');
-  t.equal(stackJob.outputs?.name, '${{ steps.map.outputs.stack }}');
-
-  const stack = '${{ needs.stack.outputs.name }}';
-  t.equal(deployJob.needs, 'stack');
-  const up = pulumiSteps(deployJob);
-  t.equal(up.length, 1);
-  t.match(up[0]?.uses, /^pulumi\/actions@v7$/);
-  t.equal(up[0]?.with?.command, 'up');
-  t.equal(up[0]?.with?.['stack-name'], stack);
-  t.equal(up[0]?.with?.['work-dir'], '.');
-  t.equal(up[0]?.with?.['cloud-url'], '${{ vars.PULUMI_BACKEND_URL }}');
-  t.same(deployJob.concurrency, { group: `pulumi-stack-${stack}`, 'cancel-in-progress': false });
-  t.end();
-});
-
-void t.test('deploy: prod runs in a GitHub environment', (t) => {
-  const environment = deployJob?.environment;
-  t.ok(typeof environment === 'object', 'environment with a URL');
-  t.equal(
-    typeof environment === 'object' ? environment.name : environment,
-    '${{ needs.stack.outputs.name }}',
-  );
-  t.end();
-});
-
-void t.test('deploy: AWS by OIDC, no long-lived keys', (t) => {
-  const aws = stepsOf(deployJob ?? {}).find(
-    (step) => actionName(step) === 'aws-actions/configure-aws-credentials',
-  );
-  t.equal(aws?.with?.['role-to-assume'], '${{ vars.AWS_DEPLOY_ROLE_ARN }}');
-  t.equal(aws?.with?.['aws-region'], '${{ vars.AWS_REGION }}');
-  t.notOk(aws?.with?.['aws-access-key-id'], 'no access key');
-  t.same(deployJob?.permissions, { contents: 'read', 'id-token': 'write' });
-  t.same(deploy.permissions, { contents: 'read' });
-  t.end();
-});
-
-void t.test('deploy: prints the API URL and smoke-tests it (read-only on prod)', (t) => {
-  const steps = stepsOf(deployJob ?? {});
-  const smoke = steps.find((step) => step.run?.includes('.github/scripts/smoke.mjs'));
-  t.equal(smoke?.env?.API_URL, '${{ steps.up.outputs.apiUrl }}');
-  t.match(String(smoke?.env?.SMOKE_READ_ONLY), /needs\.stack\.outputs\.name == 'prod' && '1'/);
-  t.ok(
-    steps.some((step) => step.run?.includes('$API_URL') && step.run.includes('GITHUB_STEP_SUMMARY')),
-    'URL in the summary',
-  );
-  t.end();
-});
+// ---- helpers for the workflow-specific checks -------------------------------------------------------------
 
 // Runs a step's script as Actions would (bash -e), with Node 24 first on PATH and the output files.
 async function runStep(step: Step | undefined, env: Record<string, string>) {
@@ -386,107 +375,39 @@ async function runStep(step: Step | undefined, env: Record<string, string>) {
   }
 }
 
-void t.test("deploy: the mapping step's script, run as the workflow runs it", async (t) => {
-  const map = stepsOf(stackJob ?? {}).find((step) => step.id === 'map');
-  t.same(await runStep(map, { BRANCH: 'main' }), { code: 0, stdout: '', outputs: { stack: 'prod' } });
-  t.same(await runStep(map, { BRANCH: 'development' }), { code: 0, stdout: '', outputs: { stack: 'dev' } });
-  const feature = await runStep(map, { BRANCH: 'feature/x' });
-  t.equal(feature.code, 1, 'a feature branch is refused');
-  t.match(
-    feature.stdout,
-    /::error::Branch 'feature\/x' has no long-lived stack \(it maps to preview-feature-x\)/,
+const needsOf = (job: Job | undefined) => (job?.needs === undefined ? [] : [job.needs].flat());
+const stepIndex = (job: Job | undefined, found: (step: Step) => boolean) =>
+  stepsOf(job ?? {}).findIndex(found);
+const runsScript = (script: string) => (step: Step) =>
+  step.run?.includes(`.github/scripts/${script}`) === true;
+/** The first step that builds or needs cloud credentials: AWS, buildx (the image build) or Pulumi. */
+const firstBuildStep = (job: Job | undefined) =>
+  stepIndex(job, (step) =>
+    ['aws-actions/configure-aws-credentials', 'docker/setup-buildx-action', 'pulumi/actions'].includes(
+      actionName(step) ?? '',
+    ),
   );
-  t.same(feature.outputs, {});
-});
-
-void t.test('deploy: a rollback gets its own immutable image tag', async (t) => {
-  const tag = stepsOf(deployJob ?? {}).find((step) => step.id === 'tag');
-  const sha = (await execFileAsync('git', ['rev-parse', 'HEAD'], { cwd: ROOT })).stdout.trim();
-  const push = await runStep(tag, { REDEPLOY_REF: '', RUN_ID: '42', RUN_ATTEMPT: '1' });
-  t.same(push.outputs, { tag: `git-${sha.slice(0, 12)}` });
-  const rollback = await runStep(tag, { REDEPLOY_REF: 'abc123', RUN_ID: '42', RUN_ATTEMPT: '1' });
-  t.same(rollback.outputs, { tag: `git-${sha.slice(0, 12)}-run-42-1` });
-  const rerun = await runStep(tag, { REDEPLOY_REF: '', RUN_ID: '42', RUN_ATTEMPT: '2' });
-  t.same(rerun.outputs, { tag: `git-${sha.slice(0, 12)}-run-42-2` });
-  t.match(
-    String(pulumiSteps(deployJob ?? {})[0]?.with?.['config-map']),
-    /imageTag: \{value: "\$\{\{ steps\.tag\.outputs\.tag \}\}"/,
-  );
-});
-
-// ---- preview.yml -----------------------------------------------------------------------------------
-
-const preview = loadWorkflow('preview.yml').wf;
-
-void t.test('preview: pull requests only, same-repository only', (t) => {
-  t.same(Object.keys(preview.on), ['pull_request']);
-  t.same(preview.on.pull_request, { types: ['opened', 'synchronize', 'reopened', 'closed'] });
-  t.match(
-    preview.jobs.stacks?.if,
-    /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/,
-  );
-  t.end();
-});
-
-void t.test("preview: the mapping step's script, run as the workflow runs it", async (t) => {
-  const map = stepsOf(preview.jobs.stacks ?? {}).find((step) => step.id === 'map');
-  t.same((await runStep(map, { BASE_REF: 'main', HEAD_REF: 'feature/Login' })).outputs, {
-    target: 'prod',
-    preview: 'preview-feature-login',
-  });
-  t.same((await runStep(map, { BASE_REF: 'development', HEAD_REF: 'fix/1' })).outputs, {
-    target: 'dev',
-    preview: 'preview-fix-1',
-  });
-  t.same(
-    (await runStep(map, { BASE_REF: 'feature/base', HEAD_REF: 'feature/x' })).outputs,
-    { target: '', preview: 'preview-feature-x' },
-    'a PR into a feature branch has no stack to preview',
-  );
-  t.same(
-    (await runStep(map, { BASE_REF: 'main', HEAD_REF: 'development' })).outputs,
-    { target: 'prod', preview: '' },
-    'a long-lived branch never gets a preview stack',
-  );
-});
-
-void t.test('preview: pulumi preview of the target stack, commented on the pull request', (t) => {
-  const plan = preview.jobs.plan;
-  const step = pulumiSteps(plan ?? {})[0];
-  t.equal(step?.with?.command, 'preview');
-  t.equal(step?.with?.['stack-name'], '${{ needs.stacks.outputs.target }}');
-  t.equal(step?.with?.['comment-on-pr'], true);
-  t.match(plan?.if, /github\.event\.action != 'closed'/);
-  t.same(plan?.permissions, { contents: 'read', 'id-token': 'write', 'pull-requests': 'write' });
-  t.end();
-});
-
-void t.test('preview: per-PR stacks are opt-in, created on update, destroyed on close', (t) => {
-  const up = preview.jobs['preview-stack'];
-  const destroy = preview.jobs['destroy-preview-stack'];
-  for (const job of [up, destroy]) t.match(job?.if, /vars\.PREVIEW_STACKS == 'true'/);
-  t.match(up?.if, /github\.event\.action != 'closed'/);
-  t.match(destroy?.if, /github\.event\.action == 'closed'/);
-
-  const upStep = pulumiSteps(up ?? {})[0];
-  t.equal(upStep?.with?.command, 'up');
-  t.equal(upStep?.with?.upsert, true);
-  t.equal(upStep?.with?.['stack-name'], '${{ needs.stacks.outputs.preview }}');
-  const destroyStep = pulumiSteps(destroy ?? {})[0];
-  t.equal(destroyStep?.with?.command, 'destroy');
-  t.equal(destroyStep?.with?.remove, true);
-  t.equal(destroyStep?.with?.['stack-name'], '${{ needs.stacks.outputs.preview }}');
-
-  t.same(up?.concurrency, destroy?.concurrency, 'up and destroy share the stack group');
-  t.end();
-});
+const LONG_LIVED_BRANCHES = Object.keys(BRANCH_STACKS);
 
 // ---- ci.yml ----------------------------------------------------------------------------------------
 
 const ci = loadWorkflow('ci.yml');
+const ciDeploy = ci.wf.jobs.deploy;
+/** The CI jobs a deploy waits for: every job of ci.yml except the deploy itself. */
+const testJobs = jobsOf(ci.wf).filter(([id]) => id !== 'deploy');
 
-void t.test('ci: every push and pull request; lint, typecheck, the test command, coverage', (t) => {
-  t.ok('push' in ci.wf.on && 'pull_request' in ci.wf.on);
+void t.test('ci: long-lived branches on push, everything else through its pull request, once', (t) => {
+  t.same(Object.keys(ci.wf.on).sort(), ['pull_request', 'push', 'workflow_dispatch']);
+  // A push to a branch with an open pull request would otherwise run CI twice, in two concurrency groups.
+  t.same(ci.wf.on.push, { branches: LONG_LIVED_BRANCHES });
+  const concurrency = ci.wf.concurrency;
+  if (typeof concurrency !== 'object') throw new Error('ci.yml needs a concurrency map');
+  t.match(concurrency.group, /github\.event\.pull_request\.number/, 'one group per pull request');
+  t.match(concurrency.group, /github\.run_id/, 'pushes never share a group, so a deploy is never cancelled');
+  t.end();
+});
+
+void t.test('ci: lint, typecheck, the test command, coverage', (t) => {
   const runs = stepsOf(ci.wf.jobs.test ?? {}).map((step) => step.run ?? '');
   for (const command of ['npm ci', 'npm run lint', 'npm run typecheck', 'npm test'])
     t.ok(runs.includes(command), command);
@@ -496,6 +417,23 @@ void t.test('ci: every push and pull request; lint, typecheck, the test command,
   );
   t.match(String(upload?.with?.path), /service\/\.tap\/report[\s\S]*infrastructure\/\.tap\/report/);
   t.equal(upload?.with?.['include-hidden-files'], true, '.tap is a hidden folder');
+  t.end();
+});
+
+void t.test('ci: production dependencies are audited, with the allow-list as the only way around', (t) => {
+  const audit = ci.wf.jobs.audit;
+  const script = stepsOf(audit ?? {})
+    .map((step) => step.run ?? '')
+    .join('\n');
+  const npmAudit = /npm audit --omit=dev --audit-level=(\w+) --json > "([^"]+)"/.exec(script);
+  t.ok(npmAudit, 'npm audit of production dependencies, as JSON');
+  const [, level, report] = npmAudit ?? [];
+  const gate = new RegExp(
+    `node \\.github/scripts/audit-gate\\.mjs "${(report ?? '').replace(/[$]/g, '\\$')}" (\\S+) --audit-level=${level ?? ''}`,
+  ).exec(script);
+  t.ok(gate, 'the gate reads the same report at the same level');
+  t.ok(existsSync(resolve(ROOT, gate?.[1] ?? 'missing')), 'the allow-list exists');
+  t.equal(level, 'high');
   t.end();
 });
 
@@ -514,6 +452,11 @@ void t.test(
     );
     t.equal(build?.with?.load, true);
     t.equal(build?.with?.provenance, false);
+    // Pull requests read the pushed branches' build cache but never write it.
+    t.match(
+      String(build?.with?.['cache-to']),
+      /^\$\{\{ github\.event_name == 'push' && 'type=gha,[^']*' \|\| '' \}\}$/,
+    );
     const script = stepsOf(image ?? {})
       .map((step) => step.run ?? '')
       .join('\n');
@@ -528,6 +471,273 @@ void t.test(
     t.end();
   },
 );
+
+void t.test('ci: a push to a long-lived branch deploys only after every CI job passed', (t) => {
+  if (!ciDeploy) throw new Error('ci.yml needs a "deploy" job');
+  t.equal(ciDeploy.uses, './.github/workflows/deploy.yml');
+  t.same(
+    needsOf(ciDeploy).sort(),
+    testJobs.map(([id]) => id).sort(),
+    'needs lint/test, audit and the image test',
+  );
+  t.match(ciDeploy.if, /github\.event_name == 'push'/);
+  for (const branch of LONG_LIVED_BRANCHES) t.match(ciDeploy.if, `github.ref == 'refs/heads/${branch}'`);
+  // Repository secrets are handed over by name; `inherit` would pass every secret of the repository.
+  t.not((ciDeploy as { secrets?: unknown }).secrets, 'inherit');
+  t.end();
+});
+
+// ---- deploy.yml ------------------------------------------------------------------------------------
+
+const deploy = loadWorkflow('deploy.yml').wf;
+const deployJob = deploy.jobs.deploy;
+const stackJob = deploy.jobs.stack;
+
+void t.test('deploy: called by CI after its tests, or by hand; never straight from a push', (t) => {
+  t.same(Object.keys(deploy.on).sort(), ['workflow_call', 'workflow_dispatch']);
+  t.end();
+});
+
+void t.test('deploy: a manual run deploys only a commit CI passed on that branch', (t) => {
+  const verify = stepsOf(stackJob ?? {}).find(runsScript('ci-passed.mjs'));
+  t.equal(verify?.if, "${{ github.event_name == 'workflow_dispatch' }}");
+  t.match(verify?.run, /node \.github\/scripts\/ci-passed\.mjs "\$SHA" "\$BRANCH"/);
+  // The jobs the script requires are exactly the jobs ci.yml's deploy waits for, by their display names.
+  const required = [...(verify?.run ?? '').matchAll(/--job '([^']+)'/g)].map((m) => m[1]).sort();
+  t.same(required, testJobs.map(([id, job]) => job.name ?? id).sort());
+  t.equal(verify?.env?.GITHUB_TOKEN, '${{ github.token }}');
+  t.match(stackJob?.permissions, { actions: 'read' }, 'reading workflow runs needs actions: read');
+  t.match(
+    ciDeploy?.permissions,
+    { actions: 'read' },
+    'a called workflow gets no more than its caller grants',
+  );
+  const resolveSha = stepIndex(stackJob, (step) => step.id === 'commit');
+  t.ok(
+    resolveSha >= 0 && resolveSha < stepsOf(stackJob ?? {}).indexOf(verify as Step),
+    'resolves the SHA first',
+  );
+  t.equal(stackJob?.outputs?.sha, '${{ steps.commit.outputs.sha }}');
+  const checkout = stepsOf(deployJob ?? {}).find((step) => actionName(step) === 'actions/checkout');
+  t.equal(checkout?.with?.ref, '${{ needs.stack.outputs.sha }}', 'deploys the verified commit');
+  t.end();
+});
+
+void t.test('deploy: the stack comes from branch-stack.ts and drives every stack-specific setting', (t) => {
+  if (!deployJob || !stackJob) throw new Error('deploy.yml needs the jobs "stack" and "deploy"');
+  const map = stepsOf(stackJob).find((step) => step.id === 'map');
+  t.match(map?.run, /node infrastructure\/branch-stack\.ts "\$BRANCH"/);
+  t.equal(map?.env?.BRANCH, '${{ github.ref_name }}');
+  t.equal(stackJob.outputs?.name, '${{ steps.map.outputs.stack }}');
+
+  const stack = '${{ needs.stack.outputs.name }}';
+  t.equal(deployJob.needs, 'stack');
+  const up = pulumiSteps(deployJob);
+  t.equal(up.length, 1);
+  t.equal(up[0]?.with?.command, 'up');
+  t.equal(up[0]?.with?.['stack-name'], stack);
+  t.equal(up[0]?.with?.['work-dir'], '.');
+  t.equal(up[0]?.with?.['cloud-url'], '${{ vars.PULUMI_BACKEND_URL }}');
+  t.same(deployJob.concurrency, { group: `pulumi-stack-${stack}`, 'cancel-in-progress': false });
+  t.end();
+});
+
+void t.test(
+  'deploy: a missing secret config fails before credentials and the build, saying what to run',
+  (t) => {
+    const check = stepIndex(deployJob, runsScript('check-stack-config.mjs'));
+    t.ok(check >= 0, 'checks the stack config');
+    t.match(stepsOf(deployJob ?? {})[check]?.run, /check-stack-config\.mjs "\$STACK"/);
+    t.ok(check < firstBuildStep(deployJob), 'before AWS credentials, buildx and pulumi');
+    t.end();
+  },
+);
+
+void t.test('deploy: each environment assumes its own role by OIDC, no long-lived keys', (t) => {
+  const environment = deployJob?.environment;
+  t.ok(typeof environment === 'object', 'environment with a URL');
+  t.equal(
+    typeof environment === 'object' ? environment.name : environment,
+    '${{ needs.stack.outputs.name }}',
+  );
+  const aws = stepsOf(deployJob ?? {}).find(
+    (step) => actionName(step) === 'aws-actions/configure-aws-credentials',
+  );
+  // An environment variable: the prod environment holds the prod role's ARN, dev the dev role's.
+  t.equal(aws?.with?.['role-to-assume'], '${{ vars.AWS_ROLE_ARN }}');
+  t.equal(aws?.with?.['aws-region'], '${{ vars.AWS_REGION }}');
+  t.notOk(aws?.with?.['aws-access-key-id'], 'no access key');
+  t.same(deployJob?.permissions, { contents: 'read', 'id-token': 'write' });
+  t.same(deploy.permissions, { contents: 'read' });
+  t.end();
+});
+
+void t.test('deploy: prints the API URL and smoke-tests it (read-only on prod)', (t) => {
+  const steps = stepsOf(deployJob ?? {});
+  const smoke = steps.find((step) => step.run?.includes('.github/scripts/smoke.mjs'));
+  t.equal(smoke?.env?.API_URL, '${{ steps.up.outputs.apiUrl }}');
+  t.match(String(smoke?.env?.SMOKE_READ_ONLY), /needs\.stack\.outputs\.name == 'prod' && '1'/);
+  t.ok(
+    steps.some((step) => step.run?.includes('$API_URL') && step.run.includes('GITHUB_STEP_SUMMARY')),
+    'URL in the summary',
+  );
+  t.end();
+});
+
+void t.test("deploy: the mapping step's script, run as the workflow runs it", async (t) => {
+  const map = stepsOf(stackJob ?? {}).find((step) => step.id === 'map');
+  t.same(await runStep(map, { BRANCH: 'main' }), { code: 0, stdout: '', outputs: { stack: 'prod' } });
+  t.same(await runStep(map, { BRANCH: 'development' }), { code: 0, stdout: '', outputs: { stack: 'dev' } });
+  const feature = await runStep(map, { BRANCH: 'feature/x' });
+  t.equal(feature.code, 1, 'a feature branch is refused');
+  t.match(
+    feature.stdout,
+    `::error::Branch 'feature/x' has no long-lived stack (it maps to ${stackForBranch('feature/x')})`,
+  );
+  t.same(feature.outputs, {});
+});
+
+void t.test('deploy: every run gets its own immutable image tag when it is not the first', async (t) => {
+  const tag = stepsOf(deployJob ?? {}).find((step) => step.id === 'tag');
+  const sha = (await execFileAsync('git', ['rev-parse', 'HEAD'], { cwd: ROOT })).stdout.trim();
+  const push = await runStep(tag, { REDEPLOY_REF: '', RUN_ID: '42', RUN_ATTEMPT: '1' });
+  t.same(push.outputs, { tag: `git-${sha.slice(0, 12)}` });
+  const rollback = await runStep(tag, { REDEPLOY_REF: 'abc123', RUN_ID: '42', RUN_ATTEMPT: '1' });
+  t.same(rollback.outputs, { tag: `git-${sha.slice(0, 12)}-run-42-1` });
+  const rerun = await runStep(tag, { REDEPLOY_REF: '', RUN_ID: '42', RUN_ATTEMPT: '2' });
+  t.same(rerun.outputs, { tag: `git-${sha.slice(0, 12)}-run-42-2` });
+  t.match(
+    String(pulumiSteps(deployJob ?? {})[0]?.with?.['config-map']),
+    /imageTag: \{value: "\$\{\{ steps\.tag\.outputs\.tag \}\}"/,
+  );
+});
+
+// ---- preview.yml -----------------------------------------------------------------------------------
+
+const preview = loadWorkflow('preview.yml').wf;
+const planJob = preview.jobs.plan;
+const previewStackJob = preview.jobs['preview-stack'];
+const destroyJob = preview.jobs['destroy-preview-stack'];
+
+void t.test('preview: pull requests only, same-repository only, never Dependabot', (t) => {
+  t.same(Object.keys(preview.on), ['pull_request']);
+  t.same(preview.on.pull_request, { types: ['opened', 'synchronize', 'reopened', 'closed'] });
+  const gate = preview.jobs.stacks?.if;
+  t.match(gate, /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
+  // Dependabot's runs get no Actions secrets, even when someone else re-runs them: skip, CI still runs.
+  t.match(gate, /github\.actor != 'dependabot\[bot\]'/);
+  for (const [id, job] of jobsOf(preview))
+    if (id !== 'stacks') t.ok(needsOf(job).includes('stacks'), `${id} needs stacks`);
+  t.end();
+});
+
+void t.test("preview: the mapping step's script, run as the workflow runs it", async (t) => {
+  const map = stepsOf(preview.jobs.stacks ?? {}).find((step) => step.id === 'map');
+  t.same((await runStep(map, { BASE_REF: 'main', HEAD_REF: 'feature/Login' })).outputs, {
+    target: 'prod',
+    preview: stackForBranch('feature/Login'),
+  });
+  t.same((await runStep(map, { BASE_REF: 'development', HEAD_REF: 'fix/1' })).outputs, {
+    target: 'dev',
+    preview: stackForBranch('fix/1'),
+  });
+  t.same(
+    (await runStep(map, { BASE_REF: 'feature/base', HEAD_REF: 'feature/x' })).outputs,
+    { target: '', preview: stackForBranch('feature/x') },
+    'a PR into a feature branch has no stack to preview',
+  );
+  t.same(
+    (await runStep(map, { BASE_REF: 'main', HEAD_REF: 'development' })).outputs,
+    { target: 'prod', preview: '' },
+    'a long-lived branch never gets a preview stack',
+  );
+});
+
+void t.test('preview: pulumi preview of the target stack, commented on the pull request', (t) => {
+  const step = pulumiSteps(planJob ?? {})[0];
+  t.equal(step?.with?.command, 'preview');
+  t.equal(step?.with?.['stack-name'], '${{ needs.stacks.outputs.target }}');
+  t.equal(step?.with?.['comment-on-pr'], true);
+  t.match(planJob?.if, /github\.event\.action != 'closed'/);
+  t.same(planJob?.permissions, { contents: 'read', 'id-token': 'write', 'pull-requests': 'write' });
+  const check = stepIndex(planJob, runsScript('check-stack-config.mjs'));
+  t.ok(check >= 0 && check < firstBuildStep(planJob), 'checks the target stack config before anything else');
+  t.end();
+});
+
+void t.test('preview: every preview job assumes the preview role, never a deploy role', (t) => {
+  for (const job of [planJob, previewStackJob, destroyJob]) {
+    const aws = stepsOf(job ?? {}).find(
+      (step) => actionName(step) === 'aws-actions/configure-aws-credentials',
+    );
+    t.equal(aws?.with?.['role-to-assume'], '${{ vars.AWS_PREVIEW_ROLE_ARN }}', job?.name ?? '');
+  }
+  t.notOk(planJob?.environment, 'the plan job presents the pull_request subject');
+  for (const job of [previewStackJob, destroyJob]) {
+    const environment = job?.environment;
+    t.equal(typeof environment === 'object' ? environment.name : environment, 'preview');
+  }
+  t.end();
+});
+
+void t.test('preview: per-PR stacks are opt-in, created on update, destroyed on close', (t) => {
+  for (const job of [previewStackJob, destroyJob]) t.match(job?.if, /vars\.PREVIEW_STACKS == 'true'/);
+  t.match(previewStackJob?.if, /github\.event\.action != 'closed'/);
+  t.match(destroyJob?.if, /github\.event\.action == 'closed'/);
+
+  const upStep = pulumiSteps(previewStackJob ?? {})[0];
+  t.equal(upStep?.with?.command, 'up');
+  t.equal(upStep?.with?.upsert, true);
+  t.equal(upStep?.with?.['stack-name'], '${{ needs.stacks.outputs.preview }}');
+  const destroyStep = pulumiSteps(destroyJob ?? {})[0];
+  t.equal(destroyStep?.with?.command, 'destroy');
+  t.equal(destroyStep?.with?.remove, true);
+  t.equal(destroyStep?.with?.['stack-name'], '${{ needs.stacks.outputs.preview }}');
+
+  t.same(previewStackJob?.concurrency, destroyJob?.concurrency, 'up and destroy share the stack group');
+  t.end();
+});
+
+void t.test('preview stack: a missing PREVIEW_DATABASE_URL fails first, with what to set', async (t) => {
+  const index = stepIndex(
+    previewStackJob,
+    (step) => step.env?.PREVIEW_DATABASE_URL !== undefined && step.run !== undefined,
+  );
+  t.ok(index >= 0 && index < firstBuildStep(previewStackJob), 'before credentials and the build');
+  const check = stepsOf(previewStackJob ?? {})[index];
+  const missing = await runStep(check, { PREVIEW_DATABASE_URL: '' });
+  t.equal(missing.code, 1);
+  t.match(missing.stdout, /::error::.*PREVIEW_DATABASE_URL/);
+  t.equal((await runStep(check, { PREVIEW_DATABASE_URL: 'postgres://u:p@h/db' })).code, 0);
+});
+
+void t.test('preview stack: every run pushes its own image tag (re-runs included)', async (t) => {
+  const tag = stepsOf(previewStackJob ?? {}).find((step) => step.id === 'tag');
+  const sha = (await execFileAsync('git', ['rev-parse', 'HEAD'], { cwd: ROOT })).stdout.trim();
+  t.same((await runStep(tag, { RUN_ID: '7', RUN_ATTEMPT: '1' })).outputs, {
+    tag: `git-${sha.slice(0, 12)}-run-7-1`,
+  });
+  t.same((await runStep(tag, { RUN_ID: '7', RUN_ATTEMPT: '2' })).outputs, {
+    tag: `git-${sha.slice(0, 12)}-run-7-2`,
+  });
+  t.equal(tag?.env?.RUN_ID, '${{ github.run_id }}');
+  t.equal(tag?.env?.RUN_ATTEMPT, '${{ github.run_attempt }}');
+  t.match(
+    String(pulumiSteps(previewStackJob ?? {})[0]?.with?.['config-map']),
+    /imageTag: \{value: "\$\{\{ steps\.tag\.outputs\.tag \}\}", secret: false\}/,
+  );
+});
+
+// ---- every action has one pin across the workflows -----------------------------------------------------
+
+void t.test('each action is pinned to one commit everywhere (Dependabot bumps them together)', (t) => {
+  const pins = pinsOf(workflowNames.map((name) => loadWorkflow(name).source));
+  t.ok(pins.size > 0, 'found the actions');
+  for (const [action, versions] of pins) t.equal(versions.size, 1, `${action}: ${[...versions].join(', ')}`);
+  const mixed = pinsOf(['uses: a/b@v1\n', 'uses: a/b@v2\n']);
+  t.same([...(mixed.get('a/b') ?? [])], ['v1', 'v2'], 'the check sees two pins');
+  t.end();
+});
 
 // ---- dependabot.yml --------------------------------------------------------------------------------
 
