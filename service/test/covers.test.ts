@@ -8,7 +8,8 @@ import { uniqueIsbn } from './helpers/isbn.ts';
 import { buildServer, type Envelope } from './helpers/server.ts';
 
 const db = await startTestDatabase(t);
-const app = await buildServer(t, { DATABASE_URL: db.url });
+// A pool of 10: enough connections for concurrent requests to interleave their queries.
+const app = await buildServer(t, { DATABASE_URL: db.url, DATABASE_POOL_MAX: '10' });
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const png = (size: number) => Buffer.concat([PNG_SIGNATURE, randomBytes(size)]);
@@ -114,4 +115,75 @@ t.test('purging a deleted book removes its cover too', async (t) => {
     .getConnection()
     .execute<{ n: string }[]>(`select count(*) as n from book_covers where book_id = ?`, [id]);
   t.equal(Number(rows[0]?.n), 0);
+});
+
+t.test(
+  'concurrent first uploads of a cover all succeed and leave one row (one upsert, no race)',
+  async (t) => {
+    const id = await newBook();
+    const images = Array.from({ length: 50 }, () => png(100));
+    const responses = await Promise.all(
+      images.map((image) =>
+        app.json({
+          method: 'PUT',
+          url: `/v1/books/${id}/cover`,
+          payload: image,
+          headers: { 'content-type': 'image/png' },
+        }),
+      ),
+    );
+    const statuses = responses.map((response) => response.status);
+    t.same(
+      statuses.filter((status) => status !== 200),
+      [],
+      'every PUT answers 200',
+    );
+    const orm = await app.server.plugins.database.getOrm();
+    const rows = await orm.em
+      .getConnection()
+      .execute<{ sha256: string }[]>(`select sha256 from book_covers where book_id = ?`, [id]);
+    t.equal(rows.length, 1, 'one cover row');
+    const stored = await app.inject({ url: `/v1/books/${id}/cover` });
+    t.ok(
+      images.some((image) => image.equals(stored.rawPayload)),
+      'the stored cover is one of the uploads, intact',
+    );
+    t.equal(stored.headers.etag, `"${rows[0]?.sha256}"`);
+  },
+);
+
+t.test('a replaced cover gets a new updatedAt', async (t) => {
+  const id = await newBook();
+  const put = () =>
+    app.json<Envelope<{ updatedAt: string }>>({
+      method: 'PUT',
+      url: `/v1/books/${id}/cover`,
+      payload: png(10),
+      headers: { 'content-type': 'image/png' },
+    });
+  const first = await put();
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const second = await put();
+  t.ok(
+    Date.parse(second.body.data.updatedAt) > Date.parse(first.body.data.updatedAt),
+    `${second.body.data.updatedAt} after ${first.body.data.updatedAt}`,
+  );
+});
+
+t.test('concurrent DELETEs of a cover: exactly one deletes it, the others answer 404', async (t) => {
+  const id = await newBook();
+  await app.inject({
+    method: 'PUT',
+    url: `/v1/books/${id}/cover`,
+    payload: png(10),
+    headers: { 'content-type': 'image/png' },
+  });
+  const responses = await Promise.all(
+    Array.from({ length: 20 }, () => app.json({ method: 'DELETE', url: `/v1/books/${id}/cover` })),
+  );
+  const deleted = responses.filter((response) => response.status === 200);
+  const missing = responses.filter((response) => response.status === 404 && response.body.code === 4041);
+  t.equal(deleted.length, 1, 'one DELETE reports the deletion');
+  t.equal(missing.length, responses.length - 1, 'every other one is 404 NOT_FOUND');
+  t.match(deleted[0]?.body, { success: true, message: 'Cover deleted' });
 });

@@ -53,20 +53,18 @@ export class BookRepository {
     return this.em.findOne(BookCoverSchema, { book });
   }
 
-  async saveCover(
-    book: Book,
-    cover: { contentType: string; data: Buffer; sha256: string },
-  ): Promise<BookCover> {
-    const existing = await this.findCover(book);
-    const saved = existing
-      ? Object.assign(existing, cover)
-      : this.em.create(BookCoverSchema, { book, ...cover });
-    await this.em.flush();
-    return saved;
+  /**
+   * One `insert … on conflict (book_id) do update`: concurrent first uploads all succeed, the last
+   * writer wins, and there is never more than one row (a find-then-insert raced into 409s).
+   */
+  saveCover(book: Book, cover: { contentType: string; data: Buffer; sha256: string }): Promise<BookCover> {
+    // Explicit: an onCreate value would be left out of the conflict's update, keeping the old time.
+    return this.em.upsert(BookCoverSchema, { book, ...cover, updatedAt: new Date() });
   }
 
-  async removeCover(cover: BookCover): Promise<void> {
-    await this.em.remove(cover).flush();
+  /** One `delete … where book_id = ?`: of concurrent deletes exactly one sees the row; false if none. */
+  async removeCover(book: Book): Promise<boolean> {
+    return (await this.em.nativeDelete(BookCoverSchema, { book })) === 1;
   }
 
   /** Removes books deleted before `before` (and their covers, by cascade); returns how many. */

@@ -88,9 +88,8 @@ export class BookService {
   }
 
   async deleteCover(id: string): Promise<void> {
-    const cover = await this.books.findCover(await this.load(id));
-    if (!cover) throw new DomainError('NOT_FOUND', 'This book has no cover');
-    await this.books.removeCover(cover);
+    const removed = await this.books.removeCover(await this.load(id));
+    if (!removed) throw new DomainError('NOT_FOUND', 'This book has no cover');
   }
 
   /** Maintenance: deleted books are kept for `retentionDays`, then purged. */
