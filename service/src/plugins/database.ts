@@ -49,7 +49,8 @@ export const databasePlugin: Plugin<DatabasePluginOptions> = {
         const logged =
           explainDatabaseTlsError(error) ?? (error instanceof Error ? error : new Error(String(error)));
         server.log(['error', 'database'], logged);
-        throw new DomainError('DATABASE_UNAVAILABLE');
+        // The cause lets callers tell a transient failure (retry) from a bad certificate or password.
+        throw new DomainError('DATABASE_UNAVAILABLE', undefined, { cause: logged });
       });
       return pending;
     };
