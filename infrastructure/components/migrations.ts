@@ -22,9 +22,10 @@ export class Migrations extends pulumi.ComponentResource {
   constructor(name: string, args: MigrationsArgs, opts?: pulumi.ComponentResourceOptions) {
     super(typeToken('migrations', 'Migrations'), name, {}, opts);
 
-    // A synchronous invoke: when the service answers 500, the adapter (AWS_LWA_ERROR_STATUS_CODES)
-    // reports a function error, the provider fails this resource, and the deploy stops before the
-    // alias — which depends on this component — moves.
+    // A synchronous invoke: when the migration fails the service answers 599, the adapter
+    // (AWS_LWA_ERROR_STATUS_CODES=599, set by the image) reports a function error, the provider fails
+    // this resource, and the deploy stops before the alias — which waits for this invoke — moves. The
+    // event itself retries connection failures (a resuming Aurora) until shortly before its deadline.
     this.invocation = new aws.lambda.Invocation(
       `${name}-invoke`,
       {
