@@ -154,3 +154,15 @@ t.test('classifyError covers every mapping', async (t) => {
   t.notOk(isDatabaseUnavailable(Object.assign(new Error('syntax error'), { code: '42601' })));
   t.notOk(isDatabaseUnavailable('not an error'));
 });
+
+t.test('values PostgreSQL refuses to store are the client input, not an outage', async (t) => {
+  const ctx = { routeMatched: true };
+  for (const code of ['22021', '22P05', '22001']) {
+    const error = Boom.boomify(
+      Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code }),
+    );
+    const classified = classifyError(error, ctx);
+    t.equal(classified.status, 400, code);
+    t.equal(classified.name, 'BAD_REQUEST', code);
+  }
+});

@@ -57,6 +57,10 @@ const CONNECTION_ERRNOS = new Set([
 const CONNECTION_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
 const CONNECTION_MESSAGES =
   /timeout exceeded when trying to connect|Connection terminated|Connection ended|Client has encountered a connection error|connect ECONNREFUSED|database system is (starting up|shutting down)/i;
+/** Values PostgreSQL refuses to store (bad UTF-8 such as NUL, untranslatable, too long): the client's input. */
+const INVALID_VALUE_SQLSTATES = new Set(['22021', '22P05', '22001']);
+/** The most field errors one answer lists; the message counts the rest. */
+export const MAX_FIELD_ERRORS = 20;
 /** A query that ran out of time (client side or PostgreSQL's statement_timeout): the connection was fine. */
 const QUERY_TIMEOUT_SQLSTATES = new Set(['57014']);
 const QUERY_TIMEOUT_MESSAGES = /Query read timeout/i;
@@ -85,6 +89,8 @@ function classify(error: unknown, context: ClassifyContext): Classification {
     ) {
       return known('CONFLICT');
     }
+    // A safety net: the input guard refuses NUL and lone surrogates first, validation the lengths.
+    if (anyInChain(error, hasInvalidValueSqlState)) return known('BAD_REQUEST');
     const isClientError = isBoom(error) && !error.isServer;
     if (!isClientError && isDatabaseUnavailable(error)) return known('DATABASE_UNAVAILABLE');
   }
@@ -124,6 +130,11 @@ export function isConnectionFailure(error: unknown): boolean {
   });
 }
 
+function hasInvalidValueSqlState(error: Error): boolean {
+  const { code } = error as Error & { code?: unknown };
+  return typeof code === 'string' && INVALID_VALUE_SQLSTATES.has(code);
+}
+
 function isQueryTimeout(error: Error): boolean {
   const { code } = error as Error & { code?: unknown };
   return (
@@ -155,7 +166,12 @@ function classifyBoom(error: Boom, { routeMatched }: ClassifyContext): Classific
   const details = (error as Boom & { details?: ValidationErrorItem[] }).details;
   if (status === 400 && Array.isArray(details)) {
     const source = (error.output.payload as { validation?: { source?: string } }).validation?.source;
-    return { ...known('VALIDATION_FAILED'), errors: details.map((d) => toFieldError(d, source)) };
+    // Capped: a body of 90,000 unknown keys must not come back as 90,000 field errors.
+    const errors = details.slice(0, MAX_FIELD_ERRORS).map((d) => toFieldError(d, source));
+    const rest = details.length - errors.length;
+    const message =
+      rest > 0 ? `${ErrorCodes.VALIDATION_FAILED.message} (and ${rest} more errors)` : undefined;
+    return { ...known('VALIDATION_FAILED', message), errors };
   }
   if (status === 400 && /JSON/i.test(error.message)) return known('INVALID_JSON');
   if (status === 404 && !routeMatched) return known('ROUTE_NOT_FOUND');

@@ -1,0 +1,74 @@
+// Refuses, before validation, handlers and the database, what no route can use: strings PostgreSQL
+// cannot store (NUL is rejected as 22021; a lone surrogate has no UTF-8 form) and inputs so large in
+// values that validating them with abortEarly: false would cost far more than the request did.
+import Boom from '@hapi/boom';
+import type { Plugin } from '@hapi/hapi';
+import type { ValidationErrorItem } from 'joi';
+
+/** More values (object keys plus array items, all levels) than any route's input has, by far. */
+export const MAX_INPUT_VALUES = 1000;
+
+// A high surrogate not followed by a low one, or a low one not preceded by a high one.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export const inputGuardPlugin: Plugin<void> = {
+  name: 'input-guard',
+  register(server) {
+    server.ext('onPostAuth', (request, h) => {
+      const parts = { params: request.params, query: request.query, payload: request.payload };
+      for (const [source, value] of Object.entries(parts)) {
+        const problem = findProblem(value);
+        if (problem !== undefined) throw validationBoom(source, problem);
+      }
+      return h.continue;
+    });
+  },
+};
+
+interface Problem {
+  readonly path: string[];
+  readonly message: string;
+}
+
+function findProblem(root: unknown): Problem | undefined {
+  let values = 0;
+  const stack: { value: unknown; path: string[] }[] = [{ value: root, path: [] }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { value, path } = item;
+    if (typeof value === 'string') {
+      const message = stringProblem(value);
+      if (message !== undefined) return { path, message };
+      continue;
+    }
+    // Buffers (covers) and other non-plain values are not strings for the database.
+    if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) continue;
+    const entries = Array.isArray(value)
+      ? value.map((v, i) => [String(i), v] as const)
+      : Object.entries(value);
+    values += entries.length;
+    if (values > MAX_INPUT_VALUES) return { path, message: `has more than ${MAX_INPUT_VALUES} values` };
+    for (const [key, child] of entries) {
+      const keyProblem = stringProblem(key);
+      if (keyProblem !== undefined) return { path, message: `has a key that ${keyProblem}` };
+      stack.push({ value: child, path: [...path, key] });
+    }
+  }
+  return undefined;
+}
+
+function stringProblem(value: string): string | undefined {
+  if (value.includes('\u0000')) return 'must not contain the NUL character';
+  if (LONE_SURROGATE.test(value)) return 'must not contain a lone surrogate (invalid Unicode)';
+  return undefined;
+}
+
+/** Shaped like hapi's validation failure, so the error mapper names the field as it does for joi. */
+function validationBoom(source: string, { path, message }: Problem): Boom.Boom {
+  const error = Boom.badRequest('Invalid request input');
+  const details: Pick<ValidationErrorItem, 'path' | 'message'>[] = [
+    { path, message: `${path.join('.') || source} ${message}` },
+  ];
+  Object.assign(error, { details });
+  Object.assign(error.output.payload, { validation: { source } });
+  return error;
+}
