@@ -64,6 +64,17 @@ export const MAX_FIELD_ERRORS = 20;
 /** A query that ran out of time (client side or PostgreSQL's statement_timeout): the connection was fine. */
 const QUERY_TIMEOUT_SQLSTATES = new Set(['57014']);
 const QUERY_TIMEOUT_MESSAGES = /Query read timeout/i;
+/**
+ * The database is there but not set up for this service, and only an operator can fix it:
+ * undefined_table and undefined_column (migrations not run, or not all), invalid_catalog_name.
+ */
+const SETUP_SQLSTATES: Readonly<Record<string, DatabaseSetupProblem>> = {
+  '42P01': 'DATABASE_NOT_MIGRATED',
+  '42703': 'DATABASE_NOT_MIGRATED',
+  '3D000': 'DATABASE_NOT_FOUND',
+};
+
+export type DatabaseSetupProblem = 'DATABASE_NOT_MIGRATED' | 'DATABASE_NOT_FOUND';
 
 export function classifyError(error: unknown, context: ClassifyContext): ClassifiedError {
   const classified = classify(error, context);
@@ -77,7 +88,9 @@ export function classifyError(error: unknown, context: ClassifyContext): Classif
 
 function classify(error: unknown, context: ClassifyContext): Classification {
   if (error instanceof DomainError) {
-    return known(error.code, error.message);
+    // A failed database start-up keeps its cause: a missing database or schema is no passing outage.
+    const setupProblem = error.code === 'DATABASE_UNAVAILABLE' ? databaseSetupProblem(error) : undefined;
+    return setupProblem === undefined ? known(error.code, error.message) : known(setupProblem);
   }
   // hapi boomifies whatever a handler throws (as a 500), so ORM errors are recognised before Boom's status.
   if (error instanceof Error) {
@@ -89,6 +102,8 @@ function classify(error: unknown, context: ClassifyContext): Classification {
     ) {
       return known('CONFLICT');
     }
+    const setupProblem = databaseSetupProblem(error);
+    if (setupProblem !== undefined) return known(setupProblem);
     // A safety net: the input guard refuses NUL and lone surrogates first, validation the lengths.
     if (anyInChain(error, hasInvalidValueSqlState)) return known('BAD_REQUEST');
     const isClientError = isBoom(error) && !error.isServer;
@@ -128,6 +143,16 @@ export function isConnectionFailure(error: unknown): boolean {
     }
     return CONNECTION_MESSAGES.test(message);
   });
+}
+
+/** Why the database cannot serve this service until an operator acts, if that is the failure. */
+export function databaseSetupProblem(error: unknown): DatabaseSetupProblem | undefined {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    const { code } = current as Error & { code?: unknown };
+    if (typeof code === 'string' && Object.hasOwn(SETUP_SQLSTATES, code)) return SETUP_SQLSTATES[code];
+    current = current.cause;
+  }
+  return undefined;
 }
 
 function hasInvalidValueSqlState(error: Error): boolean {

@@ -58,6 +58,17 @@ export const ErrorCodes = {
     status: 503,
     message: 'The database is unavailable; try again shortly',
   },
+  // Not transient: an operator must act (run the migrations, fix DATABASE_URL); retrying will not help.
+  DATABASE_NOT_MIGRATED: {
+    code: 5032,
+    status: 503,
+    message: 'The database schema is behind this version of the service: run the migrations',
+  },
+  DATABASE_NOT_FOUND: {
+    code: 5033,
+    status: 503,
+    message: 'The database the service is configured with does not exist on the server',
+  },
   TIMEOUT: { code: 5030, status: 503, message: 'The request took too long' },
 } as const satisfies Record<string, ErrorCodeDefinition>;
 

@@ -1,0 +1,68 @@
+// A database that hangs: a TCP listener on 127.0.0.1 that accepts connections and never answers, or
+// (with a target) a proxy in front of a real PostgreSQL that forwards until hang() and then goes silent
+// on every connection, established ones included, as a frozen or partitioned database does.
+import { connect, createServer, type Socket } from 'node:net';
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+export interface HangingDatabase {
+  readonly port: number;
+  /** From now on nothing more reaches either side. */
+  hang(): void;
+  /** Destroys every socket, so clients stuck on the hang fail now instead of at their own timeout. */
+  release(): void;
+}
+
+export async function createHangingDatabase(
+  t: Teardown,
+  { targetPort }: { targetPort?: number } = {},
+): Promise<HangingDatabase> {
+  let hung = targetPort === undefined;
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+  };
+  const forward = (from: Socket, to: Socket) =>
+    from.on('data', (chunk) => {
+      if (!hung) to.write(chunk);
+    });
+  const server = createServer((client) => {
+    track(client);
+    if (targetPort === undefined) return;
+    const upstream = connect(targetPort, '127.0.0.1');
+    track(upstream);
+    forward(client, upstream);
+    forward(upstream, client);
+  });
+  const release = () => {
+    for (const socket of sockets) socket.destroy();
+  };
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        release();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the listener has no TCP port');
+  return {
+    port: address.port,
+    hang: () => {
+      hung = true;
+    },
+    release,
+  };
+}
