@@ -40,9 +40,10 @@ function offeredEngineVersion(
       .then(
         () => version,
         (error: unknown) => {
+          // The SDK rejects a failed invoke with an Error carrying the engine's message (runtime/invoke.js).
           throw new pulumi.RunError(
             `databaseEngineVersion ${version} is not offered for new Aurora PostgreSQL clusters in ${region} ` +
-              `(${error instanceof Error ? error.message : String(error)}). List the versions the region offers with ` +
+              `(${(error as Error).message}). List the versions the region offers with ` +
               `\`${listCommand}\`, then \`pulumi config set databaseEngineVersion <version>\` (prefer a long-term-support minor).`,
           );
         },
