@@ -148,8 +148,11 @@ t.test('with DATABASE_CA_FILE the certificate is verified and queries run over T
     DATABASE_SSL: '1',
     DATABASE_CA_FILE: caFile,
   });
-  const { status } = await app.json('/health/ready');
-  t.equal(status, 200);
+  // This database is not migrated: readiness answering "not migrated" (5032), rather than "unavailable"
+  // (5031), shows that the verified connection was made and the database answered.
+  const { status, body } = await app.json<{ code: number }>('/health/ready');
+  t.equal(status, 503);
+  t.equal(body.code, 5032, 'the database answered over the verified connection');
   const orm = await app.server.plugins.database.getOrm();
   const rows = await orm.em
     .getConnection()
