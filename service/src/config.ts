@@ -44,6 +44,13 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** Longer than the Lambda Web Adapter's 4 s idle pool, so the adapter never reuses a closed socket. */
   readonly keepAliveTimeoutMs: number;
+  /** How long a client may take to send a request's headers (slowloris bound). */
+  readonly headersTimeoutMs: number;
+  /**
+   * Running inside AWS Lambda (behind the Lambda Web Adapter): only then are the pass-through events route
+   * served and the adapter's x-amzn-* headers trusted. Lambda itself sets AWS_LAMBDA_RUNTIME_API.
+   */
+  readonly inLambda: boolean;
   /** How long SIGTERM waits for in-flight requests; Lambda gives the whole process ≈ 2 s. */
   readonly shutdownTimeoutMs: number;
   readonly payloadMaxBytes: number;
@@ -125,6 +132,9 @@ const schema = Joi.object({
   DATABASE_CONNECT_TIMEOUT_MS: Joi.number().integer().min(100).max(60_000).default(3000),
   DATABASE_QUERY_TIMEOUT_MS: Joi.number().integer().min(100).max(300_000).default(5000),
   KEEP_ALIVE_TIMEOUT_MS: Joi.number().integer().min(5000).max(600_000).default(65_000),
+  HEADERS_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(10_000),
+  // Set by Lambda for the runtime (reserved: a function's configuration cannot set it), never by us.
+  AWS_LAMBDA_RUNTIME_API: Joi.string().max(256),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).max(30_000).default(1500),
   PAYLOAD_MAX_BYTES: Joi.number()
     .integer()
@@ -161,6 +171,8 @@ interface ValidatedEnv {
   DATABASE_CONNECT_TIMEOUT_MS: number;
   DATABASE_QUERY_TIMEOUT_MS: number;
   KEEP_ALIVE_TIMEOUT_MS: number;
+  HEADERS_TIMEOUT_MS: number;
+  AWS_LAMBDA_RUNTIME_API?: string;
   SHUTDOWN_TIMEOUT_MS: number;
   PAYLOAD_MAX_BYTES: number;
   SERVICE_VERSION: string;
@@ -193,6 +205,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logPretty: v.LOG_PRETTY ?? false,
     corsOrigins: v.CORS_ORIGINS,
     keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS,
+    headersTimeoutMs: v.HEADERS_TIMEOUT_MS,
+    inLambda: v.AWS_LAMBDA_RUNTIME_API !== undefined,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     payloadMaxBytes: v.PAYLOAD_MAX_BYTES,
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,

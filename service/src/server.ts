@@ -4,6 +4,7 @@ import Hapi, { type Lifecycle, type Server } from '@hapi/hapi';
 import Joi from 'joi';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.ts';
+import { createHttpListener } from './lib/http-listener.ts';
 import { createLogger } from './lib/logger.ts';
 import { apiKeysPlugin } from './modules/api-keys/index.ts';
 import { USAGE_HEADER_NAMES } from './modules/api-keys/api-key.auth.ts';
@@ -31,6 +32,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const server = Hapi.server({
     host: config.host,
     port: config.port,
+    // Keep-alive and headers timeouts (see lib/http-listener.ts).
+    listener: createHttpListener(config),
     // hapi must not print errors to the console: the error mapper logs them once, with the trace id.
     debug: false,
     router: { stripTrailingSlash: true },
@@ -86,9 +89,5 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     { plugin: booksPlugin, options: { config } },
   ]);
 
-  // The Lambda Web Adapter keeps idle connections for 4 s; a shorter server timeout would let it reuse
-  // a socket the server already closed (ConnectionReset). headersTimeout must exceed keepAliveTimeout.
-  server.listener.keepAliveTimeout = config.keepAliveTimeoutMs;
-  server.listener.headersTimeout = config.keepAliveTimeoutMs + 1000;
   return server;
 }

@@ -91,7 +91,8 @@ t.test('`main.mjs migrate` applies migrations, then the bundle serves a books ro
   });
   t.match(migrate.stdout, `applied ${migrations.length} migration(s)`, 'every committed migration');
 
-  const app = await startBundle({ DATABASE_URL: db.url });
+  // As Lambda runs it (it sets AWS_LAMBDA_RUNTIME_API): the events route exists only there.
+  const app = await startBundle({ DATABASE_URL: db.url, AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' });
   await waitForHealth(app.port);
   const base = `http://127.0.0.1:${app.port}`;
   const created = await fetch(`${base}/v1/books`, {

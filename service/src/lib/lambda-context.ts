@@ -1,5 +1,6 @@
 // Reads the headers the AWS Lambda Web Adapter adds to every forwarded request. Everything here is
-// untrusted input: a malformed value is ignored, never an error.
+// untrusted input: a malformed value is ignored, never an error. Outside Lambda no adapter stands in
+// front of the server, so any client could forge these headers: there only the socket is believed.
 
 export interface LambdaRequestContext {
   /** API Gateway's request id; becomes the envelope's traceId when present. */
@@ -47,6 +48,11 @@ export function readLambdaContext(headers: Headers): LambdaRequestContext {
     // A context that names an API and a request is what API Gateway (and only API Gateway) sends.
     viaApiGateway: apiRequestId !== undefined || apiId !== undefined,
   });
+}
+
+/** Outside Lambda: no API Gateway, no Lambda ids; the caller is the socket's peer. */
+export function socketContext(remoteAddress: string | undefined): LambdaRequestContext {
+  return prune({ sourceIp: pick(remoteAddress, SAFE_IP), viaApiGateway: false });
 }
 
 function parseJsonObject(value: unknown): Record<string, unknown> | undefined {

@@ -17,6 +17,9 @@ export const REDACTED_PATHS = [
   '*.password',
   '*.apiKey',
   '*.databaseUrl',
+  // Node's parser errors carry the raw request bytes (headers, API keys included).
+  'err.rawPacket',
+  '*.rawPacket',
 ];
 
 interface SerializableRequest {

@@ -3,7 +3,7 @@
 // result. Every failure (unknown event, invalid input, failed job) answers INVOCATION_ERROR_STATUS (599)
 // with the envelope, which the adapter reports as an invocation error (AWS_LWA_ERROR_STATUS_CODES=599):
 // a failed migration fails the deploy. API Gateway requests always carry a request context, so they can
-// never reach these handlers.
+// never reach these handlers. The route exists only inside Lambda (config.inLambda).
 import { boomify } from '@hapi/boom';
 import type { Lifecycle, Plugin, Request } from '@hapi/hapi';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -65,6 +65,9 @@ export const lambdaEventsPlugin: Plugin<void> = {
       },
     };
     server.expose(api);
+    // Outside Lambda nothing but the adapter's absence guards this path: anyone who can reach the server
+    // could run the operator actions. There it does not exist (404); operators use the npm scripts.
+    if (!server.app.config.inLambda) return;
 
     // Connection failures are retried until a margin before the invocation's deadline (a paused Aurora
     // cluster takes ~15 s to resume); a failed migration is not.

@@ -1,8 +1,10 @@
 // hapi-pino is the service's only request logger: one line per request with method, path, status,
-// duration and the request's ids.
+// duration and the request's ids. Client errors (before a request exists) go through ClientErrorLog.
+import type { Socket } from 'node:net';
 import type { Plugin, Request } from '@hapi/hapi';
 import hapiPino, { type Options as HapiPinoOptions } from 'hapi-pino';
 import type { Logger } from 'pino';
+import { ClientErrorLog } from '../lib/client-error-log.ts';
 
 export interface LoggingOptions {
   readonly logger: Logger;
@@ -25,8 +27,22 @@ export const loggingPlugin: Plugin<LoggingOptions> = {
       logEvents: ['onPostStart', 'onPostStop', 'response'],
       logRequestComplete: true,
       logRequestStart: false,
+      // hapi logs each client error with the whole error, rawPacket (the raw request) included, at error
+      // level with a stack: ClientErrorLog below logs them instead. (The typings say object[]; the code
+      // reads { log: tags }.)
+      ignoredEventTags: { log: ['client'] } as unknown as object[],
     };
     await server.register({ plugin: hapiPino, options });
+
+    const clientErrors = new ClientErrorLog(logger);
+    // hapi's own listener still answers the socket (400 and close); this one only logs, and runs first,
+    // while the socket still knows its peer's address.
+    server.listener.prependListener('clientError', (error: Error, socket: Socket) => {
+      clientErrors.record(error, socket.remoteAddress);
+    });
+    server.ext('onPostStop', () => {
+      clientErrors.flush();
+    });
   },
 };
 

@@ -1,15 +1,19 @@
 // Gives every request its trace id (API Gateway's request id when the Lambda Web Adapter forwarded it,
 // otherwise a fresh UUID) and the parsed Lambda context. Registered first: logging binds these ids.
+// The adapter's x-amzn-* headers are read only inside Lambda; elsewhere a client could forge them.
 import { randomUUID } from 'node:crypto';
 import type { Plugin, ResponseToolkit } from '@hapi/hapi';
 import { successEnvelope } from '../lib/envelope.ts';
-import { readLambdaContext } from '../lib/lambda-context.ts';
+import { readLambdaContext, socketContext } from '../lib/lambda-context.ts';
 
 export const requestContextPlugin: Plugin<void> = {
   name: 'request-context',
   register(server) {
+    const { inLambda } = server.app.config;
     server.ext('onRequest', (request, h) => {
-      const lambda = readLambdaContext(request.headers);
+      const lambda = inLambda
+        ? readLambdaContext(request.headers)
+        : socketContext(request.info.remoteAddress);
       request.app.lambda = lambda;
       request.app.traceId = lambda.apiRequestId ?? lambda.lambdaRequestId ?? randomUUID();
       return h.continue;

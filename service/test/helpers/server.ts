@@ -39,7 +39,14 @@ export async function buildServer(
   env: Record<string, string>,
   { captureLogs = false }: { captureLogs?: boolean } = {},
 ): Promise<TestServer> {
-  const config = loadConfig({ APP_ENV: 'test', LOG_LEVEL: captureLogs ? 'info' : 'silent', ...env });
+  // In-process tests run as inside Lambda (pass-through events, the adapter's headers); pass
+  // AWS_LAMBDA_RUNTIME_API: '' for outside. test/bundle-security.test.ts covers both against the bundle.
+  const config = loadConfig({
+    APP_ENV: 'test',
+    LOG_LEVEL: captureLogs ? 'info' : 'silent',
+    AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
+    ...env,
+  });
   const chunks: string[] = [];
   const logStream = new Writable({
     write(chunk: Buffer, _encoding, done) {

@@ -1,0 +1,65 @@
+// Errors Node's HTTP server reports before a request exists ('clientError': a request its parser
+// rejects, a socket reset or timed out mid-headers). Anyone can cause them at will, and the error carries
+// `rawPacket`, the raw request bytes (API keys included). So each is logged at debug with an allow-list
+// of fields, and counted: one summary line per interval says how many there were, by code.
+import type { Logger } from 'pino';
+
+const MAX_FIELD_LENGTH = 200;
+export const CLIENT_ERROR_SUMMARY_INTERVAL_MS = 60_000;
+
+export interface ClientErrorFields {
+  readonly code?: string;
+  readonly message?: string;
+  readonly remoteAddress?: string;
+}
+
+/** Error code, message and peer address; never raw bytes, headers or a stack. */
+export function clientErrorFields(error: unknown, remoteAddress: string | undefined): ClientErrorFields {
+  const { code, message } = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown;
+    message?: unknown;
+  };
+  const fields: Record<string, string> = {};
+  if (typeof code === 'string') fields.code = code.slice(0, MAX_FIELD_LENGTH);
+  if (typeof message === 'string') fields.message = message.slice(0, MAX_FIELD_LENGTH);
+  if (remoteAddress !== undefined) fields.remoteAddress = remoteAddress;
+  return fields;
+}
+
+export class ClientErrorLog {
+  private count = 0;
+  private byCode: Record<string, number> = {};
+  private timer: NodeJS.Timeout | undefined;
+  private readonly logger: Logger;
+  private readonly intervalMs: number;
+
+  constructor(logger: Logger, intervalMs = CLIENT_ERROR_SUMMARY_INTERVAL_MS) {
+    this.logger = logger;
+    this.intervalMs = intervalMs;
+  }
+
+  record(error: unknown, remoteAddress: string | undefined): void {
+    const fields = clientErrorFields(error, remoteAddress);
+    this.logger.debug(fields, 'client error');
+    this.count++;
+    const code = fields.code ?? 'UNKNOWN';
+    this.byCode[code] = (this.byCode[code] ?? 0) + 1;
+    // Unref'd: a pending summary never keeps the process alive; stop() flushes it.
+    this.timer ??= setTimeout(() => {
+      this.flush();
+    }, this.intervalMs).unref();
+  }
+
+  /** Logs the summary of the errors counted since the last one, if any. */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.count === 0) return;
+    this.logger.info(
+      { clientErrors: this.count, codes: this.byCode },
+      `${this.count} client error(s) (rejected requests, reset or timed-out sockets)`,
+    );
+    this.count = 0;
+    this.byCode = {};
+  }
+}
