@@ -108,14 +108,21 @@ export async function copyForPostgresUser(packageDir: string, cacheRoot: string)
   return copy;
 }
 
-/** Every file's path, size and link target: cheap (no reading 60 MB per process), and differs between builds. */
+/**
+ * Every file's path, size and link target: cheap (no reading 60 MB per process), and differs between
+ * builds. A folder counts by its path only: its own size depends on its history, not its contents.
+ */
 async function fingerprint(dir: string): Promise<string> {
   const hash = createHash('sha256');
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   const paths = entries.map((entry) => path.join(entry.parentPath, entry.name)).sort();
   for (const file of paths) {
     const stats = await lstat(file);
-    const content = stats.isSymbolicLink() ? `-> ${await readlink(file)}` : String(stats.size);
+    const content = stats.isSymbolicLink()
+      ? `-> ${await readlink(file)}`
+      : stats.isDirectory()
+        ? 'folder'
+        : String(stats.size);
     hash.update(`${path.relative(dir, file)}\0${content}\0`);
   }
   return hash.digest('hex').slice(0, 16);
