@@ -82,7 +82,19 @@ const queryPart = fc.oneof(
       fc.oneof(
         encoded,
         fc.integer().map(String),
-        fc.constantFrom('-1', '1e309', 'NaN', 'Infinity', '0x10', '', '-createdAt', 'title', 'x'.repeat(500)),
+        fc.constantFrom(
+          '-1',
+          '1e309',
+          'NaN',
+          'Infinity',
+          '0x10',
+          '',
+          '-createdAt',
+          'title',
+          'x'.repeat(500),
+          'a%00b',
+          '%ED%A0%80',
+        ),
       ),
     )
     .map(([k, v]) => `${k}=${v}`),
@@ -138,22 +150,47 @@ const extraHeaders = fc.record(
   { requiredKeys: [] },
 );
 
+// Any UTF-16 code unit: control characters, NUL and lone surrogates, which PostgreSQL cannot store,
+// as well as astral characters (two units each) near the length limits.
+// ('binary' is any code point but never half a surrogate pair, hence also single UTF-16 code units.)
+const codeUnit = fc.nat(0xffff).map((unit) => String.fromCharCode(unit));
+const anyString = fc.oneof(
+  fc.string({ unit: 'binary' }),
+  fc.string({ unit: codeUnit }),
+  fc.string({ unit: 'binary', minLength: 190, maxLength: 210 }),
+  fc.constantFrom(
+    '\u0000',
+    'a\u0000b',
+    '\ud800',
+    'x\udfff',
+    '\udc00\ud800',
+    '📚'.repeat(101),
+    'é'.repeat(201),
+  ),
+);
 const bookLike = fc.record(
   {
-    title: fc.oneof(fc.string(), fc.jsonValue()),
-    author: fc.oneof(fc.string(), fc.jsonValue()),
-    isbn: fc.oneof(fc.constant(uniqueIsbn()), fc.string(), fc.integer()),
-    publishedYear: fc.oneof(fc.integer(), fc.double(), fc.constant(null), fc.string()),
+    title: fc.oneof(anyString, fc.jsonValue()),
+    author: fc.oneof(anyString, fc.jsonValue()),
+    isbn: fc.oneof(fc.constant(uniqueIsbn()), anyString, fc.integer()),
+    publishedYear: fc.oneof(fc.integer(), fc.double(), fc.constant(null), anyString),
     action: fc.constantFrom('keys.list', 'keys.create', 'keys.revoke', 'nope', 'maintenance'),
-    name: fc.string(),
-    id: fc.string(),
-    quota: fc.oneof(fc.integer(), fc.string()),
+    name: anyString,
+    id: anyString,
+    quota: fc.oneof(fc.integer(), anyString),
   },
   { requiredKeys: [] },
 );
 const body = fc.oneof(
   { weight: 2, arbitrary: fc.constant(undefined) },
   { weight: 3, arbitrary: bookLike.map((value) => JSON.stringify(value)) },
+  // Valid but for the strings, so that they reach the database unless validation stops them.
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({ title: anyString, author: anyString })
+      .map((strings) => JSON.stringify({ ...strings, isbn: uniqueIsbn() })),
+  },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((value) => JSON.stringify(value)) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
   {
