@@ -1,33 +1,16 @@
 // The prod stack (Pulumi.prod.yaml: managed Aurora, alarm e-mail) plus a custom domain.
 import t from 'tap';
-import { assertCommon } from './fixtures/assertions.ts';
+import { assertCommon, PROD_EXPECTED } from './fixtures/assertions.ts';
 import { GENERATED_PASSWORD, runProgram, secretPlaintext, stackFileConfig } from './fixtures/program.ts';
 
 const run = await runProgram('prod', {
   ...stackFileConfig('prod'),
-  'hapi-lambda:imageTag': 'git-fedcba987654',
+  'hapi-lambda:imageTag': PROD_EXPECTED.imageTag,
   'hapi-lambda:domainName': 'api.example.com',
   'hapi-lambda:hostedZoneId': 'Z0123456789EXAMPLE',
 });
 
-await assertCommon(t, run, {
-  prefix: 'hapi-lambda-prod',
-  architecture: 'arm64',
-  platform: 'linux/arm64',
-  memorySize: 1024,
-  timeout: 20,
-  reservedConcurrency: -1,
-  logRetentionDays: 90,
-  rateLimit: 200,
-  burstLimit: 400,
-  corsOrigins: ['https://app.example.com'],
-  alarms: { errors: 3, throttles: 1, durationP99Ms: 16_000, api5xx: 3, latencyP99Ms: 2000, periods: 2 },
-  imageTag: 'git-fedcba987654',
-  cacheFrom: ['hapi-lambda-prod'],
-  maintenanceSchedule: 'rate(1 day)',
-  exportsCache: true,
-  secrets: [GENERATED_PASSWORD],
-});
+await assertCommon(t, run, { ...PROD_EXPECTED, exportsCache: true, secrets: [GENERATED_PASSWORD] });
 
 t.test('managed database: Aurora Serverless v2 in isolated subnets, function in the VPC', async (t) => {
   const vpc = run.one('awsx:ec2:Vpc');
