@@ -12,6 +12,7 @@ import { booksPlugin } from './modules/books/index.ts';
 import { databasePlugin } from './plugins/database.ts';
 import { docsPlugin } from './plugins/docs.ts';
 import { errorsPlugin } from './plugins/errors.ts';
+import { inputGuardPlugin } from './plugins/input-guard.ts';
 import { healthPlugin } from './plugins/health.ts';
 import { lambdaEventsPlugin } from './plugins/lambda-events.ts';
 import { loggingPlugin } from './plugins/logging.ts';
@@ -78,6 +79,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     { plugin: requestContextPlugin },
     { plugin: loggingPlugin, options: { logger: createLogger(config, options.logStream) } },
     { plugin: errorsPlugin },
+    { plugin: inputGuardPlugin },
     { plugin: preflightPlugin },
     { plugin: databasePlugin, options: { config } },
     { plugin: lambdaEventsPlugin },

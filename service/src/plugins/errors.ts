@@ -5,7 +5,6 @@ import type { Plugin, Request } from '@hapi/hapi';
 import { classifyError } from '../errors/classify-error.ts';
 import { INVOCATION_ERROR_STATUS } from '../errors/error-codes.ts';
 import { errorEnvelope } from '../lib/envelope.ts';
-import { inputGuardPlugin } from './input-guard.ts';
 
 /** `options.app` of a route that serves Lambda pass-through events: its failures are invocation errors. */
 export interface PassThroughRouteApp {
@@ -15,9 +14,7 @@ export interface PassThroughRouteApp {
 export const errorsPlugin: Plugin<void> = {
   name: 'errors',
   dependencies: ['request-context', 'logging'],
-  async register(server) {
-    // Registered here so that every server that maps errors also refuses unstorable input first.
-    await server.register(inputGuardPlugin);
+  register(server) {
     server.ext('onPreResponse', (request, h) => {
       const { response } = request;
       if (!('isBoom' in response) || !response.isBoom) return h.continue;

@@ -13,6 +13,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 export const inputGuardPlugin: Plugin<void> = {
   name: 'input-guard',
+  // Its refusals are Boom errors: the error mapper turns them into envelopes.
+  dependencies: ['errors'],
   register(server) {
     server.ext('onPostAuth', (request, h) => {
       const parts = { params: request.params, query: request.query, payload: request.payload };
