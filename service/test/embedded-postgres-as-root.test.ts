@@ -8,7 +8,8 @@ import { arch, platform, tmpdir } from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { freePort, startEmbeddedPostgres } from '../scripts/embedded-postgres.ts';
-import { copyForPostgresUser, programsFor } from '../scripts/postgres-binaries.ts';
+import { copyForPostgresUser, platformPackageDir, programsFor } from '../scripts/postgres-binaries.ts';
+import { developmentDataDir, RELOCATED_DEV_DATA_ROOT } from '../scripts/dev-database.ts';
 import { canEnter, canRun, ensurePostgresUser, type UserIds } from '../scripts/postgres-user.ts';
 import { copyProject } from './helpers/project-copy.ts';
 import { spawnCollecting } from './helpers/spawned.ts';
@@ -259,3 +260,46 @@ t.test('the platform package in a closed folder is run from a copy', { skip: not
   await chmod(closed, 0o755);
   t.equal(await programsFor(serverUser, packageDir, cacheRoot), packageDir, 'once reachable, used in place');
 });
+
+t.test('the platform package is found where embedded-postgres resolves it', async (t) => {
+  const found = platformPackageDir();
+  t.equal(path.basename(found), `${platform()}-${arch()}`);
+  t.ok((await stat(path.join(found, 'native', 'bin', 'initdb'))).isFile(), 'with its programs');
+});
+
+const postgresUserExists = (() => {
+  try {
+    execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+t.test(
+  "an existing postgres user's ids are the system's",
+  { skip: !postgresUserExists && 'no postgres user on this machine' },
+  async (t) => {
+    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }));
+    t.same(ensurePostgresUser(), { uid: id('-u'), gid: id('-g') });
+  },
+);
+
+t.test('the dev data stay in a clone the server user can enter', async (t) => {
+  const clone = await openFolder(t);
+  t.equal(await developmentDataDir(clone), path.join(clone, '.data', 'postgres'));
+});
+
+t.test(
+  'the dev data of a clone postgres cannot enter live in one folder per clone',
+  { skip: notRoot },
+  async (t) => {
+    const clone = await closedFolder(t);
+    const dataDir = await developmentDataDir(clone);
+    t.equal(path.dirname(path.dirname(dataDir)), RELOCATED_DEV_DATA_ROOT);
+    t.match(path.basename(path.dirname(dataDir)), new RegExp(`^${path.basename(clone)}-[0-9a-f]{12}$`));
+    t.equal(await developmentDataDir(clone), dataDir, 'found again on the next run');
+    t.not(await developmentDataDir(path.join(clone, 'other')), dataDir, 'another clone, another folder');
+    t.ok(canEnter(serverUser, RELOCATED_DEV_DATA_ROOT), 'under a root postgres can enter');
+  },
+);
