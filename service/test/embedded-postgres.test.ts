@@ -52,3 +52,18 @@ t.test('a port the caller asked for is never swapped: a clear error names it', a
     { message: new RegExp(`failed to start on port ${String(takenPort)}[\\s\\S]*Address already in use`) },
   );
 });
+
+t.test('a second start on a running cluster shares it, and its stop leaves it to its owner', async (t) => {
+  const dataDir = await tempDataDir(t);
+  // As `npm run db:migrate` does while `npm run dev` serves the same data directory.
+  const owner = await startEmbeddedPostgres({ dataDir, persistent: true, fast: true });
+  t.teardown(() => owner.stop());
+  const guest = await startEmbeddedPostgres({ dataDir, persistent: true, fast: true });
+  t.equal(guest.port, owner.port, 'the same server');
+  await guest.stop();
+  const client = new pg.Client({ connectionString: owner.url });
+  await client.connect();
+  const { rows } = await client.query<{ answer: number }>('select 6 * 7 as answer');
+  await client.end();
+  t.equal(rows[0]?.answer, 42, 'still serving after the guest stopped');
+});
