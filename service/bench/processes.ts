@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { inGroup } from './cpu-share.ts';
 
 export interface Launch {
   readonly args: readonly string[];
@@ -17,9 +18,16 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** Starts `node <args>` on `port`; stdout (request logs) is discarded, as a log shipper would. */
-export function launch({ args, env, cwd }: Launch, port: number): Running {
-  const child = spawn(process.execPath, [...args], {
+/**
+ * Starts `node <args>` on `port`; stdout (request logs) is discarded, as a log shipper would. With
+ * `procsFile` the process runs in that cgroup from before node starts (see cpu-share.ts).
+ */
+export function launch({ args, env, cwd }: Launch, port: number, procsFile?: string): Running {
+  const command =
+    procsFile === undefined
+      ? { file: process.execPath, args: [...args] }
+      : inGroup(procsFile, [process.execPath, ...args]);
+  const child = spawn(command.file, command.args, {
     cwd,
     env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -70,8 +70,18 @@ export interface MemoryFigures {
   readonly peakMb: number;
 }
 
+/** Whether cold starts could be measured under a cgroup CPU quota, and if not, why. */
+export interface CpuThrottling {
+  readonly available: boolean;
+  readonly note: string;
+}
+
 export interface BenchResults {
+  /** Unthrottled cold starts (a whole core), by variant. */
   readonly coldStart: Readonly<Record<string, ColdStartFigures>>;
+  /** Cold starts under a CPU quota, by share (e.g. "0.29") and variant; empty when not available. */
+  readonly coldStartByCpu: Readonly<Record<string, Readonly<Record<string, ColdStartFigures>>>>;
+  readonly throttling: CpuThrottling;
   /** `hapi`: hapi alone with one route (bench/hapi-floor.mjs), the framework's own floor. */
   readonly health: { readonly bare: LoadFigures; readonly hapi: LoadFigures; readonly service: LoadFigures };
   readonly booksLatency: { readonly bare: LoadFigures; readonly service: LoadFigures };
@@ -90,6 +100,23 @@ const spreadOf = (s: Summary, unit: (v: number) => string) => `p10 ${unit(s.p10)
 export const COLD_START_VARIANTS = ['bare', 'hapi', 'bundled', 'bundled+cache', 'unbundled'] as const;
 /** The variants the 2× cold-start target applies to: what the image runs. */
 const SHIPPED_VARIANTS: readonly string[] = ['bundled', 'bundled+cache'];
+/** What the image runs (`node --import=./compile-cache.mjs main.mjs`): the service in the CPU tables. */
+export const SHIPPED_VARIANT = 'bundled+cache';
+/** The variants measured under a CPU quota too: the two floors and what the image runs. */
+export const THROTTLED_VARIANTS = ['bare', 'hapi', SHIPPED_VARIANT] as const;
+/** The CPU shares cold starts are measured at: 512 MB (Lambda's console default) and 1,769 MB. */
+export const CPU_SHARES = [0.29, 1] as const;
+/** Lambda's memory sizes the README compares; 1,769 MB is one full vCPU. */
+export const MEMORY_SIZES_MB = [256, 512, 1024, 1769] as const;
+export const MB_PER_VCPU = 1769;
+
+/** The key of a CPU share in `coldStartByCpu`. */
+export const shareKey = (share: number) => share.toFixed(2);
+
+/** Target: what the service adds to hapi alone at start-up, as CPU time to ready. */
+const SERVICE_OVER_HAPI_CPU = 1.3;
+/** Target: spawn → ready at 512 MB's share. */
+const WALL_AT_LOW_SHARE_MS = 1000;
 
 export function evaluate(results: BenchResults): Target[] {
   const rows: Target[] = [];
@@ -119,11 +146,25 @@ export function evaluate(results: BenchResults): Target[] {
     });
   }
 
+  const service = results.coldStart[SHIPPED_VARIANT];
+  const hapi = results.coldStart.hapi;
+  if (service !== undefined && hapi !== undefined) {
+    const cpu = service.cpuMs.median / hapi.cpuMs.median;
+    rows.push({
+      figure: `cold start CPU to ready: service (${SHIPPED_VARIANT}) / hapi alone`,
+      value: ratio(cpu),
+      spread: `${ms(service.cpuMs.median)} vs ${ms(hapi.cpuMs.median)}; wall ${ratio(service.wallMs.median / hapi.wallMs.median)}`,
+      target: `≤ ${ratio(SERVICE_OVER_HAPI_CPU)}`,
+      met: cpu <= SERVICE_OVER_HAPI_CPU,
+    });
+  }
+  rows.push(...throttledRows(results));
+
   const { health, booksLatency, booksThroughput } = results;
   rows.push(
     throughputRatio('/health throughput: service / bare', health.service, health.bare, 0.6),
     throughputRatio('/health throughput: hapi alone / bare', health.hapi, health.bare),
-    throughputRatio('/health throughput: service / hapi alone', health.service, health.hapi),
+    throughputRatio('/health throughput: service / hapi alone', health.service, health.hapi, 0.8),
   );
   rows.push({
     figure: '/health latency under load p50 / p99 (service)',
@@ -200,6 +241,128 @@ export function evaluate(results: BenchResults): Target[] {
     });
   }
   return rows;
+}
+
+/** Per CPU share: the service's wall time to ready, and its ratios to hapi alone and hapi to bare. */
+function throttledRows(results: BenchResults): Target[] {
+  const rows: Target[] = [];
+  for (const share of CPU_SHARES) {
+    const level = results.coldStartByCpu[shareKey(share)];
+    const service = level?.[SHIPPED_VARIANT];
+    const { hapi, bare } = level ?? {};
+    if (service === undefined) continue;
+    const low = share < 1;
+    rows.push({
+      figure: `cold start at ${shareKey(share)} vCPU: service (spawn → first 200 /health)`,
+      value: ms(service.wallMs.median),
+      spread: spreadOf(service.wallMs, ms),
+      target: low ? `≤ ${ms(WALL_AT_LOW_SHARE_MS)}` : '',
+      met: low ? service.wallMs.median <= WALL_AT_LOW_SHARE_MS : undefined,
+    });
+    if (hapi !== undefined) {
+      rows.push({
+        figure: `cold start at ${shareKey(share)} vCPU: service / hapi alone`,
+        value: ratio(service.wallMs.median / hapi.wallMs.median),
+        spread: `${ms(service.wallMs.median)} vs ${ms(hapi.wallMs.median)}; CPU ${ratio(service.cpuMs.median / hapi.cpuMs.median)}`,
+        target: '',
+        met: undefined,
+      });
+    }
+    if (hapi !== undefined && bare !== undefined) {
+      rows.push({
+        figure: `cold start at ${shareKey(share)} vCPU: hapi alone / bare`,
+        value: ratio(hapi.wallMs.median / bare.wallMs.median),
+        spread: `${ms(hapi.wallMs.median)} vs ${ms(bare.wallMs.median)}`,
+        target: '',
+        met: undefined,
+      });
+    }
+  }
+  return rows;
+}
+
+/** Cold starts by CPU share, wall time (median) per variant: one row per share, unthrottled last. */
+export function coldStartByCpuTable(results: BenchResults): string[][] {
+  const header = [
+    'CPU share',
+    'bare node:http',
+    'hapi alone',
+    'service',
+    'service / hapi',
+    'CPU service / hapi',
+  ];
+  const row = (label: string, level: Readonly<Record<string, ColdStartFigures>> | undefined) => {
+    const wall = (variant: string) => level?.[variant]?.wallMs.median ?? Number.NaN;
+    const cpu = (variant: string) => level?.[variant]?.cpuMs.median ?? Number.NaN;
+    return [
+      label,
+      ms(wall('bare')),
+      ms(wall('hapi')),
+      ms(wall(SHIPPED_VARIANT)),
+      ratio(wall(SHIPPED_VARIANT) / wall('hapi')),
+      ratio(cpu(SHIPPED_VARIANT) / cpu('hapi')),
+    ];
+  };
+  const throttled = CPU_SHARES.filter((share) => results.coldStartByCpu[shareKey(share)] !== undefined);
+  return [
+    header,
+    ...throttled.map((share) => row(`${shareKey(share)} vCPU`, results.coldStartByCpu[shareKey(share)])),
+    row('unthrottled', results.coldStart),
+  ];
+}
+
+export interface MemorySizeEstimate {
+  readonly memoryMb: number;
+  /** vCPU Lambda gives this size: memory / 1,769 MB, at most 1 (a single-threaded start gains no more). */
+  readonly share: number;
+  /** Estimated init (spawn → ready): the CPU time to ready at this share, never below the unthrottled wall. */
+  readonly initMs: number;
+  /** Billed compute for a million cold starts' init at this size (arm64). */
+  readonly perMillionColdStarts: number;
+}
+
+/**
+ * Init time and cost of a cold start at each memory size, from the CPU time to ready measured on a
+ * whole core: under a CFS quota the process gets `share` of a CPU, so CPU-bound start-up stretches by
+ * 1 / share; it cannot be faster than the unthrottled wall time (I/O, a thread waiting on another).
+ */
+export function memorySizeEstimates(
+  cpuMs: number,
+  unthrottledWallMs: number,
+  sizesMb: readonly number[] = MEMORY_SIZES_MB,
+): MemorySizeEstimate[] {
+  return sizesMb.map((memoryMb) => {
+    const share = Math.min(memoryMb / MB_PER_VCPU, 1);
+    const initMs = Math.max(cpuMs / share, unthrottledWallMs);
+    return { memoryMb, share, initMs, perMillionColdStarts: lambdaCost(initMs, memoryMb).computePerMillion };
+  });
+}
+
+/** The memory-size table for the shipped service, with the wall time measured at that share if any. */
+export function memorySizeTable(results: BenchResults): string[][] {
+  const service = results.coldStart[SHIPPED_VARIANT];
+  if (service === undefined) return [];
+  // 512 MB is 0.29 vCPU and 1,769 MB is 1.00: the shares the bench measures, keyed alike.
+  const measured = (share: number) => results.coldStartByCpu[shareKey(share)]?.[SHIPPED_VARIANT];
+  return [
+    ['memorySize', 'vCPU', 'init (estimated)', 'measured here at that share', '$ per 1M cold starts (init)'],
+    ...memorySizeEstimates(service.cpuMs.median, service.wallMs.median).map((estimate) => [
+      `${estimate.memoryMb} MB`,
+      estimate.share.toFixed(2),
+      ms(estimate.initMs),
+      ms(measured(estimate.share)?.wallMs.median ?? Number.NaN).replace('NaN ms', ''),
+      `$${estimate.perMillionColdStarts.toFixed(2)}`,
+    ]),
+  ];
+}
+
+/** A table (first row the header) in Markdown, pipes escaped. */
+export function markdownTable(rows: readonly (readonly string[])[]): string {
+  const [header, ...body] = rows;
+  if (header === undefined) return '';
+  const line = (row: readonly string[]) =>
+    `| ${row.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`;
+  return [line(header), `| ${header.map(() => '---').join(' | ')} |`, ...body.map(line)].join('\n');
 }
 
 /** Median requests per second of `measured` over `reference`; judged only when `minimum` is given. */

@@ -14,9 +14,17 @@ import { build } from 'esbuild';
 import pg from 'pg';
 import { freePort, startEmbeddedPostgres } from '../scripts/embedded-postgres.ts';
 import { loadRound, type LoadRound } from './load.ts';
+import { createCpuGroups } from './cpu-share.ts';
 import { cpuMsOf, launch, memoryOf, waitFor200, type Launch, type Running } from './processes.ts';
 import {
   COLD_START_VARIANTS,
+  coldStartByCpuTable,
+  CPU_SHARES,
+  formatTable,
+  markdownTable,
+  memorySizeTable,
+  shareKey,
+  THROTTLED_VARIANTS,
   evaluate,
   PRICES,
   renderMarkdown,
@@ -32,7 +40,8 @@ const run = promisify(execFile);
 const serviceDir = path.resolve(import.meta.dirname, '..');
 const repoDir = path.resolve(serviceDir, '..');
 const outDir = path.join(repoDir, '.bench');
-const distDir = path.join(serviceDir, 'dist');
+// Built here, not in service/dist/: tests that build at the same time must not see a half-written bundle.
+const distDir = path.join(outDir, 'dist');
 const imageDir = path.join(outDir, 'image');
 const tmpRoot = path.join(outDir, 'tmp');
 const hapiFloorFile = path.join(outDir, 'hapi-floor.cjs');
@@ -49,6 +58,8 @@ const CONNECTIONS = positiveInt('BENCH_CONNECTIONS', 10);
 const READY_PATH = '/health';
 
 const started = performance.now();
+// The machine is shared: how busy it was before and after the run goes into the results.
+const loadAtStart = loadavg();
 const progress = (message: string) => {
   const seconds = ((performance.now() - started) / 1000).toFixed(0).padStart(3);
   process.stderr.write(`[bench ${seconds}s] ${message}\n`);
@@ -56,7 +67,10 @@ const progress = (message: string) => {
 
 // ---- build and the image layout ------------------------------------------------------------------
 progress('building the bundle (npm run build)');
-await run(process.execPath, ['scripts/build.ts'], { cwd: serviceDir });
+await run(process.execPath, ['scripts/build.ts'], {
+  cwd: serviceDir,
+  env: { ...process.env, BUILD_OUT_DIR: distDir },
+});
 const bundleBytes = await dirBytes(distDir);
 // Bundled and minified like the service, so the two differ only in what the service adds to hapi.
 await build({
@@ -137,7 +151,7 @@ const variants: Record<(typeof COLD_START_VARIANTS)[number], () => Promise<Launc
     env: { PATH: process.env.PATH ?? '', TMPDIR: await freshTmp() },
     cwd: serviceDir,
   }),
-  bundled: async () => ({ args: ['dist/main.mjs'], env: await serviceEnv(), cwd: serviceDir }),
+  bundled: async () => ({ args: [path.join(distDir, 'main.mjs')], env: await serviceEnv(), cwd: serviceDir }),
   'bundled+cache': async () => ({
     args: ['--import=./compile-cache.mjs', 'main.mjs'],
     env: await serviceEnv(),
@@ -148,7 +162,7 @@ const variants: Record<(typeof COLD_START_VARIANTS)[number], () => Promise<Launc
 
 try {
   progress('migrating and seeding one book');
-  await run(process.execPath, ['dist/main.mjs', 'migrate'], {
+  await run(process.execPath, [path.join(distDir, 'main.mjs'), 'migrate'], {
     cwd: serviceDir,
     env: { ...(await serviceEnv()), LOG_LEVEL: 'warn' },
   });
@@ -162,34 +176,54 @@ try {
   await client.end();
   const bookPath = `/v1/books/${rows[0]?.id ?? ''}`;
 
-  // ---- cold start: interleaved, the variant order rotating from run to run -----------------------
+  // ---- cold start: interleaved, the order rotating from run to run --------------------------------
+  // Every variant unthrottled, and the floors and the shipped service at each CPU share too.
+  const cpuGroups = await createCpuGroups(CPU_SHARES);
+  if (cpuGroups.available) cleanups.push(() => cpuGroups.remove());
+  else progress(`CPU shares not measured, unthrottled only: ${cpuGroups.reason}`);
+  const throttling = cpuGroups.available
+    ? { available: true, note: `cgroup v1 cpu quota per 100 ms period: ${CPU_SHARES.join(', ')} CPU` }
+    : { available: false, note: cpuGroups.reason };
+  interface Case {
+    readonly level: string;
+    readonly variant: (typeof COLD_START_VARIANTS)[number];
+    readonly procsFile?: string;
+  }
+  const cases: Case[] = [
+    ...COLD_START_VARIANTS.map((variant) => ({ level: 'unthrottled', variant })),
+    ...(cpuGroups.available ? cpuGroups.groups : []).flatMap((group) =>
+      THROTTLED_VARIANTS.map((variant) => ({
+        level: shareKey(group.share),
+        variant,
+        procsFile: group.procsFile,
+      })),
+    ),
+  ];
   const cold = new Map<string, { wall: number[]; cpu: number[]; rss: number[] }>(
-    COLD_START_VARIANTS.map((variant) => [variant, { wall: [], cpu: [], rss: [] }]),
+    cases.map(({ level, variant }) => [`${level} ${variant}`, { wall: [], cpu: [], rss: [] }]),
   );
   const coldFailures: string[] = [];
   for (let i = 0; i < RUNS; i++) {
-    const order = COLD_START_VARIANTS.map(
-      (_, k) => COLD_START_VARIANTS[(i + k) % COLD_START_VARIANTS.length],
-    );
+    const order = cases.map((_, k) => cases[(i + k) % cases.length] as Case);
     const line: string[] = [];
-    for (const variant of order) {
-      if (variant === undefined) continue;
+    for (const { level, variant, procsFile } of order) {
+      const key = `${level} ${variant}`;
       const spec = await variants[variant]();
       const port = await freePort();
       const since = performance.now();
-      const server = launch(spec, port);
+      const server = launch(spec, port, procsFile);
       try {
         const wall = await waitFor200(server, READY_PATH, since);
         const pid = server.child.pid ?? 0;
-        const sample = cold.get(variant);
+        const sample = cold.get(key);
         sample?.wall.push(wall);
         sample?.cpu.push(cpuMsOf(pid));
         sample?.rss.push(memoryOf(pid).rssMb);
-        line.push(`${variant} ${wall.toFixed(0)}`);
+        line.push(`${key} ${wall.toFixed(0)}`);
       } catch (error) {
         // One broken variant (say, a half-edited source tree for `unbundled`) must not sink the others.
-        coldFailures.push(`${variant}: ${error instanceof Error ? error.message : String(error)}`);
-        line.push(`${variant} FAILED`);
+        coldFailures.push(`${key}: ${error instanceof Error ? error.message : String(error)}`);
+        line.push(`${key} FAILED`);
       } finally {
         await server.stop();
       }
@@ -197,9 +231,17 @@ try {
     progress(`cold start ${i + 1}/${RUNS} (ms): ${line.join(' · ')}`);
   }
   const coldStart: Record<string, ColdStartFigures> = {};
-  for (const [variant, { wall, cpu, rss }] of cold) {
-    if (wall.length === 0) continue;
-    coldStart[variant] = { wallMs: summarize(wall), cpuMs: summarize(cpu), rssMb: summarize(rss) };
+  const coldStartByCpu: Record<string, Record<string, ColdStartFigures>> = {};
+  for (const { level, variant } of cases) {
+    const sample = cold.get(`${level} ${variant}`);
+    if (sample === undefined || sample.wall.length === 0) continue;
+    const figures = {
+      wallMs: summarize(sample.wall),
+      cpuMs: summarize(sample.cpu),
+      rssMb: summarize(sample.rss),
+    };
+    if (level === 'unthrottled') coldStart[variant] = figures;
+    else (coldStartByCpu[level] ??= {})[variant] = figures;
   }
   for (const failure of new Set(coldFailures)) progress(`cold start failure: ${failure.slice(0, 1500)}`);
 
@@ -284,15 +326,27 @@ try {
   };
   const memory = { bare: memoryAfter('bare'), service: memoryAfter('service') };
 
-  const results: BenchResults = { coldStart, health, booksLatency, booksThroughput, memory, bundleBytes };
+  const results: BenchResults = {
+    coldStart,
+    coldStartByCpu,
+    throttling,
+    health,
+    booksLatency,
+    booksThroughput,
+    memory,
+    bundleBytes,
+  };
   const targets = evaluate(results);
   const table = renderReport(targets);
+  const byCpu = coldStartByCpuTable(results);
+  const bySize = memorySizeTable(results);
   const meta = {
     date: new Date().toISOString(),
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     cpu: cpus()[0]?.model ?? 'unknown',
     cpus: cpus().length,
+    loadAverageAtStart: loadAtStart,
     loadAverage: loadavg(),
     commit: await run('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoDir }).then(
       ({ stdout }) => stdout.trim(),
@@ -306,7 +360,8 @@ try {
   const stamp = meta.date.replaceAll(':', '-').replace(/\..*$/, '');
   await writeFile(path.join(outDir, `results-${stamp}.json`), json);
   await writeFile(path.join(outDir, 'latest.json'), json);
-  await writeFile(path.join(outDir, 'latest.md'), `${renderMarkdown(targets)}\n`);
+  const markdown = [renderMarkdown(targets), '', markdownTable(byCpu), '', markdownTable(bySize)].join('\n');
+  await writeFile(path.join(outDir, 'latest.md'), `${markdown}\n`);
 
   const errors = [health, booksLatency, booksThroughput].flatMap((p) => Object.values(p));
   const failures = errors.reduce((sum, f) => sum + f.errors + f.non2xx, 0);
@@ -314,7 +369,13 @@ try {
     '',
     table,
     '',
-    `Node ${meta.node} on ${meta.cpus}× ${meta.cpu}, load average ${meta.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
+    `Cold start by CPU share (spawn → first 200 /health, medians; ${throttling.note}):`,
+    formatTable(byCpu),
+    '',
+    'Cold start by Lambda memorySize (CPU share = memory / 1,769 MB; init = CPU to ready ÷ share):',
+    formatTable(bySize),
+    '',
+    `Node ${meta.node} on ${meta.cpus}× ${meta.cpu}, load average ${meta.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')} at start, ${meta.loadAverage.map((l) => l.toFixed(2)).join(' ')} at end`,
     ...(failures > 0 ? [`WARNING: ${failures} failed or non-2xx responses during the load phases`] : []),
     ...(coldFailures.length > 0 ? [`WARNING: ${coldFailures.length} cold starts failed (see above)`] : []),
     `Results: ${path.relative(process.cwd(), path.join(outDir, 'latest.json'))} (table: latest.md)`,

@@ -1,9 +1,15 @@
 // The benchmark's arithmetic and report (not its timings): quantiles, Lambda cost, targets, tables.
 import t from 'tap';
+import { compareRatios, ratioOf } from '../bench/compare-runs.ts';
+import { inGroup, quotaUs } from '../bench/cpu-share.ts';
 import {
+  coldStartByCpuTable,
   evaluate,
   formatTable,
   lambdaCost,
+  markdownTable,
+  memorySizeEstimates,
+  memorySizeTable,
   renderMarkdown,
   renderReport,
   type BenchResults,
@@ -49,6 +55,11 @@ const results: BenchResults = {
     'bundled+cache': cold(150, 84),
     unbundled: cold(900, 120),
   },
+  coldStartByCpu: {
+    '0.29': { bare: cold(400, 60), hapi: cold(600, 65), 'bundled+cache': cold(900, 84) },
+    '1.00': { bare: cold(110, 60), hapi: cold(150, 65), 'bundled+cache': cold(240, 84) },
+  },
+  throttling: { available: true, note: 'test' },
   health: { bare: load(10_000, 0.8), hapi: load(8_000, 1), service: load(5_000, 2) },
   booksLatency: { bare: load(2_000, 0.4), service: load(900, 1.6) },
   booksThroughput: { bare: load(3_000, 3), service: load(1_200, 8) },
@@ -104,4 +115,114 @@ t.test('tables align columns; Markdown escapes pipes', async (t) => {
   t.match(text, /│ met/);
   const markdown = renderMarkdown([{ figure: 'a|b', value: '1', spread: '', target: '', met: undefined }]);
   t.match(markdown, 'a\\|b');
+});
+
+t.test('cold starts by CPU share: wall time and ratios to hapi alone, targets judged', async (t) => {
+  const targets = evaluate(results);
+  const row = (prefix: string) => targets.find((r) => r.figure.startsWith(prefix));
+  // CPU to ready unthrottled: 150 × 0.8 = 120 vs 130 × 0.8 = 104 → 1.15×
+  t.equal(row('cold start CPU to ready: service')?.value, '1.15×');
+  t.equal(row('cold start CPU to ready: service')?.met, true, '1.15× ≤ 1.3×');
+  t.equal(row('cold start at 0.29 vCPU: service (')?.met, true, '900 ms ≤ 1 s');
+  t.equal(row('cold start at 0.29 vCPU: service / hapi')?.value, '1.50×');
+  t.equal(row('cold start at 1.00 vCPU: hapi alone / bare')?.value, '1.36×');
+  t.equal(row('cold start at 1.00 vCPU: service (')?.met, undefined, 'the 1 s target is for 0.29 vCPU');
+  t.equal(row('/health throughput: service / hapi')?.met, false, '0.63× < 0.8×');
+
+  const slow = evaluate({
+    ...results,
+    coldStartByCpu: { '0.29': { 'bundled+cache': cold(1200, 84) } },
+    coldStart: { ...results.coldStart, 'bundled+cache': cold(200, 84) },
+  });
+  const slowRow = (prefix: string) => slow.find((r) => r.figure.startsWith(prefix));
+  t.equal(slowRow('cold start at 0.29 vCPU: service (')?.met, false, '1.2 s > 1 s');
+  t.equal(slowRow('cold start CPU to ready: service')?.met, false, '160 / 104 = 1.54× > 1.3×');
+  t.notOk(slowRow('cold start at 0.29 vCPU: service / hapi'), 'no ratio without hapi at that share');
+
+  const table = coldStartByCpuTable(results);
+  t.same(
+    table.map((r) => r[0]),
+    ['CPU share', '0.29 vCPU', '1.00 vCPU', 'unthrottled'],
+  );
+  t.same(table[1]?.slice(1), ['400 ms', '600 ms', '900 ms', '1.50×', '1.50×']);
+  t.same(table[3]?.slice(1, 4), ['100 ms', '130 ms', '150 ms']);
+  const unthrottledOnly = coldStartByCpuTable({ ...results, coldStartByCpu: {} });
+  t.same(
+    unthrottledOnly.map((r) => r[0]),
+    ['CPU share', 'unthrottled'],
+    'no cgroup: unthrottled only',
+  );
+  t.notOk(
+    evaluate({ ...results, coldStartByCpu: {} }).some((r) => r.figure.includes('vCPU')),
+    'no throttled rows without throttled figures',
+  );
+});
+
+t.test(
+  'memory sizes: init stretches by 1 / (memory / 1769 MB), never below the unthrottled wall',
+  async (t) => {
+    const [m256, m512, m1024, m1769] = memorySizeEstimates(300, 350);
+    t.equal(m1769?.share, 1);
+    t.equal(m1769?.initMs, 350, 'one vCPU: the unthrottled wall, not the 300 ms of CPU');
+    t.ok(Math.abs((m512?.share ?? 0) - 0.2894) < 1e-4);
+    t.ok(Math.abs((m512?.initMs ?? 0) - (300 * 1769) / 512) < 1e-9);
+    t.ok(Math.abs((m256?.initMs ?? 0) - (300 * 1769) / 256) < 1e-9);
+    t.ok(Math.abs((m1024?.initMs ?? 0) - (300 * 1769) / 1024) < 1e-9);
+    // 0.5 GB × ceil(1036.52 ms) = 1.037 s × $0.0000133334 × 1e6
+    t.ok(Math.abs((m512?.perMillionColdStarts ?? 0) - 0.5 * 1.037 * 13.3334) < 1e-6);
+    t.equal(memorySizeEstimates(300, 350, [4096])[0]?.share, 1, 'more than one vCPU does not help');
+
+    const table = memorySizeTable(results);
+    t.same(
+      table.map((r) => r[0]),
+      ['memorySize', '256 MB', '512 MB', '1024 MB', '1769 MB'],
+    );
+    t.equal(table[2]?.[3], '900 ms', 'measured at 0.29 vCPU shown beside 512 MB');
+    t.equal(table[1]?.[3], '', 'nothing measured at 256 MB’s share');
+    t.equal(table[4]?.[3], '240 ms');
+    t.same(memorySizeTable({ ...results, coldStart: {} }), [], 'no shipped variant, no table');
+  },
+);
+
+t.test('the cgroup wrapper: quota per 100 ms period, pid written before node execs', async (t) => {
+  t.equal(quotaUs(0.29), 29_000);
+  t.equal(quotaUs(1), 100_000);
+  t.equal(quotaUs(0.001), 1000, 'the kernel minimum');
+  const { file, args } = inGroup('/cg/x/cgroup.procs', ['node', 'main.mjs']);
+  t.equal(file, '/bin/sh');
+  t.same(args.slice(2), ['/cg/x/cgroup.procs', 'node', 'main.mjs']);
+  t.match(args[1], /^echo \$\$ > "\$0" && exec "\$@"$/);
+});
+
+t.test('two runs compared: ratios side by side, with after / before', async (t) => {
+  t.equal(ratioOf('1.74×'), 1.74);
+  t.equal(ratioOf('411 ms'), undefined);
+  const target = (figure: string, value: string) => ({
+    figure,
+    value,
+    spread: '',
+    target: '',
+    met: undefined,
+  });
+  const rows = compareRatios(
+    {
+      meta: { date: '2026-12-01T10:00:00.000Z', commit: 'abc' },
+      targets: [target('a', '2.00×'), target('gone', '1.00×'), target('t', '5 ms')],
+    },
+    { targets: [target('a', '1.50×'), target('new', '0.80×')] },
+  );
+  t.same(rows[0], ['Figure', 'before (2026-12-01T10:00 abc)', 'after (second file)', 'after / before']);
+  t.same(rows.slice(1), [
+    ['a', '2.00×', '1.50×', '0.75'],
+    ['new', '—', '0.80×', ''],
+    ['gone', '1.00×', '—', ''],
+  ]);
+  t.equal(
+    markdownTable([
+      ['x', 'y|z'],
+      ['1', '2'],
+    ]),
+    '| x | y\\|z |\n| --- | --- |\n| 1 | 2 |',
+  );
+  t.equal(markdownTable([]), '');
 });
