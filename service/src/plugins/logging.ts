@@ -40,11 +40,18 @@ export const loggingPlugin: Plugin<LoggingOptions> = {
     server.listener.prependListener('clientError', (error: Error, socket: Socket) => {
       clientErrors.record(error, socket.remoteAddress);
     });
+    // Node caches a socket's peer address the first time it is read (net.js _getpeername); reading it on
+    // connect keeps it for a socket the client has already closed when its clientError fires.
+    server.listener.on('connection', readPeerAddress);
     server.ext('onPostStop', () => {
       clientErrors.flush();
     });
   },
 };
+
+function readPeerAddress(socket: Socket): string | undefined {
+  return socket.remoteAddress;
+}
 
 function lambdaBindings(request: Request): Record<string, string> {
   const { apiRequestId, lambdaRequestId, routeKey, sourceIp, xrayTraceId } = request.app.lambda;
