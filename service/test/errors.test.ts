@@ -63,11 +63,33 @@ t.test('unknown route → 404 ROUTE_NOT_FOUND', async (t) => {
   t.equal(headers['x-request-id'], body.traceId, 'the trace id is also a header');
 });
 
-t.test('wrong method on a known path → 404 envelope', async (t) => {
-  const { status, body } = await app.json({ method: 'PUT', url: '/v1/books' });
-  t.equal(status, 404);
-  assertEnvelope(t, body as never, ErrorCodes.ROUTE_NOT_FOUND.code);
-});
+t.test(
+  'wrong method on a known path → 405 METHOD_NOT_ALLOWED with the methods it has in Allow',
+  async (t) => {
+    const { status, body, headers } = await app.json({ method: 'PUT', url: '/v1/books' });
+    t.equal(status, 405);
+    assertEnvelope(t, body as never, ErrorCodes.METHOD_NOT_ALLOWED.code);
+    t.equal(headers.allow, 'GET, HEAD, POST', "RFC 9110 §15.5.6: a 405 lists the target resource's methods");
+
+    const withParameter = await app.json({
+      method: 'POST',
+      url: '/v1/books/00000000-0000-4000-8000-000000000000',
+    });
+    t.equal(withParameter.status, 405, 'a path with a parameter is matched too');
+    t.equal(withParameter.headers.allow, 'GET, HEAD, PATCH, DELETE');
+
+    const trailingSlash = await app.json({ method: 'DELETE', url: '/v1/books/' });
+    t.equal(trailingSlash.status, 405, 'the trailing slash is stripped before matching, as for routing');
+
+    const unknown = await app.json({ method: 'PUT', url: '/v1/nothing-here' });
+    t.equal(unknown.status, 404, 'a path no method serves stays a 404');
+    t.equal(unknown.body.code, ErrorCodes.ROUTE_NOT_FOUND.code);
+    t.notOk(unknown.headers.allow);
+
+    const head = await app.inject({ method: 'HEAD', url: '/health' });
+    t.equal(head.statusCode, 200, 'HEAD on a GET route is still served by hapi');
+  },
+);
 
 t.test('invalid JSON → 400 INVALID_JSON', async (t) => {
   const { status, body } = await app.json({
@@ -130,6 +152,10 @@ t.test('classifyError covers every mapping', async (t) => {
   t.equal(classifyError(new DomainError('BOOK_NOT_FOUND'), ctx).name, 'BOOK_NOT_FOUND');
   t.equal(classifyError(new DomainError('BOOK_NOT_FOUND', 'custom'), ctx).message, 'custom');
   t.equal(classifyError(Boom.notFound(), { routeMatched: false }).name, 'ROUTE_NOT_FOUND');
+  t.equal(
+    classifyError(Boom.notFound(), { routeMatched: false, allowedMethods: ['GET'] }).name,
+    'METHOD_NOT_ALLOWED',
+  );
   t.equal(classifyError(Boom.notFound(), ctx).name, 'NOT_FOUND');
   t.equal(classifyError(Boom.unauthorized('no key'), ctx).name, 'UNAUTHORIZED');
   t.equal(classifyError(Boom.tooManyRequests(), ctx).name, 'TOO_MANY_REQUESTS');

@@ -24,6 +24,8 @@ export interface ClassifiedError {
 
 export interface ClassifyContext {
   readonly routeMatched: boolean;
+  /** For a request no route took, the methods its path does serve: non-empty makes it a 405. */
+  readonly allowedMethods?: readonly string[];
   /** A Lambda pass-through event rather than an HTTP request: every failure is an invocation error. */
   readonly passThroughEvent?: boolean;
 }
@@ -177,7 +179,7 @@ function anyInChain(error: unknown, test: (error: Error) => boolean): boolean {
   return false;
 }
 
-function classifyBoom(error: Boom, { routeMatched }: ClassifyContext): Classification {
+function classifyBoom(error: Boom, { routeMatched, allowedMethods = [] }: ClassifyContext): Classification {
   const status = error.output.statusCode;
   // A Boom built on purpose with a registry code (e.g. auth failures, which need hapi's headers).
   const named = (error.data as { code?: unknown } | null | undefined)?.code;
@@ -199,7 +201,9 @@ function classifyBoom(error: Boom, { routeMatched }: ClassifyContext): Classific
     return { ...known('VALIDATION_FAILED', message), errors };
   }
   if (status === 400 && /JSON/i.test(error.message)) return known('INVALID_JSON');
-  if (status === 404 && !routeMatched) return known('ROUTE_NOT_FOUND');
+  if (status === 404 && !routeMatched) {
+    return known(allowedMethods.length > 0 ? 'METHOD_NOT_ALLOWED' : 'ROUTE_NOT_FOUND');
+  }
   const name = BOOM_STATUS_CODES[status] ?? 'BAD_REQUEST';
   // hapi's own 4xx messages ("Payload content length greater than maximum allowed: …") are safe and useful.
   const message = error.output.payload.message || ErrorCodes[name].message;

@@ -19,8 +19,11 @@ export const errorsPlugin: Plugin<void> = {
       const { response } = request;
       if (!('isBoom' in response) || !response.isBoom) return h.continue;
 
+      const routeMatched = (request.route.method as string) !== '_special';
+      const allowedMethods = routeMatched ? [] : methodsServing(request);
       const classified = classifyError(response, {
-        routeMatched: (request.route.method as string) !== '_special',
+        routeMatched,
+        allowedMethods,
         passThroughEvent: isPassThroughEvent(request),
       });
       const { definition } = classified;
@@ -41,10 +44,25 @@ export const errorsPlugin: Plugin<void> = {
       for (const [key, value] of Object.entries(response.output.headers)) {
         if (value !== undefined && key.toLowerCase() !== 'content-type') reply.header(key, String(value));
       }
+      if (classified.name === 'METHOD_NOT_ALLOWED') reply.header('allow', allowedMethods.join(', '));
       return reply;
     });
   },
 };
+
+/** Methods a client may use, in the order an `Allow` header lists them (HEAD: hapi serves it for GET). */
+const LISTED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * For a request no route took: the methods some route serves on its path (none: the path is unknown).
+ * hapi answers both cases 404; the router is asked per method, as it would route them.
+ */
+function methodsServing(request: Request): string[] {
+  return LISTED_METHODS.filter((method) => {
+    const lookup = method === 'HEAD' ? 'GET' : method;
+    return lookup.toLowerCase() !== request.method && request.server.match(lookup, request.path) !== null;
+  });
+}
 
 /** On a pass-through route, anything but an API Gateway request is a Lambda event (see lambda-events). */
 function isPassThroughEvent(request: Request): boolean {
