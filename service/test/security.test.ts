@@ -1,6 +1,7 @@
 // Hardening: payload limit (413), JSON only (415), request timeout (503), unknown query keys (400),
 // prototype poisoning (400), security headers on every response, no fingerprint headers, CORS only for
 // configured origins, every /v1 route behind API keys and documented as such.
+import { connect, type Socket } from 'node:net';
 import t from 'tap';
 import { startTestDatabase } from './helpers/database.ts';
 import { buildServer } from './helpers/server.ts';
@@ -105,6 +106,77 @@ t.test('a handler slower than REQUEST_TIMEOUT_MS → 503 TIMEOUT envelope', asyn
   t.equal(status, 503);
   t.match(body, { success: false, code: 5030, message: 'The request took too long' });
   t.match(headers, SECURITY_HEADERS);
+});
+
+/** What a raw HTTP/1.1 client on 127.0.0.1 receives: the bytes until the server closes, and any socket error. */
+async function rawExchange(
+  port: number,
+  head: string,
+  sendBody: (socket: Socket) => Promise<void>,
+): Promise<{ received: string; error?: string }> {
+  const socket = connect(port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const closed = new Promise<string | undefined>((resolve) => {
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    socket.once('close', () => resolve(undefined));
+  });
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  socket.write(head);
+  // The server may answer and close while the body is still being sent.
+  await sendBody(socket).catch(() => undefined);
+  const error = await Promise.race([
+    closed,
+    new Promise<string>((resolve) => setTimeout(resolve, 5000, 'still open after 5 s')),
+  ]);
+  socket.destroy();
+  return { received: Buffer.concat(chunks).toString('utf8'), error };
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+await t.test('request bodies over a real socket: too slow → 408, too large and chunked → 413', async (t) => {
+  const { server } = await buildServer(t, {
+    DATABASE_URL: db.url,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    REQUEST_TIMEOUT_MS: '500',
+    PAYLOAD_MAX_BYTES: '2048',
+  });
+  await server.start();
+  const port = server.info.port as number;
+  const head = (body: string) =>
+    `POST /v1/books HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: ${auth['x-api-key']}\r\n` +
+    `content-type: application/json\r\n${body}\r\n`;
+
+  await t.test('a body that never finishes arriving → 408 REQUEST_TIMEOUT, then the connection closes', async (t) => {
+    // Announces 100 bytes, sends 10, then one more every 50 ms: hapi's drain would wait for all of them.
+    const { received, error } = await rawExchange(port, head('content-length: 100\r\n'), async (socket) => {
+      socket.write('{"title":"');
+      for (let i = 0; i < 40 && !socket.destroyed; i++) {
+        await pause(50);
+        socket.write('x');
+      }
+    });
+    t.match(received, /^HTTP\/1\.1 408 /, 'a 408, not the route timeout\'s 503');
+    t.match(received, /"code":4080/);
+    t.match(received, /\r\nconnection: close\r\n/i);
+    t.equal(error, undefined, 'closed cleanly, not reset');
+  });
+
+  await t.test('a chunked body over PAYLOAD_MAX_BYTES → 413 PAYLOAD_TOO_LARGE, not a reset', async (t) => {
+    const { received, error } = await rawExchange(port, head('transfer-encoding: chunked\r\n'), async (socket) => {
+      const chunk = 'x'.repeat(1024);
+      for (let i = 0; i < 8 && !socket.destroyed; i++) {
+        socket.write(`${(1024).toString(16)}\r\n${chunk}\r\n`);
+        await pause(20);
+      }
+    });
+    t.match(received, /^HTTP\/1\.1 413 /);
+    t.match(received, /"code":4130/);
+    t.match(received, /\r\nconnection: close\r\n/i);
+    t.not(error, 'ECONNRESET', 'the answer arrives before the connection closes');
+  });
 });
 
 t.test('unknown query parameters are rejected on every /v1 route', async (t) => {
@@ -228,12 +300,12 @@ t.test('every /v1 route needs a key; only health, docs and events are open', asy
 
 t.test('OpenAPI declares the key schemes and requires them on /v1 operations only', async (t) => {
   const spec = JSON.parse((await app.inject('/openapi.json')).payload) as {
-    securityDefinitions: Record<string, { type: string; name: string; in: string }>;
+    components: { securitySchemes: Record<string, Record<string, string>> };
     paths: Record<string, Record<string, { security?: unknown }>>;
   };
-  t.match(spec.securityDefinitions, {
+  t.match(spec.components.securitySchemes, {
     apiKey: { type: 'apiKey', name: 'x-api-key', in: 'header' },
-    bearer: { type: 'apiKey', name: 'Authorization', in: 'header' },
+    bearer: { type: 'http', scheme: 'bearer' },
   });
   for (const [path, operations] of Object.entries(spec.paths)) {
     for (const [method, operation] of Object.entries(operations)) {

@@ -42,6 +42,9 @@ export function successSchema(data: Joi.Schema, label: string): Joi.ObjectSchema
   }).label(label);
 }
 
+/** The success envelope of an answer that has nothing to return (a delete): `data` is null. */
+export const emptySuccessSchema = successSchema(Joi.valid(null), 'EmptyEnvelope');
+
 export const errorSchema = Joi.object({
   success: Joi.boolean().valid(false).required(),
   message: Joi.string().required(),

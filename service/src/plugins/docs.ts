@@ -4,6 +4,7 @@
 import type { Plugin, RouteDefMethods } from '@hapi/hapi';
 import type HapiSwagger from 'hapi-swagger';
 import type { Config } from '../config.ts';
+import { completeOpenApiDocument } from './openapi-completion.ts';
 
 declare global {
   /** Set by the bundler (esbuild `define`): the OpenAPI document as JSON text. */
@@ -22,17 +23,12 @@ export const SECURITY_DEFINITIONS = {
     description: 'An API key (ak_…); create one with `npm run keys:create -- --name <name>`',
   },
   bearer: {
-    type: 'apiKey',
-    name: 'Authorization',
-    in: 'header',
-    description: 'The same key as `Bearer ak_…` (Swagger 2 has no bearer type: type the word Bearer)',
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The same key as `Authorization: Bearer ak_…`',
   },
 } as const;
 export const SECURITY_REQUIREMENT = [{ apiKey: [] }, { bearer: [] }];
-
-interface OperationsDocument {
-  paths?: Record<string, Record<string, { security?: unknown }>>;
-}
 
 export const docsPlugin: Plugin<{ config: Config }> = {
   name: 'docs',
@@ -55,6 +51,10 @@ export const docsPlugin: Plugin<{ config: Config }> = {
         version: config.version,
         description: 'A plain hapi service, run on AWS Lambda through the Lambda Web Adapter.',
       },
+      // hapi-swagger's own OpenAPI 3.0 output (nullable, media types); its schema wants an absolute
+      // server URL, so name a placeholder rather than the request's Host: the completion makes it relative.
+      OAS: 'v3.0',
+      servers: [{ url: 'http://localhost' }],
       jsonPath: OPENAPI_PATH,
       documentationPath: DOCS_PATH,
       grouping: 'tags',
@@ -74,14 +74,11 @@ export const docsPlugin: Plugin<{ config: Config }> = {
       if (!('source' in response) || typeof response.source !== 'object' || response.source === null) {
         return h.continue;
       }
-      const document = structuredClone(response.source) as OperationsDocument;
-      for (const [path, operations] of Object.entries(document.paths ?? {})) {
-        for (const [method, operation] of Object.entries(operations)) {
-          const route = server.match(method.toUpperCase() as RouteDefMethods, path);
-          const optedOut = (route?.settings.auth as unknown) === false;
-          if (route !== null && !optedOut) operation.security = SECURITY_REQUIREMENT;
-        }
-      }
+      const document = completeOpenApiDocument(response.source, {
+        route: (method, path) => server.match(method.toUpperCase() as RouteDefMethods, path),
+        keyed: (route) => (route.settings.auth as unknown) !== false,
+        security: SECURITY_REQUIREMENT,
+      });
       return h.response(document).code(response.statusCode);
     });
   },

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import type { Server, ServerInjectOptions, ServerInjectResponse } from '@hapi/hapi';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createServer } from '../../src/server.ts';
+import { OpenApiResponseValidator } from './openapi-responses.ts';
 
 interface Teardown {
   teardown(fn: () => unknown): void;
@@ -67,7 +68,16 @@ export async function buildServer(
         .filter((line) => line.trim() !== '')
         .map((line) => JSON.parse(line) as Record<string, unknown>),
   };
-  const inject = (options: string | ServerInjectOptions) => server.inject(options);
+  // Every response a test sees must be one the served document describes (see openapi-responses.ts).
+  const openapi = await OpenApiResponseValidator.for(server);
+  const inject = async (options: string | ServerInjectOptions) => {
+    const response = await server.inject(options);
+    const violations = openapi.violations(response);
+    if (violations.length > 0) {
+      throw new Error(`The response disagrees with /openapi.json:\n${violations.join('\n')}`);
+    }
+    return response;
+  };
   return {
     server,
     config,

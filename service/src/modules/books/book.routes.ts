@@ -2,7 +2,7 @@
 // call the service, reply.
 import type { Request, ServerRoute } from '@hapi/hapi';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { errorSchema } from '../../lib/envelope.ts';
+import { emptySuccessSchema, errorSchema } from '../../lib/envelope.ts';
 import {
   bookEnvelope,
   bookIdParams,
@@ -36,6 +36,25 @@ export async function bookServiceFor(em: EntityManager): Promise<BookService> {
 async function booksFor(request: Request): Promise<BookService> {
   return bookServiceFor(await request.server.plugins.database.em(request));
 }
+
+/** GET cover: the bytes as uploaded, with their own type (hapi-swagger describes JSON answers only). */
+const coverDownload = {
+  openapi: {
+    responses: {
+      200: {
+        description: 'The cover image',
+        headers: {
+          ETag: { $ref: '#/components/headers/ETag' },
+          'Cache-Control': { schema: { type: 'string', example: 'no-cache' } },
+        },
+        content: Object.fromEntries(
+          Object.keys(COVER_TYPES).map((type) => [type, { schema: { type: 'string', format: 'binary' } }]),
+        ),
+      },
+      304: { description: 'Not modified: If-None-Match named the current ETag' },
+    },
+  },
+};
 
 const errors = (...statuses: number[]) => ({
   'hapi-swagger': {
@@ -113,6 +132,7 @@ export const bookRoutes: ServerRoute[] = [
       tags: ['api', 'books'],
       description: 'Delete a book',
       validate: { params: bookIdParams },
+      response: { status: { 200: emptySuccessSchema } },
       plugins: errors(400, 404, 503),
       handler: async (request, h) => {
         await (await booksFor(request)).delete(request.params.id as string);
@@ -147,7 +167,7 @@ export const bookRoutes: ServerRoute[] = [
       tags: ['api', 'books'],
       description: 'Download the cover image, byte for byte as uploaded',
       validate: { params: bookIdParams },
-      plugins: errors(400, 404, 503),
+      plugins: { ...errors(400, 404, 503), ...coverDownload },
       handler: async (request, h) => {
         const cover = await (await booksFor(request)).getCover(request.params.id as string);
         return h
@@ -165,6 +185,7 @@ export const bookRoutes: ServerRoute[] = [
       tags: ['api', 'books'],
       description: 'Remove the cover image',
       validate: { params: bookIdParams },
+      response: { status: { 200: emptySuccessSchema } },
       plugins: errors(400, 404, 503),
       handler: async (request, h) => {
         await (await booksFor(request)).deleteCover(request.params.id as string);

@@ -46,7 +46,8 @@ export const bookIdParams = Joi.object({
   id: Joi.string()
     .guid({ version: ['uuidv4', 'uuidv7'] })
     .required()
-    .description('Book id'),
+    .description('Book id')
+    .example('0192d7a5-3c1e-7b4a-9f00-3a6c2e8b1d45'),
 }).label('BookIdParams');
 
 export const createBookPayload = Joi.object({
@@ -57,22 +58,23 @@ export const createBookPayload = Joi.object({
 }).label('CreateBook');
 
 export const updateBookPayload = Joi.object({
-  title,
+  title: title.example('Structure and Interpretation of Computer Programs, 2nd edition'),
   author,
   isbn,
-  publishedYear: publishedYear.allow(null),
+  publishedYear: publishedYear.allow(null).example(1996),
 })
   .min(1)
   .label('UpdateBook');
 
 export const listBooksQuery = Joi.object({
-  limit: Joi.number().integer().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
-  offset: Joi.number().integer().min(0).max(MAX_OFFSET).default(0),
-  author: author.description('Case-insensitive substring of the author'),
+  limit: Joi.number().integer().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE).example(20),
+  offset: Joi.number().integer().min(0).max(MAX_OFFSET).default(0).example(0),
+  author: author.description('Case-insensitive substring of the author').example('Abelson'),
   sort: Joi.string()
     .valid(...SORT_VALUES)
     .default('-createdAt')
-    .description('Field to sort by; prefix with - for descending'),
+    .description('Field to sort by; prefix with - for descending')
+    .example('-createdAt'),
 }).label('ListBooksQuery');
 
 export const book = Joi.object({

@@ -1,0 +1,166 @@
+// Completes hapi-swagger's OpenAPI 3.0 output with what the route schemas cannot say but the server
+// does on every request: the auth and rate-limit answers and their headers, x-request-id, the error
+// statuses any operation can answer, raw-body media types, parameter and body examples, and a relative
+// server URL. Pure over the document and the route table, so the baked copy is the same document.
+import type { RequestRoute, RouteOptionsPayload } from '@hapi/hapi';
+import { ErrorCodes } from '../errors/error-codes.ts';
+
+/** OpenAPI fragments a route adds to its operation (responses hapi-swagger cannot express, e.g. binary). */
+export interface OperationOverrides {
+  readonly responses?: Record<string, unknown>;
+}
+
+declare module '@hapi/hapi' {
+  interface PluginSpecificConfiguration {
+    /** Read by the docs plugin only: documentation, never behaviour. */
+    openapi?: OperationOverrides;
+  }
+}
+
+type Json = Record<string, unknown>;
+interface Operation extends Json {
+  parameters?: Json[];
+  requestBody?: { content?: Record<string, Json>; required?: boolean };
+  responses: Record<string, Json>;
+  security?: unknown;
+}
+export interface OpenApiDocument extends Json {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas?: Record<string, Json>; [key: string]: unknown };
+}
+
+export interface CompletionContext {
+  /** The hapi route of an operation, or null (none). */
+  route(method: string, path: string): RequestRoute | null;
+  /** Whether keys are checked on a route (every environment documents the same: keys may be on). */
+  keyed(route: RequestRoute): boolean;
+  readonly security: unknown;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/headers/${name}` });
+const integerHeader = (description: string) => ({ description, schema: { type: 'integer', minimum: 0 } });
+
+export const RESPONSE_HEADERS = {
+  'x-request-id': {
+    description: "The request's trace id, also the envelope's traceId",
+    required: true,
+    schema: { type: 'string' },
+  },
+  'WWW-Authenticate': {
+    description: 'The key scheme; error="invalid_token" when a key was sent but is not valid',
+    required: true,
+    schema: { type: 'string', example: 'Bearer realm="api"' },
+  },
+  'Retry-After': { ...integerHeader('Seconds until a retry can succeed'), required: true },
+  'RateLimit-Limit': integerHeader('Requests per minute this key may make (present when keys are on)'),
+  'RateLimit-Remaining': integerHeader('Requests left this minute'),
+  'RateLimit-Reset': integerHeader('Seconds until the minute window resets'),
+  'X-Quota-Limit': integerHeader('Requests per day (UTC) this key may make'),
+  'X-Quota-Remaining': integerHeader('Requests left today'),
+  'X-Quota-Reset': integerHeader('Seconds until the daily quota resets (midnight UTC)'),
+  ETag: { description: 'Strong validator of the cover bytes', required: true, schema: { type: 'string' } },
+} as const;
+const USAGE_HEADERS = [
+  'RateLimit-Limit',
+  'RateLimit-Remaining',
+  'RateLimit-Reset',
+  'X-Quota-Limit',
+  'X-Quota-Remaining',
+  'X-Quota-Reset',
+];
+
+/** Which registry codes an error status carries, for the response descriptions. */
+function codesOf(status: number): string {
+  const codes = Object.values(ErrorCodes)
+    .filter((definition) => definition.status === status)
+    .map((definition) => `${definition.code} ${definition.message}`);
+  return codes.join('; ');
+}
+
+const errorResponse = (status: number, extraHeaders: readonly string[] = []) => ({
+  description: codesOf(status),
+  headers: Object.fromEntries(extraHeaders.map((name) => [name, ref(name)])),
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } },
+});
+
+/** Answers any operation can give: malformed input (input guard, bad encoding), an unexpected failure, a
+ * database that is unavailable, not migrated or missing, and a handler that ran out of time. */
+const ALWAYS = [400, 500, 503];
+/** Answers of every method but GET (hapi reads a body, even a DELETE's): its payload timeout, size limit
+ * and media type check. */
+const WITH_BODY = [408, 413, 415];
+
+export function completeOpenApiDocument(raw: unknown, context: CompletionContext): OpenApiDocument {
+  const document = structuredClone(raw) as OpenApiDocument;
+  document.openapi = '3.0.3';
+  // Relative: the document never names a host, so no request header can choose where Swagger UI sends keys.
+  document.servers = [{ url: '/', description: 'The server that served this document' }];
+  document.components.headers = structuredClone(RESPONSE_HEADERS);
+  const schemas = document.components.schemas ?? {};
+  const envelope = schemas.ErrorEnvelope as { properties: { code: Json } } | undefined;
+  if (envelope) {
+    envelope.properties.code.description = `Internal error code: ${Object.values(ErrorCodes)
+      .map((definition) => `${definition.code} (${definition.status})`)
+      .join(', ')}; see the README's error table`;
+  }
+
+  for (const [path, operations] of Object.entries(document.paths)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      const route = context.route(method, path);
+      if (route === null) continue;
+      const keyed = context.keyed(route);
+      if (keyed) operation.security = context.security;
+      else delete operation.security;
+
+      addExamples(operation, schemas);
+      const payload: RouteOptionsPayload | undefined = route.settings.payload;
+      const readsBody = method !== 'get';
+      if (readsBody && payload?.parse === false && Array.isArray(payload.allow)) {
+        operation.requestBody = {
+          required: true,
+          content: Object.fromEntries(
+            payload.allow.map((type) => [type, { schema: { type: 'string', format: 'binary' } }]),
+          ),
+        };
+      } else if (operation.requestBody) {
+        operation.requestBody.required = true;
+      }
+
+      Object.assign(operation.responses, structuredClone(route.settings.plugins?.openapi?.responses));
+      for (const status of [...ALWAYS, ...(readsBody ? WITH_BODY : [])]) {
+        if (!(status in operation.responses)) operation.responses[status] = errorResponse(status);
+      }
+      if (keyed) {
+        operation.responses[401] = errorResponse(401, ['WWW-Authenticate']);
+        operation.responses[429] = errorResponse(429, ['Retry-After']);
+      }
+      for (const [status, response] of Object.entries(operation.responses)) {
+        // The routes say only "Error": name the registry codes behind the status.
+        if (response.description === 'Error') response.description = codesOf(Number(status));
+        const headers = (response.headers ?? {}) as Json;
+        headers['x-request-id'] = ref('x-request-id');
+        if (keyed) for (const name of USAGE_HEADERS) headers[name] = ref(name);
+        response.headers = headers;
+      }
+    }
+  }
+  return document;
+}
+
+/** Example-driven tools (dredd, Prism) need a value for every parameter and body: take the schemas'. */
+function addExamples(operation: Operation, schemas: Record<string, Json>): void {
+  for (const parameter of operation.parameters ?? []) {
+    const schema = parameter.schema as Json | undefined;
+    if (parameter.example === undefined && schema?.example !== undefined) parameter.example = schema.example;
+  }
+  const json = operation.requestBody?.content?.['application/json'];
+  const target = (json?.schema as { $ref?: string } | undefined)?.$ref?.split('/').pop();
+  const properties = target ? (schemas[target]?.properties as Record<string, Json> | undefined) : undefined;
+  if (json && properties && json.example === undefined) {
+    json.example = Object.fromEntries(
+      Object.entries(properties)
+        .filter(([, property]) => property.example !== undefined)
+        .map(([name, property]) => [name, property.example]),
+    );
+  }
+}
