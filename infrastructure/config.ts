@@ -23,7 +23,7 @@ export const DEFAULTS = {
   appEnv: 'dev',
   logLevel: 'info',
   architecture: 'arm64',
-  memorySize: 512,
+  memorySize: 1024,
   timeout: 15,
   reservedConcurrency: -1,
   logRetentionDays: 14,
