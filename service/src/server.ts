@@ -13,6 +13,7 @@ import { databasePlugin } from './plugins/database.ts';
 import { docsPlugin } from './plugins/docs.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { inputGuardPlugin } from './plugins/input-guard.ts';
+import { unreadBodyPlugin } from './plugins/unread-body.ts';
 import { healthPlugin } from './plugins/health.ts';
 import { lambdaEventsPlugin } from './plugins/lambda-events.ts';
 import { loggingPlugin } from './plugins/logging.ts';
@@ -28,6 +29,14 @@ export interface ServerOptions {
 const exposeValidationDetails: Lifecycle.FailAction = (_request, _h, error) => {
   throw error ?? new Error('validation failed without an error');
 };
+
+/**
+ * A body must have arrived by 80 % of REQUEST_TIMEOUT_MS, so a slow one is the client's 408, never the
+ * route timeout's 503.
+ */
+export function payloadTimeoutMs(config: Config): number {
+  return Math.floor(config.requestTimeoutMs * 0.8);
+}
 
 export async function createServer(config: Config, options: ServerOptions = {}): Promise<Server> {
   const server = Hapi.server({
@@ -56,7 +65,13 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         ranges: false,
       },
       // JSON only (415 otherwise); hapi's default protoAction 'error' rejects __proto__ keys (400).
-      payload: { maxBytes: config.payloadMaxBytes, allow: 'application/json', protoAction: 'error' },
+      // The body's time limit is the unread-body plugin's (hapi's own waits for the rest of a slow body).
+      payload: {
+        maxBytes: config.payloadMaxBytes,
+        allow: 'application/json',
+        protoAction: 'error',
+        timeout: false,
+      },
       // A handler still running after this answers 503 with the TIMEOUT code.
       timeout: { server: config.requestTimeoutMs },
       cors:
@@ -80,6 +95,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     { plugin: loggingPlugin, options: { logger: createLogger(config, options.logStream) } },
     { plugin: errorsPlugin },
     { plugin: inputGuardPlugin },
+    { plugin: unreadBodyPlugin, options: { payloadTimeoutMs: payloadTimeoutMs(config) } },
     { plugin: preflightPlugin },
     { plugin: databasePlugin, options: { config } },
     { plugin: lambdaEventsPlugin },

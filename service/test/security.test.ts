@@ -118,8 +118,12 @@ async function rawExchange(
   const chunks: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));
   const closed = new Promise<string | undefined>((resolve) => {
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-    socket.once('close', () => resolve(undefined));
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      resolve(error.code ?? error.message);
+    });
+    socket.once('close', () => {
+      resolve(undefined);
+    });
   });
   await new Promise<void>((resolve) => socket.once('connect', resolve));
   socket.write(head);
@@ -149,29 +153,36 @@ await t.test('request bodies over a real socket: too slow → 408, too large and
     `POST /v1/books HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: ${auth['x-api-key']}\r\n` +
     `content-type: application/json\r\n${body}\r\n`;
 
-  await t.test('a body that never finishes arriving → 408 REQUEST_TIMEOUT, then the connection closes', async (t) => {
-    // Announces 100 bytes, sends 10, then one more every 50 ms: hapi's drain would wait for all of them.
-    const { received, error } = await rawExchange(port, head('content-length: 100\r\n'), async (socket) => {
-      socket.write('{"title":"');
-      for (let i = 0; i < 40 && !socket.destroyed; i++) {
-        await pause(50);
-        socket.write('x');
-      }
-    });
-    t.match(received, /^HTTP\/1\.1 408 /, 'a 408, not the route timeout\'s 503');
-    t.match(received, /"code":4080/);
-    t.match(received, /\r\nconnection: close\r\n/i);
-    t.equal(error, undefined, 'closed cleanly, not reset');
-  });
+  await t.test(
+    'a body that never finishes arriving → 408 REQUEST_TIMEOUT, then the connection closes',
+    async (t) => {
+      // Announces 100 bytes, sends 10, then one more every 50 ms: hapi's drain would wait for all of them.
+      const { received, error } = await rawExchange(port, head('content-length: 100\r\n'), async (socket) => {
+        socket.write('{"title":"');
+        for (let i = 0; i < 40 && !socket.destroyed; i++) {
+          await pause(50);
+          socket.write('x');
+        }
+      });
+      t.match(received, /^HTTP\/1\.1 408 /, "a 408, not the route timeout's 503");
+      t.match(received, /"code":4080/);
+      t.match(received, /\r\nconnection: close\r\n/i);
+      t.equal(error, undefined, 'closed cleanly, not reset');
+    },
+  );
 
   await t.test('a chunked body over PAYLOAD_MAX_BYTES → 413 PAYLOAD_TOO_LARGE, not a reset', async (t) => {
-    const { received, error } = await rawExchange(port, head('transfer-encoding: chunked\r\n'), async (socket) => {
-      const chunk = 'x'.repeat(1024);
-      for (let i = 0; i < 8 && !socket.destroyed; i++) {
-        socket.write(`${(1024).toString(16)}\r\n${chunk}\r\n`);
-        await pause(20);
-      }
-    });
+    const { received, error } = await rawExchange(
+      port,
+      head('transfer-encoding: chunked\r\n'),
+      async (socket) => {
+        const chunk = 'x'.repeat(1024);
+        for (let i = 0; i < 8 && !socket.destroyed; i++) {
+          socket.write(`${(1024).toString(16)}\r\n${chunk}\r\n`);
+          await pause(20);
+        }
+      },
+    );
     t.match(received, /^HTTP\/1\.1 413 /);
     t.match(received, /"code":4130/);
     t.match(received, /\r\nconnection: close\r\n/i);

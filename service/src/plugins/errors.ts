@@ -20,7 +20,8 @@ export const errorsPlugin: Plugin<void> = {
       if (!('isBoom' in response) || !response.isBoom) return h.continue;
 
       const routeMatched = (request.route.method as string) !== '_special';
-      const allowedMethods = routeMatched ? [] : methodsServing(request);
+      const allowedMethods =
+        !routeMatched && response.output.statusCode === 404 ? methodsServing(request) : [];
       const classified = classifyError(response, {
         routeMatched,
         allowedMethods,
@@ -60,8 +61,17 @@ const LISTED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as cons
 function methodsServing(request: Request): string[] {
   return LISTED_METHODS.filter((method) => {
     const lookup = method === 'HEAD' ? 'GET' : method;
-    return lookup.toLowerCase() !== request.method && request.server.match(lookup, request.path) !== null;
+    return lookup.toLowerCase() !== request.method && routes(request, lookup);
   });
+}
+
+function routes(request: Request, method: (typeof LISTED_METHODS)[number]): boolean {
+  try {
+    return request.server.match(method, request.path) !== null;
+  } catch {
+    // The router cannot decode the path (`/v1/books/%zz`): no route serves it.
+    return false;
+  }
 }
 
 /** On a pass-through route, anything but an API Gateway request is a Lambda event (see lambda-events). */
