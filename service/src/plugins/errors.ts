@@ -67,7 +67,10 @@ function methodsServing(request: Request): string[] {
 
 function routes(request: Request, method: (typeof LISTED_METHODS)[number]): boolean {
   try {
-    return request.server.match(method, request.path) !== null;
+    const route = request.server.match(method, request.path);
+    // The pass-through events route stays invisible to HTTP clients: no Allow header may reveal it.
+    const app: Partial<PassThroughRouteApp> | undefined = route?.settings.app;
+    return route !== null && app?.passThroughEvents !== true;
   } catch {
     // The router cannot decode the path (`/v1/books/%zz`): no route serves it.
     return false;
