@@ -174,6 +174,13 @@ t.test('the response check fails routes, statuses and bodies the document does n
   t.same(await check('/no/such/route'), [], 'no route: nothing any document could say');
 });
 
+t.test('a refused document request keeps its error envelope', async (t) => {
+  // The error mapper has already turned the Boom into an envelope when the docs plugin sees it.
+  const refused = await app.json({ url: '/openapi.json?=0' });
+  t.equal(refused.status, 400);
+  t.match(refused.body, { success: false, code: 8001, data: null });
+});
+
 t.test('Swagger UI is served', async (t) => {
   const response = await app.inject('/docs');
   t.equal(response.statusCode, 200);

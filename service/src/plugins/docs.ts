@@ -71,9 +71,9 @@ export const docsPlugin: Plugin<{ config: Config }> = {
     server.ext('onPreResponse', (request, h) => {
       const { response } = request;
       if (request.path !== OPENAPI_PATH || ('isBoom' in response && response.isBoom)) return h.continue;
-      if (!('source' in response) || typeof response.source !== 'object' || response.source === null) {
-        return h.continue;
-      }
+      // Only the document itself: a refused request already carries the error mapper's envelope.
+      if (!('source' in response) || response.statusCode !== 200) return h.continue;
+      if (typeof response.source !== 'object' || response.source === null) return h.continue;
       const document = completeOpenApiDocument(response.source, {
         route: (method, path) => server.match(method.toUpperCase() as RouteDefMethods, path),
         keyed: (route) => (route.settings.auth as unknown) !== false,
