@@ -1,46 +1,24 @@
 // The scripts that gate the workflows, run as the workflows run them (`node .github/scripts/<x>.mjs …`):
 // the dependency audit gate (on npm audit reports), the CI check of a manual redeploy (against a fake GitHub
 // API), the stack config check (on stack files in a scratch folder) and the IAM template renderer.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
+import { runScript, type RunResult } from '../fixtures/run-script.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
-const execFileAsync = promisify(execFile);
 
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(
+function run(
   script: string,
   args: string[],
   env: Record<string, string> = {},
   cwd = ROOT,
 ): Promise<RunResult> {
-  try {
-    const { stdout, stderr } = await execFileAsync(
-      process.execPath,
-      [resolve(ROOT, '.github/scripts', script), ...args],
-      {
-        cwd,
-        env: { PATH: process.env.PATH ?? '', ...env },
-        timeout: 30_000,
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+  return runScript(resolve(ROOT, '.github/scripts', script), args, env, cwd);
 }
 
 function scratch(t: Test, files: Record<string, string>): string {

@@ -1,38 +1,20 @@
 // The scripts the workflows call (.github/scripts) and the event fixture they send, exercised against small
 // fake servers on 127.0.0.1: a books API for the smoke test, a Runtime Interface Emulator for the invoke.
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import t from 'tap';
+import { runScript, type RunResult } from '../fixtures/run-script.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const SMOKE = '.github/scripts/smoke.mjs';
 const INVOKE = '.github/scripts/lambda-invoke.mjs';
 const EVENT = '.github/events/http-api-v2.json';
-const execFileAsync = promisify(execFile);
-
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** Runs a script the way the workflows do (`node <script> …` from the repository root), without blocking. */
-async function run(script: string, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [script, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      timeout: 30_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+function run(script: string, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
+  return runScript(script, args, env, ROOT);
 }
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
