@@ -23,6 +23,16 @@ async function newBook(title = 'Covered') {
   return body.data.id;
 }
 
+/** Gives the book a small PNG cover. */
+function putCover(id: string) {
+  return app.inject({
+    method: 'PUT',
+    url: `/v1/books/${id}/cover`,
+    payload: png(10),
+    headers: { 'content-type': 'image/png' },
+  });
+}
+
 t.test('a cover round-trips byte for byte, with its content type and ETag', async (t) => {
   const id = await newBook();
   const image = png(200_000);
@@ -102,12 +112,7 @@ t.test('non-ASCII text survives the JSON envelope', async (t) => {
 
 t.test('purging a deleted book removes its cover too', async (t) => {
   const id = await newBook();
-  await app.inject({
-    method: 'PUT',
-    url: `/v1/books/${id}/cover`,
-    payload: png(10),
-    headers: { 'content-type': 'image/png' },
-  });
+  await putCover(id);
   await app.inject({ method: 'DELETE', url: `/v1/books/${id}` });
   const orm = await app.server.plugins.database.getOrm();
   await orm.em.getConnection().execute(`delete from books where id = ?`, [id]);
@@ -172,12 +177,7 @@ t.test('a replaced cover gets a new updatedAt', async (t) => {
 
 t.test('concurrent DELETEs of a cover: exactly one deletes it, the others answer 404', async (t) => {
   const id = await newBook();
-  await app.inject({
-    method: 'PUT',
-    url: `/v1/books/${id}/cover`,
-    payload: png(10),
-    headers: { 'content-type': 'image/png' },
-  });
+  await putCover(id);
   const responses = await Promise.all(
     Array.from({ length: 20 }, () => app.json({ method: 'DELETE', url: `/v1/books/${id}/cover` })),
   );
