@@ -9,7 +9,7 @@ import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { generateOpenApiDocument } from './openapi-document.ts';
+import { generateOpenApiDocument } from '../tools/openapi-document.ts';
 
 /**
  * swagger-ui-dist's entry evaluates browser code on import; hapi-swagger only needs its asset path. (The

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { createOrm, runMigrations } from '../src/db/orm.ts';
-import { withDevelopmentDatabase } from './dev-database.ts';
+import { withDevelopmentDatabase } from '../tools/dev-database.ts';
 
 const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/db/migrations');
 const { values } = parseArgs({

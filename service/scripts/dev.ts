@@ -5,8 +5,8 @@ import { createServer } from 'node:net';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { createOrm, runMigrations } from '../src/db/orm.ts';
 import { isAddressInUse, portInUseError } from '../src/lib/port-in-use.ts';
-import type { EmbeddedDatabase } from './embedded-postgres.ts';
-import { startDevelopmentDatabase } from './dev-database.ts';
+import type { EmbeddedDatabase } from '../tools/embedded-postgres.ts';
+import { startDevelopmentDatabase } from '../tools/dev-database.ts';
 
 async function prepare(): Promise<{ env: NodeJS.ProcessEnv; embedded?: EmbeddedDatabase }> {
   const { url, embedded } = await startDevelopmentDatabase();

@@ -9,7 +9,7 @@ import { DomainError } from '../src/errors/domain-error.ts';
 import { ApiKeyRepository } from '../src/modules/api-keys/api-key.repository.ts';
 import { dailyQuota, keyId, keyName, ratePerMinute } from '../src/modules/api-keys/api-key.schemas.ts';
 import { ApiKeyService, type ApiKeyListingDto } from '../src/modules/api-keys/api-key.service.ts';
-import { startDevelopmentDatabase } from './dev-database.ts';
+import { startDevelopmentDatabase } from '../tools/dev-database.ts';
 
 const USAGE = `usage: keys.ts create --name <name> [--quota <per day>] [--rate <per minute>] [--json]
        keys.ts list [--json]

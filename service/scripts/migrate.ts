@@ -3,7 +3,7 @@
 import { loadConfig } from '../src/config.ts';
 import { explainDatabaseTlsError } from '../src/db/database-tls-error.ts';
 import { createOrm, runMigrations } from '../src/db/orm.ts';
-import { withDevelopmentDatabase } from './dev-database.ts';
+import { withDevelopmentDatabase } from '../tools/dev-database.ts';
 
 await withDevelopmentDatabase(async (url) => {
   const { database } = loadConfig({ ...process.env, DATABASE_URL: url });

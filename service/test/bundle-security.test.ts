@@ -17,7 +17,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import t from 'tap';
-import { freePort } from '../scripts/embedded-postgres.ts';
+import { freePort } from '../tools/free-port.ts';
 import { EVENTS_PATH } from '../src/plugins/lambda-events.ts';
 import { startTestDatabase } from './helpers/database.ts';
 import { spawnCollecting, type Spawned } from './helpers/spawned.ts';

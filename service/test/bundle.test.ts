@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { freePort } from '../scripts/embedded-postgres.ts';
+import { freePort } from '../tools/free-port.ts';
 import { startTestDatabase } from './helpers/database.ts';
 import { migrations } from '../src/db/migrations/index.ts';
 import { uniqueIsbn } from './helpers/isbn.ts';

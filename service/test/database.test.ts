@@ -3,7 +3,7 @@
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import t from 'tap';
 import { BookSchema } from '../src/modules/books/book.entity.ts';
-import { freePort } from '../scripts/embedded-postgres.ts';
+import { freePort } from '../tools/free-port.ts';
 import { startTestDatabase } from './helpers/database.ts';
 import { uniqueIsbn } from './helpers/isbn.ts';
 import { buildServer } from './helpers/server.ts';

@@ -7,10 +7,11 @@ import { connect } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { freePort, startEmbeddedPostgres } from '../scripts/embedded-postgres.ts';
-import { copyForPostgresUser, platformPackageDir, programsFor } from '../scripts/postgres-binaries.ts';
-import { developmentDataDir, RELOCATED_DEV_DATA_ROOT } from '../scripts/dev-database.ts';
-import { canEnter, canRun, ensurePostgresUser, type UserIds } from '../scripts/postgres-user.ts';
+import { startEmbeddedPostgres } from '../tools/embedded-postgres.ts';
+import { freePort } from '../tools/free-port.ts';
+import { copyForPostgresUser, platformPackageDir, programsFor } from '../tools/postgres-binaries.ts';
+import { developmentDataDir, RELOCATED_DEV_DATA_ROOT } from '../tools/dev-database.ts';
+import { canEnter, canRun, ensurePostgresUser, type UserIds } from '../tools/postgres-user.ts';
 import { copyProject } from './helpers/project-copy.ts';
 import { spawnCollecting } from './helpers/spawned.ts';
 
@@ -64,7 +65,7 @@ t.test(
     import { tmpdir } from 'node:os';
     import path from 'node:path';
     import pg from 'pg';
-    import { startEmbeddedPostgres } from './scripts/embedded-postgres.ts';
+    import { startEmbeddedPostgres } from './tools/embedded-postgres.ts';
     const root = await mkdtemp(path.join(tmpdir(), 'closed-clone-db-'));
     const db = await startEmbeddedPostgres({ dataDir: path.join(root, 'pgdata'), persistent: false, fast: true });
     const client = new pg.Client({ connectionString: db.url });

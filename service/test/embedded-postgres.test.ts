@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import t, { type Test } from 'tap';
-import { freePort, startEmbeddedPostgres } from '../scripts/embedded-postgres.ts';
+import { startEmbeddedPostgres } from '../tools/embedded-postgres.ts';
+import { freePort } from '../tools/free-port.ts';
 
 const squatter = createServer();
 squatter.listen(0, '127.0.0.1');

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
-import { freePort } from '../scripts/embedded-postgres.ts';
+import { freePort } from '../tools/free-port.ts';
 import { copyProject } from './helpers/project-copy.ts';
 import { spawnCollecting, type Spawned } from './helpers/spawned.ts';
 

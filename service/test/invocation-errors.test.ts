@@ -15,7 +15,7 @@
 import Boom from '@hapi/boom';
 import type { ServerInjectOptions } from '@hapi/hapi';
 import t from 'tap';
-import { freePort } from '../scripts/embedded-postgres.ts';
+import { freePort } from '../tools/free-port.ts';
 import { classifyError } from '../src/errors/classify-error.ts';
 import { DomainError } from '../src/errors/domain-error.ts';
 import { ErrorCodes, INVOCATION_ERROR_STATUS } from '../src/errors/error-codes.ts';

@@ -3,7 +3,7 @@
 // within the invocation's remaining time, and gives up with the 599 envelope when that runs out. A
 // failed migration (an SQL error) is never retried. Against a real PostgreSQL behind a TCP proxy.
 import t from 'tap';
-import { freePort } from '../scripts/embedded-postgres.ts';
+import { freePort } from '../tools/free-port.ts';
 import { MIGRATE_RETRY, retryWindowMs } from '../src/db/migrate-with-retries.ts';
 import { migrations } from '../src/db/migrations/index.ts';
 import { isConnectionFailure, isDatabaseUnavailable } from '../src/errors/classify-error.ts';

