@@ -63,7 +63,8 @@ export interface Config {
   readonly version: string;
 }
 
-const schema = Joi.object({
+/** Exported as data for the docs test, which lists its keys and defaults against docs/configuration.md. */
+export const environmentSchema = Joi.object({
   APP_ENV: Joi.string()
     .valid(...APP_ENVS)
     .default('local'),
@@ -192,7 +193,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings mean "unset" (a common shape of `FOO= npm run dev`).
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
-  const result = schema.validate(present, { abortEarly: false, convert: true });
+  const result = environmentSchema.validate(present, { abortEarly: false, convert: true });
   if (result.error) {
     throw new ConfigError(`Invalid configuration: ${result.error.details.map((d) => d.message).join('; ')}`);
   }
