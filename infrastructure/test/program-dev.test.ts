@@ -1,5 +1,6 @@
 // The dev stack (Pulumi.dev.yaml, external database URL from secret config).
 import t from 'tap';
+import { assertEngineGraph } from './fixtures/engine-graph.ts';
 import { assertCommon } from './fixtures/assertions.ts';
 import { runProgram, secretPlaintext, stackFileConfig } from './fixtures/program.ts';
 
@@ -52,3 +53,5 @@ t.test('no alarm e-mail, no custom domain: execute-api URL', async (t) => {
   t.equal(run.outputs.apiUrl, 'https://api0123.execute-api.us-east-1.amazonaws.com/');
   t.equal(run.outputs.functionName, 'hapi-lambda-dev-api');
 });
+
+assertEngineGraph(t, run, 'dev');

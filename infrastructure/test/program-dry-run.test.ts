@@ -2,6 +2,7 @@
 // docker-build never pushes during a preview but still exports `cacheTo` (provider/image.go), so the
 // program itself leaves the cache export out when pulumi.runtime.isDryRun() is true.
 import t from 'tap';
+import { assertEngineGraph } from './fixtures/engine-graph.ts';
 import { assertCommon, PROD_EXPECTED } from './fixtures/assertions.ts';
 import { GENERATED_PASSWORD, runProgram, stackFileConfig } from './fixtures/program.ts';
 
@@ -13,3 +14,5 @@ const run = await runProgram(
 );
 
 await assertCommon(t, run, { ...PROD_EXPECTED, exportsCache: false, secrets: [GENERATED_PASSWORD] });
+
+assertEngineGraph(t, run, 'prod-dry-run');

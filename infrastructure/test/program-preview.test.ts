@@ -2,6 +2,7 @@
 // that asks for deletion protection — which a disposable stack overrides.
 import t from 'tap';
 import { DEFAULTS } from '../config.ts';
+import { assertEngineGraph } from './fixtures/engine-graph.ts';
 import { assertCommon } from './fixtures/assertions.ts';
 import { GENERATED_PASSWORD, runProgram } from './fixtures/program.ts';
 
@@ -52,3 +53,5 @@ t.test('disposable: nothing survives destroy; the idle cluster pauses', async (t
     environment: { variables: { APP_ENV: 'dev', LOG_LEVEL: 'info' } },
   });
 });
+
+assertEngineGraph(t, run, 'preview-stack');

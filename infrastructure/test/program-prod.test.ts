@@ -1,5 +1,6 @@
 // The prod stack (Pulumi.prod.yaml: managed Aurora, alarm e-mail) plus a custom domain.
 import t from 'tap';
+import { assertEngineGraph } from './fixtures/engine-graph.ts';
 import { assertCommon, PROD_EXPECTED } from './fixtures/assertions.ts';
 import { GENERATED_PASSWORD, runProgram, secretPlaintext, stackFileConfig } from './fixtures/program.ts';
 
@@ -134,3 +135,5 @@ t.test('alarm e-mail subscription and custom domain', async (t) => {
   );
   t.equal(run.outputs.apiUrl, 'https://api.example.com/');
 });
+
+assertEngineGraph(t, run, 'prod');
