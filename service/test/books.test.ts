@@ -1,6 +1,6 @@
 import t from 'tap';
 import { MAX_PAGE_SIZE } from '../src/modules/books/book.schemas.ts';
-import type { BookDto, BookPage } from '../src/modules/books/book.service.ts';
+import type { BookDto, BookPage } from '../src/modules/books/book.dto.ts';
 import { startTestDatabase } from './helpers/database.ts';
 import { uniqueIsbn } from './helpers/isbn.ts';
 import { buildServer, type Envelope } from './helpers/server.ts';

@@ -2,7 +2,7 @@
 // type, and non-ASCII text survives the JSON envelope.
 import { createHash, randomBytes } from 'node:crypto';
 import t from 'tap';
-import { MAX_COVER_BYTES } from '../src/modules/books/book.schemas.ts';
+import { MAX_COVER_BYTES } from '../src/modules/books/cover-image.ts';
 import { startTestDatabase } from './helpers/database.ts';
 import { uniqueIsbn } from './helpers/isbn.ts';
 import { buildServer, type Envelope } from './helpers/server.ts';

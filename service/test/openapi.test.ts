@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import Joi from 'joi';
 import t from 'tap';
-import { isValidIsbn } from '../src/modules/books/book.schemas.ts';
+import { isValidIsbn } from '../src/modules/books/isbn.ts';
 import { OpenApiResponseValidator } from './helpers/openapi-responses.ts';
 import { buildServer } from './helpers/server.ts';
 

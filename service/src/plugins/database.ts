@@ -17,8 +17,11 @@ export interface DatabasePluginOptions {
 export interface DatabaseApi {
   /** The shared ORM, created on first use. */
   getOrm(): Promise<MikroORM>;
-  /** This request's EntityManager fork (created on first use in the request). */
-  em(request: Request): Promise<EntityManager>;
+  /**
+   * This request's EntityManager fork (created on first use in the request). Only the request's state is
+   * read, so a route typed with its own ReqRef (params, payload, query) can pass its request.
+   */
+  em(request: Pick<Request, 'app'>): Promise<EntityManager>;
 }
 
 export const databasePlugin: Plugin<DatabasePluginOptions> = {

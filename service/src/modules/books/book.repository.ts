@@ -2,7 +2,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { BookCoverSchema, type BookCover } from './book-cover.entity.ts';
 import { BookSchema, type Book } from './book.entity.ts';
-import type { CreateBookInput, ListBooksInput } from './book.schemas.ts';
+import type { CreateBookInput, ListBooksInput } from './book.dto.ts';
 
 export class BookRepository {
   private readonly em: EntityManager;

@@ -1,6 +1,18 @@
-// Request and response schemas of the books API. Routes, docs and tests all use these.
+// Request and response schemas of the books API. Routes, docs and tests all use these. Each is typed
+// against its shape in book.dto.ts (Joi.object<T, true>: every field, of the right kind), so a schema
+// cannot drift from the entity.
 import Joi from 'joi';
 import { successSchema } from '../../lib/envelope.ts';
+import type {
+  BookFields,
+  BookIdParams,
+  BookPage,
+  CoverFields,
+  CreateBookInput,
+  ListBooksInput,
+  UpdateBookInput,
+} from './book.dto.ts';
+import { isValidIsbn, normalizeIsbn } from './isbn.ts';
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
@@ -14,26 +26,11 @@ export const isbn = Joi.string()
   .trim()
   .max(20)
   .custom((value: string, helpers) => {
-    const normalized = value.replace(/[-\s]/g, '').toUpperCase();
+    const normalized = normalizeIsbn(value);
     return isValidIsbn(normalized) ? normalized : helpers.error('any.invalid');
   })
   .messages({ 'any.invalid': '{{#label}} must be a valid ISBN-10 or ISBN-13' })
   .example('9780262510875');
-
-export function isValidIsbn(value: string): boolean {
-  if (/^\d{9}[\dX]$/.test(value)) {
-    const sum = Array.from(value).reduce(
-      (acc, char, i) => acc + (char === 'X' ? 10 : Number(char)) * (10 - i),
-      0,
-    );
-    return sum % 11 === 0;
-  }
-  if (/^97[89]\d{10}$/.test(value)) {
-    const sum = Array.from(value).reduce((acc, char, i) => acc + Number(char) * (i % 2 === 0 ? 1 : 3), 0);
-    return sum % 10 === 0;
-  }
-  return false;
-}
 
 const title = Joi.string().trim().min(1).max(200);
 const author = Joi.string().trim().min(1).max(200);
@@ -42,7 +39,7 @@ const publishedYear = Joi.number()
   .min(0)
   .max(new Date().getUTCFullYear() + 1);
 
-export const bookIdParams = Joi.object({
+export const bookIdParams = Joi.object<BookIdParams, true>({
   id: Joi.string()
     .guid({ version: ['uuidv4', 'uuidv7'] })
     .required()
@@ -50,14 +47,14 @@ export const bookIdParams = Joi.object({
     .example('0192d7a5-3c1e-7b4a-9f00-3a6c2e8b1d45'),
 }).label('BookIdParams');
 
-export const createBookPayload = Joi.object({
+export const createBookPayload = Joi.object<CreateBookInput, true>({
   title: title.required().example('Structure and Interpretation of Computer Programs'),
   author: author.required().example('Harold Abelson'),
   isbn: isbn.required(),
   publishedYear: publishedYear.allow(null).example(1996),
 }).label('CreateBook');
 
-export const updateBookPayload = Joi.object({
+export const updateBookPayload = Joi.object<UpdateBookInput, true>({
   title: title.example('Structure and Interpretation of Computer Programs, 2nd edition'),
   author,
   isbn,
@@ -66,7 +63,7 @@ export const updateBookPayload = Joi.object({
   .min(1)
   .label('UpdateBook');
 
-export const listBooksQuery = Joi.object({
+export const listBooksQuery = Joi.object<ListBooksInput, true>({
   limit: Joi.number().integer().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE).example(20),
   offset: Joi.number().integer().min(0).max(MAX_OFFSET).default(0).example(0),
   author: author.description('Case-insensitive substring of the author').example('Abelson'),
@@ -77,7 +74,7 @@ export const listBooksQuery = Joi.object({
     .example('-createdAt'),
 }).label('ListBooksQuery');
 
-export const book = Joi.object({
+export const book = Joi.object<BookFields, true>({
   id: Joi.string().required(),
   title: Joi.string().required(),
   author: Joi.string().required(),
@@ -87,7 +84,7 @@ export const book = Joi.object({
   updatedAt: Joi.date().iso().required(),
 }).label('Book');
 
-export const bookPage = Joi.object({
+export const bookPage = Joi.object<BookPage, true>({
   items: Joi.array().items(book).required(),
   total: Joi.number().integer().min(0).required(),
   limit: Joi.number().integer().required(),
@@ -97,34 +94,7 @@ export const bookPage = Joi.object({
 export const bookEnvelope = successSchema(book, 'BookEnvelope');
 export const bookPageEnvelope = successSchema(bookPage, 'BookPageEnvelope');
 
-export interface CreateBookInput {
-  title: string;
-  author: string;
-  isbn: string;
-  publishedYear?: number | null;
-}
-export type UpdateBookInput = Partial<CreateBookInput>;
-export interface ListBooksInput {
-  limit: number;
-  offset: number;
-  author?: string;
-  sort: string;
-}
-
-/** Image types a cover may have, with the bytes each must start with. */
-export const COVER_TYPES: Readonly<Record<string, (data: Buffer) => boolean>> = {
-  'image/png': (data) =>
-    data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
-  'image/jpeg': (data) => data.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff])),
-  'image/gif': (data) => /^GIF8[79]a/.test(data.subarray(0, 6).toString('latin1')),
-  'image/webp': (data) =>
-    data.subarray(0, 4).toString('latin1') === 'RIFF' && data.subarray(8, 12).toString('latin1') === 'WEBP',
-};
-
-/** Covers are small images; the whole body is held in memory and in one database row. */
-export const MAX_COVER_BYTES = 1024 * 1024;
-
-export const coverInfo = Joi.object({
+export const coverInfo = Joi.object<CoverFields, true>({
   contentType: Joi.string().required(),
   size: Joi.number().integer().required(),
   etag: Joi.string().required(),

@@ -3,36 +3,16 @@ import { createHash } from 'node:crypto';
 import { DomainError } from '../../errors/domain-error.ts';
 import type { Book } from './book.entity.ts';
 import type { BookRepository } from './book.repository.ts';
+import { isCoverImage } from './cover-image.ts';
 import {
-  COVER_TYPES,
+  toBookDto,
+  type BookDto,
+  type BookPage,
+  type CoverDto,
   type CreateBookInput,
   type ListBooksInput,
   type UpdateBookInput,
-} from './book.schemas.ts';
-
-export interface BookDto {
-  id: string;
-  title: string;
-  author: string;
-  isbn: string;
-  publishedYear: number | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface BookPage {
-  items: BookDto[];
-  total: number;
-  limit: number;
-  offset: number;
-}
-
-export interface CoverDto {
-  contentType: string;
-  size: number;
-  etag: string;
-  updatedAt: string;
-}
+} from './book.dto.ts';
 
 export class BookService {
   private readonly books: BookRepository;
@@ -42,23 +22,23 @@ export class BookService {
   }
 
   async get(id: string): Promise<BookDto> {
-    return toDto(await this.load(id));
+    return toBookDto(await this.load(id));
   }
 
   async list(input: ListBooksInput): Promise<BookPage> {
     const [items, total] = await this.books.list(input);
-    return { items: items.map(toDto), total, limit: input.limit, offset: input.offset };
+    return { items: items.map(toBookDto), total, limit: input.limit, offset: input.offset };
   }
 
   async create(input: CreateBookInput): Promise<BookDto> {
-    return toDto(await isbnMustBeFree(this.books.create(input)));
+    return toBookDto(await isbnMustBeFree(this.books.create(input)));
   }
 
   async update(id: string, input: UpdateBookInput): Promise<BookDto> {
     const book = await this.load(id);
     Object.assign(book, input);
     await isbnMustBeFree(this.books.flush());
-    return toDto(book);
+    return toBookDto(book);
   }
 
   async delete(id: string): Promise<void> {
@@ -79,7 +59,7 @@ export class BookService {
   async putCover(id: string, contentType: string, data: Buffer): Promise<CoverDto> {
     const book = await this.load(id);
     // The declared type must match the bytes: clients then get back exactly what they stored.
-    if (!COVER_TYPES[contentType]?.(data)) {
+    if (!isCoverImage(contentType, data)) {
       throw new DomainError('UNSUPPORTED_MEDIA_TYPE', `The body is not a valid ${contentType} image`);
     }
     const sha256 = createHash('sha256').update(data).digest('hex');
@@ -115,16 +95,4 @@ async function isbnMustBeFree<T>(write: Promise<T>): Promise<T> {
     }
     throw error;
   }
-}
-
-function toDto(book: Book): BookDto {
-  return {
-    id: book.id,
-    title: book.title,
-    author: book.author,
-    isbn: book.isbn,
-    publishedYear: book.publishedYear ?? null,
-    createdAt: book.createdAt.toISOString(),
-    updatedAt: book.updatedAt.toISOString(),
-  };
 }

@@ -1,0 +1,27 @@
+// ISBN check digits (ISBN-10: weights 10..1, mod 11, X for 10; ISBN-13: weights 1,3,1,3…, mod 10).
+
+/** The ISBN as stored: hyphens and spaces dropped, a lower-case x check digit upper-cased. */
+export function normalizeIsbn(value: string): string {
+  return value.replace(/[-\s]/g, '').toUpperCase();
+}
+
+/** True for a normalized ISBN-10 or ISBN-13 (978/979) whose check digit is right. */
+export function isValidIsbn(value: string): boolean {
+  if (/^\d{9}[\dX]$/.test(value)) {
+    const sum = Array.from(value).reduce(
+      (acc, char, i) => acc + (char === 'X' ? 10 : Number(char)) * (10 - i),
+      0,
+    );
+    return sum % 11 === 0;
+  }
+  if (/^97[89]\d{10}$/.test(value)) {
+    return isbn13CheckDigit(value.slice(0, 12)) === Number(value.at(12));
+  }
+  return false;
+}
+
+/** The check digit that completes the first twelve digits of an ISBN-13. */
+export function isbn13CheckDigit(first12: string): number {
+  const sum = Array.from(first12).reduce((acc, char, i) => acc + Number(char) * (i % 2 === 0 ? 1 : 3), 0);
+  return (10 - (sum % 10)) % 10;
+}
