@@ -4,6 +4,7 @@ import Hapi, { type Lifecycle, type Server } from '@hapi/hapi';
 import Joi from 'joi';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.ts';
+import { replyWithSuccess } from './lib/envelope.ts';
 import { createHttpListener } from './lib/http-listener.ts';
 import { createLogger } from './lib/logger.ts';
 import { apiKeysPlugin } from './modules/api-keys/index.ts';
@@ -87,6 +88,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     },
   });
   server.app.config = config;
+  server.decorate('toolkit', 'success', replyWithSuccess);
   server.validator(Joi);
 
   await server.register([

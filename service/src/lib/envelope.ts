@@ -1,4 +1,6 @@
-// The one response shape, for successes and errors alike, and the joi schemas that document it.
+// The one response shape, for successes and errors alike, the `h.success` reply that sends it, and the
+// joi schemas that document it.
+import type { ResponseObject, ResponseToolkit } from '@hapi/hapi';
 import Joi from 'joi';
 
 export interface FieldError {
@@ -17,6 +19,22 @@ export interface Envelope<T = unknown> {
 
 export function successEnvelope<T>(traceId: string, data: T, message = 'OK'): Envelope<T> {
   return { success: true, message, data, traceId };
+}
+
+export interface SuccessReplyOptions {
+  readonly message?: string;
+  readonly statusCode?: number;
+}
+
+/** `h.success(data, options)` in handlers: the toolkit decoration (server.ts adds it; types/hapi.d.ts types it). */
+export function replyWithSuccess(
+  this: ResponseToolkit,
+  data: unknown,
+  options: SuccessReplyOptions = {},
+): ResponseObject {
+  return this.response(successEnvelope(this.request.app.traceId, data, options.message)).code(
+    options.statusCode ?? 200,
+  );
 }
 
 export function errorEnvelope(

@@ -2,8 +2,7 @@
 // otherwise a fresh UUID) and the parsed Lambda context. Registered first: logging binds these ids.
 // The adapter's x-amzn-* headers are read only inside Lambda; elsewhere a client could forge them.
 import { randomUUID } from 'node:crypto';
-import type { Plugin, ResponseToolkit } from '@hapi/hapi';
-import { successEnvelope } from '../lib/envelope.ts';
+import type { Plugin } from '@hapi/hapi';
 import { readLambdaContext, socketContext } from '../lib/lambda-context.ts';
 
 export const requestContextPlugin: Plugin<void> = {
@@ -18,20 +17,6 @@ export const requestContextPlugin: Plugin<void> = {
       request.app.traceId = lambda.apiRequestId ?? lambda.lambdaRequestId ?? randomUUID();
       return h.continue;
     });
-
-    server.decorate(
-      'toolkit',
-      'success',
-      function (
-        this: ResponseToolkit,
-        data: unknown,
-        options: { message?: string; statusCode?: number } = {},
-      ) {
-        return this.response(successEnvelope(this.request.app.traceId, data, options.message)).code(
-          options.statusCode ?? 200,
-        );
-      },
-    );
 
     // Lets a client quote the id of any response. Runs after the error mapper, which replaces errors.
     server.ext(

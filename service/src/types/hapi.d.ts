@@ -5,6 +5,7 @@ import type { DatabaseApi } from '../plugins/database.ts';
 import type { LambdaEventsApi } from '../plugins/lambda-events.ts';
 import type { LambdaRequestContext } from '../lib/lambda-context.ts';
 import type { Config } from '../config.ts';
+import type { SuccessReplyOptions } from '../lib/envelope.ts';
 import type { ApiKeyUsage } from '../modules/api-keys/api-key.auth.ts';
 
 declare module '@hapi/hapi' {
@@ -37,7 +38,7 @@ declare module '@hapi/hapi' {
   }
 
   interface ResponseToolkit {
-    /** Replies with the success envelope around `data`. */
-    success(data: unknown, options?: { message?: string; statusCode?: number }): ResponseObject;
+    /** Replies with the success envelope around `data` (lib/envelope.ts). */
+    success(data: unknown, options?: SuccessReplyOptions): ResponseObject;
   }
 }
