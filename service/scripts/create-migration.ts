@@ -5,9 +5,8 @@ import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.ts';
-import { createOrm, runMigrations } from '../src/db/orm.ts';
 import { withDevelopmentDatabase } from '../tools/dev-database.ts';
+import { withOrm } from '../tools/with-orm.ts';
 
 const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/db/migrations');
 const { values } = parseArgs({
@@ -15,20 +14,16 @@ const { values } = parseArgs({
 });
 
 await withDevelopmentDatabase(async (url) => {
-  const { database } = loadConfig({ ...process.env, DATABASE_URL: url });
-  const orm = await createOrm({ ...database, url, migrationsPath: MIGRATIONS_DIR });
-  try {
-    // The diff must start from an up-to-date schema.
-    await runMigrations(orm);
-    const result = await orm.migrator.create(MIGRATIONS_DIR, values.blank, false, values.name);
-    if (result.diff.up.length === 0 && !values.blank) {
-      console.log('No schema changes: nothing to create.');
-      return;
-    }
-    console.log(`Created ${result.fileName}`);
-  } finally {
-    await orm.close();
+  // The diff must start from an up-to-date schema: migrate first.
+  const env = { ...process.env, DATABASE_URL: url };
+  const result = await withOrm(env, { migrate: true, migrationsPath: MIGRATIONS_DIR }, ({ orm }) =>
+    orm.migrator.create(MIGRATIONS_DIR, values.blank, false, values.name),
+  );
+  if (result.diff.up.length === 0 && !values.blank) {
+    console.log('No schema changes: nothing to create.');
+    return;
   }
+  console.log(`Created ${result.fileName}`);
   await writeMigrationIndex();
 });
 

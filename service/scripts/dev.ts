@@ -3,10 +3,10 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { ConfigError, loadConfig } from '../src/config.ts';
-import { createOrm, runMigrations } from '../src/db/orm.ts';
 import { isAddressInUse, portInUseError } from '../src/lib/port-in-use.ts';
 import type { EmbeddedDatabase } from '../tools/embedded-postgres.ts';
 import { startDevelopmentDatabase } from '../tools/dev-database.ts';
+import { migrateDatabase } from '../tools/with-orm.ts';
 
 async function prepare(): Promise<{ env: NodeJS.ProcessEnv; embedded?: EmbeddedDatabase }> {
   const { url, embedded } = await startDevelopmentDatabase();
@@ -18,11 +18,10 @@ async function prepare(): Promise<{ env: NodeJS.ProcessEnv; embedded?: EmbeddedD
     );
     const env = { APP_ENV: 'local', LOG_PRETTY: 'true', ...process.env, DATABASE_URL: url };
     // Validate before migrating so a bad variable is reported once, by name.
-    const { host, port, database } = loadConfig(env);
+    const { host, port } = loadConfig(env);
     // node --watch would wait for file changes after the server failed to listen: find out first.
     await ensurePortFree(host, port);
-    const orm = await createOrm({ ...database, url });
-    const applied = await runMigrations(orm).finally(() => orm.close());
+    const applied = await migrateDatabase(env);
     console.log(
       applied.length > 0 ? `Applied migrations: ${applied.join(', ')}` : 'Database schema is up to date',
     );

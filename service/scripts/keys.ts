@@ -3,13 +3,13 @@
 // unset. `--json` prints machine-readable output. The created key is printed once and stored only hashed.
 import { parseArgs } from 'node:util';
 import type Joi from 'joi';
-import { loadConfig } from '../src/config.ts';
-import { createOrm, runMigrations } from '../src/db/orm.ts';
+import type { Config } from '../src/config.ts';
 import { DomainError } from '../src/errors/domain-error.ts';
 import { ApiKeyRepository } from '../src/modules/api-keys/api-key.repository.ts';
 import { dailyQuota, keyId, keyName, ratePerMinute } from '../src/modules/api-keys/api-key.schemas.ts';
 import { ApiKeyService, type ApiKeyListingDto } from '../src/modules/api-keys/api-key.service.ts';
-import { startDevelopmentDatabase } from '../tools/dev-database.ts';
+import { withDevelopmentDatabase } from '../tools/dev-database.ts';
+import { withOrm } from '../tools/with-orm.ts';
 
 const USAGE = `usage: keys.ts create --name <name> [--quota <per day>] [--rate <per minute>] [--json]
        keys.ts list [--json]
@@ -40,47 +40,42 @@ function describe(key: ApiKeyListingDto | Omit<ApiKeyListingDto, 'usedToday'>): 
   return `${key.id}  ${key.name}  (${key.dailyQuota}/day, ${key.rateLimitPerMinute}/min${used}; ${state}; last used ${key.lastUsedAt ?? 'never'})`;
 }
 
-async function run(command: string | undefined): Promise<void> {
-  if (command !== 'create' && command !== 'list' && command !== 'revoke') throw new UsageError(USAGE);
-  const { url, embedded } = await startDevelopmentDatabase();
-  try {
-    const config = loadConfig({ ...process.env, DATABASE_URL: url });
-    const orm = await createOrm({ ...config.database, url });
-    try {
-      // Only the throwaway development database is migrated implicitly; a real one is migrated on deploy.
-      if (embedded) await runMigrations(orm);
-      const keys = new ApiKeyService(new ApiKeyRepository(orm.em.fork()));
-      if (command === 'create') {
-        const created = await keys.create({
-          name: valid(keyName.required(), values.name, '--name'),
-          dailyQuota: valid(dailyQuota.default(config.apiKeys.defaultDailyQuota), values.quota, '--quota'),
-          rateLimitPerMinute: valid(
-            ratePerMinute.default(config.apiKeys.defaultRatePerMinute),
-            values.rate,
-            '--rate',
-          ),
-        });
-        if (values.json) {
-          console.log(JSON.stringify(created));
-        } else {
-          console.log(`Created ${describe(created)}`);
-          console.log('The key is shown only this once; store it now (it is kept only as a hash):');
-          console.log(created.key);
-        }
-      } else if (command === 'list') {
-        const listed = await keys.list();
-        if (values.json) console.log(JSON.stringify(listed));
-        else console.log(listed.length === 0 ? 'No API keys.' : listed.map(describe).join('\n'));
-      } else {
-        const revoked = await keys.revoke(valid(keyId.required(), values.id, '--id'));
-        console.log(values.json ? JSON.stringify(revoked) : `Revoked ${describe(revoked)}`);
-      }
-    } finally {
-      await orm.close();
+const COMMANDS = ['create', 'list', 'revoke'] as const;
+type Command = (typeof COMMANDS)[number];
+const isCommand = (word: string | undefined): word is Command => COMMANDS.some((command) => command === word);
+
+async function perform(command: Command, keys: ApiKeyService, { apiKeys }: Config): Promise<void> {
+  if (command === 'create') {
+    const created = await keys.create({
+      name: valid(keyName.required(), values.name, '--name'),
+      dailyQuota: valid(dailyQuota.default(apiKeys.defaultDailyQuota), values.quota, '--quota'),
+      rateLimitPerMinute: valid(ratePerMinute.default(apiKeys.defaultRatePerMinute), values.rate, '--rate'),
+    });
+    if (values.json) {
+      console.log(JSON.stringify(created));
+    } else {
+      console.log(`Created ${describe(created)}`);
+      console.log('The key is shown only this once; store it now (it is kept only as a hash):');
+      console.log(created.key);
     }
-  } finally {
-    await embedded?.stop();
+  } else if (command === 'list') {
+    const listed = await keys.list();
+    if (values.json) console.log(JSON.stringify(listed));
+    else console.log(listed.length === 0 ? 'No API keys.' : listed.map(describe).join('\n'));
+  } else {
+    const revoked = await keys.revoke(valid(keyId.required(), values.id, '--id'));
+    console.log(values.json ? JSON.stringify(revoked) : `Revoked ${describe(revoked)}`);
   }
+}
+
+async function run(command: string | undefined): Promise<void> {
+  if (!isCommand(command)) throw new UsageError(USAGE);
+  await withDevelopmentDatabase((url, embedded) =>
+    // Only the throwaway development database is migrated implicitly; a real one is migrated on deploy.
+    withOrm({ ...process.env, DATABASE_URL: url }, { migrate: embedded !== undefined }, ({ orm, config }) =>
+      perform(command, new ApiKeyService(new ApiKeyRepository(orm.em.fork())), config),
+    ),
+  );
 }
 
 try {

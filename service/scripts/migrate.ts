@@ -1,19 +1,12 @@
 // `npm run db:migrate`: applies pending migrations to DATABASE_URL (or the embedded development
 // database when DATABASE_URL is unset).
-import { loadConfig } from '../src/config.ts';
 import { explainDatabaseTlsError } from '../src/db/database-tls-error.ts';
-import { createOrm, runMigrations } from '../src/db/orm.ts';
 import { withDevelopmentDatabase } from '../tools/dev-database.ts';
+import { migrateDatabase } from '../tools/with-orm.ts';
 
 await withDevelopmentDatabase(async (url) => {
-  const { database } = loadConfig({ ...process.env, DATABASE_URL: url });
-  const orm = await createOrm({ ...database, url });
-  try {
-    const applied = await runMigrations(orm);
-    console.log(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'No pending migrations.');
-  } finally {
-    await orm.close();
-  }
+  const applied = await migrateDatabase({ ...process.env, DATABASE_URL: url });
+  console.log(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'No pending migrations.');
 }).catch((error: unknown) => {
   const explained = explainDatabaseTlsError(error);
   if (explained === undefined) throw error;

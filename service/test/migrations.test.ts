@@ -2,21 +2,20 @@
 // direction (a drift makes the next `db:migration:create` emit surprising SQL, e.g. dropping constraints
 // that exist only in a hand-written migration).
 import t from 'tap';
-import { loadConfig } from '../src/config.ts';
-import { createOrm } from '../src/db/orm.ts';
 import { migrations } from '../src/db/migrations/index.ts';
+import { withOrm } from '../tools/with-orm.ts';
 import { startTestDatabase } from './helpers/database.ts';
 
 const db = await startTestDatabase(t);
-const orm = await createOrm({ ...loadConfig({ DATABASE_URL: db.url }).database, url: db.url });
-t.teardown(() => orm.close());
 
 t.test('every committed migration is applied, and the schema matches the entities', async (t) => {
-  const executed = await orm.migrator.getExecuted();
-  t.same(
-    executed.map((m) => m.name),
-    migrations.map((m) => m.name),
-  );
-  const drift = await orm.schema.getUpdateSchemaSQL({ wrap: false });
-  t.equal(drift.trim(), '', 'no SQL is needed to bring the database to the entities');
+  await withOrm({ DATABASE_URL: db.url }, {}, async ({ orm }) => {
+    const executed = await orm.migrator.getExecuted();
+    t.same(
+      executed.map((m) => m.name),
+      migrations.map((m) => m.name),
+    );
+    const drift = await orm.schema.getUpdateSchemaSQL({ wrap: false });
+    t.equal(drift.trim(), '', 'no SQL is needed to bring the database to the entities');
+  });
 });

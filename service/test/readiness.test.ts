@@ -2,9 +2,9 @@
 // the schema is at the bundle's latest migration. Data routes against a database that is not migrated,
 // or does not exist, answer 503 with a code that says so, never a 500.
 import t from 'tap';
-import { loadConfig } from '../src/config.ts';
 import { migrations } from '../src/db/migrations/index.ts';
-import { createOrm, runMigrations } from '../src/db/orm.ts';
+import { runMigrations } from '../src/db/orm.ts';
+import { withOrm } from '../tools/with-orm.ts';
 import { startTestDatabase } from './helpers/database.ts';
 import { createHangingDatabase } from './helpers/hanging-database.ts';
 import { uniqueIsbn } from './helpers/isbn.ts';
@@ -80,29 +80,29 @@ t.test(
       t.match(body, notMigrated);
     }
 
-    const orm = await createOrm({ ...loadConfig({ DATABASE_URL: db.url }).database, url: db.url });
-    t.teardown(() => orm.close());
-    // The first migration alone makes a books table without the soft-delete column the code reads.
-    await orm.migrator.up({ to: migrations[0]?.name });
-    const partly = await app.json('/v1/books');
-    t.equal(partly.status, 503, 'GET /v1/books on a partly migrated schema (a column is missing)');
-    t.match(partly.body, notMigrated);
+    await withOrm({ DATABASE_URL: db.url }, {}, async ({ orm }) => {
+      // The first migration alone makes a books table without the soft-delete column the code reads.
+      await orm.migrator.up({ to: migrations[0]?.name });
+      const partly = await app.json('/v1/books');
+      t.equal(partly.status, 503, 'GET /v1/books on a partly migrated schema (a column is missing)');
+      t.match(partly.body, notMigrated);
 
-    const secondToLast = migrations.at(-2)?.name;
-    await orm.migrator.up({ to: secondToLast });
-    const behind = await app.json('/health/ready');
-    t.equal(behind.status, 503, `readiness: at ${secondToLast}, one migration behind`);
-    t.match(behind.body, notMigrated);
+      const secondToLast = migrations.at(-2)?.name;
+      await orm.migrator.up({ to: secondToLast });
+      const behind = await app.json('/health/ready');
+      t.equal(behind.status, 503, `readiness: at ${secondToLast}, one migration behind`);
+      t.match(behind.body, notMigrated);
 
-    await runMigrations(orm);
-    const migrated = await app.json<Envelope<{ status: string }>>('/health/ready');
-    t.equal(migrated.status, 200, 'ready once migrated, without a restart');
-    t.equal(migrated.body.data.status, 'ready');
-    t.equal((await app.json('/v1/books')).status, 200, 'data routes work');
+      await runMigrations(orm);
+      const migrated = await app.json<Envelope<{ status: string }>>('/health/ready');
+      t.equal(migrated.status, 200, 'ready once migrated, without a restart');
+      t.equal(migrated.body.data.status, 'ready');
+      t.equal((await app.json('/v1/books')).status, 200, 'data routes work');
 
-    // A positive answer is cached: readiness does not read the migrations table again.
-    await orm.em.getConnection().execute('delete from mikro_orm_migrations');
-    t.equal((await app.json('/health/ready')).status, 200, 'still ready: the schema check is not repeated');
+      // A positive answer is cached: readiness does not read the migrations table again.
+      await orm.em.getConnection().execute('delete from mikro_orm_migrations');
+      t.equal((await app.json('/health/ready')).status, 200, 'still ready: the schema check is not repeated');
+    });
   },
 );
 

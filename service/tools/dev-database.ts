@@ -44,10 +44,13 @@ export async function developmentDataDir(projectRoot = PROJECT_ROOT): Promise<st
   return path.join(RELOCATED_DEV_DATA_ROOT, `${path.basename(projectRoot)}-${clone}`, 'postgres');
 }
 
-export async function withDevelopmentDatabase(work: (url: string) => Promise<void>): Promise<void> {
+/** Runs `work` on the development database; `embedded` is set when it was started here. */
+export async function withDevelopmentDatabase(
+  work: (url: string, embedded: EmbeddedDatabase | undefined) => Promise<void>,
+): Promise<void> {
   const { url, embedded } = await startDevelopmentDatabase();
   try {
-    await work(url);
+    await work(url, embedded);
   } finally {
     await embedded?.stop();
   }

@@ -3,9 +3,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../src/config.ts';
-import { createOrm, runMigrations } from '../../src/db/orm.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../tools/embedded-postgres.ts';
+import { migrateDatabase } from '../../tools/with-orm.ts';
 
 interface Teardown {
   teardown(fn: () => unknown): void;
@@ -24,12 +23,6 @@ export async function startTestDatabase(t: Teardown, { migrate = true } = {}): P
     await db.stop();
     await rm(root, { recursive: true, force: true });
   });
-  if (!migrate) return db;
-  const orm = await createOrm({ ...loadConfig({ DATABASE_URL: db.url }).database, url: db.url });
-  try {
-    await runMigrations(orm);
-  } finally {
-    await orm.close();
-  }
+  if (migrate) await migrateDatabase({ DATABASE_URL: db.url });
   return db;
 }

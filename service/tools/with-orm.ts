@@ -1,0 +1,43 @@
+// One ORM for one job outside the server (a script, a test's setup): load the configuration from an
+// environment, create the ORM, apply pending migrations if asked, do the work, and always close the ORM,
+// also when the work or a migration fails (an open pool keeps a script's process alive). It logs
+// nothing: the URL carries the database password.
+import { loadConfig, type Config } from '../src/config.ts';
+import { createOrm, runMigrations, type MikroORM } from '../src/db/orm.ts';
+
+export interface OrmJob {
+  readonly orm: MikroORM;
+  readonly config: Config;
+  /** The migrations applied before the work (none unless `migrate`). */
+  readonly applied: readonly string[];
+}
+
+export interface WithOrmOptions {
+  /** Apply pending migrations before the work. */
+  readonly migrate?: boolean;
+  /** Folder that `db:migration:create` writes to. */
+  readonly migrationsPath?: string;
+}
+
+/** `env` is read as the service reads its environment; it must hold DATABASE_URL. */
+export async function withOrm<T>(
+  env: Readonly<Record<string, string | undefined>>,
+  { migrate = false, migrationsPath }: WithOrmOptions,
+  work: (job: OrmJob) => Promise<T>,
+): Promise<T> {
+  const config = loadConfig(env);
+  const { url } = config.database;
+  if (url === undefined) throw new Error('DATABASE_URL is not set');
+  const orm = await createOrm({ ...config.database, url, ...(migrationsPath ? { migrationsPath } : {}) });
+  try {
+    const applied = migrate ? await runMigrations(orm) : [];
+    return await work({ orm, config, applied });
+  } finally {
+    await orm.close();
+  }
+}
+
+/** Applies pending migrations to the database `env` names; resolves to the names of those applied. */
+export function migrateDatabase(env: Readonly<Record<string, string | undefined>>): Promise<string[]> {
+  return withOrm(env, { migrate: true }, ({ applied }) => Promise.resolve([...applied]));
+}
