@@ -36,7 +36,11 @@ t.test('each documented default and allowed value is the schema one', async (t) 
       t.equal(row?.Default, String(fallback), `${variable} default`);
     }
     for (const value of description.allow ?? []) {
-      t.match(row?.Meaning ?? '', new RegExp(`\\b${String(value)}\\b`), `${variable} allows ${String(value)}`);
+      t.match(
+        row?.Meaning ?? '',
+        new RegExp(`\\b${String(value)}\\b`),
+        `${variable} allows ${String(value)}`,
+      );
     }
   }
 });
