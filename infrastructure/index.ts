@@ -108,7 +108,7 @@ const alarms = new ServiceAlarms(
   {
     functionName: service.functionName,
     apiId: api.api.id,
-    stageName: '$default',
+    stageName: api.stageName,
     region: config.region,
     dashboardName: config.prefix,
     ...config.alarms,

@@ -1,10 +1,11 @@
 // ServiceAlarms: an SNS topic (optionally mailed), alarms on the function and the API, and a dashboard.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import type { AlarmSettings } from '../config.ts';
+import { ALARMS } from '../alarm-catalogue.ts';
+import type { AlarmSettings } from '../config/alarms.ts';
 import { typeToken } from './type-token.ts';
 
-/** The thresholds come straight from the stack config (`alarm*` keys). */
+/** The thresholds come from the stack config, one per alarm of the catalogue (alarm-catalogue.ts). */
 export interface ServiceAlarmsArgs extends AlarmSettings {
   functionName: pulumi.Input<string>;
   apiId: pulumi.Input<string>;
@@ -13,17 +14,6 @@ export interface ServiceAlarmsArgs extends AlarmSettings {
   region: string;
   /** Dashboard name (the stack prefix), unique per account and region. */
   dashboardName: string;
-}
-
-interface AlarmSpec {
-  key: string;
-  description: string;
-  namespace: string;
-  metricName: string;
-  dimensions: Record<string, pulumi.Input<string>>;
-  statistic?: 'Sum';
-  extendedStatistic?: 'p99';
-  threshold: number;
 }
 
 export class ServiceAlarms extends pulumi.ComponentResource {
@@ -45,82 +35,35 @@ export class ServiceAlarms extends pulumi.ComponentResource {
       );
     }
 
-    const lambda = { FunctionName: args.functionName };
-    const api = { ApiId: args.apiId, Stage: args.stageName };
-    const specs: AlarmSpec[] = [
-      {
-        key: 'errors',
-        description: 'Lambda invocations failing (unhandled errors, timeouts, HTTP 500 from the service)',
-        namespace: 'AWS/Lambda',
-        metricName: 'Errors',
-        dimensions: lambda,
-        statistic: 'Sum',
-        threshold: args.errorsThreshold,
-      },
-      {
-        key: 'throttles',
-        description: 'Lambda invocations throttled (reserved or account concurrency exhausted)',
-        namespace: 'AWS/Lambda',
-        metricName: 'Throttles',
-        dimensions: lambda,
-        statistic: 'Sum',
-        threshold: args.throttlesThreshold,
-      },
-      {
-        key: 'duration-p99',
-        description: `Lambda duration p99 close to the timeout (${args.durationP99Ms} ms)`,
-        namespace: 'AWS/Lambda',
-        metricName: 'Duration',
-        dimensions: lambda,
-        extendedStatistic: 'p99',
-        threshold: args.durationP99Ms,
-      },
-      {
-        key: 'api-5xx',
-        description: 'HTTP API answering 5xx',
-        namespace: 'AWS/ApiGateway',
-        metricName: '5xx',
-        dimensions: api,
-        statistic: 'Sum',
-        threshold: args.api5xxThreshold,
-      },
-      {
-        key: 'api-latency-p99',
-        description: `HTTP API latency p99 above ${args.latencyP99Ms} ms`,
-        namespace: 'AWS/ApiGateway',
-        metricName: 'Latency',
-        dimensions: api,
-        extendedStatistic: 'p99',
-        threshold: args.latencyP99Ms,
-      },
-    ];
-
-    this.alarms = specs.map(
-      (spec) =>
-        new aws.cloudwatch.MetricAlarm(
-          `${name}-${spec.key}`,
-          {
-            name: `${name}-${spec.key}`,
-            alarmDescription: spec.description,
-            namespace: spec.namespace,
-            metricName: spec.metricName,
-            dimensions: spec.dimensions,
-            statistic: spec.statistic,
-            extendedStatistic: spec.extendedStatistic,
-            period: 60,
-            evaluationPeriods: args.evaluationPeriods,
-            datapointsToAlarm: args.evaluationPeriods,
-            threshold: spec.threshold,
-            comparisonOperator: 'GreaterThanOrEqualToThreshold',
-            // No datapoints means no traffic (these metrics are only emitted on requests), which is
-            // healthy; "breaching" would page every quiet night, "missing" would flap to INSUFFICIENT_DATA.
-            treatMissingData: 'notBreaching',
-            alarmActions: [this.topic.arn],
-            okActions: [this.topic.arn],
-          },
-          { parent: this },
-        ),
-    );
+    const targets = {
+      function: { namespace: 'AWS/Lambda', dimensions: { FunctionName: args.functionName } },
+      api: { namespace: 'AWS/ApiGateway', dimensions: { ApiId: args.apiId, Stage: args.stageName } },
+    };
+    this.alarms = ALARMS.map((spec) => {
+      const threshold = args.thresholds[spec.key];
+      return new aws.cloudwatch.MetricAlarm(
+        `${name}-${spec.key}`,
+        {
+          name: `${name}-${spec.key}`,
+          alarmDescription: spec.describe(threshold),
+          ...targets[spec.target],
+          metricName: spec.metricName,
+          statistic: spec.statistic === 'Sum' ? spec.statistic : undefined,
+          extendedStatistic: spec.statistic === 'p99' ? spec.statistic : undefined,
+          period: 60,
+          evaluationPeriods: args.evaluationPeriods,
+          datapointsToAlarm: args.evaluationPeriods,
+          threshold,
+          comparisonOperator: 'GreaterThanOrEqualToThreshold',
+          // No datapoints means no traffic (these metrics are only emitted on requests), which is
+          // healthy; "breaching" would page every quiet night, "missing" would flap to INSUFFICIENT_DATA.
+          treatMissingData: 'notBreaching',
+          alarmActions: [this.topic.arn],
+          okActions: [this.topic.arn],
+        },
+        { parent: this },
+      );
+    });
 
     const lambdaMetric = (metric: string, stat: string) =>
       pulumi.output(args.functionName).apply((fn) => ['AWS/Lambda', metric, 'FunctionName', fn, { stat }]);

@@ -5,7 +5,7 @@ import * as aws from '@pulumi/aws';
 import * as awsx from '@pulumi/awsx';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import type { DatabaseConfig } from '../config.ts';
+import type { DatabaseConfig } from '../config/database.ts';
 import { typeToken } from './type-token.ts';
 
 export interface DatabaseArgs {

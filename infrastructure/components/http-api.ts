@@ -32,8 +32,12 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
   userAgent: '$context.identity.userAgent',
 });
 
+/** The one stage, `$default`: served at the API's root URL, and the `Stage` dimension of its metrics. */
+const STAGE_NAME = '$default';
+
 export class HttpApi extends pulumi.ComponentResource {
   readonly api: aws.apigatewayv2.Api;
+  readonly stageName = STAGE_NAME;
   readonly stage: aws.apigatewayv2.Stage;
   readonly integration: aws.apigatewayv2.Integration;
   readonly permission: aws.lambda.Permission;
@@ -94,7 +98,7 @@ export class HttpApi extends pulumi.ComponentResource {
       `${name}-stage`,
       {
         apiId: this.api.id,
-        name: '$default',
+        name: STAGE_NAME,
         autoDeploy: true,
         defaultRouteSettings: {
           throttlingRateLimit: args.throttle.rateLimit,

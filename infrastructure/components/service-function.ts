@@ -2,7 +2,7 @@
 // only moves to a new version after that version's migrations succeeded.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import type { Architecture } from '../config.ts';
+import type { Architecture } from '../platforms.ts';
 import { Migrations } from './migrations.ts';
 import { typeToken } from './type-token.ts';
 

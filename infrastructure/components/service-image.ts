@@ -2,7 +2,8 @@
 import * as aws from '@pulumi/aws';
 import * as dockerBuild from '@pulumi/docker-build';
 import * as pulumi from '@pulumi/pulumi';
-import type { Platform } from '../config.ts';
+import { CACHE_TAG } from '../config/image.ts';
+import type { Platform } from '../platforms.ts';
 import { typeToken } from './type-token.ts';
 
 export interface ServiceImageArgs {
@@ -14,7 +15,7 @@ export interface ServiceImageArgs {
   platform: Platform;
   /** Region of the functions allowed to pull. */
   region: string;
-  /** Immutable tag for this build (see config.ts `resolveImageTag`). */
+  /** Immutable tag for this build (see config/image.ts `resolveImageTag`). */
   tag: string;
   /** Untagged images older than this are expired. */
   untaggedExpiryDays: number;
@@ -27,9 +28,6 @@ export interface ServiceImageArgs {
   /** Another repository of this registry whose cache is read too (never written): prod's, for previews. */
   sharedCacheRepository?: string;
 }
-
-/** Tag of the BuildKit registry cache; the repository lets only this tag move. */
-const CACHE_TAG = 'cache';
 
 /** `arn:<partition>:…` → the partition (aws, aws-cn, aws-us-gov). */
 function partitionOf(arn: string): string {

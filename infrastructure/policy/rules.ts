@@ -5,6 +5,7 @@ import type {
   StackValidationPolicy,
   PolicyResource,
 } from '@pulumi/policy';
+import { PLATFORMS } from '../platforms.ts';
 
 type Props = Record<string, unknown>;
 
@@ -15,11 +16,8 @@ const propsOf = (resource: { props: unknown }): Props => (isRecord(resource.prop
 const asArray = (value: unknown): unknown[] =>
   Array.isArray(value) ? value : value === undefined ? [] : [value];
 
-/** Lambda architecture → the only image platform it can execute. */
-export const ARCHITECTURE_PLATFORM: Readonly<Record<string, string>> = {
-  arm64: 'linux/arm64',
-  x86_64: 'linux/amd64',
-};
+/** Lambda architecture → the only image platform it can execute (the program builds from the same table). */
+const ARCHITECTURE_PLATFORM: Readonly<Record<string, string>> = PLATFORMS;
 
 const IAM_POLICY_TYPES = new Set([
   'aws:iam/rolePolicy:RolePolicy',

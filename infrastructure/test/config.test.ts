@@ -3,14 +3,10 @@ import { readFileSync } from 'node:fs';
 import * as pulumi from '@pulumi/pulumi';
 import t from 'tap';
 import { parse } from 'yaml';
-import {
-  DEFAULTS,
-  checkDatabaseUrl,
-  loadConfig,
-  readStackConfig,
-  resolveImageTag,
-  type ConfigContext,
-} from '../config.ts';
+import { loadConfig, readStackConfig, type ConfigContext } from '../config.ts';
+import { checkDatabaseUrl } from '../config/database.ts';
+import { DEFAULTS } from '../config/defaults.ts';
+import { resolveImageTag } from '../config/image.ts';
 
 const root = new URL('../../', import.meta.url);
 const project = parse(readFileSync(new URL('Pulumi.yaml', root), 'utf8')) as {
@@ -73,7 +69,7 @@ t.test('defaults and derived values', async (t) => {
     reservedConcurrency: undefined,
     domain: undefined,
     corsOrigins: [],
-    alarms: { email: undefined, durationP99Ms: 12_000 },
+    alarms: { email: undefined, thresholds: { 'duration-p99': 12_000 } },
     database: { mode: 'external', ssl: true, poolMax: 2 },
     image: { tag: `git-${'a'.repeat(12)}`, untaggedExpiryDays: 14 },
     tags: { project: 'hapi-lambda', stack: 'dev', 'managed-by': 'pulumi' },

@@ -1,6 +1,7 @@
 // Each policy rule on a good and a bad example.
 import t from 'tap';
-import { ARCHITECTURE_PLATFORM, policyActions } from '../policy/rules.ts';
+import { PLATFORMS } from '../platforms.ts';
+import { policyActions } from '../policy/rules.ts';
 import { validate, type Example } from './fixtures/policy.ts';
 
 const policyNames = async (examples: Example[]) =>
@@ -110,7 +111,7 @@ t.test('lambda-has-alarms', async (t) => {
 });
 
 t.test('lambda-architecture-matches-image', async (t) => {
-  t.same(await policyNames([fn({}), ...alarmsFor(), image([ARCHITECTURE_PLATFORM.arm64 ?? ''])]), []);
+  t.same(await policyNames([fn({}), ...alarmsFor(), image([PLATFORMS.arm64])]), []);
   t.same(await policyNames([fn({}), ...alarmsFor(), image(['linux/amd64'])]), [
     'lambda-architecture-matches-image',
   ]);

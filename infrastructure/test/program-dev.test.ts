@@ -26,7 +26,10 @@ await assertCommon(t, run, {
   rateLimit: 20,
   burstLimit: 40,
   corsOrigins: ['http://localhost:3000'],
-  alarms: { errors: 10, throttles: 1, durationP99Ms: 12_000, api5xx: 5, latencyP99Ms: 5000, periods: 3 },
+  alarms: {
+    periods: 3,
+    thresholds: { errors: 10, throttles: 1, 'duration-p99': 12_000, 'api-5xx': 5, 'api-latency-p99': 5000 },
+  },
   imageTag: 'git-0123456789ab',
   cacheFrom: ['hapi-lambda-dev'],
   maintenanceSchedule: 'rate(1 day)',

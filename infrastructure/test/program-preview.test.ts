@@ -1,7 +1,7 @@
 // A pull-request preview stack with no stack file: Pulumi.yaml defaults, x86_64, and a managed database
 // that asks for deletion protection — which a disposable stack overrides.
 import t from 'tap';
-import { DEFAULTS } from '../config.ts';
+import { DEFAULTS } from '../config/defaults.ts';
 import { assertEngineGraph } from './fixtures/engine-graph.ts';
 import { assertCommon } from './fixtures/assertions.ts';
 import { GENERATED_PASSWORD, runProgram } from './fixtures/program.ts';
@@ -26,12 +26,14 @@ await assertCommon(t, run, {
   burstLimit: DEFAULTS.throttleBurstLimit,
   corsOrigins: [],
   alarms: {
-    errors: DEFAULTS.alarmErrorsThreshold,
-    throttles: DEFAULTS.alarmThrottlesThreshold,
-    durationP99Ms: (DEFAULTS.timeout * 1000 * DEFAULTS.alarmDurationP99Percent) / 100,
-    api5xx: DEFAULTS.alarm5xxThreshold,
-    latencyP99Ms: DEFAULTS.alarmLatencyP99Ms,
     periods: DEFAULTS.alarmEvaluationPeriods,
+    thresholds: {
+      errors: DEFAULTS.alarmErrorsThreshold,
+      throttles: DEFAULTS.alarmThrottlesThreshold,
+      'duration-p99': (DEFAULTS.timeout * 1000 * DEFAULTS.alarmDurationP99Percent) / 100,
+      'api-5xx': DEFAULTS.alarm5xxThreshold,
+      'api-latency-p99': DEFAULTS.alarmLatencyP99Ms,
+    },
   },
   imageTag: 'pr-42',
   cacheFrom: ['hapi-lambda-preview-feature-login', 'hapi-lambda-prod'],

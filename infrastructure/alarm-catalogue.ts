@@ -1,0 +1,75 @@
+// The service's alarms, one row each: the stack setting that sets its threshold and the metric it
+// watches. The one home of that pairing: config/alarms.ts reads each threshold from its row's setting,
+// ServiceAlarms creates one alarm per row, and the config test holds Pulumi.yaml and the deploy guide
+// to these rows.
+import type { SettingName } from './config/defaults.ts';
+
+export interface AlarmSpec {
+  /** The alarm's name in the stack (`<prefix>-alarms-<key>`); part of its URN, so never renamed. */
+  key: string;
+  /** The stack setting that sets the threshold, and the values it accepts. */
+  setting: SettingName;
+  range: readonly [min: number, max: number];
+  /** `timeout-percent`: the setting is a percentage of the function timeout; the threshold is in ms. */
+  unit: 'count' | 'ms' | 'timeout-percent';
+  /** The function's metrics carry its name, the API's its id and stage. */
+  target: 'function' | 'api';
+  metricName: string;
+  statistic: 'Sum' | 'p99';
+  describe(threshold: number): string;
+}
+
+export const ALARMS = [
+  {
+    key: 'errors',
+    setting: 'alarmErrorsThreshold',
+    range: [1, 100_000],
+    unit: 'count',
+    target: 'function',
+    metricName: 'Errors',
+    statistic: 'Sum',
+    describe: () => 'Lambda invocations failing (unhandled errors, timeouts, HTTP 500 from the service)',
+  },
+  {
+    key: 'throttles',
+    setting: 'alarmThrottlesThreshold',
+    range: [1, 100_000],
+    unit: 'count',
+    target: 'function',
+    metricName: 'Throttles',
+    statistic: 'Sum',
+    describe: () => 'Lambda invocations throttled (reserved or account concurrency exhausted)',
+  },
+  {
+    key: 'duration-p99',
+    setting: 'alarmDurationP99Percent',
+    range: [1, 100],
+    unit: 'timeout-percent',
+    target: 'function',
+    metricName: 'Duration',
+    statistic: 'p99',
+    describe: (ms) => `Lambda duration p99 close to the timeout (${ms} ms)`,
+  },
+  {
+    key: 'api-5xx',
+    setting: 'alarm5xxThreshold',
+    range: [1, 100_000],
+    unit: 'count',
+    target: 'api',
+    metricName: '5xx',
+    statistic: 'Sum',
+    describe: () => 'HTTP API answering 5xx',
+  },
+  {
+    key: 'api-latency-p99',
+    setting: 'alarmLatencyP99Ms',
+    range: [10, 30_000],
+    unit: 'ms',
+    target: 'api',
+    metricName: 'Latency',
+    statistic: 'p99',
+    describe: (ms) => `HTTP API latency p99 above ${ms} ms`,
+  },
+] as const satisfies readonly AlarmSpec[];
+
+export type AlarmKey = (typeof ALARMS)[number]['key'];

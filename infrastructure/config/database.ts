@@ -1,0 +1,93 @@
+// The database settings: an `external` PostgreSQL URL kept as secret config, or a `managed` Aurora
+// PostgreSQL Serverless v2 cluster and its capacity, version and protection.
+import type * as pulumi from '@pulumi/pulumi';
+import { DEFAULTS } from './defaults.ts';
+import { ConfigError, type Settings } from './settings.ts';
+
+const DATABASE_MODES = ['external', 'managed'] as const;
+
+export interface ExternalDatabaseConfig {
+  mode: 'external';
+  /** Secret: the postgres URL, stored only in Secrets Manager. */
+  url: pulumi.Output<string>;
+  ssl: boolean;
+  poolMax: number;
+}
+
+export interface ManagedDatabaseConfig {
+  mode: 'managed';
+  minCapacity: number;
+  maxCapacity: number;
+  /** Set only with a 0 ACU minimum (the only case where Aurora pauses). */
+  autoPauseSeconds: number | undefined;
+  engineVersion: string;
+  deletionProtection: boolean;
+  /** Readers besides the writer: with one, Aurora fails the writer over to it (another AZ) in ~30 s. */
+  readerInstances: number;
+  poolMax: number;
+}
+
+export type DatabaseConfig = ExternalDatabaseConfig | ManagedDatabaseConfig;
+
+export function readDatabaseConfig(settings: Settings, stack: string): DatabaseConfig {
+  const mode = settings.oneOf('databaseMode', DATABASE_MODES);
+  const poolMax = settings.num('databasePoolMax', 1, 20);
+  return mode === 'external' ? readExternal(settings, stack, poolMax) : readManaged(settings, poolMax);
+}
+
+function readExternal(settings: Settings, stack: string, poolMax: number): ExternalDatabaseConfig {
+  const key = settings.key('databaseUrl');
+  const url = settings.secret('databaseUrl');
+  if (url === undefined) {
+    throw new ConfigError(
+      key,
+      `is required when databaseMode is external: run \`pulumi config set --secret databaseUrl '<postgres URL>' -s ${stack}\` ` +
+        `and commit Pulumi.${stack}.yaml, which then holds the encrypted value`,
+    );
+  }
+  return {
+    mode: 'external',
+    // Checked inside apply so the value is never printed; only the key is named.
+    url: url.apply((value) => checkDatabaseUrl(value, key)),
+    ssl: settings.bool('databaseSsl'),
+    poolMax,
+  };
+}
+
+/** Returns the trimmed URL, or fails naming the key — never echoing the value, which holds a password. */
+export function checkDatabaseUrl(value: string, fullKey: string): string {
+  if (!/^postgres(ql)?:\/\/\S+$/.test(value.trim())) {
+    throw new ConfigError(fullKey, 'must be a postgres:// or postgresql:// URL');
+  }
+  return value.trim();
+}
+
+function readManaged(settings: Settings, poolMax: number): ManagedDatabaseConfig {
+  const minCapacity = settings.num('databaseMinCapacity', 0, 256, false);
+  const maxCapacity = settings.num('databaseMaxCapacity', 1, 256, false);
+  for (const [name, value] of [
+    ['databaseMinCapacity', minCapacity],
+    ['databaseMaxCapacity', maxCapacity],
+  ] as const) {
+    if (value * 2 !== Math.floor(value * 2)) {
+      throw new ConfigError(settings.key(name), `${value} is not a multiple of 0.5 ACU`);
+    }
+  }
+  if (maxCapacity < minCapacity) {
+    throw new ConfigError(settings.key('databaseMaxCapacity'), `${maxCapacity} is below databaseMinCapacity`);
+  }
+  const engineVersion = settings.raw('databaseEngineVersion') ?? DEFAULTS.databaseEngineVersion;
+  if (!/^\d+\.\d+$/.test(engineVersion)) {
+    throw new ConfigError(settings.key('databaseEngineVersion'), `"${engineVersion}" is not <major>.<minor>`);
+  }
+  return {
+    mode: 'managed',
+    minCapacity,
+    maxCapacity,
+    autoPauseSeconds: minCapacity === 0 ? 300 : undefined,
+    engineVersion,
+    deletionProtection: settings.bool('databaseDeletionProtection'),
+    readerInstances: settings.num('databaseReaderInstances', 0, 15),
+    poolMax,
+  };
+}

@@ -1,0 +1,36 @@
+// The default of every project setting. Pulumi.yaml declares the same defaults for the CLI (a test keeps
+// the two in step); these apply wherever the program runs without it (the mocked test runs).
+export const DEFAULTS = {
+  appEnv: 'dev',
+  logLevel: 'info',
+  architecture: 'arm64',
+  memorySize: 1024,
+  timeout: 15,
+  reservedConcurrency: -1,
+  logRetentionDays: 14,
+  throttleRateLimit: 50,
+  throttleBurstLimit: 100,
+  corsOrigins: [] as string[],
+  alarmEmail: '',
+  alarmEvaluationPeriods: 3,
+  alarmErrorsThreshold: 5,
+  alarmThrottlesThreshold: 1,
+  alarmDurationP99Percent: 80,
+  alarm5xxThreshold: 5,
+  alarmLatencyP99Ms: 3000,
+  domainName: '',
+  hostedZoneId: '',
+  databaseMode: 'external',
+  databaseSsl: true,
+  databasePoolMax: 2,
+  databaseMinCapacity: '0.5',
+  databaseMaxCapacity: '2',
+  databaseEngineVersion: '16.8',
+  databaseDeletionProtection: false,
+  databaseReaderInstances: 0,
+  imageUntaggedExpiryDays: 14,
+  imageTag: '',
+  maintenanceSchedule: 'rate(1 day)',
+} as const;
+
+export type SettingName = keyof typeof DEFAULTS;

@@ -1,0 +1,56 @@
+// The image settings: the immutable tag each build is pushed with, and when untagged images expire.
+import { ConfigError, type Settings } from './settings.ts';
+
+/** Tag of the BuildKit registry cache: the only tag that moves, so no release tag may start with it. */
+export const CACHE_TAG = 'cache';
+
+const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/** Where a tag can come from besides the config: the CI environment, git, the clock. */
+export interface TagSources {
+  env: Readonly<Record<string, string | undefined>>;
+  /** `git rev-parse HEAD` plus whether the tree is dirty; undefined when git is unavailable. */
+  gitHead: () => { sha: string; dirty: boolean } | undefined;
+  now: () => Date;
+}
+
+export interface ImageConfig {
+  tag: string;
+  untaggedExpiryDays: number;
+}
+
+export function readImageConfig(settings: Settings, sources: TagSources): ImageConfig {
+  return {
+    tag: resolveImageTag(settings.raw('imageTag'), settings.key('imageTag'), sources),
+    untaggedExpiryDays: settings.num('imageUntaggedExpiryDays', 1, 3650),
+  };
+}
+
+/**
+ * Every pushed image gets a tag that is never moved (the repository makes tags immutable), so the
+ * lifecycle policy — which only expires untagged images — can never remove a digest a function uses.
+ * Order: explicit `imageTag` config, the CI commit (GITHUB_SHA), the local git commit, a timestamp.
+ */
+export function resolveImageTag(
+  configured: string | undefined,
+  fullKey: string,
+  sources: TagSources,
+): string {
+  if (configured !== undefined) {
+    if (!TAG_PATTERN.test(configured) || configured.startsWith(CACHE_TAG)) {
+      throw new ConfigError(fullKey, `"${configured}" is not a valid image tag (and "cache…" is reserved)`);
+    }
+    return configured;
+  }
+  const ciSha = sources.env.GITHUB_SHA?.trim();
+  if (ciSha !== undefined && /^[0-9a-f]{40}$/.test(ciSha)) return `git-${ciSha.slice(0, 12)}`;
+  const stamp = sources
+    .now()
+    .toISOString()
+    .replace(/[-:TZ.]/g, '')
+    .slice(0, 14);
+  const head = sources.gitHead();
+  if (head === undefined) return `local-${stamp}`;
+  // A dirty tree's content differs from the commit, so it must not claim the commit's tag.
+  return head.dirty ? `git-${head.sha.slice(0, 12)}-dirty-${stamp}` : `git-${head.sha.slice(0, 12)}`;
+}

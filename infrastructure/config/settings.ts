@@ -1,0 +1,68 @@
+// Reads one stack setting at a time: its trimmed text or its default, checked, and on failure a
+// ConfigError naming the full key. The per-concern readers in this folder are built on it.
+import type * as pulumi from '@pulumi/pulumi';
+import { DEFAULTS, type SettingName } from './defaults.ts';
+
+/** A configuration value is missing or malformed; the message names the full key. */
+export class ConfigError extends Error {
+  constructor(key: string, problem: string) {
+    super(`Invalid stack configuration "${key}": ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The slice of `pulumi.Config` the reader needs, so tests can feed plain values. */
+export interface ConfigSource {
+  get(key: string): string | undefined;
+  getSecret(key: string): pulumi.Output<string> | undefined;
+}
+
+export interface Settings {
+  /** The full key (`<project>:<name>`), as error messages name it. */
+  key(name: string): string;
+  /** The trimmed value, or undefined when unset or blank. */
+  raw(name: SettingName): string | undefined;
+  /** A secret setting (no default), still wrapped so it is never printed. */
+  secret(name: string): pulumi.Output<string> | undefined;
+  oneOf<T extends string>(name: SettingName, allowed: readonly T[]): T;
+  num(name: SettingName, min: number, max: number, integer?: boolean): number;
+  bool(name: SettingName): boolean;
+}
+
+export function readSettings(source: ConfigSource, project: string): Settings {
+  const key = (name: string) => `${project}:${name}`;
+  const raw = (name: SettingName): string | undefined => {
+    const value = source.get(name);
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  const text = (name: SettingName) => raw(name) ?? String(DEFAULTS[name]);
+  return {
+    key,
+    raw,
+    secret: (name) => source.getSecret(name),
+    oneOf(name, allowed) {
+      const value = text(name);
+      if (!(allowed as readonly string[]).includes(value)) {
+        throw new ConfigError(key(name), `"${value}" is not one of ${allowed.join(', ')}`);
+      }
+      return value as (typeof allowed)[number];
+    },
+    num(name, min, max, integer = true) {
+      const value = Number(text(name));
+      if (!Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+        throw new ConfigError(key(name), `"${text(name)}" is not ${integer ? 'an integer' : 'a number'}`);
+      }
+      if (value < min || value > max) {
+        throw new ConfigError(key(name), `${value} is outside ${min}..${max}`);
+      }
+      return value;
+    },
+    bool(name) {
+      const value = text(name);
+      if (value !== 'true' && value !== 'false') {
+        throw new ConfigError(key(name), `"${value}" is not true or false`);
+      }
+      return value === 'true';
+    },
+  };
+}
