@@ -1,0 +1,155 @@
+// The `managed` database setup: Aurora PostgreSQL Serverless v2 (a writer, optional failover readers) in
+// its own network, with generated credentials stored in the component's secret.
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import * as random from '@pulumi/random';
+import type { ManagedDatabaseConfig } from '../../config/database.ts';
+import { databaseNetwork } from './network.ts';
+import type { DatabaseSetup } from './setup.ts';
+
+const ENGINE = 'aurora-postgresql';
+const PORT = 5432;
+const DATABASE_NAME = 'app';
+const MASTER_USERNAME = 'app_admin';
+
+export interface ManagedDatabaseArgs {
+  config: ManagedDatabaseConfig;
+  region: string;
+  /** Disposable stacks skip the final snapshot and deletion protection regardless of config. */
+  ephemeral: boolean;
+  secret: aws.secretsmanager.Secret;
+}
+
+export function managedDatabase(
+  name: string,
+  args: ManagedDatabaseArgs,
+  parent: pulumi.Resource,
+): DatabaseSetup {
+  const { config } = args;
+  const network = databaseNetwork(name, { region: args.region, databasePort: PORT }, parent);
+  const subnetGroup = new aws.rds.SubnetGroup(
+    `${name}-subnets`,
+    { subnetIds: network.subnetIds },
+    { parent },
+  );
+
+  // RDS rejects '/', '@', '"' and spaces in master passwords.
+  const password = new random.RandomPassword(
+    `${name}-password`,
+    { length: 40, special: true, overrideSpecial: '!#$%^&*()-_=+[]{}<>:?' },
+    { parent },
+  );
+
+  const protect = config.deletionProtection && !args.ephemeral;
+  // A fixed name would collide the second time a stack of the same name is destroyed.
+  const snapshotSuffix = protect
+    ? new random.RandomId(`${name}-final-snapshot-id`, { byteLength: 4 }, { parent })
+    : undefined;
+  const cluster = new aws.rds.Cluster(
+    `${name}-cluster`,
+    {
+      engine: ENGINE,
+      engineMode: 'provisioned',
+      engineVersion: offeredEngineVersion(config.engineVersion, args.region, parent),
+      databaseName: DATABASE_NAME,
+      masterUsername: MASTER_USERNAME,
+      masterPassword: password.result,
+      port: PORT,
+      dbSubnetGroupName: subnetGroup.name,
+      vpcSecurityGroupIds: [network.databaseSecurityGroup.id],
+      storageEncrypted: true,
+      serverlessv2ScalingConfiguration: {
+        minCapacity: config.minCapacity,
+        maxCapacity: config.maxCapacity,
+        secondsUntilAutoPause: config.autoPauseSeconds,
+      },
+      backupRetentionPeriod: protect ? 14 : 1,
+      deletionProtection: protect,
+      skipFinalSnapshot: !protect,
+      finalSnapshotIdentifier:
+        snapshotSuffix === undefined ? undefined : pulumi.interpolate`${name}-final-${snapshotSuffix.hex}`,
+      copyTagsToSnapshot: true,
+      // Disposable stacks apply changes now; protected ones wait for the maintenance window.
+      applyImmediately: !protect,
+    },
+    // AWS applies minor upgrades itself; without this Pulumi would try to "downgrade" to the
+    // configured version after each one. Major upgrades are a deliberate, reviewed change anyway.
+    { parent, ignoreChanges: ['engineVersion'] },
+  );
+
+  const instance = (key: string, promotionTier: number) =>
+    new aws.rds.ClusterInstance(
+      `${name}-${key}`,
+      {
+        clusterIdentifier: cluster.id,
+        instanceClass: 'db.serverless',
+        engine: ENGINE,
+        dbSubnetGroupName: subnetGroup.name,
+        publiclyAccessible: false,
+        promotionTier,
+      },
+      { parent },
+    );
+  const writer = instance('writer', 0);
+  // Readers are failover targets: Aurora places them in the subnet group's other AZ when it can and
+  // promotes one (tier 1 before any later) if the writer's instance or AZ fails.
+  for (let index = 1; index <= config.readerInstances; index++) instance(`reader-${index}`, 1);
+
+  // The service reads RDS-style JSON; written after the writer exists so the first (migration)
+  // invoke finds a database that accepts connections.
+  const credentials = new aws.secretsmanager.SecretVersion(
+    `${name}-credentials`,
+    {
+      secretId: args.secret.id,
+      secretString: pulumi.jsonStringify({
+        engine: 'postgres',
+        username: MASTER_USERNAME,
+        password: password.result,
+        host: cluster.endpoint,
+        port: PORT,
+        dbname: DATABASE_NAME,
+      }),
+    },
+    { parent, dependsOn: [writer] },
+  );
+
+  return {
+    // Aurora always gets TLS.
+    ssl: true,
+    credentials,
+    functionVpc: { subnetIds: network.subnetIds, securityGroupIds: [network.functionSecurityGroup.id] },
+    vpc: network.vpc,
+    cluster,
+  };
+}
+
+/**
+ * The configured version, once the region confirms it still offers it for new clusters. Aurora retires
+ * minors after about a year; without this check `pulumi up` would fail half-way through with an RDS
+ * error. The data source (like `aws rds describe-db-engine-versions`) lists only `available` versions.
+ */
+function offeredEngineVersion(
+  version: string,
+  region: string,
+  parent: pulumi.Resource,
+): pulumi.Output<string> {
+  const listCommand = `aws rds describe-db-engine-versions --engine ${ENGINE} --region ${region} --query "DBEngineVersions[].EngineVersion"`;
+  return pulumi.output(
+    aws.rds
+      .getEngineVersion(
+        { engine: ENGINE, version, filters: [{ name: 'engine-mode', values: ['provisioned'] }] },
+        { parent },
+      )
+      .then(
+        () => version,
+        (error: unknown) => {
+          // The SDK rejects a failed invoke with an Error carrying the engine's message (runtime/invoke.js).
+          throw new pulumi.RunError(
+            `databaseEngineVersion ${version} is not offered for new Aurora PostgreSQL clusters in ${region} ` +
+              `(${(error as Error).message}). List the versions the region offers with ` +
+              `\`${listCommand}\`, then \`pulumi config set databaseEngineVersion <version>\` (prefer a long-term-support minor).`,
+          );
+        },
+      ),
+  );
+}

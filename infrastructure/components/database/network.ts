@@ -1,0 +1,73 @@
+// The managed database's network: isolated subnets (no NAT, no internet route: nothing to pay per hour,
+// nothing to reach in from outside), one security group each for the function, the cluster and the
+// Secrets Manager endpoint, and rules that let the function — and only it — reach the other two.
+import * as aws from '@pulumi/aws';
+import * as awsx from '@pulumi/awsx';
+import type * as pulumi from '@pulumi/pulumi';
+
+export interface DatabaseNetwork {
+  vpc: awsx.ec2.Vpc;
+  subnetIds: pulumi.Output<string[]>;
+  /** Attached to the function only, so "from this group" means "from the function". */
+  functionSecurityGroup: aws.ec2.SecurityGroup;
+  databaseSecurityGroup: aws.ec2.SecurityGroup;
+}
+
+export function databaseNetwork(
+  name: string,
+  { region, databasePort }: { region: string; databasePort: number },
+  parent: pulumi.Resource,
+): DatabaseNetwork {
+  const vpc = new awsx.ec2.Vpc(
+    `${name}-vpc`,
+    {
+      numberOfAvailabilityZones: 2,
+      natGateways: { strategy: 'None' },
+      subnetStrategy: 'Auto',
+      subnetSpecs: [{ type: 'Isolated', name: 'private', cidrMask: 20 }],
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+    },
+    { parent },
+  );
+  const vpcId = vpc.vpcId;
+  const subnetIds = vpc.isolatedSubnetIds;
+
+  const securityGroup = (key: string, description: string) =>
+    new aws.ec2.SecurityGroup(`${name}-${key}`, { vpcId, description }, { parent });
+  const functionSg = securityGroup('function-sg', 'The service function (attached to it only)');
+  const databaseSg = securityGroup('db-sg', 'Aurora: PostgreSQL from the service function only');
+  const endpointSg = securityGroup('endpoint-sg', 'Secrets Manager endpoint: HTTPS from the function');
+
+  const allow = (key: string, from: aws.ec2.SecurityGroup, to: aws.ec2.SecurityGroup, port: number) => {
+    const rule = { ipProtocol: 'tcp', fromPort: port, toPort: port };
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-${key}-out`,
+      { securityGroupId: from.id, referencedSecurityGroupId: to.id, ...rule },
+      { parent },
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-${key}-in`,
+      { securityGroupId: to.id, referencedSecurityGroupId: from.id, ...rule },
+      { parent },
+    );
+  };
+  allow('postgres', functionSg, databaseSg, databasePort);
+  allow('secrets', functionSg, endpointSg, 443);
+
+  // The function reads its credentials from Secrets Manager through this endpoint (no internet route).
+  new aws.ec2.VpcEndpoint(
+    `${name}-secrets-endpoint`,
+    {
+      vpcId,
+      serviceName: `com.amazonaws.${region}.secretsmanager`,
+      vpcEndpointType: 'Interface',
+      privateDnsEnabled: true,
+      subnetIds,
+      securityGroupIds: [endpointSg.id],
+    },
+    { parent },
+  );
+
+  return { vpc, subnetIds, functionSecurityGroup: functionSg, databaseSecurityGroup: databaseSg };
+}
