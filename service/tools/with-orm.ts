@@ -3,7 +3,8 @@
 // also when the work or a migration fails (an open pool keeps a script's process alive). It logs
 // nothing: the URL carries the database password.
 import { loadConfig, type Config } from '../src/config.ts';
-import { createOrm, runMigrations, type MikroORM } from '../src/db/orm.ts';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { createOrm, runMigrations } from '../src/db/orm.ts';
 
 export interface OrmJob {
   readonly orm: MikroORM;

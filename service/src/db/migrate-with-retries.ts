@@ -4,7 +4,8 @@
 // transaction (all or nothing), so an attempt cut off with its connection leaves nothing behind.
 import pRetry from 'p-retry';
 import { isConnectionFailure } from '../errors/classify-error.ts';
-import { runMigrations, type MikroORM } from './orm.ts';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { runMigrations } from './orm.ts';
 
 export const MIGRATE_RETRY = {
   /** Capped exponential backoff between attempts: 250 ms, 500 ms, 1 s, then 2 s. */

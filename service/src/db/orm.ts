@@ -3,8 +3,6 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { createOrmConfig, type OrmConnectionOptions } from './mikro-orm.config.ts';
 
-export { MikroORM };
-
 export async function createOrm(options: OrmConnectionOptions): Promise<MikroORM> {
   return MikroORM.init(createOrmConfig(options));
 }
