@@ -293,7 +293,8 @@ void t.test('stack config: plain text, a missing stack file and bad arguments fa
 });
 
 void t.test("stack config: the repository's own stacks are read the same way", async (t) => {
-  // prod is managed; dev states its mode — the outcome for dev depends on whether its URL was committed.
+  // prod is managed; dev takes Pulumi.yaml's default (external) — its outcome depends on whether its URL
+  // was committed.
   t.equal((await checkStack(ROOT, 'prod')).code, 0);
   const dev = await checkStack(ROOT, 'dev');
   const committed = /hapi-lambda:databaseUrl:\s*\n\s+secure:/.test(
