@@ -1,6 +1,7 @@
 // Builds the service's pino logger: JSON lines by default, pretty in local development, secrets masked.
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { Config } from '../config.ts';
+import { skipUnreachableRedaction } from './redaction-fast-path.ts';
 
 /** Paths pino masks wherever a request or an error object drags headers into a log line. */
 export const REDACTED_PATHS = [
@@ -27,6 +28,21 @@ interface SerializableRequest {
   readonly path: string;
 }
 
+/** The logger's settings: redaction and the lean serializers. */
+export function loggerOptions(config: Config): LoggerOptions {
+  return {
+    level: config.logLevel,
+    base: { env: config.appEnv, version: config.version },
+    redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+    serializers: {
+      // Deliberately lean: method and path only (query strings may carry tokens), never headers.
+      req: (request: SerializableRequest) => ({ method: request.method.toUpperCase(), path: request.path }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      err: pino.stdSerializers.err,
+    },
+  };
+}
+
 export function createLogger(config: Config, stream?: DestinationStream): Logger {
   const destination =
     stream ??
@@ -36,18 +52,7 @@ export function createLogger(config: Config, stream?: DestinationStream): Logger
           options: { singleLine: true, translateTime: 'SYS:HH:MM:ss' },
         })
       : pino.destination({ dest: 1, sync: false }));
-  return pino(
-    {
-      level: config.logLevel,
-      base: { env: config.appEnv, version: config.version },
-      redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
-      serializers: {
-        // Deliberately lean: method and path only (query strings may carry tokens), never headers.
-        req: (request: SerializableRequest) => ({ method: request.method.toUpperCase(), path: request.path }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-        err: pino.stdSerializers.err,
-      },
-    },
-    destination,
-  );
+  const logger = pino(loggerOptions(config), destination);
+  skipUnreachableRedaction(logger, REDACTED_PATHS);
+  return logger;
 }

@@ -1,0 +1,57 @@
+// pino's redactor (@pinojs/redact) clones and walks every value it is handed, re-parsing each redacted
+// path every time, even a string or number no path can reach. With a wildcard path (`*.password`) that
+// is every field of every line: about 6 µs of the 9 µs an access line costs. This sends the values no
+// redacted path can reach straight to JSON.stringify, which is what the redactor itself ends with, so
+// the lines are byte for byte the same (test/logging.test.ts compares them with the plain redactor's).
+import { pino, type Logger } from 'pino';
+
+type Stringifier = (value: unknown, stringifySafe?: unknown) => string | undefined;
+type Stringifiers = Record<string | symbol, Stringifier | undefined>;
+
+/** A path's segments as pino reads them: `a.b["c-d"]` → a, b, c-d. */
+export function pathSegments(path: string): string[] {
+  return [...path.matchAll(/[^.[\]]+|\[([^[\]]*?)\]/g)].map((match) =>
+    (match[1] ?? match[0]).replace(/^(["'`])(.*)\1$/, '$2'),
+  );
+}
+
+/** Wraps the logger's redacting stringifiers (inherited by its children) with the fast path. */
+export function skipUnreachableRedaction(logger: Logger, paths: readonly string[]): void {
+  const { stringifiersSym, redactFmtSym, wildcardFirstSym } = pino.symbols;
+  const segments = paths.map(pathSegments);
+  // A one-segment path censors the whole value of that key, whatever it is: never bypassed.
+  const censoredKeys = new Set<string | symbol>(
+    segments.filter((s) => s.length === 1).map(([key]) => (key === '*' ? wildcardFirstSym : (key ?? ''))),
+  );
+  // Keys a redacted path looks for inside a logged value; a value with none of them is left as it is.
+  const innerKeys = new Set(segments.filter((s) => s.length > 1).map((s) => s[1] ?? ''));
+  const anyInnerKey = innerKeys.has('*');
+
+  const stringifiers = (logger as unknown as Record<symbol, Stringifiers>)[stringifiersSym];
+  if (stringifiers === undefined) return;
+  for (const key of Reflect.ownKeys(stringifiers)) {
+    const redacting = stringifiers[key];
+    if (key === redactFmtSym || censoredKeys.has(key) || redacting === undefined) continue;
+    stringifiers[key] = function (this: unknown, value, stringifySafe) {
+      if (unreachable(value, innerKeys, anyInnerKey)) {
+        try {
+          return JSON.stringify(value);
+        } catch {
+          // Circular or BigInt: the redactor's own fallback.
+        }
+      }
+      return redacting.call(this, value, stringifySafe);
+    };
+  }
+}
+
+function unreachable(value: unknown, innerKeys: ReadonlySet<string>, anyInnerKey: boolean): boolean {
+  const type = typeof value;
+  if (type === 'string' || type === 'number' || type === 'boolean') return true;
+  if (type !== 'object' || value === null || anyInnerKey) return false;
+  // Plain objects only: arrays, Dates, Buffers and class instances keep the redactor's own handling.
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  for (const key in value) if (innerKeys.has(key)) return false;
+  return true;
+}
