@@ -5,9 +5,9 @@ import { parseArgs } from 'node:util';
 import type Joi from 'joi';
 import type { Config } from '../src/config.ts';
 import { DomainError } from '../src/errors/domain-error.ts';
-import { ApiKeyRepository } from '../src/modules/api-keys/api-key.repository.ts';
 import { dailyQuota, keyId, keyName, ratePerMinute } from '../src/modules/api-keys/api-key.schemas.ts';
-import { ApiKeyService, type ApiKeyListingDto } from '../src/modules/api-keys/api-key.service.ts';
+import type { ApiKeyListingDto, ApiKeyService } from '../src/modules/api-keys/api-key.service.ts';
+import { apiKeyServiceFor } from '../src/modules/services.ts';
 import { withDevelopmentDatabase } from '../tools/dev-database.ts';
 import { withOrm } from '../tools/with-orm.ts';
 
@@ -72,8 +72,10 @@ async function run(command: string | undefined): Promise<void> {
   if (!isCommand(command)) throw new UsageError(USAGE);
   await withDevelopmentDatabase((url, embedded) =>
     // Only the throwaway development database is migrated implicitly; a real one is migrated on deploy.
-    withOrm({ ...process.env, DATABASE_URL: url }, { migrate: embedded !== undefined }, ({ orm, config }) =>
-      perform(command, new ApiKeyService(new ApiKeyRepository(orm.em.fork())), config),
+    withOrm(
+      { ...process.env, DATABASE_URL: url },
+      { migrate: embedded !== undefined },
+      async ({ orm, config }) => perform(command, await apiKeyServiceFor(orm.em.fork()), config),
     ),
   );
 }

@@ -22,12 +22,6 @@ declare module '@hapi/hapi' {
     'api-keys'?: ApiKeyUsage;
   }
 
-  interface AppCredentials {
-    /** The API key's database id (not its public prefix). */
-    id: string;
-    name: string;
-  }
-
   interface ServerApplicationState {
     config: Config;
   }

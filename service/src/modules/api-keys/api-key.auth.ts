@@ -3,7 +3,8 @@
 import type { Request, ResponseToolkit, ServerAuthSchemeObject } from '@hapi/hapi';
 import { codedBoom } from '../../errors/coded-boom.ts';
 import type { ErrorCodeName } from '../../errors/error-codes.ts';
-import { hashesEqual, readPresentedKey } from './api-key.token.ts';
+import { apiKeyServiceFor } from '../services.ts';
+import { readPresentedKey } from './api-key.token.ts';
 
 export const API_KEY_SCHEME = 'api-key';
 
@@ -30,13 +31,9 @@ export function apiKeyScheme(): ServerAuthSchemeObject {
       if (presented.kind === 'missing') throw unauthorized('API_KEY_MISSING', false);
       if (presented.kind === 'malformed') throw unauthorized('API_KEY_INVALID', true);
 
-      const em = await request.server.plugins.database.em(request);
-      // Imported on first use, like the ORM it needs: start-up and open routes never load it.
-      const { ApiKeyRepository } = await import('./api-key.repository.ts');
-      const key = await new ApiKeyRepository(em).consume(presented.prefix, presented.hash);
-      if (key === undefined || !hashesEqual(key.keyHash, presented.hash)) {
-        throw unauthorized('API_KEY_INVALID', true);
-      }
+      const keys = await apiKeyServiceFor(await request.server.plugins.database.em(request));
+      const key = await keys.consume(presented.prefix, presented.hash);
+      if (key === undefined) throw unauthorized('API_KEY_INVALID', true);
       if (key.revokedAt !== null) throw unauthorized('API_KEY_REVOKED', true);
 
       const minuteCount = key.minuteCount ?? Number.MAX_SAFE_INTEGER;
@@ -56,7 +53,8 @@ export function apiKeyScheme(): ServerAuthSchemeObject {
       if (dayCount > key.dailyQuota) {
         throw codedBoom('QUOTA_EXCEEDED', { 'Retry-After': String(key.dayResetSeconds) });
       }
-      return h.authenticated({ credentials: { app: { id: key.id, name: key.name } } });
+      // hapi needs a credentials object; nothing reads the key's details from it.
+      return h.authenticated({ credentials: {} });
     },
   };
 }

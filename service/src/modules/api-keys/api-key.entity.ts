@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
+/** `id` is the database id; clients know a key by its `prefix` (which the API calls the key's id). */
 export const ApiKeySchema = defineEntity({
   name: 'ApiKey',
   tableName: 'api_keys',
@@ -39,5 +40,3 @@ export const ApiKeyUsageSchema = defineEntity({
     count: p.integer(),
   },
 });
-
-export type ApiKeyUsage = InferEntity<typeof ApiKeyUsageSchema>;

@@ -5,7 +5,6 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApiKeySchema, ApiKeyUsageSchema, type ApiKey } from './api-key.entity.ts';
 
 export interface ConsumeResult {
-  readonly id: string;
   readonly name: string;
   readonly keyHash: string;
   readonly revokedAt: Date | null;
@@ -62,7 +61,7 @@ touched as (
   returning 1
 )
 select
-  k.id, k.name, k.key_hash, k.revoked_at, k.daily_quota, k.rate_limit_per_minute,
+  k.name, k.key_hash, k.revoked_at, k.daily_quota, k.rate_limit_per_minute,
   (select count from minute) as minute_count,
   coalesce(
     (select count from day),
@@ -76,7 +75,6 @@ select
 from k`;
 
 interface ConsumeRow {
-  id: string;
   name: string;
   key_hash: string;
   revoked_at: Date | string | null;
@@ -111,7 +109,6 @@ export class ApiKeyRepository {
     const [row] = await this.em.getConnection().execute<ConsumeRow[]>(CONSUME_SQL, [prefix, hash]);
     if (row === undefined) return undefined;
     return {
-      id: row.id,
       name: row.name,
       keyHash: row.key_hash,
       revokedAt: toDate(row.revoked_at),
@@ -159,7 +156,7 @@ export class ApiKeyRepository {
     }));
   }
 
-  /** Drops minute windows older than an hour and day windows older than `daysBefore`. */
+  /** Drops minute windows that started before `minuteBefore` and day windows before `dayBefore`. */
   async purgeUsage(dayBefore: Date, minuteBefore: Date): Promise<{ minute: number; day: number }> {
     const minute = await this.em.nativeDelete(ApiKeyUsageSchema, {
       period: 'minute',

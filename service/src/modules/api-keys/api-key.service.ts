@@ -1,8 +1,8 @@
 // API key use cases: create (the key is returned once), list, revoke, purge old usage. Shared by the
 // HTTP auth scheme, the keys:* scripts and the Lambda pass-through events.
 import { DomainError } from '../../errors/domain-error.ts';
-import type { ApiKeyListing, ApiKeyRepository } from './api-key.repository.ts';
-import { generateKey, normalizePrefix } from './api-key.token.ts';
+import type { ApiKeyListing, ApiKeyRepository, ConsumeResult } from './api-key.repository.ts';
+import { generateKey, hashesEqual, normalizePrefix } from './api-key.token.ts';
 
 export interface CreateApiKeyInput {
   readonly name: string;
@@ -11,6 +11,7 @@ export interface CreateApiKeyInput {
 }
 
 export interface ApiKeyDto {
+  /** The key's public id: its prefix (`ak_…`). The database id never leaves the repository. */
   readonly id: string;
   readonly name: string;
   readonly dailyQuota: number;
@@ -45,13 +46,25 @@ export class ApiKeyService {
     return { ...toDto(created), key };
   }
 
+  /**
+   * Finds the key with this prefix and counts the request (see the repository). Undefined when no key
+   * has the prefix or its secret is wrong, which callers must not tell apart.
+   */
+  async consume(prefix: string, hash: string): Promise<ConsumeResult | undefined> {
+    const key = await this.keys.consume(prefix, hash);
+    return key !== undefined && hashesEqual(key.keyHash, hash) ? key : undefined;
+  }
+
   async list(): Promise<ApiKeyListingDto[]> {
     return (await this.keys.list()).map(listingToDto);
   }
 
-  /** Idempotent: revoking a revoked key keeps its original revocation time. */
-  async revoke(id: string): Promise<ApiKeyDto> {
-    const prefix = normalizePrefix(id);
+  /**
+   * Revokes the key a client names by its public id (the prefix, its 12 characters, or the whole key).
+   * Idempotent: revoking a revoked key keeps its original revocation time.
+   */
+  async revoke(publicId: string): Promise<ApiKeyDto> {
+    const prefix = normalizePrefix(publicId);
     const key = prefix === undefined ? null : await this.keys.findByPrefix(prefix);
     if (!key) throw new DomainError('API_KEY_NOT_FOUND', `No API key has the id ${prefix ?? 'given'}`);
     if (key.revokedAt === null || key.revokedAt === undefined) {

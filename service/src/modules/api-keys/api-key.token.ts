@@ -15,8 +15,8 @@ export interface GeneratedKey {
 
 export function generateKey(): GeneratedKey {
   // 256 % 32 === 0, so masking each byte keeps every character equally likely.
-  const id = Array.from(randomBytes(12), (byte) => BASE32.charAt(byte & 31)).join('');
-  const prefix = `ak_${id}`;
+  const prefixChars = Array.from(randomBytes(12), (byte) => BASE32.charAt(byte & 31)).join('');
+  const prefix = `ak_${prefixChars}`;
   const key = `${prefix}_${randomBytes(32).toString('base64url')}`;
   return { key, prefix, hash: hashKey(key) };
 }
@@ -33,8 +33,8 @@ export function parseKey(key: string): { prefix: string; hash: string } | undefi
 
 /** Accepts `ak_xxxxxxxxxxxx`, the bare 12 characters, or a whole key; returns `ak_xxxxxxxxxxxx`. */
 export function normalizePrefix(value: string): string | undefined {
-  const id = PREFIX_PATTERN.exec(value.trim())?.[1];
-  return id === undefined ? undefined : `ak_${id}`;
+  const prefixChars = PREFIX_PATTERN.exec(value.trim())?.[1];
+  return prefixChars === undefined ? undefined : `ak_${prefixChars}`;
 }
 
 /** Constant-time equality of two hex hashes. */

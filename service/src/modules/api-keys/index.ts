@@ -2,8 +2,8 @@
 // every route when API keys are required; open routes opt out with `auth: false`), usage headers,
 // key management as Lambda pass-through events, and the usage purge maintenance task.
 import type { Plugin } from '@hapi/hapi';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../config.ts';
+import { apiKeyServiceFor } from '../services.ts';
 import { API_KEY_SCHEME, apiKeyScheme, usageHeaders } from './api-key.auth.ts';
 import { createKeyEvent, listKeysEvent, revokeKeyEvent } from './api-key.schemas.ts';
 
@@ -34,22 +34,13 @@ export const apiKeysPlugin: Plugin<{ config: Config }> = {
       { before: ['errors'] },
     );
 
-    // Imported on first use: the repository pulls in the ORM, which start-up never needs.
-    const keys = async (em: EntityManager) => {
-      const [{ ApiKeyRepository }, { ApiKeyService }] = await Promise.all([
-        import('./api-key.repository.ts'),
-        import('./api-key.service.ts'),
-      ]);
-      return new ApiKeyService(new ApiKeyRepository(em));
-    };
     const events = server.plugins['lambda-events'];
     events.registerAction('keys.create', {
       schema: createKeyEvent,
       async run(event, em) {
         const { name, quota, rate } = event as { name: string; quota?: number; rate?: number };
-        const created = await (
-          await keys(em)
-        ).create({
+        const keys = await apiKeyServiceFor(em);
+        const created = await keys.create({
           name,
           dailyQuota: quota ?? config.apiKeys.defaultDailyQuota,
           rateLimitPerMinute: rate ?? config.apiKeys.defaultRatePerMinute,
@@ -60,17 +51,20 @@ export const apiKeysPlugin: Plugin<{ config: Config }> = {
     events.registerAction('keys.list', {
       schema: listKeysEvent,
       async run(_event, em) {
-        return { message: 'API keys', data: { keys: await (await keys(em)).list() } };
+        return { message: 'API keys', data: { keys: await (await apiKeyServiceFor(em)).list() } };
       },
     });
     events.registerAction('keys.revoke', {
       schema: revokeKeyEvent,
       async run(event, em) {
-        return { message: 'API key revoked', data: await (await keys(em)).revoke(event.id as string) };
+        return {
+          message: 'API key revoked',
+          data: await (await apiKeyServiceFor(em)).revoke(event.id as string),
+        };
       },
     });
     events.registerMaintenanceTask('apiKeys.purgeUsage', async (em) =>
-      (await keys(em)).purgeUsage(config.apiKeys.usageRetentionDays),
+      (await apiKeyServiceFor(em)).purgeUsage(config.apiKeys.usageRetentionDays),
     );
   },
 };
