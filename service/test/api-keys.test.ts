@@ -1,21 +1,34 @@
 // API keys end to end against a real PostgreSQL: lifecycle over real HTTP (create, use, quota
 // exhaustion and reset, revoke), 401/429 envelopes and headers, atomic counting under concurrency,
-// pass-through events, the keys:* scripts, the usage purge, and secrets kept out of the logs.
+// pass-through events, the keys:* scripts, the usage purge, and secrets kept out of the logs. Every test
+// builds its own server. A key's public id (`id` in the events' JSON) is its prefix, so tests call it that.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { INVOCATION_ERROR_STATUS } from '../src/errors/error-codes.ts';
 import { EVENTS_PATH } from '../src/plugins/lambda-events.ts';
 import { hashKey, normalizePrefix, readPresentedKey } from '../src/modules/api-keys/api-key.token.ts';
 import { startTestDatabase } from './helpers/database.ts';
-import { buildServer, type Envelope } from './helpers/server.ts';
+import { buildServer, type Envelope, type TestServer } from './helpers/server.ts';
 
 const SERVICE_DIR = path.resolve(import.meta.dirname, '..');
 const db = await startTestDatabase(t);
-const app = await buildServer(t, { DATABASE_URL: db.url, API_KEYS_REQUIRED: 'true' }, { captureLogs: true });
+
+/** A server that requires API keys; `listening` also starts it on a free port of 127.0.0.1. */
+async function keysApp(t: Test, { listening = false } = {}): Promise<TestServer> {
+  const listen: Record<string, string> = listening ? { PORT: '0', HOST: '127.0.0.1' } : {};
+  const app = await buildServer(
+    t,
+    { DATABASE_URL: db.url, API_KEYS_REQUIRED: 'true', ...listen },
+    { captureLogs: true },
+  );
+  if (listening) await app.server.start();
+  return app;
+}
 
 interface CreatedKey {
+  /** The public id: the key's prefix. */
   id: string;
   key: string;
   name: string;
@@ -23,7 +36,7 @@ interface CreatedKey {
   rateLimitPerMinute: number;
 }
 
-async function createKey(fields: Record<string, unknown>): Promise<CreatedKey> {
+async function createKey(app: TestServer, fields: Record<string, unknown>): Promise<CreatedKey> {
   const { status, body } = await app.json<Envelope<CreatedKey>>({
     method: 'POST',
     url: EVENTS_PATH,
@@ -33,16 +46,17 @@ async function createKey(fields: Record<string, unknown>): Promise<CreatedKey> {
   return body.data;
 }
 
-async function sql<T>(query: string, params: unknown[] = []): Promise<T[]> {
+async function sql<T>(app: TestServer, query: string, params: unknown[] = []): Promise<T[]> {
   const orm = await app.server.plugins.database.getOrm();
   return orm.em.getConnection().execute<T[]>(query, params);
 }
 
 t.test('over real HTTP: a key works, its quota runs out with a 429 and resets the next day', async (t) => {
-  const base = `http://127.0.0.1:${String(await listen())}`;
-  const { key, id } = await createKey({ name: 'e2e', quota: 3, rate: 100 });
+  const app = await keysApp(t, { listening: true });
+  const base = `http://127.0.0.1:${String(app.server.info.port)}`;
+  const { key, id: prefix } = await createKey(app, { name: 'e2e', quota: 3, rate: 100 });
   t.match(key, /^ak_[a-z2-7]{12}_[A-Za-z0-9_-]{43}$/);
-  t.equal(id, key.slice(0, 15), 'the public id is the key prefix');
+  t.equal(prefix, key.slice(0, 15), 'the public id is the key prefix');
 
   const call = () => fetch(`${base}/v1/books?limit=1`, { headers: { 'x-api-key': key } });
   const remaining: string[] = [];
@@ -62,9 +76,10 @@ t.test('over real HTTP: a key works, its quota runs out with a 429 and resets th
 
   // A new day: move today's counters to yesterday.
   await sql(
+    app,
     `update api_key_usage set window_start = window_start - interval '1 day'
      where key_id = (select id from api_keys where prefix = ?)`,
-    [id],
+    [prefix],
   );
   const reset = await fetch(`${base}/v1/books`, { headers: { authorization: `Bearer ${key}` } });
   t.equal(reset.status, 200, 'the quota is fresh the next day (Bearer works too)');
@@ -72,7 +87,8 @@ t.test('over real HTTP: a key works, its quota runs out with a 429 and resets th
 });
 
 t.test('the per-minute rate answers 429 RATE_LIMITED without spending the daily quota', async (t) => {
-  const { key } = await createKey({ name: 'rate', quota: 100, rate: 2 });
+  const app = await keysApp(t);
+  const { key } = await createKey(app, { name: 'rate', quota: 100, rate: 2 });
   const statuses: number[] = [];
   let last = await app.inject({ url: '/v1/books', headers: { 'x-api-key': key } });
   statuses.push(last.statusCode);
@@ -90,7 +106,8 @@ t.test('the per-minute rate answers 429 RATE_LIMITED without spending the daily 
 });
 
 t.test('concurrent requests are counted exactly (one atomic upsert each)', async (t) => {
-  const { key, id } = await createKey({ name: 'burst', quota: 25, rate: 1000 });
+  const app = await keysApp(t);
+  const { key, id: prefix } = await createKey(app, { name: 'burst', quota: 25, rate: 1000 });
   const responses = await Promise.all(
     Array.from({ length: 40 }, () => app.inject({ url: '/v1/books?limit=1', headers: { 'x-api-key': key } })),
   );
@@ -99,14 +116,16 @@ t.test('concurrent requests are counted exactly (one atomic upsert each)', async
   t.equal(ok, 25, 'exactly the quota succeeds');
   t.equal(limited, 15);
   const [row] = await sql<{ count: number }>(
+    app,
     `select count from api_key_usage u join api_keys k on k.id = u.key_id where k.prefix = ? and u.period = 'day'`,
-    [id],
+    [prefix],
   );
   t.equal(row?.count, 40, 'every request was counted once');
 });
 
 t.test('missing, malformed, unknown and revoked keys get a 401 envelope with WWW-Authenticate', async (t) => {
-  const { key, id } = await createKey({ name: 'to-revoke' });
+  const app = await keysApp(t);
+  const { key, id: prefix } = await createKey(app, { name: 'to-revoke' });
   const wrongSecret = `${key.slice(0, 16)}${key.at(16) === 'A' ? 'B' : 'A'}${key.slice(17)}`;
   const unknown = `ak_${'a'.repeat(12)}_${'b'.repeat(43)}`;
   const cases: [string, Record<string, string>, number][] = [
@@ -130,7 +149,7 @@ t.test('missing, malformed, unknown and revoked keys get a 401 envelope with WWW
   const revoked = await app.json<Envelope<{ revokedAt: string }>>({
     method: 'POST',
     url: EVENTS_PATH,
-    payload: { action: 'keys.revoke', id },
+    payload: { action: 'keys.revoke', id: prefix },
   });
   t.equal(revoked.status, 200);
   t.ok(revoked.body.data.revokedAt);
@@ -143,7 +162,7 @@ t.test('missing, malformed, unknown and revoked keys get a 401 envelope with WWW
   const again = await app.json<Envelope<{ revokedAt: string }>>({
     method: 'POST',
     url: EVENTS_PATH,
-    payload: { action: 'keys.revoke', id: id.slice(3) },
+    payload: { action: 'keys.revoke', id: prefix.slice(3) },
   });
   t.equal(again.body.data.revokedAt, revoked.body.data.revokedAt, 'revoking twice keeps the first time');
   const missing = await app.json({
@@ -161,10 +180,11 @@ t.test('missing, malformed, unknown and revoked keys get a 401 envelope with WWW
 });
 
 t.test('open routes need no key; usage headers appear on errors of identified keys too', async (t) => {
+  const app = await keysApp(t);
   for (const url of ['/health', '/health/ready', '/openapi.json', '/docs']) {
     t.equal((await app.inject(url)).statusCode, 200, url);
   }
-  const { key } = await createKey({ name: 'headers', quota: 10, rate: 5 });
+  const { key } = await createKey(app, { name: 'headers', quota: 10, rate: 5 });
   const notFound = await app.inject({
     url: '/v1/books/0b7f5bde-0d9c-4c1b-8f3e-6e0f7f8f9a0b',
     headers: { 'x-api-key': key },
@@ -180,6 +200,7 @@ t.test('open routes need no key; usage headers appear on errors of identified ke
 });
 
 t.test('keys.create validates its input; keys.list reports usage; events never take API keys', async (t) => {
+  const app = await keysApp(t);
   const bad = await app.json({
     method: 'POST',
     url: EVENTS_PATH,
@@ -189,7 +210,7 @@ t.test('keys.create validates its input; keys.list reports usage; events never t
   t.match(bad.body, { code: 8001 });
   t.same(bad.body.errors?.map((e) => e.field).sort(), ['name', 'quota']);
 
-  const { id, key, dailyQuota, rateLimitPerMinute } = await createKey({ name: 'defaults' });
+  const { id: prefix, key, dailyQuota, rateLimitPerMinute } = await createKey(app, { name: 'defaults' });
   t.equal(dailyQuota, app.config.apiKeys.defaultDailyQuota);
   t.equal(rateLimitPerMinute, app.config.apiKeys.defaultRatePerMinute);
   await app.inject({ url: '/v1/books', headers: { 'x-api-key': key } });
@@ -200,25 +221,29 @@ t.test('keys.create validates its input; keys.list reports usage; events never t
     url: EVENTS_PATH,
     payload: { action: 'keys.list' },
   });
-  const entry = listed.body.data.keys.find((k) => k.id === id);
+  const entry = listed.body.data.keys.find((k) => k.id === prefix);
   t.match(entry, { usedToday: 1, lastUsedAt: String });
   t.notMatch(
     JSON.stringify(listed.body),
     /"key"|key_hash|keyHash/,
     'listings never carry the key or its hash',
   );
-  const [stored] = await sql<{ key_hash: string }>('select key_hash from api_keys where prefix = ?', [id]);
+  const [stored] = await sql<{ key_hash: string }>(app, 'select key_hash from api_keys where prefix = ?', [
+    prefix,
+  ]);
   t.equal(stored?.key_hash, hashKey(key), 'only the SHA-256 of the key is stored');
 });
 
 t.test('maintenance purges old usage windows', async (t) => {
-  const { id, key } = await createKey({ name: 'purge' });
+  const app = await keysApp(t);
+  const { id: prefix, key } = await createKey(app, { name: 'purge' });
   await app.inject({ url: '/v1/books', headers: { 'x-api-key': key } });
   await sql(
+    app,
     `insert into api_key_usage (key_id, period, window_start, count)
      select id, 'day', now() - interval '400 days', 5 from api_keys where prefix = ?
      union all select id, 'minute', now() - interval '2 hours', 5 from api_keys where prefix = ?`,
-    [id, id],
+    [prefix, prefix],
   );
   const { status, body } = await app.json<Envelope<{ tasks: Record<string, Record<string, number>> }>>({
     method: 'POST',
@@ -229,13 +254,15 @@ t.test('maintenance purges old usage windows', async (t) => {
   t.match(body.data.tasks['apiKeys.purgeUsage'], { purgedDayWindows: 1 });
   t.ok((body.data.tasks['apiKeys.purgeUsage']?.purgedMinuteWindows ?? 0) >= 1);
   const rows = await sql<{ period: string }>(
+    app,
     'select period from api_key_usage u join api_keys k on k.id = u.key_id where k.prefix = ?',
-    [id],
+    [prefix],
   );
   t.same(rows.map((r) => r.period).sort(), ['day', 'minute'], "today's windows stay");
 });
 
 t.test('keys:create, keys:list and keys:revoke scripts against DATABASE_URL', async (t) => {
+  const app = await keysApp(t);
   const run = (...args: string[]) =>
     promisify(execFile)(process.execPath, ['scripts/keys.ts', ...args], {
       cwd: SERVICE_DIR,
@@ -270,7 +297,8 @@ t.test('keys:create, keys:list and keys:revoke scripts against DATABASE_URL', as
 t.test(
   'secrets never reach the logs: keys, their hashes, the database URL, authorization headers',
   async (t) => {
-    const { key } = await createKey({ name: 'log-check' });
+    const app = await keysApp(t);
+    const { key } = await createKey(app, { name: 'log-check' });
     const bearer = `Bearer ${key}`;
     await app.inject({ url: '/v1/books', headers: { 'x-api-key': key } });
     await app.inject({ url: '/v1/books', headers: { authorization: bearer } });
@@ -294,15 +322,3 @@ t.test('key parsing helpers', async (t) => {
   t.same(readPresentedKey({ 'x-api-key': ['a', 'b'] }), { kind: 'malformed' });
   t.same(readPresentedKey({ authorization: 'Bearer ' }), { kind: 'missing' });
 });
-
-async function listen(): Promise<number> {
-  const { server } = await buildServer(t, {
-    DATABASE_URL: db.url,
-    API_KEYS_REQUIRED: 'true',
-    PORT: '0',
-    HOST: '127.0.0.1',
-  });
-  await server.start();
-  t.teardown(() => server.stop());
-  return server.info.port as number;
-}

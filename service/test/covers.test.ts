@@ -1,20 +1,23 @@
 // Binary and text bodies come back intact: cover images round-trip byte for byte with their content
-// type, and non-ASCII text survives the JSON envelope.
+// type, and non-ASCII text survives the JSON envelope. Every test builds its own server.
 import { createHash, randomBytes } from 'node:crypto';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { MAX_COVER_BYTES } from '../src/modules/books/cover-image.ts';
 import { startTestDatabase } from './helpers/database.ts';
 import { uniqueIsbn } from './helpers/isbn.ts';
-import { buildServer, type Envelope } from './helpers/server.ts';
+import { buildServer, type Envelope, type TestServer } from './helpers/server.ts';
 
 const db = await startTestDatabase(t);
-// A pool of 10: enough connections for concurrent requests to interleave their queries.
-const app = await buildServer(t, { DATABASE_URL: db.url, DATABASE_POOL_MAX: '10' });
+
+function coversApp(t: Test): Promise<TestServer> {
+  // A pool of 10: enough connections for concurrent requests to interleave their queries.
+  return buildServer(t, { DATABASE_URL: db.url, DATABASE_POOL_MAX: '10' });
+}
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const png = (size: number) => Buffer.concat([PNG_SIGNATURE, randomBytes(size)]);
 
-async function newBook(title = 'Covered') {
+async function newBook(app: TestServer, title = 'Covered') {
   const { body } = await app.json<Envelope<{ id: string }>>({
     method: 'POST',
     url: '/v1/books',
@@ -24,7 +27,7 @@ async function newBook(title = 'Covered') {
 }
 
 /** Gives the book a small PNG cover. */
-function putCover(id: string) {
+function putCover(app: TestServer, id: string) {
   return app.inject({
     method: 'PUT',
     url: `/v1/books/${id}/cover`,
@@ -34,7 +37,8 @@ function putCover(id: string) {
 }
 
 t.test('a cover round-trips byte for byte, with its content type and ETag', async (t) => {
-  const id = await newBook();
+  const app = await coversApp(t);
+  const id = await newBook(app);
   const image = png(200_000);
   const put = await app.json<Envelope<{ contentType: string; size: number; etag: string }>>({
     method: 'PUT',
@@ -75,7 +79,8 @@ t.test('a cover round-trips byte for byte, with its content type and ETag', asyn
 });
 
 t.test('bad uploads are 4xx envelopes', async (t) => {
-  const id = await newBook();
+  const app = await coversApp(t);
+  const id = await newBook(app);
   const cases: [string, Buffer, number, number][] = [
     ['text/plain', Buffer.from('not an image'), 415, 4150],
     ['image/png', Buffer.from('GIF89a pretending'), 415, 4150],
@@ -103,16 +108,18 @@ t.test('bad uploads are 4xx envelopes', async (t) => {
 });
 
 t.test('non-ASCII text survives the JSON envelope', async (t) => {
+  const app = await coversApp(t);
   const title = 'Ça ira — 東京物語 🚀 "quoted" \\ back\\slash';
-  const id = await newBook(title);
+  const id = await newBook(app, title);
   const response = await app.inject(`/v1/books/${id}`);
   t.equal(response.headers['content-type'], 'application/json; charset=utf-8');
   t.equal((JSON.parse(response.payload) as Envelope<{ title: string }>).data.title, title);
 });
 
 t.test('purging a deleted book removes its cover too', async (t) => {
-  const id = await newBook();
-  await putCover(id);
+  const app = await coversApp(t);
+  const id = await newBook(app);
+  await putCover(app, id);
   await app.inject({ method: 'DELETE', url: `/v1/books/${id}` });
   const orm = await app.server.plugins.database.getOrm();
   await orm.em.getConnection().execute(`delete from books where id = ?`, [id]);
@@ -125,7 +132,8 @@ t.test('purging a deleted book removes its cover too', async (t) => {
 t.test(
   'concurrent first uploads of a cover all succeed and leave one row (one upsert, no race)',
   async (t) => {
-    const id = await newBook();
+    const app = await coversApp(t);
+    const id = await newBook(app);
     const images = Array.from({ length: 50 }, () => png(100));
     const responses = await Promise.all(
       images.map((image) =>
@@ -158,7 +166,8 @@ t.test(
 );
 
 t.test('a replaced cover gets a new updatedAt', async (t) => {
-  const id = await newBook();
+  const app = await coversApp(t);
+  const id = await newBook(app);
   const put = () =>
     app.json<Envelope<{ updatedAt: string }>>({
       method: 'PUT',
@@ -176,8 +185,9 @@ t.test('a replaced cover gets a new updatedAt', async (t) => {
 });
 
 t.test('concurrent DELETEs of a cover: exactly one deletes it, the others answer 404', async (t) => {
-  const id = await newBook();
-  await putCover(id);
+  const app = await coversApp(t);
+  const id = await newBook(app);
+  await putCover(app, id);
   const responses = await Promise.all(
     Array.from({ length: 20 }, () => app.json({ method: 'DELETE', url: `/v1/books/${id}/cover` })),
   );
