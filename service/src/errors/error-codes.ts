@@ -1,5 +1,5 @@
 // The one registry of internal error codes. Codes are stable: clients may switch on them, so never
-// renumber one; add new codes instead. The README's error table is generated from this list.
+// renumber one; add new codes instead. docs/api.md's error table must list exactly these (test/docs.test.ts).
 
 export interface ErrorCodeDefinition {
   readonly code: number;
