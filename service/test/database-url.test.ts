@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import t from 'tap';
 import { databaseUrlFromSecret, resolveDatabaseUrl } from '../src/db/database-url.ts';
 import { startTestDatabase } from './helpers/database.ts';
+import { setEnv } from './helpers/env.ts';
 import { buildServer } from './helpers/server.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-db-AbCdEf';
@@ -53,7 +54,8 @@ t.test('the URL is read from Secrets Manager, once per server', async (t) => {
   t.teardown(() => secretsManager.close());
   const address = secretsManager.address();
   if (typeof address !== 'object' || address === null) throw new Error('no address');
-  Object.assign(process.env, {
+  // The AWS SDK reads its endpoint, region and credentials from process.env itself.
+  setEnv(t, {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${address.port}`,
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'test',

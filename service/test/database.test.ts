@@ -5,6 +5,7 @@ import t from 'tap';
 import { BookSchema } from '../src/modules/books/book.entity.ts';
 import { freePort } from '../tools/free-port.ts';
 import { startTestDatabase } from './helpers/database.ts';
+import { setEnv } from './helpers/env.ts';
 import { uniqueIsbn } from './helpers/isbn.ts';
 import { buildServer } from './helpers/server.ts';
 
@@ -106,10 +107,12 @@ t.test('a failed ORM start-up is retried by the next request', async (t) => {
     DATABASE_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:missing',
   });
   // No AWS credentials or endpoint here: resolving the secret fails, the request gets a 503.
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = 'http://127.0.0.1:1';
-  process.env.AWS_REGION = 'eu-west-1';
-  process.env.AWS_ACCESS_KEY_ID = 'test';
-  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+  setEnv(t, {
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:1',
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+  });
   for (let attempt = 1; attempt <= 2; attempt++) {
     const { status, body } = await app.json('/health/ready');
     t.equal(status, 503, `attempt ${attempt}`);
