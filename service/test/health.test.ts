@@ -1,17 +1,19 @@
 // Liveness never needs the database; readiness and data routes answer 503 while it is down and
 // recover, without a restart, when it returns.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startTestDatabase } from './helpers/database.ts';
 import { uniqueIsbn } from './helpers/isbn.ts';
 import { buildServer } from './helpers/server.ts';
 
 const db = await startTestDatabase(t);
-const app = await buildServer(t, {
-  DATABASE_URL: db.url,
-  DATABASE_CONNECT_TIMEOUT_MS: '1000',
-  DATABASE_QUERY_TIMEOUT_MS: '1000',
-  SERVICE_VERSION: '1.2.3',
-});
+const serverFor = (t: Test) =>
+  buildServer(t, {
+    DATABASE_URL: db.url,
+    DATABASE_CONNECT_TIMEOUT_MS: '1000',
+    DATABASE_QUERY_TIMEOUT_MS: '1000',
+    SERVICE_VERSION: '1.2.3',
+  });
+const app = await serverFor(t);
 
 t.test('liveness reports version, environment and uptime', async (t) => {
   const { status, body } = await app.json('/health');
@@ -29,6 +31,8 @@ t.test('readiness proves the database answers', async (t) => {
 });
 
 t.test('database down: 503 within seconds, liveness stays 200, then recovery', async (t) => {
+  // Its own server: this test stops the database and writes to it.
+  const app = await serverFor(t);
   const created = await app.json({
     method: 'POST',
     url: '/v1/books',

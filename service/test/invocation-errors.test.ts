@@ -12,6 +12,7 @@
 // while a pass-through answer that is not listed goes back with its body only, its status dropped
 // (awslabs/aws-lambda-rust-runtime, lambda-http/src/response.rs:
 //   RequestOrigin::PassThrough => … LambdaResponse::PassThrough(serde_json::from_str(&body) …)).
+import { STATUS_CODES } from 'node:http';
 import Boom from '@hapi/boom';
 import type { ServerInjectOptions } from '@hapi/hapi';
 import t from 'tap';
@@ -60,7 +61,7 @@ const event = (payload: unknown, extra: Partial<ServerInjectOptions> = {}): Serv
 });
 
 t.test('only the event codes carry the invocation error status in the registry', async (t) => {
-  t.equal(INVOCATION_ERROR_STATUS, 599);
+  t.notOk(INVOCATION_ERROR_STATUS in STATUS_CODES, 'a status HTTP does not define');
   const withIt = Object.entries(ErrorCodes)
     .filter(([, { status }]) => status === INVOCATION_ERROR_STATUS)
     .map(([name]) => name);

@@ -1,7 +1,7 @@
 // The Lambda Web Adapter contract: ids from the forwarded headers reach logs and envelopes; garbage in
 // those headers is ignored; pass-through events run migrations and maintenance but never for requests
 // that came through API Gateway.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { INVOCATION_ERROR_STATUS } from '../src/errors/error-codes.ts';
 import { EVENTS_PATH } from '../src/plugins/lambda-events.ts';
 import { startTestDatabase } from './helpers/database.ts';
@@ -10,11 +10,10 @@ import { buildServer, type Envelope } from './helpers/server.ts';
 import { lambdaContext, lwaHeaders, TRACE_HEADER } from './fixtures/lambda.ts';
 
 const db = await startTestDatabase(t);
-const app = await buildServer(
-  t,
-  { DATABASE_URL: db.url, DELETED_RETENTION_DAYS: '7' },
-  { captureLogs: true },
-);
+/** A server of its own, for a test that changes the database or the schema. */
+const freshServer = (t: Test) =>
+  buildServer(t, { DATABASE_URL: db.url, DELETED_RETENTION_DAYS: '7' }, { captureLogs: true });
+const app = await freshServer(t);
 
 t.test('API Gateway and Lambda ids reach the envelope and every log line', async (t) => {
   const { status, body, headers } = await app.json({ url: '/health', headers: lwaHeaders() });
@@ -62,6 +61,7 @@ t.test('malformed Lambda headers are ignored, never a 5xx', async (t) => {
 });
 
 t.test('pass-through: migrate event applies pending migrations and reports them', async (t) => {
+  const app = await freshServer(t);
   const { status, body } = await app.json({
     method: 'POST',
     url: EVENTS_PATH,
@@ -84,6 +84,7 @@ t.test('pass-through: migrate event applies pending migrations and reports them'
 });
 
 t.test('pass-through: scheduled event purges books deleted before the retention window', async (t) => {
+  const app = await freshServer(t);
   const created = await Promise.all(
     [1, 2, 3].map((n) =>
       app.json<Envelope<{ id: string }>>({
