@@ -152,8 +152,9 @@ export class ServiceImage extends pulumi.ComponentResource {
         push: true,
         buildOnPreview: true,
         // Lambda rejects image indexes, and an attestation manifest turns a push into one. docker-build
-        // has no provenance switch; buildx adds min provenance unless BUILDX_NO_DEFAULT_ATTESTATIONS=1 is
-        // in the environment of `pulumi up` (the workflows and README set it). One platform only.
+        // turns provenance off itself (its client.go passes `Attests: {"provenance": nil}`; buildx adds
+        // its default only when that key is absent), whatever BUILDX_NO_DEFAULT_ATTESTATIONS says. One
+        // platform only.
         registries: [
           {
             address: this.repository.repositoryUrl,
