@@ -36,6 +36,7 @@ import {
   type MemoryFigures,
 } from './report.ts';
 import { quantile, summarize } from './stats.ts';
+import { SNAPSHOT_BUILD_ARGS } from '../scripts/snapshot-build-args.ts';
 
 const run = promisify(execFile);
 const serviceDir = path.resolve(import.meta.dirname, '..');
@@ -85,7 +86,10 @@ await build({
   logLevel: 'warning',
 });
 
-/** The image's /app: the bundle, the compile-cache preload and the cache baked from the bundle. */
+/**
+ * The image's /app: the bundle, the compile-cache preload, the cache baked from the bundle and the startup
+ * snapshot.
+ */
 async function bakeImageLayout(): Promise<void> {
   await makeWritable(imageDir);
   await rm(imageDir, { recursive: true, force: true });
@@ -102,8 +106,10 @@ async function bakeImageLayout(): Promise<void> {
     path.join(imageDir, 'main.mjs'),
     path.join(imageDir, 'compile-cache'),
   ]);
+  // The startup snapshot, built by the node that runs it, with the image's command.
+  await run(process.execPath, [...SNAPSHOT_BUILD_ARGS], { cwd: imageDir });
 }
-progress('baking the compile cache as docker/Dockerfile does');
+progress('baking the compile cache and the startup snapshot as docker/Dockerfile does');
 await bakeImageLayout();
 
 // ---- PostgreSQL with one book ----------------------------------------------------------------------
@@ -155,6 +161,12 @@ const variants: Record<(typeof COLD_START_VARIANTS)[number], () => Promise<Launc
   bundled: async () => ({ args: [path.join(distDir, 'main.mjs')], env: await serviceEnv(), cwd: serviceDir }),
   'bundled+cache': async () => ({
     args: ['--import=./compile-cache.mjs', 'main.mjs'],
+    env: await serviceEnv(),
+    cwd: imageDir,
+  }),
+  // The image's CMD.
+  snapshot: async () => ({
+    args: ['--snapshot-blob', 'snapshot.blob'],
     env: await serviceEnv(),
     cwd: imageDir,
   }),

@@ -1,15 +1,21 @@
-// `npm run build`: bundles the service into dist/: the entry dist/main.mjs plus dist/chunks/, self-contained
-// ES modules that run with no node_modules beside them (the container image ships only this folder).
-// Code splitting keeps what start-up does not need (the ORM and driver stack, imported dynamically on
-// the first database request) out of the files Node parses before the server listens: about 55 ms less
-// CPU and 26 MB less RSS at ready (see the README's performance section, `npm run bench`).
+// `npm run build`: bundles the service into dist/, two ways, both self-contained (they run with no
+// node_modules beside them; the container image ships only this folder):
+// - dist/main.mjs plus dist/chunks/: ES modules, `node main.mjs` (and `node main.mjs migrate`). Code
+//   splitting keeps what start-up does not need (the ORM and driver stack, imported on the first database
+//   request) out of the files Node parses before the server listens.
+// - dist/snapshot.cjs: one CommonJS file, the entry of the V8 startup snapshot that the image builds and
+//   starts from (src/snapshot.ts). Every module main.ts loads at start-up that never loads node:http is
+//   imported ahead of it, so the snapshot holds them already evaluated.
+// Both alias hapi's own validator, @hapi/validate (a trimmed copy of joi), to joi, so the bundle loads one
+// joi instead of two. docs/performance.md has the measurements.
 // SOURCEMAP=1 also writes the .map files; BUILD_OUT_DIR=<folder> builds there instead of dist/ (tests that
 // build at the same time as others).
-import { rm, stat } from 'node:fs/promises';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { generateOpenApiDocument } from '../tools/openapi-document.ts';
+import { SNAPSHOT_CONFIG } from './snapshot-build-args.ts';
 
 /**
  * swagger-ui-dist's entry evaluates browser code on import; hapi-swagger only needs its asset path. (The
@@ -34,26 +40,21 @@ const outdir = path.resolve(process.env.BUILD_OUT_DIR ?? path.join(serviceDir, '
 const outfile = path.join(outdir, 'main.mjs');
 const sourcemap = process.env.SOURCEMAP === '1';
 
-await rm(outdir, { recursive: true, force: true });
-const result = await build({
-  entryPoints: [path.join(serviceDir, 'src/index.ts')],
-  outdir,
-  entryNames: 'main',
-  chunkNames: 'chunks/[name]-[hash]',
-  outExtension: { '.js': '.mjs' },
-  splitting: true,
+/** What both bundles share. */
+const common: BuildOptions = {
   bundle: true,
   platform: 'node',
   target: 'node24',
-  format: 'esm',
   minify: true,
   // MikroORM recognises its Migrator extension and entities by class name.
   keepNames: true,
   sourcemap,
   legalComments: 'none',
-  metafile: true,
   // Optional native or development-only modules that the code never loads in production.
   external: ['pg-native', 'pino-pretty'],
+  // hapi calls only the part of its validator's API that joi has (object, string, alternatives, attempt,
+  // …); the bundle tests run hapi's route and server option checks through joi.
+  alias: { '@hapi/validate': 'joi' },
   // The bundle serves the OpenAPI document generated here, so hapi-swagger and Swagger UI never load.
   define: {
     'globalThis.__SERVICE_OPENAPI_DOCUMENT__': JSON.stringify(
@@ -61,6 +62,20 @@ const result = await build({
     ),
   },
   plugins: [withoutSwaggerUiAssets],
+  logLevel: 'warning',
+};
+
+await rm(outdir, { recursive: true, force: true });
+const result = await build({
+  ...common,
+  entryPoints: [path.join(serviceDir, 'src/index.ts')],
+  outdir,
+  entryNames: 'main',
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
+  format: 'esm',
+  metafile: true,
   // Bundled CommonJS dependencies still call require() and read __dirname (every chunk gets this).
   banner: {
     js: [
@@ -72,14 +87,73 @@ const result = await build({
       'const __dirname = __pathDirname(__filename);',
     ].join(' '),
   },
-  logLevel: 'warning',
 });
+
+// ---- the startup snapshot's entry ------------------------------------------------------------------
+/** Node 24 aborts `--build-snapshot` as soon as one of these is loaded. */
+const refusedBySnapshot = /^(node:)?(http|https|http2|tls|_http_\w+|_tls_\w+)$/;
+
+/**
+ * The modules that `from` loads at start-up (static imports; the ORM, imported on first use, stays
+ * out) whose own static imports never reach a module the snapshot refuses: those can be evaluated
+ * while the snapshot is built. Paths as in the metafile (relative to the working directory).
+ */
+function snapshotSafeModules(metafile: Metafile, from: string): string[] {
+  const { inputs } = metafile;
+  const staticImports = (file: string) =>
+    (inputs[file]?.imports ?? []).filter((edge) => edge.kind !== 'dynamic-import');
+  const refused = new Map<string, boolean>();
+  const reachesRefused = (file: string): boolean => {
+    const known = refused.get(file);
+    if (known !== undefined) return known;
+    refused.set(file, false); // an import cycle alone proves nothing
+    const result = staticImports(file).some((edge) =>
+      edge.external === true ? refusedBySnapshot.test(edge.path) : reachesRefused(edge.path),
+    );
+    refused.set(file, result);
+    return result;
+  };
+  const loaded = new Set<string>();
+  const visit = (file: string) => {
+    if (loaded.has(file)) return;
+    loaded.add(file);
+    for (const edge of staticImports(file)) if (edge.external !== true) visit(edge.path);
+  };
+  visit(from);
+  // JSON files are data their importers pull in; a side-effect import of one is dropped anyway.
+  return [...loaded].filter(
+    (file) => !reachesRefused(file) && !file.includes(':') && !file.endsWith('.json'),
+  );
+}
+
+const preloaded = snapshotSafeModules(
+  result.metafile,
+  path.relative(process.cwd(), path.join(serviceDir, 'src/main.ts')),
+);
+const snapshotFile = path.join(outdir, 'snapshot.cjs');
+await build({
+  ...common,
+  stdin: {
+    contents: [
+      ...preloaded.map((file) => `import ${JSON.stringify(path.resolve(file))};`),
+      "import './snapshot.ts';",
+    ].join('\n'),
+    resolveDir: path.join(serviceDir, 'src'),
+    sourcefile: 'snapshot-entry.ts',
+    loader: 'ts',
+  },
+  outfile: snapshotFile,
+  format: 'cjs',
+});
+await writeFile(path.join(outdir, 'snapshot.json'), `${JSON.stringify(SNAPSHOT_CONFIG)}\n`);
 
 const { size } = await stat(outfile);
 const inputs = Object.keys(result.metafile.inputs).length;
 const outputs = Object.values(result.metafile.outputs);
 const total = outputs.reduce((sum, output) => sum + output.bytes, 0);
+const snapshotBytes = (await stat(snapshotFile)).size;
 console.log(
   `Built ${path.relative(process.cwd(), outfile)} and ${outputs.length - 1} chunks: ` +
-    `${(size / 1024 / 1024).toFixed(2)} MiB entry, ${(total / 1024 / 1024).toFixed(2)} MiB in all, from ${inputs} modules`,
+    `${(size / 1024 / 1024).toFixed(2)} MiB entry, ${(total / 1024 / 1024).toFixed(2)} MiB in all, from ${inputs} modules; ` +
+    `${path.relative(process.cwd(), snapshotFile)} (${(snapshotBytes / 1024 / 1024).toFixed(2)} MiB, ${preloaded.length} modules evaluated in the snapshot)`,
 );
