@@ -364,11 +364,52 @@ export function checkDockerfile(content: string, rules: ImageRules): string[] {
     problems.push('CMD should be in exec form (JSON array) so signals reach node');
   } else {
     const args = argumentsOf(cmd);
-    if (args[0] !== 'node' || args.at(-1) !== 'main.mjs') {
-      problems.push(`CMD should run node main.mjs: ${JSON.stringify(args)}`);
+    const blobAt = args.indexOf('--snapshot-blob');
+    if (args[0] !== 'node' || (args.at(-1) !== 'main.mjs' && blobAt < 0)) {
+      problems.push(`CMD should run node main.mjs or node --snapshot-blob: ${JSON.stringify(args)}`);
     }
+    if (blobAt >= 0) problems.push(...snapshotProblems(runtime, args[blobAt + 1] ?? ''));
   }
 
+  return problems;
+}
+
+/**
+ * A startup snapshot loads only into the node binary that built it (Node checks version, architecture
+ * and platform; with V8's code cache also the CPU features), so the runtime stage must build it itself,
+ * without the code cache, and fail when it cannot; a blob copied in from elsewhere may be refused.
+ */
+function snapshotProblems(runtime: Stage, blob: string): string[] {
+  const problems: string[] = [];
+  const name = blob.split('/').at(-1) ?? blob;
+  const copies = runtime.instructions.filter(
+    (i) => ['COPY', 'ADD'].includes(i.getKeyword()) && (i.getArgumentsContent() ?? '').includes('.blob'),
+  );
+  if (copies.length > 0) {
+    problems.push(
+      `the snapshot blob must be built by the runtime stage's own node, not copied: ${copies[0]?.getArgumentsContent() ?? ''}`,
+    );
+  }
+  const builds = runtime.instructions.filter((i) => {
+    const text = i.getArgumentsContent() ?? '';
+    return (
+      i.getKeyword() === 'RUN' &&
+      /\bnode\b/.test(text) &&
+      /--build-snapshot/.test(text) &&
+      text.includes(name)
+    );
+  });
+  if (builds.length === 0) {
+    problems.push(`no RUN in the runtime stage builds ${blob} with node --build-snapshot`);
+  }
+  for (const build of builds) {
+    const text = build.getArgumentsContent() ?? '';
+    if (!text.includes('--build-snapshot-config')) {
+      problems.push(
+        'the snapshot should be built with --build-snapshot-config (withoutCodeCache), or the blob is tied to the build CPU',
+      );
+    }
+  }
   return problems;
 }
 

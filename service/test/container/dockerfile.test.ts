@@ -225,10 +225,33 @@ void t.test('each broken Dockerfile is caught by the rule it breaks', async (t) 
       name: 'shell-form CMD',
       content: mutate(
         dockerfile,
-        'CMD ["node", "--import=/app/compile-cache.mjs", "main.mjs"]',
+        'CMD ["node", "--snapshot-blob", "/app/snapshot.blob"]',
         'CMD node main.mjs',
       ),
       problem: /exec form/,
+    },
+    {
+      name: 'snapshot blob copied from the build stage',
+      content: mutate(
+        dockerfile,
+        'COPY docker/compile-cache.mjs ./',
+        'COPY docker/compile-cache.mjs ./\nCOPY --from=build /src/service/snapshot.blob ./',
+      ),
+      problem: /built by the runtime stage's own node, not copied/,
+    },
+    {
+      name: 'snapshot never built',
+      content: mutate(
+        dockerfile,
+        'RUN node --snapshot-blob snapshot.blob --build-snapshot-config snapshot.json \\\n    && test -s snapshot.blob',
+        'RUN true',
+      ),
+      problem: /no RUN in the runtime stage builds \/app\/snapshot\.blob/,
+    },
+    {
+      name: 'snapshot with the code cache (tied to the build CPU)',
+      content: mutate(dockerfile, '--build-snapshot-config snapshot.json', '--build-snapshot snapshot.cjs'),
+      problem: /--build-snapshot-config/,
     },
     {
       name: 'not a port (linter)',
