@@ -210,6 +210,19 @@ t.test('unknown query parameters are rejected on every /v1 route', async (t) => 
   t.equal(bounded.status, 400, 'query values are bounded');
 });
 
+t.test('routes without a query schema refuse any query parameter, naming each one', async (t) => {
+  const refused = await app.json('/health?first=1&second=2');
+  t.equal(refused.status, 400);
+  t.same(refused.body.errors, [
+    { field: 'query.first', message: 'first is not allowed' },
+    { field: 'query.second', message: 'second is not allowed' },
+  ]);
+  t.match(refused.body, { success: false, code: 8001, message: 'The request failed validation' });
+  // An empty query string is no parameter at all.
+  t.equal((await app.json('/health?')).status, 200);
+  t.equal((await app.json('/health')).status, 200);
+});
+
 t.test('security headers on every response: success, 4xx, 404 and 5xx', async (t) => {
   const requests = [
     { url: '/health' },
