@@ -32,6 +32,9 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
   userAgent: '$context.identity.userAgent',
 });
 
+/** API Gateway's limit for an HTTP API integration: a longer function timeout is never waited for. */
+export const INTEGRATION_TIMEOUT_MS = 30_000;
+
 /** The one stage, `$default`: served at the API's root URL, and the `Stage` dimension of its metrics. */
 const STAGE_NAME = '$default';
 
@@ -79,7 +82,7 @@ export class HttpApi extends pulumi.ComponentResource {
         integrationMethod: 'POST',
         // 2.0 is the event shape the Lambda Web Adapter translates back into an HTTP request.
         payloadFormatVersion: '2.0',
-        timeoutMilliseconds: 30_000,
+        timeoutMilliseconds: INTEGRATION_TIMEOUT_MS,
       },
       { parent: this },
     );

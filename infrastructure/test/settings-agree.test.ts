@@ -6,8 +6,13 @@ import * as pulumi from '@pulumi/pulumi';
 import { DockerfileParser } from 'dockerfile-ast';
 import t from 'tap';
 import { parse } from 'yaml';
-import { APP_ENVS as SERVICE_APP_ENVS, LOG_LEVELS as SERVICE_LOG_LEVELS } from '../../service/src/config.ts';
-import { readStackConfig } from '../config.ts';
+import {
+  APP_ENVS as SERVICE_APP_ENVS,
+  LOG_LEVELS as SERVICE_LOG_LEVELS,
+  loadConfig as loadServiceConfig,
+} from '../../service/src/config.ts';
+import { INTEGRATION_TIMEOUT_MS } from '../components/http-api.ts';
+import { readStackConfig, type ConfigContext } from '../config.ts';
 import { APP_ENVS, LOG_LEVELS } from '../config/function.ts';
 import { PLATFORMS, type Architecture } from '../platforms.ts';
 
@@ -24,6 +29,28 @@ const declared = Object.fromEntries(
     .map(([key, spec]) => [key, spec.default]),
 );
 
+const context: ConfigContext = {
+  project: project.name,
+  stack: 'dev',
+  region: 'us-east-1',
+  env: {},
+  gitHead: () => undefined,
+  now: () => new Date(0),
+};
+
+/** A stack file's values as the program reads them (Pulumi hands every value over as a string). */
+function stackValues(stack: string): Record<string, string> {
+  const doc = parse(text(`Pulumi.${stack}.yaml`)) as { config: Record<string, unknown> };
+  return Object.fromEntries(
+    Object.entries(doc.config)
+      .filter(([key]) => key.startsWith(`${project.name}:`))
+      .map(([key, value]) => [
+        key.slice(project.name.length + 1),
+        typeof value === 'string' ? value : JSON.stringify(value),
+      ]),
+  );
+}
+
 /** Every key the readers ask for, plain or secret, across both database modes. */
 function keysRead(): { plain: Set<string>; secret: Set<string> } {
   const plain = new Set<string>();
@@ -35,14 +62,6 @@ function keysRead(): { plain: Set<string>; secret: Set<string> } {
       values[key] === undefined ? undefined : pulumi.secret(values[key])
     ),
   });
-  const context = {
-    project: project.name,
-    stack: 'dev',
-    region: 'us-east-1',
-    env: {},
-    gitHead: () => undefined,
-    now: () => new Date(0),
-  };
   readStackConfig(source({ databaseUrl: 'postgres://u:p@h/db' }), context);
   readStackConfig(source({ databaseMode: 'managed' }), context);
   return { plain, secret };
@@ -108,4 +127,22 @@ t.test("the default architecture's platform is the Dockerfile's and CI's", async
 t.test('the APP_ENV and LOG_LEVEL values a stack may set are ones the service accepts', async (t) => {
   t.same(LOG_LEVELS, SERVICE_LOG_LEVELS, 'every level, in the same order');
   for (const appEnv of APP_ENVS) t.ok(SERVICE_APP_ENVS.includes(appEnv), `APP_ENV ${appEnv}`);
+});
+
+t.test("each stack's function outlives the service's request timeout, within the API's", async (t) => {
+  // The service answers a slow request with its 503 envelope after REQUEST_TIMEOUT_MS, which the
+  // function does not set; a function timeout below it would end the request with Lambda's error instead.
+  const { requestTimeoutMs } = loadServiceConfig({ DATABASE_URL: 'postgres://app@localhost/app' });
+  for (const stack of ['dev', 'prod']) {
+    const values: Record<string, string> = { databaseUrl: 'postgres://u:p@h/db', ...stackValues(stack) };
+    const { timeout } = readStackConfig(
+      { get: (key) => values[key], getSecret: (key) => pulumi.secret(values[key] ?? '') },
+      { ...context, stack },
+    );
+    t.ok(timeout * 1000 > requestTimeoutMs, `${stack}: ${timeout} s > ${requestTimeoutMs} ms`);
+    t.ok(
+      timeout * 1000 <= INTEGRATION_TIMEOUT_MS,
+      `${stack}: ${timeout} s ≤ the integration's ${INTEGRATION_TIMEOUT_MS} ms`,
+    );
+  }
 });
