@@ -141,3 +141,20 @@ t.test("the redaction fast path writes exactly what pino's redactor writes", asy
   t.match(text, /\[REDACTED\]/, 'redaction happened');
   t.notMatch(text, /sekret/, 'no secret survived');
 });
+
+t.test(
+  'stdout is written synchronously: Lambda may freeze the process as soon as a response is out',
+  async (t) => {
+    // pino's docs (docs/asynchronous.md, "AWS Lambda"): "Asynchronous logging in AWS Lambda functions will
+    // tend to cause delayed or lost log messages, as logs may not be written to the destination before the
+    // runtime is frozen. For Lambda deployments, it's recommended to always use a destination with
+    // `sync: true`."
+    const config = loadConfig({ APP_ENV: 'prod', LOG_LEVEL: 'info', DATABASE_URL: db.url });
+    const logger = createLogger(config);
+    const destination = (logger as unknown as Record<symbol, { sync?: boolean; fd?: number }>)[
+      pino.symbols.streamSym
+    ];
+    t.equal(destination?.fd, 1, 'stdout');
+    t.equal(destination?.sync, true, 'each line is written before the logging call returns');
+  },
+);

@@ -51,7 +51,9 @@ export function createLogger(config: Config, stream?: DestinationStream): Logger
           target: 'pino-pretty',
           options: { singleLine: true, translateTime: 'SYS:HH:MM:ss' },
         })
-      : pino.destination({ dest: 1, sync: false }));
+      : // Synchronous: Lambda may freeze the process once a response is out, and an asynchronous write
+        // still queued then arrives late or never (pino's docs/asynchronous.md). No slower here either.
+        pino.destination({ dest: 1, sync: true }));
   const logger = pino(loggerOptions(config), destination);
   skipUnreachableRedaction(logger, REDACTED_PATHS);
   return logger;
