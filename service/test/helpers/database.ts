@@ -5,10 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../tools/embedded-postgres.ts';
 import { migrateDatabase } from '../../tools/with-orm.ts';
-
-interface Teardown {
-  teardown(fn: () => unknown): void;
-}
+import type { Teardown } from './teardown.ts';
 
 /** `migrate: false` leaves the database empty, for tests of the migration path itself. */
 export async function startTestDatabase(t: Teardown, { migrate = true } = {}): Promise<EmbeddedDatabase> {

@@ -2,10 +2,7 @@
 // (with a target) a proxy in front of a real PostgreSQL that forwards until hang() and then goes silent
 // on every connection, established ones included, as a frozen or partitioned database does.
 import { connect, createServer, type Socket } from 'node:net';
-
-interface Teardown {
-  teardown(fn: () => unknown): void;
-}
+import type { Teardown } from './teardown.ts';
 
 export interface HangingDatabase {
   readonly port: number;

@@ -5,10 +5,7 @@
 import { chmod, cp, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-
-interface Teardown {
-  teardown(fn: () => unknown): void;
-}
+import type { Teardown } from './teardown.ts';
 
 export interface ProjectCopy {
   /** The folder holding the clone: 0700 when `closed`, as `mktemp -d` and root's home are. */

@@ -4,10 +4,7 @@ import type { Server, ServerInjectOptions, ServerInjectResponse } from '@hapi/ha
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createServer } from '../../src/server.ts';
 import { OpenApiResponseValidator } from './openapi-responses.ts';
-
-interface Teardown {
-  teardown(fn: () => unknown): void;
-}
+import type { Teardown } from './teardown.ts';
 
 export interface TestServer {
   readonly server: Server;

@@ -1,10 +1,7 @@
 // A child process whose output is collected. It leads its own process group, so that teardown can kill
 // it together with whatever it started (node --watch, PostgreSQL) if a test left it running.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-
-interface Teardown {
-  teardown(fn: () => unknown): void;
-}
+import type { Teardown } from './teardown.ts';
 
 export interface Spawned {
   readonly child: ChildProcess;

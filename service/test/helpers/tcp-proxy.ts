@@ -2,10 +2,7 @@
 // the first N connections (as a database that is still resuming does) and can start listening late
 // (until then the port refuses connections).
 import { createServer, connect, type Socket } from 'node:net';
-
-interface Teardown {
-  teardown(fn: () => unknown): void;
-}
+import type { Teardown } from './teardown.ts';
 
 export interface TcpProxy {
   readonly port: number;
