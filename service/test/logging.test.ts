@@ -84,6 +84,48 @@ t.test('the access line: exactly these fields, in this order', async (t) => {
   t.same(line?.res, { statusCode: 200 });
 });
 
+t.test('the access line inside Lambda: the adapter ids after the trace id, in this order', async (t) => {
+  const app = await buildServer(t, { DATABASE_URL: db.url }, { captureLogs: true });
+  const trace = 'Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=1';
+  await app.inject({
+    url: '/health',
+    headers: {
+      'x-amzn-request-context': JSON.stringify({
+        requestId: 'ReqId1=',
+        apiId: 'api1',
+        routeKey: '$default',
+        http: { sourceIp: '203.0.113.9' },
+      }),
+      'x-amzn-lambda-context': JSON.stringify({ request_id: 'lambda-req-1', deadline: Date.now() + 10_000 }),
+      'x-amzn-trace-id': trace,
+    },
+  });
+  const line = app.logs.lines().find((l) => l.traceId === 'ReqId1=');
+  t.same(Object.keys(line ?? {}), [
+    'level',
+    'time',
+    'env',
+    'version',
+    'traceId',
+    'apiRequestId',
+    'lambdaRequestId',
+    'routeKey',
+    'sourceIp',
+    'xrayTraceId',
+    'req',
+    'res',
+    'responseTime',
+    'msg',
+  ]);
+  t.match(line, {
+    apiRequestId: 'ReqId1=',
+    lambdaRequestId: 'lambda-req-1',
+    routeKey: '$default',
+    sourceIp: '203.0.113.9',
+    xrayTraceId: trace,
+  });
+});
+
 t.test("the redaction fast path writes exactly what pino's redactor writes", async (t) => {
   const config = loadConfig({ APP_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: db.url });
   const capture = () => {

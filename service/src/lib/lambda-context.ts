@@ -79,6 +79,9 @@ function pickEpochMs(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : undefined;
 }
 
+/** Drops the fields that are undefined (a loop: this runs on every request). */
 function prune<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+  const pruned: Partial<T> = {};
+  for (const key in value) if (value[key] !== undefined) pruned[key] = value[key];
+  return pruned as T;
 }

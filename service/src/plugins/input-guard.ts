@@ -17,6 +17,8 @@ export const inputGuardPlugin: Plugin<void> = {
   dependencies: ['errors'],
   register(server) {
     server.ext('onPostAuth', (request, h) => {
+      // Most requests (a GET without a query string) carry nothing to walk.
+      if (isEmpty(request.params) && isEmpty(request.query) && isEmpty(request.payload)) return h.continue;
       const parts = { params: request.params, query: request.query, payload: request.payload };
       for (const [source, value] of Object.entries(parts)) {
         const problem = findProblem(value);
@@ -26,6 +28,14 @@ export const inputGuardPlugin: Plugin<void> = {
     });
   },
 };
+
+/** Absent, or an object without own keys: nothing findProblem could refuse. */
+function isEmpty(value: unknown): boolean {
+  if (value === null || value === undefined) return true;
+  if (typeof value !== 'object') return false;
+  for (const key in value) if (Object.hasOwn(value, key)) return false;
+  return true;
+}
 
 interface Problem {
   readonly path: string[];
