@@ -34,10 +34,16 @@ export const isbn = Joi.string()
 
 const title = Joi.string().trim().min(1).max(200);
 const author = Joi.string().trim().min(1).max(200);
+// The limit is read when a request is validated, not when this module is evaluated: the image's V8
+// snapshot evaluates it at build time, and a warm process can live across New Year.
 const publishedYear = Joi.number()
   .integer()
   .min(0)
-  .max(new Date().getUTCFullYear() + 1);
+  .custom((year: number, helpers) => {
+    const limit = new Date().getUTCFullYear() + 1;
+    return year <= limit ? year : helpers.error('number.max', { limit });
+  })
+  .description('At most next year (UTC).');
 
 export const bookIdParams = Joi.object<BookIdParams, true>({
   id: Joi.string()
