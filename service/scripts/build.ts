@@ -5,7 +5,10 @@
 //   request) out of the files Node parses before the server listens.
 // - dist/snapshot.cjs: one CommonJS file, the entry of the V8 startup snapshot that the image builds and
 //   starts from (src/snapshot.ts). Every module main.ts loads at start-up that never loads node:http is
-//   imported ahead of it, so the snapshot holds them already evaluated.
+//   imported ahead of it, so the snapshot holds them already evaluated. What it imports on first use (the
+//   ORM and driver, the AWS SDK) goes to dist/snapshot-lazy.cjs, read from disk when first needed, which
+//   takes every start-up module from the snapshot instead of bundling a copy: the blob stays small
+//   (deserialising it is most of its cost) and there is one DomainError, one boom, one joi.
 // Both alias hapi's own validator, @hapi/validate (a trimmed copy of joi), to joi, so the bundle loads one
 // joi instead of two. docs/performance.md has the measurements.
 // SOURCEMAP=1 also writes the .map files; BUILD_OUT_DIR=<folder> builds there instead of dist/ (tests that
@@ -98,7 +101,7 @@ const refusedBySnapshot = /^(node:)?(http|https|http2|tls|_http_\w+|_tls_\w+)$/;
  * out) whose own static imports never reach a module the snapshot refuses: those can be evaluated
  * while the snapshot is built. Paths as in the metafile (relative to the working directory).
  */
-function snapshotSafeModules(metafile: Metafile, from: string): string[] {
+function snapshotSafeModules(metafile: Metafile, from: string): { loaded: string[]; safe: string[] } {
   const { inputs } = metafile;
   const staticImports = (file: string) =>
     (inputs[file]?.imports ?? []).filter((edge) => edge.kind !== 'dynamic-import');
@@ -120,22 +123,67 @@ function snapshotSafeModules(metafile: Metafile, from: string): string[] {
     for (const edge of staticImports(file)) if (edge.external !== true) visit(edge.path);
   };
   visit(from);
+  const files = [...loaded].filter((file) => !file.includes(':'));
   // JSON files are data their importers pull in; a side-effect import of one is dropped anyway.
-  return [...loaded].filter(
-    (file) => !reachesRefused(file) && !file.includes(':') && !file.endsWith('.json'),
-  );
+  return {
+    loaded: files,
+    safe: files.filter((file) => !reachesRefused(file) && !file.endsWith('.json')),
+  };
 }
 
-const preloaded = snapshotSafeModules(
+const startup = snapshotSafeModules(
   result.metafile,
   path.relative(process.cwd(), path.join(serviceDir, 'src/main.ts')),
 );
+const preloaded = startup.safe;
+/** The start-up modules, by absolute path: the snapshot lends them to snapshot-lazy.cjs. */
+const shared = new Map(startup.loaded.map((file, index) => [path.resolve(file), index]));
+const REGISTRY = "Symbol.for('service.snapshot.modules')";
+const lazyFile = path.join(outdir, 'snapshot-lazy.cjs');
+/** What the snapshot bundle imports dynamically (the ORM, the AWS SDK, …): loaded from snapshot-lazy.cjs. */
+const lazy = new Map<string, number>();
+const snapshotEntry = path.join(serviceDir, 'src/snapshot.ts');
+const toLazyFile: Plugin = {
+  name: 'dynamic-imports-to-snapshot-lazy',
+  setup(builder) {
+    builder.onResolve({ filter: /.*/ }, async (args) => {
+      if (
+        args.kind !== 'dynamic-import' ||
+        args.importer === snapshotEntry ||
+        args.namespace === 'lazy' ||
+        args.pluginData === 'resolving'
+      ) {
+        return undefined;
+      }
+      const resolved = await builder.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        namespace: 'file',
+        pluginData: 'resolving',
+      });
+      if (resolved.errors.length > 0 || resolved.external) return undefined;
+      if (!lazy.has(resolved.path)) lazy.set(resolved.path, lazy.size);
+      return { path: resolved.path, namespace: 'lazy' };
+    });
+    builder.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({
+      // Read from disk when first imported, beside this file (the image's /app).
+      contents: `module.exports = require('node:module').createRequire(__filename)('./snapshot-lazy.cjs').modules[${String(lazy.get(args.path))}]();`,
+      loader: 'js',
+    }));
+  },
+};
 const snapshotFile = path.join(outdir, 'snapshot.cjs');
 await build({
   ...common,
   stdin: {
     contents: [
       ...preloaded.map((file) => `import ${JSON.stringify(path.resolve(file))};`),
+      `const lent = (globalThis[${REGISTRY}] = []);`,
+      ...[...shared].map(
+        ([file, index]) =>
+          `Object.defineProperty(lent, ${String(index)}, { get: () => require(${JSON.stringify(file)}) });`,
+      ),
       "import './snapshot.ts';",
     ].join('\n'),
     resolveDir: path.join(serviceDir, 'src'),
@@ -144,6 +192,44 @@ await build({
   },
   outfile: snapshotFile,
   format: 'cjs',
+  plugins: [withoutSwaggerUiAssets, toLazyFile],
+});
+// The lazily imported modules, sharing every start-up module with the snapshot (one boom, one joi, one
+// DomainError class: instanceof keeps working across the two files).
+await build({
+  ...common,
+  stdin: {
+    contents: `module.exports.modules = [${[...lazy.keys()].map((file) => `() => require(${JSON.stringify(file)})`).join(', ')}];`,
+    resolveDir: path.join(serviceDir, 'src'),
+    sourcefile: 'snapshot-lazy-entry.js',
+    loader: 'js',
+  },
+  outfile: lazyFile,
+  format: 'cjs',
+  plugins: [
+    withoutSwaggerUiAssets,
+    {
+      name: 'start-up-modules-from-the-snapshot',
+      setup(builder) {
+        builder.onResolve({ filter: /.*/ }, async (args) => {
+          if (args.pluginData === 'resolving' || args.namespace === 'lent') return undefined;
+          const resolved = await builder.resolve(args.path, {
+            kind: args.kind,
+            importer: args.importer,
+            resolveDir: args.resolveDir,
+            namespace: 'file',
+            pluginData: 'resolving',
+          });
+          const index = shared.get(resolved.path);
+          return index === undefined ? undefined : { path: String(index), namespace: 'lent' };
+        });
+        builder.onLoad({ filter: /.*/, namespace: 'lent' }, (args) => ({
+          contents: `module.exports = globalThis[${REGISTRY}][${args.path}];`,
+          loader: 'js',
+        }));
+      },
+    },
+  ],
 });
 await writeFile(path.join(outdir, 'snapshot.json'), `${JSON.stringify(SNAPSHOT_CONFIG)}\n`);
 

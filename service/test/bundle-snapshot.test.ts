@@ -1,5 +1,5 @@
 // The image's way of starting: the V8 startup snapshot built from dist/snapshot.cjs by the node that runs
-// it (scripts/snapshot-build-args.ts, as docker/Dockerfile does), from a folder with no node_modules.
+// it (with dist/snapshot-lazy.cjs beside it for what loads on first use) (scripts/snapshot-build-args.ts, as docker/Dockerfile does), from a folder with no node_modules.
 // Every feature must work from the blob as from main.mjs: the joi config with named errors, validated
 // routes (hapi's validator is joi in the bundle), the error mapper's envelopes, API keys, JSON logs,
 // migrations, a clean SIGTERM; and a blob that does not fit the binary is refused with a clear message.
@@ -106,6 +106,11 @@ t.test('`migrate` from the blob applies migrations; then it serves the books rou
   const unknownQuery = await fetch(`${base}/v1/books?bogus=1`);
   t.equal(unknownQuery.status, 400, 'unknown query parameters are rejected');
   t.equal((await fetch(`${base}/nowhere`)).status, 404);
+  // A domain error thrown in snapshot-lazy.cjs (the ORM side) is mapped by the error plugin in the
+  // snapshot: one DomainError class for both files.
+  const missing = await fetch(`${base}/v1/books/00000000-0000-4000-8000-000000000000`);
+  t.equal(missing.status, 404);
+  t.match(await missing.json(), { success: false, code: Number });
 
   app.child.kill('SIGTERM');
   t.equal((await app.exited).code, 0, 'SIGTERM drains and exits 0');
