@@ -1,6 +1,6 @@
 // OpenAPI spec (/openapi.json) and Swagger UI (/docs), generated from the routes' joi schemas.
-// The bundle serves the document generated at build time instead: no hapi-swagger, no Swagger UI, and
-// about 90 ms less start-up CPU (see the README's Performance section).
+// The bundle serves the document generated at build time instead: no hapi-swagger and no Swagger UI on
+// the start path (docs/performance.md has the measurement).
 import type { Plugin, RouteDefMethods } from '@hapi/hapi';
 import type HapiSwagger from 'hapi-swagger';
 import type { Config } from '../config.ts';
