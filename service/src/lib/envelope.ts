@@ -67,7 +67,7 @@ export const errorSchema = Joi.object({
   success: Joi.boolean().valid(false).required(),
   message: Joi.string().required(),
   data: Joi.valid(null).required(),
-  code: Joi.number().integer().required().description('Internal error code; see the README'),
+  code: Joi.number().integer().required().description('Internal error code; see docs/api.md'),
   errors: Joi.array().items(Joi.object({ field: Joi.string(), message: Joi.string() }).label('FieldError')),
   traceId: traceIdSchema,
 }).label('ErrorEnvelope');

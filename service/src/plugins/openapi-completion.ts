@@ -101,7 +101,7 @@ export function completeOpenApiDocument(raw: unknown, context: CompletionContext
   if (envelope) {
     envelope.properties.code.description = `Internal error code: ${Object.values(ErrorCodes)
       .map((definition) => `${definition.code} (${definition.status})`)
-      .join(', ')}; see the README's error table`;
+      .join(', ')}; see the error table in docs/api.md`;
   }
 
   for (const [path, operations] of Object.entries(document.paths)) {
