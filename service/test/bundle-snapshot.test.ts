@@ -69,7 +69,12 @@ t.test('`migrate` from the blob applies migrations; then it serves the books rou
   t.match(migrate.stdout, `applied ${migrations.length} migration(s)`, 'every committed migration');
 
   // Read at start, not at snapshot time: the version comes from this process's environment.
-  const app = await startFromSnapshot({ DATABASE_URL: db.url, SERVICE_VERSION: '9.8.7-snapshot' });
+  // As Lambda runs it (it sets AWS_LAMBDA_RUNTIME_API): the events route exists only there.
+  const app = await startFromSnapshot({
+    DATABASE_URL: db.url,
+    SERVICE_VERSION: '9.8.7-snapshot',
+    AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
+  });
   const health = (await (await waitForHealth(app)).json()) as { data: { version: string } };
   t.equal(health.data.version, '9.8.7-snapshot', 'the environment of the started process');
   const base = `http://127.0.0.1:${app.port}`;
@@ -111,6 +116,14 @@ t.test('`migrate` from the blob applies migrations; then it serves the books rou
   const missing = await fetch(`${base}/v1/books/00000000-0000-4000-8000-000000000000`);
   t.equal(missing.status, 404);
   t.match(await missing.json(), { success: false, code: Number });
+
+  // The migration event loads its code from snapshot-lazy.cjs.
+  const events = await fetch(`${base}/internal/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ action: 'migrate' }),
+  });
+  t.match(await events.json(), { success: true, data: { applied: [] } });
 
   app.child.kill('SIGTERM');
   t.equal((await app.exited).code, 0, 'SIGTERM drains and exits 0');
