@@ -113,7 +113,7 @@ export const SHIPPED_VARIANT = 'snapshot';
 export const THROTTLED_VARIANTS = ['bare', 'hapi', SHIPPED_VARIANT] as const;
 /** The CPU shares cold starts are measured at: 512 MB (Lambda's console default) and 1,769 MB. */
 export const CPU_SHARES = [0.29, 1] as const;
-/** Lambda's memory sizes the README compares; 1,769 MB is one full vCPU. */
+/** Lambda's memory sizes docs/performance.md compares; 1,769 MB is one full vCPU. */
 export const MEMORY_SIZES_MB = [256, 512, 1024, 1769] as const;
 export const MB_PER_VCPU = 1769;
 
@@ -418,7 +418,7 @@ export function renderReport(targets: readonly Target[]): string {
   ]);
 }
 
-/** The same table in Markdown, for the README. */
+/** The same table in Markdown, for docs/performance.md. */
 export function renderMarkdown(targets: readonly Target[]): string {
   const escape = (cell: string) => cell.replaceAll('|', '\\|');
   return [

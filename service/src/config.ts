@@ -2,8 +2,8 @@
 // Nothing else in the service reads process.env.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import Joi from 'joi';
+import { hostname, postgresUrl } from './config-rules.ts';
 
 export const APP_ENVS = ['local', 'test', 'dev', 'prod'] as const;
 export type AppEnv = (typeof APP_ENVS)[number];
@@ -63,30 +63,6 @@ export interface Config {
   readonly apiKeys: ApiKeysConfig;
   readonly version: string;
 }
-
-// joi's own hostname() and uri() rules compile very large regular expressions on their first use, which
-// costs a cold start about 70 ms of CPU (docs/performance.md). These two make the same checks for the
-// values the service takes, with joi's error codes and messages: an IP address or an RFC 1123 host name,
-// and a URL that the WHATWG parser (node-postgres parses with it too) accepts, with a postgres scheme.
-const HOST_NAME =
-  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
-const POSTGRES_SCHEMES = ['postgres', 'postgresql'];
-
-const hostname = Joi.string().custom((value: string, helpers) =>
-  isIP(value) !== 0 || HOST_NAME.test(value) ? value : helpers.error('string.hostname'),
-);
-
-const postgresUrl = Joi.string().custom((value: string, helpers) => {
-  let scheme: string | undefined;
-  try {
-    scheme = new URL(value).protocol.slice(0, -1);
-  } catch {
-    // joi's message, for a malformed URL as for another scheme.
-  }
-  return scheme !== undefined && POSTGRES_SCHEMES.includes(scheme)
-    ? value
-    : helpers.error('string.uriCustomScheme', { scheme: POSTGRES_SCHEMES.join('|') });
-});
 
 /** Exported as data for the docs test, which lists its keys and defaults against docs/configuration.md. */
 export const environmentSchema = Joi.object({
