@@ -16,7 +16,14 @@
 import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
+import {
+  build,
+  type BuildOptions,
+  type Metafile,
+  type OnResolveArgs,
+  type Plugin,
+  type PluginBuild,
+} from 'esbuild';
 import { generateOpenApiDocument } from '../tools/openapi-document.ts';
 import { SNAPSHOT_CONFIG } from './snapshot-build-args.ts';
 
@@ -131,6 +138,17 @@ function snapshotSafeModules(metafile: Metafile, from: string): { loaded: string
   };
 }
 
+/** Where esbuild itself would resolve an import; the 'resolving' mark keeps the calling hook from recursing. */
+function resolveOnDisk(builder: PluginBuild, args: OnResolveArgs) {
+  return builder.resolve(args.path, {
+    kind: args.kind,
+    importer: args.importer,
+    resolveDir: args.resolveDir,
+    namespace: 'file',
+    pluginData: 'resolving',
+  });
+}
+
 const startup = snapshotSafeModules(
   result.metafile,
   path.relative(process.cwd(), path.join(serviceDir, 'src/main.ts')),
@@ -155,13 +173,7 @@ const toLazyFile: Plugin = {
       ) {
         return undefined;
       }
-      const resolved = await builder.resolve(args.path, {
-        kind: args.kind,
-        importer: args.importer,
-        resolveDir: args.resolveDir,
-        namespace: 'file',
-        pluginData: 'resolving',
-      });
+      const resolved = await resolveOnDisk(builder, args);
       if (resolved.errors.length > 0 || resolved.external) return undefined;
       if (!lazy.has(resolved.path)) lazy.set(resolved.path, lazy.size);
       return { path: resolved.path, namespace: 'lazy' };
@@ -213,13 +225,7 @@ await build({
       setup(builder) {
         builder.onResolve({ filter: /.*/ }, async (args) => {
           if (args.pluginData === 'resolving' || args.namespace === 'lent') return undefined;
-          const resolved = await builder.resolve(args.path, {
-            kind: args.kind,
-            importer: args.importer,
-            resolveDir: args.resolveDir,
-            namespace: 'file',
-            pluginData: 'resolving',
-          });
+          const resolved = await resolveOnDisk(builder, args);
           const index = shared.get(resolved.path);
           return index === undefined ? undefined : { path: String(index), namespace: 'lent' };
         });
