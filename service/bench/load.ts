@@ -12,6 +12,8 @@ export interface LoadOptions {
 
 export interface LoadRound {
   readonly rps: number;
+  /** Responses autocannon received in the round. */
+  readonly requests: number;
   readonly latenciesMs: number[];
   readonly errors: number;
   readonly non2xx: number;
@@ -39,6 +41,7 @@ export async function loadRound({
   const result = await instance;
   return {
     rps: result.requests.total / result.duration,
+    requests: result.requests.total,
     latenciesMs,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,

@@ -286,7 +286,11 @@ try {
     connections: number,
     names: readonly Name[],
   ) => {
-    const rounds = new Map<Name, LoadRound[]>(names.map((name) => [name, []]));
+    // Each round's server CPU time (all threads) per completed request, µs: unlike req/s it is not
+    // capped by autocannon, which shares the cores with the servers.
+    const rounds = new Map<Name, (LoadRound & { cpuUsPerRequest: number })[]>(
+      names.map((name) => [name, []]),
+    );
     progress(`${label}: warm-up`);
     for (const name of names) {
       await loadRound({
@@ -298,21 +302,25 @@ try {
     for (let round = 0; round < ROUNDS; round++) {
       const order = names.map((_, k) => names[(round + k) % names.length] as Name);
       for (const name of order) {
+        const pid = servers[name].child.pid ?? 0;
+        const cpuBefore = cpuMsOf(pid);
         const result = await loadRound({
           url: `http://127.0.0.1:${servers[name].port}${routePath}`,
           connections,
           durationSeconds: SECONDS,
         });
-        rounds.get(name)?.push(result);
+        const cpuUsPerRequest = ((cpuMsOf(pid) - cpuBefore) * 1000) / result.requests;
+        rounds.get(name)?.push({ ...result, cpuUsPerRequest });
         progress(
-          `${label} ${round + 1}/${ROUNDS} ${name}: ${result.rps.toFixed(0)} req/s, p50 ${quantile(result.latenciesMs, 0.5).toFixed(2)} ms`,
+          `${label} ${round + 1}/${ROUNDS} ${name}: ${result.rps.toFixed(0)} req/s, ${cpuUsPerRequest.toFixed(0)} µs CPU per request, p50 ${quantile(result.latenciesMs, 0.5).toFixed(2)} ms`,
         );
       }
     }
-    const figures = (list: LoadRound[]): LoadFigures => {
+    const figures = (list: (LoadRound & { cpuUsPerRequest: number })[]): LoadFigures => {
       const latencies = list.flatMap((round) => round.latenciesMs);
       return {
         rps: summarize(list.map((round) => round.rps)),
+        cpuUsPerRequest: list.map((round) => round.cpuUsPerRequest),
         p50Ms: quantile(latencies, 0.5),
         p99Ms: quantile(latencies, 0.99),
         errors: list.reduce((sum, round) => sum + round.errors, 0),
