@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import Joi from 'joi';
 
 // joi's own hostname() and uri() rules compile very large regular expressions on their first use, which
-// costs a cold start about 70 ms of CPU (docs/performance.md). These two make the same checks for the
+// cost a cold start measurable CPU (docs/performance.md). These two make the same checks for the
 // values the service takes, with joi's error codes and messages: an IP address or an RFC 1123 host name,
 // and a URL that the WHATWG parser (node-postgres parses with it too) accepts, with a postgres scheme.
 const HOST_NAME =

@@ -33,7 +33,7 @@ const exposeValidationDetails: Lifecycle.FailAction = (_request, _h, error) => {
 
 /**
  * `Joi.object({})`, which refuses every query parameter (one error each), except that a request without
- * a query string, the common case, skips joi: about 10 µs of CPU per request (docs/performance.md). It
+ * a query string, the common case, skips joi (its cost per request: docs/performance.md). It
  * stays that joi schema for whatever reads it: the OpenAPI document lists no parameter for it.
  */
 const noQueryParameters = Joi.object({});

@@ -1,5 +1,5 @@
 // HOST and DATABASE_URL are checked without joi's hostname() and uri() rules (their regular expressions
-// cost a cold start ≈ 70 ms of CPU): the same values pass and fail, with joi's messages.
+// cost a cold start CPU: docs/performance.md): the same values pass and fail, with joi's messages.
 import t from 'tap';
 import { ConfigError, loadConfig } from '../src/config.ts';
 

@@ -24,7 +24,7 @@ const cache = new Map<string, ConnectionOptions>();
 
 /**
  * The `ssl` options for pg to reach `host` (a name or an IP). Given `ca`, pg would parse a few hundred CA
- * certificates for every new connection (≈ 25 ms of CPU here); one SecureContext per process pays once.
+ * certificates for every new connection; one SecureContext per process pays once.
  */
 export function databaseTlsOptions(host: string, privateCa: string | undefined): ConnectionOptions {
   const key = `${host}\n${privateCa ?? ''}`;
