@@ -181,7 +181,7 @@ export function evaluate(results: BenchResults): Target[] {
     throughputRatio('/health throughput: service / bare', health.service, health.bare, 0.6),
     throughputRatio('/health throughput: hapi alone / bare', health.hapi, health.bare),
     throughputRatio('/health throughput: service / hapi alone', health.service, health.hapi, undefined, [
-      'req/s bounded by the load generator, which shares the cores with the server; judged by CPU per request',
+      'no target: req/s is bounded by the load generator on the same cores (see CPU per request)',
     ]),
   );
   rows.push(cpuPerRequestRow(health.service, health.hapi, health.bare));
