@@ -36,7 +36,7 @@ import {
   type MemoryFigures,
 } from './report.ts';
 import { quantile, summarize } from './stats.ts';
-import { SNAPSHOT_BUILD_ARGS } from '../scripts/snapshot-build-args.ts';
+import { SNAPSHOT_BUILD_ARGS } from '../tools/snapshot-build-args.ts';
 
 const run = promisify(execFile);
 const serviceDir = path.resolve(import.meta.dirname, '..');

@@ -25,7 +25,7 @@ import {
   type PluginBuild,
 } from 'esbuild';
 import { generateOpenApiDocument } from '../tools/openapi-document.ts';
-import { SNAPSHOT_CONFIG } from './snapshot-build-args.ts';
+import { SNAPSHOT_CONFIG } from '../tools/snapshot-build-args.ts';
 
 /**
  * swagger-ui-dist's entry evaluates browser code on import; hapi-swagger only needs its asset path. (The

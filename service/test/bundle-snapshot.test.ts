@@ -1,5 +1,5 @@
 // The image's way of starting: the V8 startup snapshot built from dist/snapshot.cjs by the node that runs
-// it (with dist/snapshot-lazy.cjs beside it for what loads on first use) (scripts/snapshot-build-args.ts, as docker/Dockerfile does), from a folder with no node_modules.
+// it (with dist/snapshot-lazy.cjs beside it for what loads on first use) (tools/snapshot-build-args.ts, as docker/Dockerfile does), from a folder with no node_modules.
 // Every feature must work from the blob as from main.mjs: the joi config with named errors, validated
 // routes (hapi's validator is joi in the bundle), the error mapper's envelopes, API keys, JSON logs,
 // migrations, a clean SIGTERM; and a blob that does not fit the binary is refused with a clear message.
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { SNAPSHOT_BUILD_ARGS, SNAPSHOT_RUN_ARGS } from '../scripts/snapshot-build-args.ts';
+import { SNAPSHOT_BUILD_ARGS, SNAPSHOT_RUN_ARGS } from '../tools/snapshot-build-args.ts';
 import { migrations } from '../src/db/migrations/index.ts';
 import { freePort } from '../tools/free-port.ts';
 import { startTestDatabase } from './helpers/database.ts';

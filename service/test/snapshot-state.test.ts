@@ -22,7 +22,7 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { SNAPSHOT_BUILD_ARGS, SNAPSHOT_RUN_ARGS } from '../scripts/snapshot-build-args.ts';
+import { SNAPSHOT_BUILD_ARGS, SNAPSHOT_RUN_ARGS } from '../tools/snapshot-build-args.ts';
 import { EVENTS_PATH } from '../src/plugins/lambda-events.ts';
 import { freePort } from '../tools/free-port.ts';
 import { startTestDatabase } from './helpers/database.ts';
