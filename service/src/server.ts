@@ -69,7 +69,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         query: refuseQueryParameters,
       },
       // Responses are validated against their schemas everywhere but prod: a mismatch is a bug that the
-      // tests catch, and prod keeps the per-request cost. (Validating only to log it cost ≈ 10 % CPU.)
+      // tests catch, and prod keeps the per-request cost (docs/performance.md).
       response: {
         failAction: 'error',
         sample: config.appEnv === 'prod' ? 0 : 100,
