@@ -41,8 +41,10 @@ export function managedDatabase(
   );
 
   const protect = config.deletionProtection && !args.ephemeral;
+  // Only disposable stacks lose their data on destroy: turning protection off to tear down keeps both.
+  const keep = !args.ephemeral;
   // A fixed name would collide the second time a stack of the same name is destroyed.
-  const snapshotSuffix = protect
+  const snapshotSuffix = keep
     ? new random.RandomId(`${name}-final-snapshot-id`, { byteLength: 4 }, { parent })
     : undefined;
   const cluster = new aws.rds.Cluster(
@@ -63,9 +65,9 @@ export function managedDatabase(
         maxCapacity: config.maxCapacity,
         secondsUntilAutoPause: config.autoPauseSeconds,
       },
-      backupRetentionPeriod: protect ? 14 : 1,
+      backupRetentionPeriod: keep ? 14 : 1,
       deletionProtection: protect,
-      skipFinalSnapshot: !protect,
+      skipFinalSnapshot: !keep,
       finalSnapshotIdentifier:
         snapshotSuffix === undefined ? undefined : pulumi.interpolate`${name}-final-${snapshotSuffix.hex}`,
       copyTagsToSnapshot: true,
