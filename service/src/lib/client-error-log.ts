@@ -38,9 +38,15 @@ export class ClientErrorLog {
     this.intervalMs = intervalMs;
   }
 
+  /** Runs inside the listener's 'clientError' event, where a throw would end the process: never throws. */
   record(error: unknown, remoteAddress: string | undefined): void {
-    const fields = clientErrorFields(error, remoteAddress);
-    this.logger.debug(fields, 'client error');
+    let fields: ClientErrorFields = {};
+    try {
+      fields = clientErrorFields(error, remoteAddress);
+      this.logger.debug(fields, 'client error');
+    } catch {
+      // An error object whose fields cannot be read: still counted, as UNKNOWN.
+    }
     this.count++;
     const code = fields.code ?? 'UNKNOWN';
     this.byCode[code] = (this.byCode[code] ?? 0) + 1;

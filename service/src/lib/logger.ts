@@ -1,6 +1,7 @@
 // Builds the service's pino logger: JSON lines by default, pretty in local development, secrets masked.
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { Config } from '../config.ts';
+import { withNoThrowingFunctions } from './never-throws.ts';
 import { skipUnreachableRedaction } from './redaction-fast-path.ts';
 
 /** Paths pino masks wherever a request or an error object drags headers into a log line. */
@@ -23,9 +24,16 @@ export const REDACTED_PATHS = [
   '*.rawPacket',
 ];
 
-interface SerializableRequest {
-  readonly method: string;
-  readonly path: string;
+/** What a serializer writes for a value it cannot read (a half-built or hostile object). */
+export const UNSERIALIZABLE = '[unserializable]';
+
+/** Method and path when they are strings; a request at any stage of its life has at most those. */
+function serializeRequest(request: { method?: unknown; path?: unknown } | null | undefined) {
+  const { method, path } = request ?? {};
+  return {
+    method: typeof method === 'string' ? method.toUpperCase() : undefined,
+    path: typeof path === 'string' ? path : undefined,
+  };
 }
 
 /** The logger's settings: redaction and the lean serializers. */
@@ -34,12 +42,18 @@ export function loggerOptions(config: Config): LoggerOptions {
     level: config.logLevel,
     base: { env: config.appEnv, version: config.version },
     redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
-    serializers: {
-      // Deliberately lean: method and path only (query strings may carry tokens), never headers.
-      req: (request: SerializableRequest) => ({ method: request.method.toUpperCase(), path: request.path }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      err: pino.stdSerializers.err,
-    },
+    // Called while a line is written, so they must never throw (lib/never-throws.ts).
+    serializers: withNoThrowingFunctions(
+      {
+        // Deliberately lean: method and path only (query strings may carry tokens), never headers.
+        req: serializeRequest,
+        res: (res: { statusCode?: unknown } | null | undefined) => ({
+          statusCode: typeof res?.statusCode === 'number' ? res.statusCode : undefined,
+        }),
+        err: pino.stdSerializers.err,
+      },
+      UNSERIALIZABLE,
+    ),
   };
 }
 

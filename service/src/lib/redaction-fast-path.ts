@@ -4,6 +4,10 @@
 // redacted path can reach straight to JSON.stringify, which is what the redactor itself ends with, so
 // the lines are byte for byte the same (test/logging.test.ts compares them with the plain redactor's).
 import { pino, type Logger } from 'pino';
+import { neverThrows } from './never-throws.ts';
+
+/** What a stringifier writes (valid JSON) for a value that cannot be read: a throwing getter or proxy. */
+const UNREADABLE_JSON = '"[unserializable]"';
 
 type Stringifier = (value: unknown, stringifySafe?: unknown) => string | undefined;
 type Stringifiers = Record<string | symbol, Stringifier | undefined>;
@@ -31,17 +35,24 @@ export function skipUnreachableRedaction(logger: Logger, paths: readonly string[
   if (stringifiers === undefined) return;
   for (const key of Reflect.ownKeys(stringifiers)) {
     const redacting = stringifiers[key];
-    if (key === redactFmtSym || censoredKeys.has(key) || redacting === undefined) continue;
-    stringifiers[key] = function (this: unknown, value, stringifySafe) {
-      if (unreachable(value, innerKeys, anyInnerKey)) {
-        try {
-          return JSON.stringify(value);
-        } catch {
-          // Circular or BigInt: the redactor's own fallback.
-        }
-      }
-      return redacting.call(this, value, stringifySafe);
-    };
+    if (redacting === undefined) continue;
+    const bypass = key !== redactFmtSym && !censoredKeys.has(key);
+    // Every stringifier, fast path or not, runs while a line is written: none may throw.
+    stringifiers[key] = neverThrows(
+      bypass
+        ? function (this: unknown, value, stringifySafe) {
+            if (unreachable(value, innerKeys, anyInnerKey)) {
+              try {
+                return JSON.stringify(value);
+              } catch {
+                // Circular or BigInt: the redactor's own fallback.
+              }
+            }
+            return redacting.call(this, value, stringifySafe);
+          }
+        : redacting,
+      UNREADABLE_JSON,
+    );
   }
 }
 

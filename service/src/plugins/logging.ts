@@ -5,6 +5,7 @@ import type { Plugin, Request } from '@hapi/hapi';
 import hapiPino, { type Options as HapiPinoOptions } from 'hapi-pino';
 import type { Logger } from 'pino';
 import { ClientErrorLog } from '../lib/client-error-log.ts';
+import { neverThrows } from '../lib/never-throws.ts';
 
 export interface LoggingOptions {
   readonly logger: Logger;
@@ -14,21 +15,7 @@ export const loggingPlugin: Plugin<LoggingOptions> = {
   name: 'logging',
   dependencies: ['request-context'],
   async register(server, { logger }) {
-    const options: HapiPinoOptions = {
-      instance: logger,
-      getChildBindings,
-      customRequestCompleteMessage: (request: Request, responseTime: number) =>
-        `${request.method.toUpperCase()} ${request.path} ${request.raw.res.statusCode} ${responseTime}ms`,
-      // The request-completed line is enough; the error mapper logs what went wrong, once.
-      logEvents: ['onPostStart', 'onPostStop', 'response'],
-      logRequestComplete: true,
-      logRequestStart: false,
-      // hapi logs each client error with the whole error, rawPacket (the raw request) included, at error
-      // level with a stack: ClientErrorLog below logs them instead. (The typings say object[]; the code
-      // reads { log: tags }.)
-      ignoredEventTags: { log: ['client'] } as unknown as object[],
-    };
-    await server.register({ plugin: hapiPino, options });
+    await server.register({ plugin: hapiPino, options: hapiPinoOptions(logger) });
 
     const clientErrors = new ClientErrorLog(logger);
     // hapi's own listener still answers the socket (400 and close); this one only logs, and runs first,
@@ -45,6 +32,30 @@ export const loggingPlugin: Plugin<LoggingOptions> = {
   },
 };
 
+/**
+ * hapi-pino's settings. Its callbacks also run for a request hapi logs before any onRequest extension
+ * (a malformed Accept-Encoding): they must read nothing that extension sets, and can never throw.
+ */
+export function hapiPinoOptions(logger: Logger): HapiPinoOptions {
+  return {
+    instance: logger,
+    getChildBindings: neverThrows(getChildBindings, {}),
+    customRequestCompleteMessage: neverThrows(requestCompleteMessage, 'request completed'),
+    // The request-completed line is enough; the error mapper logs what went wrong, once.
+    logEvents: ['onPostStart', 'onPostStop', 'response'],
+    logRequestComplete: true,
+    logRequestStart: false,
+    // hapi logs each client error with the whole error, rawPacket (the raw request) included, at error
+    // level with a stack: ClientErrorLog below logs them instead. (The typings say object[]; the code
+    // reads { log: tags }.)
+    ignoredEventTags: { log: ['client'] } as unknown as object[],
+  };
+}
+
+function requestCompleteMessage(request: Request, responseTime: number): string {
+  return `${request.method.toUpperCase()} ${request.path} ${request.raw.res.statusCode} ${responseTime}ms`;
+}
+
 function readPeerAddress(socket: Socket): string | undefined {
   return socket.remoteAddress;
 }
@@ -58,12 +69,18 @@ const LOGGED_LAMBDA_FIELDS = [
   'xrayTraceId',
 ] as const;
 
-/** Built field by field (no spreads or entry arrays): this runs on every request. */
+/**
+ * Built field by field (no spreads or entry arrays): this runs on every request. Before onRequest the
+ * request has no trace id or Lambda context yet (hapi-pino binds again once it has).
+ */
 function getChildBindings(request: Request): Record<string, unknown> {
-  const bindings: Record<string, unknown> = { traceId: request.app.traceId };
-  for (const field of LOGGED_LAMBDA_FIELDS) {
-    const value = request.app.lambda[field];
-    if (value !== undefined) bindings[field] = value;
+  const { traceId, lambda } = request.app as Partial<typeof request.app>;
+  const bindings: Record<string, unknown> = { traceId };
+  if (lambda !== undefined) {
+    for (const field of LOGGED_LAMBDA_FIELDS) {
+      const value = lambda[field];
+      if (value !== undefined) bindings[field] = value;
+    }
   }
   bindings.req = request;
   return bindings;
