@@ -159,7 +159,9 @@ const shared = new Map(startup.loaded.map((file, index) => [path.resolve(file), 
 const REGISTRY = "Symbol.for('service.snapshot.modules')";
 const lazyFile = path.join(outdir, 'snapshot-lazy.cjs');
 /** What the snapshot bundle imports dynamically (the ORM, the AWS SDK, …): loaded from snapshot-lazy.cjs. */
-const lazy = new Map<string, number>();
+const lazy = new Set<string>();
+/** A lazy module's key in snapshot-lazy.cjs: its path, not a counter (resolve callbacks run concurrently). */
+const lazyKey = (file: string) => JSON.stringify(path.relative(serviceDir, file).split(path.sep).join('/'));
 const snapshotEntry = path.join(serviceDir, 'src/snapshot.ts');
 const toLazyFile: Plugin = {
   name: 'dynamic-imports-to-snapshot-lazy',
@@ -175,12 +177,12 @@ const toLazyFile: Plugin = {
       }
       const resolved = await resolveOnDisk(builder, args);
       if (resolved.errors.length > 0 || resolved.external) return undefined;
-      if (!lazy.has(resolved.path)) lazy.set(resolved.path, lazy.size);
+      lazy.add(resolved.path);
       return { path: resolved.path, namespace: 'lazy' };
     });
     builder.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({
       // Read from disk when first imported, beside this file (the image's /app).
-      contents: `module.exports = require('node:module').createRequire(__filename)('./snapshot-lazy.cjs').modules[${String(lazy.get(args.path))}]();`,
+      contents: `module.exports = require('node:module').createRequire(__filename)('./snapshot-lazy.cjs').modules[${lazyKey(args.path)}]();`,
       loader: 'js',
     }));
   },
@@ -211,7 +213,10 @@ await build({
 await build({
   ...common,
   stdin: {
-    contents: `module.exports.modules = [${[...lazy.keys()].map((file) => `() => require(${JSON.stringify(file)})`).join(', ')}];`,
+    contents: `module.exports.modules = { ${[...lazy]
+      .sort()
+      .map((file) => `${lazyKey(file)}: () => require(${JSON.stringify(file)})`)
+      .join(', ')} };`,
     resolveDir: path.join(serviceDir, 'src'),
     sourcefile: 'snapshot-lazy-entry.js',
     loader: 'js',
