@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 export const BRANCH_STACKS = Object.freeze({ main: 'prod', development: 'dev' } as const);
 
 const PREVIEW_PREFIX = 'preview-';
-/** Keeps `${project}-${stack}-…` resource names under AWS's 64-character limits (slug + `-` + hash). */
+/** Slug + `-` + hash; test/program-names.test.ts checks every physical name under this budget. */
 const MAX_PREVIEW_NAME = 20;
 const HASH_LENGTH = 6;
 

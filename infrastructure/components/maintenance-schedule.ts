@@ -21,9 +21,11 @@ export class MaintenanceSchedule extends pulumi.ComponentResource {
 
     // A rule (not EventBridge Scheduler) sends the "Scheduled Event" shape the service recognises:
     // `{"source": "aws.events", "detail-type": "Scheduled Event", …}`.
+    // Named explicitly: an auto-name (URN name + 8) of the longest preview stack passes EventBridge's 64.
     this.rule = new aws.cloudwatch.EventRule(
       `${name}-rule`,
       {
+        name,
         description: 'Scheduled maintenance of the service (purges), through its live alias',
         scheduleExpression: args.scheduleExpression,
       },
@@ -46,6 +48,8 @@ export class MaintenanceSchedule extends pulumi.ComponentResource {
       `${name}-target`,
       {
         rule: this.rule.name,
+        // Unique within its rule; an auto-name would pass the Id's 64-character limit on preview stacks.
+        targetId: 'live-alias',
         // EventBridge invokes asynchronously: a failed run (the service answers 599, an invocation
         // error) counts in the Errors alarm, and the maintenance tasks are safe to run again.
         arn: args.aliasArn,

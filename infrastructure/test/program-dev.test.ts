@@ -2,18 +2,11 @@
 import t from 'tap';
 import { assertEngineGraph } from './fixtures/engine-graph.ts';
 import { assertCommon } from './fixtures/assertions.ts';
-import { runProgram, secretPlaintext, stackFileConfig } from './fixtures/program.ts';
+import { runProgram, secretPlaintext } from './fixtures/program.ts';
+import { DEV_DATABASE_URL as DATABASE_URL, SCENARIOS } from './fixtures/scenarios.ts';
 
-const DATABASE_URL = 'postgres://app:s3cr3t-pa55@db.example.com:5432/app';
-const run = await runProgram(
-  'dev',
-  {
-    ...stackFileConfig('dev'),
-    'hapi-lambda:databaseUrl': DATABASE_URL,
-    'hapi-lambda:imageTag': 'git-0123456789ab',
-  },
-  ['hapi-lambda:databaseUrl'],
-);
+const { stack, config, secretKeys } = SCENARIOS.dev;
+const run = await runProgram(stack, config, [...secretKeys]);
 
 await assertCommon(t, run, {
   prefix: 'hapi-lambda-dev',

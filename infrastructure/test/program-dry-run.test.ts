@@ -4,14 +4,11 @@
 import t from 'tap';
 import { assertEngineGraph } from './fixtures/engine-graph.ts';
 import { assertCommon, PROD_EXPECTED } from './fixtures/assertions.ts';
-import { GENERATED_PASSWORD, runProgram, stackFileConfig } from './fixtures/program.ts';
+import { GENERATED_PASSWORD, runProgram } from './fixtures/program.ts';
+import { SCENARIOS } from './fixtures/scenarios.ts';
 
-const run = await runProgram(
-  'prod',
-  { ...stackFileConfig('prod'), 'hapi-lambda:imageTag': PROD_EXPECTED.imageTag },
-  [],
-  { dryRun: true },
-);
+const { stack, config, dryRun } = SCENARIOS['prod-dry-run'];
+const run = await runProgram(stack, config, [], { dryRun });
 
 await assertCommon(t, run, { ...PROD_EXPECTED, exportsCache: false, secrets: [GENERATED_PASSWORD] });
 

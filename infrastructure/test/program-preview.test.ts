@@ -5,14 +5,9 @@ import { DEFAULTS } from '../config/defaults.ts';
 import { assertEngineGraph } from './fixtures/engine-graph.ts';
 import { assertCommon } from './fixtures/assertions.ts';
 import { GENERATED_PASSWORD, runProgram } from './fixtures/program.ts';
+import { SCENARIOS } from './fixtures/scenarios.ts';
 
-const run = await runProgram('preview-feature-login', {
-  'hapi-lambda:architecture': 'x86_64',
-  'hapi-lambda:imageTag': 'pr-42',
-  'hapi-lambda:databaseMode': 'managed',
-  'hapi-lambda:databaseMinCapacity': '0',
-  'hapi-lambda:databaseDeletionProtection': 'true',
-});
+const run = await runProgram(SCENARIOS['preview-stack'].stack, SCENARIOS['preview-stack'].config);
 
 await assertCommon(t, run, {
   prefix: 'hapi-lambda-preview-feature-login',

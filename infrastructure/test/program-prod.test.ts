@@ -2,14 +2,10 @@
 import t from 'tap';
 import { assertEngineGraph } from './fixtures/engine-graph.ts';
 import { assertCommon, PROD_EXPECTED } from './fixtures/assertions.ts';
-import { GENERATED_PASSWORD, runProgram, secretPlaintext, stackFileConfig } from './fixtures/program.ts';
+import { GENERATED_PASSWORD, runProgram, secretPlaintext } from './fixtures/program.ts';
+import { SCENARIOS } from './fixtures/scenarios.ts';
 
-const run = await runProgram('prod', {
-  ...stackFileConfig('prod'),
-  'hapi-lambda:imageTag': PROD_EXPECTED.imageTag,
-  'hapi-lambda:domainName': 'api.example.com',
-  'hapi-lambda:hostedZoneId': 'Z0123456789EXAMPLE',
-});
+const run = await runProgram(SCENARIOS.prod.stack, SCENARIOS.prod.config);
 
 await assertCommon(t, run, { ...PROD_EXPECTED, exportsCache: true, secrets: [GENERATED_PASSWORD] });
 
