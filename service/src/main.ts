@@ -30,12 +30,15 @@ async function main(command: string | undefined): Promise<void> {
 
 async function migrate(config: Config): Promise<void> {
   const server = await createServer(config);
+  // The server never starts, so it is not stopped either (that would log "server stopped"): only the ORM closes.
+  let orm: Awaited<ReturnType<typeof server.plugins.database.getOrm>> | undefined;
   try {
     const { runMigrations } = await import('./db/orm.ts');
-    const applied = await runMigrations(await server.plugins.database.getOrm());
+    orm = await server.plugins.database.getOrm();
+    const applied = await runMigrations(orm);
     server.logger.info({ applied }, `applied ${applied.length} migration(s)`);
   } finally {
-    await server.stop();
+    await orm?.close();
     server.logger.flush();
   }
 }

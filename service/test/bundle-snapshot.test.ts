@@ -67,6 +67,7 @@ t.test('`migrate` from the blob applies migrations; then it serves the books rou
     env: { PATH: process.env.PATH, DATABASE_URL: db.url, APP_ENV: 'test' },
   });
   t.match(migrate.stdout, `applied ${migrations.length} migration(s)`, 'every committed migration');
+  t.notMatch(migrate.stdout, /server (started|stopped)/, 'no server lifecycle: migrate never starts one');
 
   // Read at start, not at snapshot time: the version comes from this process's environment.
   // As Lambda runs it (it sets AWS_LAMBDA_RUNTIME_API): the events route exists only there.
@@ -120,7 +121,8 @@ t.test('`migrate` from the blob applies migrations; then it serves the books rou
   // The migration event loads its code from snapshot-lazy.cjs.
   const events = await fetch(`${base}/internal/events`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    // As the adapter posts a pass-through event.
+    headers: { 'content-type': 'application/json', 'x-amzn-request-context': 'null' },
     body: JSON.stringify({ action: 'migrate' }),
   });
   t.match(await events.json(), { success: true, data: { applied: [] } });
