@@ -15,9 +15,10 @@ import { loadConfig } from './config.ts';
 
 const config = loadConfig();
 
-// The CLI runs this program (and docker-build) in infrastructure/, Pulumi.yaml's `main`, so paths come
-// from this file's own location, never from the working directory.
-const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
+// The CLI runs this program (and docker-build) in infrastructure/, Pulumi.yaml's `main`. Paths handed to
+// docker-build are relative to that folder: it compares them between runs, so an absolute path would make
+// every other checkout (a laptop, then CI) a rebuild and a re-push. Found from this file's location.
+const repositoryRoot = path.relative(process.cwd(), fileURLToPath(new URL('..', import.meta.url))) || '.';
 const dockerfilePath = path.join(repositoryRoot, 'docker', 'Dockerfile');
 
 // One explicit provider: its default tags mark every AWS resource with project and stack.

@@ -7,9 +7,12 @@ import type { Platform } from '../platforms.ts';
 import { typeToken } from './type-token.ts';
 
 export interface ServiceImageArgs {
-  /** Absolute path of the build context (the repository root: the Dockerfile copies the workspaces from there). */
+  /**
+   * The build context (the repository root: the Dockerfile copies the workspaces from there), relative
+   * to the program's working directory, so that it is the same in every checkout.
+   */
   contextPath: string;
-  /** Absolute path of the Dockerfile. */
+  /** The Dockerfile, relative to the program's working directory. */
   dockerfilePath: string;
   /** Must equal the function's architecture, or Lambda fails with `exec format error`. */
   platform: Platform;
