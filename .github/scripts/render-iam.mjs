@@ -5,6 +5,8 @@
 //
 //   AWS_ACCOUNT_ID=123456789012 OIDC_REPO=owner/repo node .github/scripts/render-iam.mjs .github/iam/trust-prod.json
 //
+// The boundary policy itself is `workload-boundary.json`, created as `WORKLOAD_BOUNDARY_ARN` names it.
+//
 // Exit code 0 with the policy on stdout, 1 with the reason on stderr.
 import { readFileSync } from 'node:fs';
 import { CheckError, reportFailure, runAsCommand } from './cli-support.mjs';
@@ -18,12 +20,25 @@ export const PLACEHOLDERS = {
   // A stack name (prod, dev) or, for the preview role, the glob of every preview stack (preview-*).
   STACK: /^(?:[a-z0-9]+|preview-\*)$/,
   STATE_BUCKET: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+  // Derived, never set: the permissions boundary every role the program creates must carry.
+  WORKLOAD_BOUNDARY_ARN: /^arn:aws:iam::\d{12}:policy\/[\w+=,.@-]+$/,
 };
+
+/** The boundary policy's name: one home, read by the program too (infrastructure/components/service-function.ts). */
+export const BOUNDARY_POLICY_NAME = JSON.parse(
+  readFileSync(new URL('../../infrastructure/permissions-boundary.json', import.meta.url), 'utf8'),
+).policyName;
+
+const derived = (values) =>
+  values.AWS_ACCOUNT_ID === undefined
+    ? values
+    : { ...values, WORKLOAD_BOUNDARY_ARN: `arn:aws:iam::${values.AWS_ACCOUNT_ID}:policy/${BOUNDARY_POLICY_NAME}` };
 
 const PLACEHOLDER = /\$\{([A-Z][A-Z0-9_]*)\}/g;
 
 /** The template's text with every placeholder replaced; throws naming a missing or malformed value. */
-export function render(template, values) {
+export function render(template, given) {
+  const values = derived(given);
   const text = template.replace(PLACEHOLDER, (_, name) => {
     const pattern = PLACEHOLDERS[name];
     if (pattern === undefined) throw new CheckError(`unknown placeholder \${${name}}`);

@@ -2,6 +2,7 @@
 // only moves to a new version after that version's migrations succeeded.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import boundary from '../permissions-boundary.json' with { type: 'json' };
 import type { Architecture } from '../platforms.ts';
 import { Migrations } from './migrations.ts';
 import { typeToken } from './type-token.ts';
@@ -55,9 +56,12 @@ export class ServiceFunction extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // The deploy roles may only create roles under this boundary (.github/iam/workload-boundary.json).
+    const { accountId } = aws.getCallerIdentityOutput({}, { parent: this });
     this.role = new aws.iam.Role(
       `${name}-role`,
       {
+        permissionsBoundary: pulumi.interpolate`arn:aws:iam::${accountId}:policy/${boundary.policyName}`,
         assumeRolePolicy: JSON.stringify({
           Version: '2012-10-17',
           Statement: [
