@@ -32,7 +32,10 @@ export const BOUNDARY_POLICY_NAME = JSON.parse(
 const derived = (values) =>
   values.AWS_ACCOUNT_ID === undefined
     ? values
-    : { ...values, WORKLOAD_BOUNDARY_ARN: `arn:aws:iam::${values.AWS_ACCOUNT_ID}:policy/${BOUNDARY_POLICY_NAME}` };
+    : {
+        ...values,
+        WORKLOAD_BOUNDARY_ARN: `arn:aws:iam::${values.AWS_ACCOUNT_ID}:policy/${BOUNDARY_POLICY_NAME}`,
+      };
 
 const PLACEHOLDER = /\$\{([A-Z][A-Z0-9_]*)\}/g;
 
