@@ -11,6 +11,7 @@ import { EVENTS_PATH } from '../src/plugins/lambda-events.ts';
 import { hashKey, normalizePrefix, readPresentedKey } from '../src/modules/api-keys/api-key.token.ts';
 import { startTestDatabase } from './helpers/database.ts';
 import { buildServer, type Envelope, type TestServer } from './helpers/server.ts';
+import { PASS_THROUGH_HEADERS } from './fixtures/lambda.ts';
 
 const SERVICE_DIR = path.resolve(import.meta.dirname, '..');
 const db = await startTestDatabase(t);
@@ -40,6 +41,7 @@ async function createKey(app: TestServer, fields: Record<string, unknown>): Prom
   const { status, body } = await app.json<Envelope<CreatedKey>>({
     method: 'POST',
     url: EVENTS_PATH,
+    headers: PASS_THROUGH_HEADERS,
     payload: { action: 'keys.create', ...fields },
   });
   if (status !== 200) throw new Error(`keys.create answered ${status}`);
@@ -149,6 +151,7 @@ t.test('missing, malformed, unknown and revoked keys get a 401 envelope with WWW
   const revoked = await app.json<Envelope<{ revokedAt: string }>>({
     method: 'POST',
     url: EVENTS_PATH,
+    headers: PASS_THROUGH_HEADERS,
     payload: { action: 'keys.revoke', id: prefix },
   });
   t.equal(revoked.status, 200);
@@ -162,18 +165,21 @@ t.test('missing, malformed, unknown and revoked keys get a 401 envelope with WWW
   const again = await app.json<Envelope<{ revokedAt: string }>>({
     method: 'POST',
     url: EVENTS_PATH,
+    headers: PASS_THROUGH_HEADERS,
     payload: { action: 'keys.revoke', id: prefix.slice(3) },
   });
   t.equal(again.body.data.revokedAt, revoked.body.data.revokedAt, 'revoking twice keeps the first time');
   const missing = await app.json({
     method: 'POST',
     url: EVENTS_PATH,
+    headers: PASS_THROUGH_HEADERS,
     payload: { action: 'keys.revoke', id: 'ak_zzzzzzzzzzzz' },
   });
   t.match(missing, { status: INVOCATION_ERROR_STATUS, body: { code: 9101 } });
   const nonsense = await app.json({
     method: 'POST',
     url: EVENTS_PATH,
+    headers: PASS_THROUGH_HEADERS,
     payload: { action: 'keys.revoke', id: '!' },
   });
   t.match(nonsense, { status: INVOCATION_ERROR_STATUS, body: { code: 9101 } });
@@ -204,6 +210,7 @@ t.test('keys.create validates its input; keys.list reports usage; events never t
   const bad = await app.json({
     method: 'POST',
     url: EVENTS_PATH,
+    headers: PASS_THROUGH_HEADERS,
     payload: { action: 'keys.create', name: '', quota: -1 },
   });
   t.equal(bad.status, INVOCATION_ERROR_STATUS, 'a failed event is an invocation error');
@@ -219,6 +226,7 @@ t.test('keys.create validates its input; keys.list reports usage; events never t
   >({
     method: 'POST',
     url: EVENTS_PATH,
+    headers: PASS_THROUGH_HEADERS,
     payload: { action: 'keys.list' },
   });
   const entry = listed.body.data.keys.find((k) => k.id === prefix);
@@ -248,6 +256,7 @@ t.test('maintenance purges old usage windows', async (t) => {
   const { status, body } = await app.json<Envelope<{ tasks: Record<string, Record<string, number>> }>>({
     method: 'POST',
     url: EVENTS_PATH,
+    headers: PASS_THROUGH_HEADERS,
     payload: { action: 'maintenance' },
   });
   t.equal(status, 200);

@@ -21,7 +21,7 @@ import { freePort } from '../tools/free-port.ts';
 import { EVENTS_PATH } from '../src/plugins/lambda-events.ts';
 import { startTestDatabase } from './helpers/database.ts';
 import { spawnCollecting, type Spawned } from './helpers/spawned.ts';
-import { lwaHeaders } from './fixtures/lambda.ts';
+import { lwaHeaders, PASS_THROUGH_HEADERS } from './fixtures/lambda.ts';
 
 const serviceDir = path.resolve(import.meta.dirname, '..');
 const run = promisify(execFile);
@@ -98,12 +98,13 @@ const FORGED = {
 t.test('outside Lambda: no pass-through events, no trusted x-amzn-* headers', async (t) => {
   const app = await startBundle({ API_KEYS_REQUIRED: '1' });
   const before = await keyCount();
-  const events = await fetch(`${app.base}${EVENTS_PATH}`, createKey());
+  // Even as the adapter would post an event: outside Lambda no adapter stands in front.
+  const events = await fetch(`${app.base}${EVENTS_PATH}`, createKey(PASS_THROUGH_HEADERS));
   t.equal(events.status, 404, 'the route does not exist');
   t.match(await events.json(), { success: false, code: 4040 }, 'the normal ROUTE_NOT_FOUND envelope');
   const migrate = await fetch(`${app.base}${EVENTS_PATH}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...PASS_THROUGH_HEADERS },
     body: '{"action":"migrate"}',
   });
   t.equal(migrate.status, 404, 'no migrations either');
@@ -119,10 +120,10 @@ t.test('outside Lambda: no pass-through events, no trusted x-amzn-* headers', as
   t.match(line, { sourceIp: '127.0.0.1' }, "the source IP is the socket's");
 });
 
-t.test('inside Lambda: events run without an API Gateway context, 404 with one', async (t) => {
+t.test("inside Lambda: events run with the adapter's null context, 404 with any other", async (t) => {
   const app = await startBundle(IN_LAMBDA);
   const before = await keyCount();
-  const created = await fetch(`${app.base}${EVENTS_PATH}`, createKey());
+  const created = await fetch(`${app.base}${EVENTS_PATH}`, createKey(PASS_THROUGH_HEADERS));
   t.equal(created.status, 200);
   t.match(await created.json(), { success: true, data: { key: String } });
   t.equal(await keyCount(), before + 1, 'the operator action ran');
@@ -131,6 +132,15 @@ t.test('inside Lambda: events run without an API Gateway context, 404 with one',
   t.equal(viaGateway.status, 404);
   t.match(await viaGateway.json(), { code: 4040 });
   t.equal(await keyCount(), before + 1, 'nothing ran for API Gateway');
+  // A load balancer's context, or none at all, is no pass-through event either.
+  const alb = JSON.stringify({
+    elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/t/1' },
+  });
+  for (const headers of [{ 'x-amzn-request-context': alb }, {}]) {
+    const refused = await fetch(`${app.base}${EVENTS_PATH}`, createKey(headers));
+    t.equal(refused.status, 404, `${JSON.stringify(headers)} → 404`);
+  }
+  t.equal(await keyCount(), before + 1, 'nothing ran for them');
 
   const health = await fetch(`${app.base}/health`, { headers: lwaHeaders() });
   t.equal(health.headers.get('x-request-id'), 'JKJaXmPLvHcESHA=', "the adapter's headers are trusted");

@@ -125,7 +125,8 @@ t.test('`main.mjs migrate` applies migrations, then the bundle serves a books ro
   t.ok(document.paths['/v1/books/{id}/cover'], 'the document baked at build time describes the routes');
   const events = await fetch(`${base}/internal/events`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    // As the adapter posts a pass-through event.
+    headers: { 'content-type': 'application/json', 'x-amzn-request-context': 'null' },
     body: JSON.stringify({ action: 'migrate' }),
   });
   t.match(await events.json(), { success: true, data: { applied: [] } });

@@ -13,7 +13,7 @@ import { EVENTS_PATH } from '../src/plugins/lambda-events.ts';
 import { startTestDatabase } from './helpers/database.ts';
 import { buildServer } from './helpers/server.ts';
 import { uniqueIsbn } from './helpers/isbn.ts';
-import { lwaHeaders } from './fixtures/lambda.ts';
+import { lwaHeaders, PASS_THROUGH_HEADERS } from './fixtures/lambda.ts';
 
 const DEFAULT_RUNS = 1000;
 const RUNS = Number(process.env.FUZZ_RUNS ?? DEFAULT_RUNS);
@@ -26,6 +26,7 @@ const app = await buildServer(t, { DATABASE_URL: db.url, API_KEYS_REQUIRED: 'tru
 const { body: created } = await app.json<{ data: { key: string } }>({
   method: 'POST',
   url: EVENTS_PATH,
+  headers: PASS_THROUGH_HEADERS,
   payload: { action: 'keys.create', name: 'fuzz', quota: 1_000_000_000, rate: 1_000_000 },
 });
 const KEY = created.data.key;
@@ -274,7 +275,7 @@ function isLambdaEvent(request: FuzzRequest, response: ServerInjectResponse): bo
   return (
     response.request.route.path === EVENTS_PATH &&
     response.request.route.method === 'post' &&
-    !readLambdaContext(request.headers).viaApiGateway
+    readLambdaContext(request.headers).passThroughEvent
   );
 }
 

@@ -1,13 +1,13 @@
 // The Lambda Web Adapter contract: ids from the forwarded headers reach logs and envelopes; garbage in
-// those headers is ignored; pass-through events run migrations and maintenance but never for requests
-// that came through API Gateway.
+// those headers is ignored; pass-through events (request context exactly null) run migrations and
+// maintenance, and nothing else reaches them.
 import t, { type Test } from 'tap';
 import { INVOCATION_ERROR_STATUS } from '../src/errors/error-codes.ts';
 import { EVENTS_PATH } from '../src/plugins/lambda-events.ts';
 import { startTestDatabase } from './helpers/database.ts';
 import { uniqueIsbn } from './helpers/isbn.ts';
 import { buildServer, type Envelope } from './helpers/server.ts';
-import { lambdaContext, lwaHeaders, TRACE_HEADER } from './fixtures/lambda.ts';
+import { lambdaContext, lwaHeaders, PASS_THROUGH_HEADERS, TRACE_HEADER } from './fixtures/lambda.ts';
 
 const db = await startTestDatabase(t);
 /** A server of its own, for a test that changes the database or the schema. */
@@ -66,6 +66,7 @@ t.test('pass-through: migrate event applies pending migrations and reports them'
     method: 'POST',
     url: EVENTS_PATH,
     payload: { action: 'migrate' },
+    headers: PASS_THROUGH_HEADERS,
   });
   t.equal(status, 200);
   t.match(body, { success: true, data: { applied: [] } }, 'the test database is already migrated');
@@ -78,6 +79,7 @@ t.test('pass-through: migrate event applies pending migrations and reports them'
     method: 'POST',
     url: EVENTS_PATH,
     payload: { action: 'migrate' },
+    headers: PASS_THROUGH_HEADERS,
   });
   t.equal(again.status, 200);
   t.same(again.body.data.applied, [last?.name]);
@@ -117,6 +119,7 @@ t.test('pass-through: scheduled event purges books deleted before the retention 
     method: 'POST',
     url: EVENTS_PATH,
     payload: scheduled,
+    headers: PASS_THROUGH_HEADERS,
   });
   t.equal(status, 200);
   t.equal(body.data.tasks['books.purgeDeleted']?.purged, 1, 'only the book deleted 8 days ago (retention 7)');
@@ -132,7 +135,12 @@ t.test('pass-through: scheduled event purges books deleted before the retention 
 
 t.test('pass-through: an unknown event is an invocation error that says what is accepted', async (t) => {
   for (const payload of [{ action: 'drop-tables' }, { hello: 'world' }, [1, 2]]) {
-    const { status, body } = await app.json({ method: 'POST', url: EVENTS_PATH, payload });
+    const { status, body } = await app.json({
+      method: 'POST',
+      url: EVENTS_PATH,
+      payload,
+      headers: PASS_THROUGH_HEADERS,
+    });
     t.equal(status, INVOCATION_ERROR_STATUS);
     t.match(body, { success: false, code: 9501, message: /expected \{"action":"migrate"\}/ });
   }
@@ -153,6 +161,41 @@ t.test('pass-through: a request that came through API Gateway gets the normal 40
   t.equal(get.status, 404);
 });
 
+t.test('only a request context of exactly null is a pass-through event', async (t) => {
+  const listKeys = (headers: Record<string, string>) =>
+    app.json({ method: 'POST', url: EVENTS_PATH, payload: { action: 'keys.list' }, headers });
+  const ran = await listKeys({ ...PASS_THROUGH_HEADERS });
+  t.equal(ran.status, 200, "the adapter's null context runs the event");
+  t.match(ran.body, { success: true, data: { keys: Array } });
+
+  const unknown = await app.json({ method: 'POST', url: '/internal/nothing' });
+  const notEvents: Record<string, string>[] = [
+    {},
+    { 'x-amzn-request-context': '' },
+    // An Application Load Balancer's context, a Function URL's, VPC Lattice's: none is a pass-through.
+    {
+      'x-amzn-request-context': JSON.stringify({
+        elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/t/1' },
+      }),
+    },
+    { 'x-amzn-request-context': JSON.stringify({ accountId: 'anonymous', domainName: 'x.lambda-url.aws' }) },
+    { 'x-amzn-request-context': JSON.stringify({ serviceNetworkArn: 'arn:aws:vpc-lattice:x', region: 'x' }) },
+    { 'x-amzn-request-context': '{}' },
+    { 'x-amzn-request-context': '[]' },
+    { 'x-amzn-request-context': '"null"' },
+    { 'x-amzn-request-context': 'NULL' },
+    { 'x-amzn-request-context': 'null null' },
+    { 'x-amzn-request-context': ' nul' },
+    { 'x-amzn-request-context': JSON.stringify({ requestId: null, apiId: null }) },
+  ];
+  for (const headers of notEvents) {
+    const refused = await listKeys(headers);
+    t.equal(refused.status, 404, `${JSON.stringify(headers)} → 404`);
+    t.equal(refused.body.code, unknown.body.code, 'the same answer as a path that does not exist');
+    t.equal(refused.body.message, unknown.body.message);
+  }
+});
+
 t.test('a failing migration answers 599 (an invocation error for the adapter)', async (t) => {
   // A database where "books" already exists but no migration is recorded: the first migration fails.
   const orm = await app.server.plugins.database.getOrm();
@@ -167,6 +210,7 @@ t.test('a failing migration answers 599 (an invocation error for the adapter)', 
     method: 'POST',
     url: EVENTS_PATH,
     payload: { action: 'migrate' },
+    headers: PASS_THROUGH_HEADERS,
   });
   t.equal(status, INVOCATION_ERROR_STATUS);
   t.match(body, { success: false, code: 9502, message: /Migration failed/, traceId: /\S/ });

@@ -40,7 +40,7 @@ const migrateEvent = (deadline?: number) => ({
   payload: { action: 'migrate' },
   headers:
     deadline === undefined
-      ? {}
+      ? { 'x-amzn-request-context': 'null' }
       : {
           'x-amzn-request-context': 'null',
           'x-amzn-lambda-context': JSON.stringify({ ...lambdaContext(), deadline }),

@@ -7,6 +7,7 @@ import { startTestDatabase } from './helpers/database.ts';
 import { buildServer } from './helpers/server.ts';
 import { uniqueIsbn } from './helpers/isbn.ts';
 import { EVENTS_PATH } from '../src/plugins/lambda-events.ts';
+import { PASS_THROUGH_HEADERS } from './fixtures/lambda.ts';
 
 const ORIGIN = 'https://app.example.com';
 const db = await startTestDatabase(t);
@@ -19,6 +20,7 @@ const app = await buildServer(t, {
 const created = await app.json<{ success: boolean; data: { key: string } }>({
   method: 'POST',
   url: EVENTS_PATH,
+  headers: PASS_THROUGH_HEADERS,
   payload: { action: 'keys.create', name: 'security', rate: 100_000, quota: 1_000_000 },
 });
 if (!created.body.success) throw new Error(`keys.create failed: ${JSON.stringify(created.body)}`);

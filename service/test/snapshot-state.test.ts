@@ -192,7 +192,7 @@ t.test('two starts from one blob: their own ids, keys, environment, pid and sign
     // AWS_LAMBDA_RUNTIME_API is set only at run time; it turns on the events route.
     const created = await fetch(`${app.base}${EVENTS_PATH}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-amzn-request-context': 'null' },
       body: JSON.stringify({ action: 'keys.create', name: 'snapshot-state' }),
     });
     t.equal(created.status, 200, 'the events route exists');

@@ -15,8 +15,11 @@ export interface LambdaRequestContext {
    * waits (the migrate event's retries) stops a margin before it.
    */
   readonly deadline?: number;
-  /** True when API Gateway forwarded the request (as opposed to a raw Lambda event). */
-  readonly viaApiGateway: boolean;
+  /**
+   * True only for a non-HTTP Lambda event: the adapter sends its request context as exactly `null` then.
+   * Anything else (API Gateway's context, an ALB's, a Function URL's, none at all) is an HTTP request.
+   */
+  readonly passThroughEvent: boolean;
 }
 
 const MAX_HEADER_LENGTH = 16 * 1024;
@@ -45,14 +48,15 @@ export function readLambdaContext(headers: Headers): LambdaRequestContext {
     lambdaRequestId: pick(lambda?.request_id, SAFE_ID) ?? pick(lambda?.requestId, SAFE_ID),
     xrayTraceId: pick(headers['x-amzn-trace-id'], SAFE_TRACE),
     deadline: pickEpochMs(lambda?.deadline),
-    // A context that names an API and a request is what API Gateway (and only API Gateway) sends.
-    viaApiGateway: apiRequestId !== undefined || apiId !== undefined,
+    // The adapter serialises a pass-through event's context (lambda_http's RequestContext::PassThrough)
+    // as `null`, and overwrites any copy a client sent; every HTTP source has an object there.
+    passThroughEvent: headers['x-amzn-request-context'] === 'null',
   });
 }
 
 /** Outside Lambda: no API Gateway, no Lambda ids; the caller is the socket's peer. */
 export function socketContext(remoteAddress: string | undefined): LambdaRequestContext {
-  return prune({ sourceIp: pick(remoteAddress, SAFE_IP), viaApiGateway: false });
+  return prune({ sourceIp: pick(remoteAddress, SAFE_IP), passThroughEvent: false });
 }
 
 function parseJsonObject(value: unknown): Record<string, unknown> | undefined {

@@ -30,6 +30,8 @@ export const errorsPlugin: Plugin<void> = {
       const { definition } = classified;
       if (classified.unexpected) {
         request.logger.error({ err: response, code: definition.code }, 'request failed');
+      } else if (classified.name === 'OVERLOADED') {
+        request.logger.warn({ code: definition.code }, 'overloaded: request shed');
       } else if (definition.status >= 500 && definition.status !== INVOCATION_ERROR_STATUS) {
         // (Failed events are logged, with their cause, by the events plugin.)
         request.logger.warn(
@@ -77,10 +79,10 @@ function routes(request: Request, method: (typeof LISTED_METHODS)[number]): bool
   }
 }
 
-/** On a pass-through route, anything but an API Gateway request is a Lambda event (see lambda-events). */
+/** A Lambda event on a pass-through route (see lambda-events); every other request is HTTP. */
 function isPassThroughEvent(request: Request): boolean {
   const app: Partial<PassThroughRouteApp> | undefined = request.route.settings.app;
-  return app?.passThroughEvents === true && !request.app.lambda.viaApiGateway;
+  return app?.passThroughEvents === true && request.app.lambda.passThroughEvent;
 }
 
 /** What lies under a wrapped error (e.g. why the readiness check could not reach the database). */

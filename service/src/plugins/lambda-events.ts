@@ -2,8 +2,8 @@
 // invocations, EventBridge schedules) to AWS_LWA_PASS_THROUGH_PATH. The response body is the invocation
 // result. Every failure (unknown event, invalid input, failed job) answers INVOCATION_ERROR_STATUS (599)
 // with the envelope, which the adapter reports as an invocation error (AWS_LWA_ERROR_STATUS_CODES=599):
-// a failed migration fails the deploy. API Gateway requests always carry a request context, so they can
-// never reach these handlers. The route exists only inside Lambda (config.inLambda).
+// a failed migration fails the deploy. Only a request whose adapter context is exactly `null` (what the
+// adapter sends for these events) reaches the handlers. The route exists only inside Lambda (config.inLambda).
 import { boomify } from '@hapi/boom';
 import type { Lifecycle, Plugin, Request } from '@hapi/hapi';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -132,13 +132,13 @@ export const lambdaEventsPlugin: Plugin<void> = {
       return action.run(result.value, await server.plugins.database.em(request));
     };
 
-    // Indistinguishable from a path that does not exist, for anything that came through API Gateway.
-    const refuseApiGateway = (request: Request) => {
-      if (request.app.lambda.viaApiGateway) throw new DomainError('ROUTE_NOT_FOUND');
+    // Indistinguishable from a path that does not exist, for anything but a pass-through event.
+    const refuseHttpRequests = (request: Request) => {
+      if (!request.app.lambda.passThroughEvent) throw new DomainError('ROUTE_NOT_FOUND');
     };
     // A body that does not parse (or is too large, or not JSON) must not reveal the route either.
     const payloadFailure: Lifecycle.FailAction = (request, _h, error) => {
-      refuseApiGateway(request);
+      refuseHttpRequests(request);
       throw error ?? new Error('payload failed without an error');
     };
 
@@ -146,7 +146,7 @@ export const lambdaEventsPlugin: Plugin<void> = {
       method: 'POST',
       path: EVENTS_PATH,
       options: {
-        // Never behind API keys: API Gateway cannot reach this route (see the handler).
+        // Never behind API keys: no HTTP request can reach this route (see the handler).
         auth: false,
         description: 'Lambda pass-through events (not reachable through API Gateway)',
         // The error mapper answers this route's failures with the invocation error status.
@@ -156,7 +156,7 @@ export const lambdaEventsPlugin: Plugin<void> = {
         // for the HTTP request timeout: migrations may wait for a resuming database (see migrate).
         timeout: { server: false },
         handler: async (request, h) => {
-          refuseApiGateway(request);
+          refuseHttpRequests(request);
           const event: unknown = request.payload;
           if (migrateEvent.validate(event).error === undefined) {
             return h.success(await migrate(request), { message: 'Migrations applied' });
