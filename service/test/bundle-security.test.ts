@@ -136,7 +136,8 @@ t.test("inside Lambda: events run with the adapter's null context, 404 with any 
   const alb = JSON.stringify({
     elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/t/1' },
   });
-  for (const headers of [{ 'x-amzn-request-context': alb }, {}]) {
+  const others: Record<string, string>[] = [{ 'x-amzn-request-context': alb }, {}];
+  for (const headers of others) {
     const refused = await fetch(`${app.base}${EVENTS_PATH}`, createKey(headers));
     t.equal(refused.status, 404, `${JSON.stringify(headers)} → 404`);
   }
