@@ -96,8 +96,11 @@ t.test('the access line inside Lambda: the adapter ids after the trace id, in th
         routeKey: '$default',
         http: { sourceIp: '203.0.113.9' },
       }),
-      'x-amzn-lambda-context': JSON.stringify({ request_id: 'lambda-req-1', deadline: Date.now() + 10_000 }),
-      'x-amzn-trace-id': trace,
+      'x-amzn-lambda-context': JSON.stringify({
+        request_id: 'lambda-req-1',
+        deadline: Date.now() + 10_000,
+        xray_trace_id: trace,
+      }),
     },
   });
   const line = app.logs.lines().find((l) => l.traceId === 'ReqId1=');

@@ -46,7 +46,8 @@ export function readLambdaContext(headers: Headers): LambdaRequestContext {
     // HTTP API (payload 2.0) puts the caller in http.sourceIp, REST API (1.0) in identity.sourceIp.
     sourceIp: pick(http?.sourceIp, SAFE_IP) ?? pick(identity?.sourceIp, SAFE_IP),
     lambdaRequestId: pick(lambda?.request_id, SAFE_ID) ?? pick(lambda?.requestId, SAFE_ID),
-    xrayTraceId: pick(headers['x-amzn-trace-id'], SAFE_TRACE),
+    // The adapter's Lambda context (it overwrites that header), not x-amzn-trace-id, which a client sets.
+    xrayTraceId: pick(lambda?.xray_trace_id, SAFE_TRACE),
     deadline: pickEpochMs(lambda?.deadline),
     // The adapter serialises a pass-through event's context (lambda_http's RequestContext::PassThrough)
     // as `null`, and overwrites any copy a client sent; every HTTP source has an object there.
