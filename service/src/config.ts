@@ -20,8 +20,10 @@ export interface DatabaseConfig {
   /** PEM certificates read from DATABASE_CA_FILE: a private CA trusted as well (needs `ssl`). */
   readonly privateCa: string | undefined;
   readonly poolMax: number;
-  /** Bounds how long a request waits for a connection (also covers pool exhaustion). */
+  /** Bounds how long opening a connection may take (a slow or unreachable database). */
   readonly connectTimeoutMs: number;
+  /** How long a request may queue for one of the pool's connections before it is shed as overload. */
+  readonly queueTimeoutMs: number;
   /** Bounds how long a query may run, client side and server side (statement_timeout). */
   readonly queryTimeoutMs: number;
 }
@@ -132,6 +134,8 @@ export const environmentSchema = Joi.object({
   }),
   DATABASE_POOL_MAX: Joi.number().integer().min(1).max(100).default(5),
   DATABASE_CONNECT_TIMEOUT_MS: Joi.number().integer().min(100).max(60_000).default(3000),
+  // Capped at half of REQUEST_TIMEOUT_MS in loadConfig: the other half is left for the work itself.
+  DATABASE_QUEUE_TIMEOUT_MS: Joi.number().integer().min(0).max(120_000).default(5000),
   DATABASE_QUERY_TIMEOUT_MS: Joi.number().integer().min(100).max(300_000).default(5000),
   KEEP_ALIVE_TIMEOUT_MS: Joi.number().integer().min(5000).max(600_000).default(65_000),
   HEADERS_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(10_000),
@@ -171,6 +175,7 @@ interface ValidatedEnv {
   DATABASE_CA_FILE?: string;
   DATABASE_POOL_MAX: number;
   DATABASE_CONNECT_TIMEOUT_MS: number;
+  DATABASE_QUEUE_TIMEOUT_MS: number;
   DATABASE_QUERY_TIMEOUT_MS: number;
   KEEP_ALIVE_TIMEOUT_MS: number;
   HEADERS_TIMEOUT_MS: number;
@@ -221,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       privateCa: v.DATABASE_CA_FILE,
       poolMax: v.DATABASE_POOL_MAX,
       connectTimeoutMs: v.DATABASE_CONNECT_TIMEOUT_MS,
+      queueTimeoutMs: Math.min(v.DATABASE_QUEUE_TIMEOUT_MS, Math.floor(v.REQUEST_TIMEOUT_MS / 2)),
       queryTimeoutMs: v.DATABASE_QUERY_TIMEOUT_MS,
     },
     apiKeys: {

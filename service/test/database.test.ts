@@ -119,3 +119,45 @@ t.test('a failed ORM start-up is retried by the next request', async (t) => {
     t.equal(body.code, 5031);
   }
 });
+
+t.test(
+  'more requests than connections: they queue, and those still queued at the deadline are shed as overload',
+  async (t) => {
+    const app = await buildServer(
+      t,
+      { DATABASE_URL: db.url, DATABASE_POOL_MAX: '1', DATABASE_QUEUE_TIMEOUT_MS: '300' },
+      { captureLogs: true },
+    );
+    const holding = Promise.withResolvers<undefined>();
+    const admitted: string[] = [];
+    app.server.route({
+      method: 'GET',
+      path: '/test/hold/{name}',
+      handler: async (request) => {
+        const { name } = request.params as { name: string };
+        const em = await request.server.plugins.database.em(request);
+        admitted.push(name);
+        await em.getConnection().execute('select 1');
+        if (name === 'first') await holding.promise;
+        return name;
+      },
+    });
+    await app.server.plugins.database.getOrm();
+    const first = app.inject('/test/hold/first');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const queued = app.inject('/test/hold/queued');
+    const shed = await app.json('/test/hold/shed-one');
+    t.equal(shed.status, 503);
+    t.equal(shed.body.code, 5034, 'OVERLOADED, not DATABASE_UNAVAILABLE');
+    t.equal(shed.headers['retry-after'], '1');
+    holding.resolve(undefined);
+    t.equal((await first).statusCode, 200);
+    t.equal((await queued).statusCode, 503, 'queued past its deadline too');
+    const later = await app.inject('/test/hold/later');
+    t.equal(later.statusCode, 200, 'the slot is free again once the response is ready');
+    t.same(admitted, ['first', 'later']);
+    const warnings = app.logs.lines().filter((line) => line.code === 5034);
+    t.equal(warnings.length, 2);
+    t.ok(warnings.every((line) => line.msg === 'overloaded: request shed' && line.level === 40));
+  },
+);

@@ -70,6 +70,12 @@ export const ErrorCodes = {
     message: 'The database the service is configured with does not exist on the server',
   },
   TIMEOUT: { code: 5030, status: 503, message: 'The request took too long' },
+  // The database is fine: this instance has more requests than connections; Retry-After says when to retry.
+  OVERLOADED: {
+    code: 5034,
+    status: 503,
+    message: 'The service is busy; retry after the Retry-After delay',
+  },
 } as const satisfies Record<string, ErrorCodeDefinition>;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

@@ -2,12 +2,15 @@
 // liveness route and cold starts never wait for the driver stack or a slow database; a failed
 // start-up is retried by the next request. The start-up opens one connection, so a database that refuses
 // us (TLS trust, host name, credentials) fails here, once, in this plugin's log line rather than in
-// whichever query came first. Each request gets its own EntityManager fork.
+// whichever query came first. Each request gets its own EntityManager fork, once the connection gate
+// admits it (see docs/api.md, "Overload"): it holds its slot until its response is ready.
 import type { Plugin, Request } from '@hapi/hapi';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config.ts';
+import { ConnectionGate, OverloadError, OVERLOAD_RETRY_AFTER_SECONDS } from '../db/connection-gate.ts';
 import { explainDatabaseTlsError } from '../db/database-tls-error.ts';
 import { resolveDatabaseUrl } from '../db/database-url.ts';
+import { codedBoom } from '../errors/coded-boom.ts';
 import { DomainError } from '../errors/domain-error.ts';
 
 export interface DatabasePluginOptions {
@@ -18,10 +21,11 @@ export interface DatabaseApi {
   /** The shared ORM, created on first use. */
   getOrm(): Promise<MikroORM>;
   /**
-   * This request's EntityManager fork (created on first use in the request). Only the request's state is
-   * read, so a route typed with its own ReqRef (params, payload, query) can pass its request.
+   * This request's EntityManager fork (created on first use in the request), after the connection gate
+   * admitted the request; a 503 OVERLOADED if it cannot within DATABASE_QUEUE_TIMEOUT_MS of its arrival.
+   * Only the request's state is read, so a route typed with its own ReqRef can pass its request.
    */
-  em(request: Pick<Request, 'app'>): Promise<EntityManager>;
+  em(request: Pick<Request, 'app' | 'info'>): Promise<EntityManager>;
 }
 
 export const databasePlugin: Plugin<DatabasePluginOptions> = {
@@ -29,6 +33,35 @@ export const databasePlugin: Plugin<DatabasePluginOptions> = {
   register(server, { config }) {
     let pending: Promise<MikroORM> | undefined;
     let orm: MikroORM | undefined;
+    const gate = new ConnectionGate(config.database.poolMax);
+    // Keyed by request.app: one admission per request, however often it asks for its EntityManager.
+    const admissions = new WeakMap<object, Promise<() => void>>();
+
+    const admit = (request: Pick<Request, 'app' | 'info'>): Promise<() => void> => {
+      let admission = admissions.get(request.app);
+      if (admission === undefined) {
+        admission = gate
+          .acquire(request.info.received + config.database.queueTimeoutMs)
+          .catch((error: unknown) => {
+            if (!(error instanceof OverloadError)) throw error;
+            throw codedBoom('OVERLOADED', { 'retry-after': String(OVERLOAD_RETRY_AFTER_SECONDS) });
+          });
+        admissions.set(request.app, admission);
+      }
+      return admission;
+    };
+    const release = (request: Request): void => {
+      const admission = admissions.get(request.app);
+      if (admission === undefined) return;
+      admissions.delete(request.app);
+      // Still queued (a route timeout came first): the slot is handed back as soon as it is granted.
+      void admission.then(
+        (done) => {
+          done();
+        },
+        () => undefined,
+      );
+    };
 
     const getOrm = (): Promise<MikroORM> => {
       pending ??= (async () => {
@@ -61,11 +94,24 @@ export const databasePlugin: Plugin<DatabasePluginOptions> = {
     const api: DatabaseApi = {
       getOrm,
       async em(request) {
+        if (request.app.em !== undefined) return request.app.em;
+        await admit(request);
         request.app.em ??= (await getOrm()).em.fork();
         return request.app.em;
       },
     };
     server.expose(api);
+
+    // The slot is free once the response is ready (its bytes may still be on their way to the client);
+    // onPostResponse covers a request whose lifecycle ended without one.
+    server.ext('onPreResponse', (request, h) => {
+      release(request);
+      return h.continue;
+    });
+    server.ext('onPostResponse', (request, h) => {
+      release(request);
+      return h.continue;
+    });
 
     server.ext('onPostStop', async () => {
       await orm?.close();

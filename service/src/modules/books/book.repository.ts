@@ -4,6 +4,18 @@ import { BookCoverSchema, type BookCover } from './book-cover.entity.ts';
 import { BookSchema, type Book } from './book.entity.ts';
 import type { CreateBookInput, ListBooksInput } from './book.dto.ts';
 
+interface CoverRow {
+  content_type: string | null;
+  sha256: string | null;
+  data: Buffer | null;
+}
+
+export interface StoredCover {
+  readonly contentType: string;
+  readonly sha256: string;
+  readonly data: Buffer;
+}
+
 export class BookRepository {
   private readonly em: EntityManager;
 
@@ -49,8 +61,23 @@ export class BookRepository {
     await this.em.flush();
   }
 
-  findCover(book: Book): Promise<BookCover | null> {
-    return this.em.findOne(BookCoverSchema, { book });
+  /**
+   * A live book's cover in one query on the pool, without the ORM's hydration and copy: the connection is
+   * held for one round trip. `undefined`: no live book; `null`: a book without a cover.
+   */
+  async findCoverOfLiveBook(id: string): Promise<StoredCover | null | undefined> {
+    const pool = await this.em.getConnection().getNativeClient();
+    // pg reads bytea as hex text and decodes it natively. Its binary result format is no option: pg-protocol
+    // decodes every field as UTF-8 text, which mangles arbitrary bytes.
+    const { rows } = await pool.query<CoverRow, [string]>(
+      `select c.content_type, c.sha256, c.data from books b left join book_covers c on c.book_id = b.id
+       where b.id = $1 and b.deleted_at is null`,
+      [id],
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    if (row.content_type === null || row.sha256 === null || row.data === null) return null;
+    return { contentType: row.content_type, sha256: row.sha256, data: row.data };
   }
 
   /**

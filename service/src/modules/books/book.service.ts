@@ -46,14 +46,10 @@ export class BookService {
   }
 
   async getCover(id: string): Promise<{ contentType: string; data: Buffer; etag: string }> {
-    const cover = await this.books.findCover(await this.load(id));
-    if (!cover) throw new DomainError('NOT_FOUND', 'This book has no cover');
-    const { buffer, byteOffset, byteLength } = cover.data;
-    return {
-      contentType: cover.contentType,
-      data: Buffer.from(buffer, byteOffset, byteLength),
-      etag: cover.sha256,
-    };
+    const cover = await this.books.findCoverOfLiveBook(id);
+    if (cover === undefined) throw new DomainError('BOOK_NOT_FOUND', `No book with id ${id}`);
+    if (cover === null) throw new DomainError('NOT_FOUND', 'This book has no cover');
+    return { contentType: cover.contentType, data: cover.data, etag: cover.sha256 };
   }
 
   async putCover(id: string, contentType: string, data: Buffer): Promise<CoverDto> {

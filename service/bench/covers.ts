@@ -1,0 +1,75 @@
+// `npm run bench:covers`: N simultaneous downloads of one 1 MiB cover (default 400, BENCH_PARALLEL) from the
+// service running as its own process with the default pool, against an embedded PostgreSQL, on loopback.
+// Prints the answers by status and error code; it reports, it never fails. BENCH_SERVICE_DIR serves from
+// another checkout (e.g. the commit before a change) for interleaved before/after runs.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startEmbeddedPostgres } from '../tools/embedded-postgres.ts';
+import { freePort } from '../tools/free-port.ts';
+import { migrateDatabase } from '../tools/with-orm.ts';
+import { isbn13CheckDigit } from '../src/modules/books/isbn.ts';
+import { MAX_COVER_BYTES } from '../src/modules/books/cover-image.ts';
+import { downloadInParallel } from './parallel-downloads.ts';
+
+const SERVICE_DIR = process.env.BENCH_SERVICE_DIR ?? path.resolve(import.meta.dirname, '..');
+const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 400);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+const root = await mkdtemp(path.join(tmpdir(), 'bench-covers-'));
+const db = await startEmbeddedPostgres({ dataDir: path.join(root, 'pgdata'), persistent: false, fast: true });
+const port = await freePort();
+const service = spawn(process.execPath, ['src/index.ts'], {
+  cwd: SERVICE_DIR,
+  env: {
+    PATH: process.env.PATH,
+    DATABASE_URL: db.url,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+  },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+try {
+  await migrateDatabase({ DATABASE_URL: db.url });
+  const origin = `http://127.0.0.1:${port}`;
+  await waitForReady(`${origin}/health/ready`);
+  const body = `978${String(Date.now()).slice(-9)}`;
+  const created = await fetch(`${origin}/v1/books`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'Heavy cover', author: 'Bench', isbn: `${body}${isbn13CheckDigit(body)}` }),
+  });
+  const { data } = (await created.json()) as { data: { id: string } };
+  const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(MAX_COVER_BYTES - 8)]);
+  const put = await fetch(`${origin}/v1/books/${data.id}/cover`, {
+    method: 'PUT',
+    headers: { 'content-type': 'image/png' },
+    body: png,
+  });
+  if (put.status !== 200) throw new Error(`cover upload answered ${put.status}`);
+  for (let round = 1; round <= ROUNDS; round++) {
+    const tally = await downloadInParallel(`${origin}/v1/books/${data.id}/cover`, PARALLEL);
+    const ready = await fetch(`${origin}/health/ready`);
+    console.log(JSON.stringify({ round, ...tally, readyAfter: ready.status }));
+  }
+} finally {
+  service.kill('SIGTERM');
+  await new Promise((resolve) => service.once('exit', resolve));
+  await db.stop();
+  await rm(root, { recursive: true, force: true });
+}
+
+async function waitForReady(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const status = await fetch(url).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} never answered 200`);
+}

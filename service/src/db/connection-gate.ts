@@ -1,0 +1,69 @@
+// Admits requests to the database: as many at once as the pool has connections, the rest wait in arrival
+// order until their deadline and are then shed. The pool itself never queues requests, so its own timeout
+// keeps meaning "the database is slow or unreachable", never "we are busy".
+
+/** What an overloaded instance asks a client to wait before trying again. */
+export const OVERLOAD_RETRY_AFTER_SECONDS = 1;
+
+/** A request that could not get a connection within its time budget: the instance is overloaded. */
+export class OverloadError extends Error {
+  override readonly name = 'OverloadError';
+}
+
+interface Waiter {
+  readonly admit: (release: () => void) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+export class ConnectionGate {
+  #free: number;
+  /** Insertion-ordered: the first waiter is the oldest. */
+  readonly #waiting = new Set<Waiter>();
+
+  constructor(slots: number) {
+    this.#free = slots;
+  }
+
+  /** Requests waiting for a slot now. */
+  get queued(): number {
+    return this.#waiting.size;
+  }
+
+  /** Resolves with a release function (safe to call twice) once admitted; rejects at `deadline` (epoch ms). */
+  acquire(deadline: number): Promise<() => void> {
+    if (this.#free > 0 && this.#waiting.size === 0) {
+      this.#free -= 1;
+      return Promise.resolve(this.#releaser());
+    }
+    const wait = deadline - Date.now();
+    if (wait <= 0)
+      return Promise.reject(new OverloadError('No database connection free, and no time left to wait'));
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        admit: resolve,
+        timer: setTimeout(() => {
+          this.#waiting.delete(waiter);
+          reject(new OverloadError(`No database connection became free within ${wait} ms`));
+        }, wait),
+      };
+      this.#waiting.add(waiter);
+    });
+  }
+
+  #releaser(): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.#waiting.values().next();
+      if (next.done === true) {
+        this.#free += 1;
+        return;
+      }
+      // The slot passes straight to the oldest waiter: no newcomer can overtake the queue.
+      this.#waiting.delete(next.value);
+      clearTimeout(next.value.timer);
+      next.value.admit(this.#releaser());
+    };
+  }
+}
