@@ -37,7 +37,6 @@ const image = new ServiceImage(
     region: config.region,
     tag: config.image.tag,
     untaggedExpiryDays: config.image.untaggedExpiryDays,
-    exportCache: !pulumi.runtime.isDryRun(),
     // Preview stacks start with an empty repository: prod's cache makes their first build fast.
     sharedCacheRepository: config.ephemeral ? config.sharedCacheRepository : undefined,
   },

@@ -22,12 +22,6 @@ export interface ServiceImageArgs {
   tag: string;
   /** Untagged images older than this are expired. */
   untaggedExpiryDays: number;
-  /**
-   * Write the build cache back to this stack's repository. False during `pulumi preview`: docker-build
-   * never pushes the image then, but it still exports `cacheTo` (its image.go), which would let
-   * pull-request code write the cache that the next deploy builds from (and fail a read-only role).
-   */
-  exportCache: boolean;
   /** Another repository of this registry whose cache is read too (never written): prod's, for previews. */
   sharedCacheRepository?: string;
 }
@@ -149,11 +143,11 @@ export class ServiceImage extends pulumi.ComponentResource {
         // given), so the platform is passed explicitly too: otherwise an x86_64 stack gets an arm64 image.
         buildArgs: { PLATFORM: args.platform },
         tags: [pulumi.interpolate`${this.repository.repositoryUrl}:${args.tag}`],
-        // docker-build never exports to a registry during `pulumi preview` (it only builds, which
-        // checks the Dockerfile on pull requests), so `push: true` pushes on `up` only. Switching it on
-        // isDryRun() would show a diff on every preview.
+        // Inputs are the same for `preview` and `up` (docker-build diffs push, cacheTo and buildOnPreview):
+        // no build on preview, because a preview build still exports `cacheTo` (its image.go), which would
+        // let pull-request code write the cache the next deploy builds from. CI builds every commit anyway.
         push: true,
-        buildOnPreview: true,
+        buildOnPreview: false,
         // Lambda rejects image indexes, and an attestation manifest turns a push into one. docker-build
         // turns provenance off itself (its client.go passes `Attests: {"provenance": nil}`; buildx adds
         // its default only when that key is absent), whatever BUILDX_NO_DEFAULT_ATTESTATIONS says. One
@@ -169,9 +163,7 @@ export class ServiceImage extends pulumi.ComponentResource {
         cacheFrom: [cacheRef, ...(sharedCacheRef === undefined ? [] : [sharedCacheRef])].map((ref) => ({
           registry: { ref },
         })),
-        cacheTo: args.exportCache
-          ? [{ registry: { ref: cacheRef, imageManifest: true, ociMediaTypes: true, mode: 'max' } }]
-          : [],
+        cacheTo: [{ registry: { ref: cacheRef, imageManifest: true, ociMediaTypes: true, mode: 'max' } }],
       },
       { parent: this },
     );

@@ -26,7 +26,6 @@ await assertCommon(t, run, {
   imageTag: 'git-0123456789ab',
   cacheFrom: ['hapi-lambda-dev'],
   maintenanceSchedule: 'rate(1 day)',
-  exportsCache: true,
   secrets: [DATABASE_URL, 's3cr3t-pa55'],
 });
 

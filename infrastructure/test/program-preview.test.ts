@@ -33,7 +33,6 @@ await assertCommon(t, run, {
   imageTag: 'pr-42',
   cacheFrom: ['hapi-lambda-preview-feature-login', 'hapi-lambda-prod'],
   maintenanceSchedule: 'rate(1 day)',
-  exportsCache: true,
   secrets: [GENERATED_PASSWORD],
 });
 

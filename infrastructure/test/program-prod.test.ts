@@ -7,7 +7,7 @@ import { SCENARIOS } from './fixtures/scenarios.ts';
 
 const run = await runProgram(SCENARIOS.prod.stack, SCENARIOS.prod.config);
 
-await assertCommon(t, run, { ...PROD_EXPECTED, exportsCache: true, secrets: [GENERATED_PASSWORD] });
+await assertCommon(t, run, { ...PROD_EXPECTED, secrets: [GENERATED_PASSWORD] });
 
 t.test('managed database: Aurora Serverless v2 in isolated subnets, function in the VPC', async (t) => {
   const vpc = run.one('awsx:ec2:Vpc');
