@@ -1,11 +1,17 @@
-// The IAM policies of the three GitHub Actions roles (.github/iam/): well-formed, scoped by the program's
-// naming (`${project}-${stack}-…`) and tags, and — evaluated with IAM's rules (explicit Deny wins, then
-// any Allow, otherwise denied) — a pull request or a push to development gets no credentials that change
-// prod or read its database secret.
+// The IAM policies of the three GitHub Actions roles and the workload boundary (.github/iam/): well-formed,
+// documented where not scoped by name, trust per GitHub subject, and what must be refused: escalation past
+// the boundary, another environment's state and secrets. What each deploy needs: iam-graph.test.ts.
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
+import * as SIMULATED from './iam/fixtures/simulate.ts';
+import {
+  decide as simulate,
+  rolePolicies,
+  type Policy as RolePolicy,
+  type Role,
+} from './iam/fixtures/simulate.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const IAM_DIR = resolve(ROOT, '.github/iam');
@@ -45,7 +51,7 @@ const list = (value: Strings | undefined) =>
 // ---- structure -----------------------------------------------------------------------------------------
 
 const KNOWN_KEYS = new Set(['Sid', 'Effect', 'Action', 'Resource', 'Principal', 'Condition']);
-const OPERATORS = new Set(['StringEquals', 'StringLike']);
+const OPERATORS = new Set(['StringEquals', 'StringLike', 'StringNotEquals']);
 
 /** What IAM would reject, or what these templates avoid on purpose (NotAction, unknown operators). */
 function structureProblems(policy: unknown, kind: 'trust' | 'permissions'): string[] {
@@ -86,11 +92,13 @@ void t.test('the policy templates are all there', (t) => {
   t.same(templateNames.sort(), [
     'preview-read.json',
     'preview-state.json',
+    'stack-dns.json',
     'stack-resources.json',
     'stack-state.json',
     'trust-dev.json',
     'trust-preview.json',
     'trust-prod.json',
+    'workload-boundary.json',
   ]);
   t.end();
 });
@@ -173,7 +181,9 @@ void t.test(
   },
 );
 
-// ---- an evaluator with IAM's decision rules ----------------------------------------------------------
+// ---- trust: a small evaluator with IAM's decision rules ----------------------------------------------------
+// iam-simulate evaluates identity, resource and boundary policies; a web-identity trust policy (federated
+// principal, token claims as condition keys) is a plain StringEquals match, checked here directly.
 
 const globToRegExp = (glob: string, flags = '') =>
   new RegExp(
@@ -293,136 +303,169 @@ void t.test('trust policies: one subject set per role, audience sts.amazonaws.co
   t.end();
 });
 
-// ---- permissions: evaluated per role -------------------------------------------------------------------------
+// ---- permissions, evaluated by iam-simulate ------------------------------------------------------------------
 
-const ROLES = {
-  prod: [load('stack-resources.json', 'prod'), load('stack-state.json', 'prod')],
-  dev: [load('stack-resources.json', 'dev'), load('stack-state.json', 'dev')],
-  preview: [
-    load('stack-resources.json', 'preview-*'),
-    load('stack-state.json', 'preview-*'),
-    load('preview-read.json'),
-    load('preview-state.json'),
-  ],
+// The roles as iam/fixtures/simulate.ts renders them (its sample account and region).
+const { ACCOUNT, REGION } = SIMULATED;
+const ROLE_POLICIES: Record<Role, RolePolicy[]> = {
+  prod: rolePolicies('prod'),
+  dev: rolePolicies('dev'),
+  preview: rolePolicies('preview'),
 };
-type Role = keyof typeof ROLES;
-
-/** What one stack's deploy does to its own resources, with the names the program gives them. */
-function stackRequests(stack: string): Record<string, Request> {
-  const prefix = `hapi-lambda-${stack}`;
-  const { region, account, bucket } = ARN;
-  return {
-    updateFunction: {
-      action: 'lambda:UpdateFunctionCode',
-      resource: `arn:aws:lambda:${region}:${account}:function:${prefix}-api-fn-1a2b3c4`,
-    },
-    invokeMigrations: {
-      action: 'lambda:InvokeFunction',
-      resource: `arn:aws:lambda:${region}:${account}:function:${prefix}-api-fn-1a2b3c4:7`,
-    },
-    pushImage: { action: 'ecr:PutImage', resource: `arn:aws:ecr:${region}:${account}:repository/${prefix}` },
-    pullCache: {
-      action: 'ecr:BatchGetImage',
-      resource: `arn:aws:ecr:${region}:${account}:repository/${prefix}`,
-    },
-    readSecret: {
-      action: 'secretsmanager:GetSecretValue',
-      resource: `arn:aws:secretsmanager:${region}:${account}:secret:${prefix}-db-secret-abc1234-XyZ12`,
-    },
-    writeSecret: {
-      action: 'secretsmanager:PutSecretValue',
-      resource: `arn:aws:secretsmanager:${region}:${account}:secret:${prefix}-db-secret-abc1234-XyZ12`,
-    },
-    changeRolePolicy: {
-      action: 'iam:PutRolePolicy',
-      resource: `arn:aws:iam::${account}:role/${prefix}-api-role-1a2b3c4`,
-    },
-    deleteCluster: {
-      action: 'rds:DeleteDBCluster',
-      resource: `arn:aws:rds:${region}:${account}:cluster:${prefix}-db-cluster-1a2b3c4`,
-    },
-    deleteSecurityGroup: {
-      action: 'ec2:DeleteSecurityGroup',
-      resource: `arn:aws:ec2:${region}:${account}:security-group/sg-1`,
-      context: { 'aws:ResourceTag/stack': stack },
-    },
-    readState: {
-      action: 's3:GetObject',
-      resource: `arn:aws:s3:::${bucket}/.pulumi/stacks/hapi-lambda/${stack}.json`,
-    },
-    writeState: {
-      action: 's3:PutObject',
-      resource: `arn:aws:s3:::${bucket}/.pulumi/stacks/hapi-lambda/${stack}.json`,
-    },
-    takeLock: {
-      action: 's3:PutObject',
-      resource: `arn:aws:s3:::${bucket}/.pulumi/locks/organization/hapi-lambda/${stack}/lock-1.json`,
-    },
-  };
-}
-
-const allowedFor = (role: Role, stack: string) =>
-  Object.entries(stackRequests(stack))
-    .filter(([, request]) => decide(ROLES[role], request) === 'allow')
-    .map(([k]) => k);
-const EVERYTHING = Object.keys(stackRequests('x'));
+const allowed = async (role: Role, action: string, resource: string, context = {}) =>
+  (await simulate(ROLE_POLICIES[role], { action, resource, context })) === 'Allowed';
 const PREVIEW_STACK = 'preview-feature-login-1a2b3c';
+const stackOf: Record<Role, string> = { prod: 'prod', dev: 'dev', preview: PREVIEW_STACK };
 
-void t.test('each deploy role manages its own stack completely', (t) => {
-  t.same(allowedFor('prod', 'prod'), EVERYTHING);
-  t.same(allowedFor('dev', 'dev'), EVERYTHING);
-  t.same(allowedFor('preview', PREVIEW_STACK), EVERYTHING);
-  t.end();
+/** The Pulumi state calls of one stack (the diy backend's layout); the resource graph has none of them. */
+const stateCalls = (stack: string): Record<string, [string, string]> => {
+  const bucket = `arn:aws:s3:::${SIMULATED.SAMPLE.STATE_BUCKET}/.pulumi`;
+  return {
+    readState: ['s3:GetObject', `${bucket}/stacks/hapi-lambda/${stack}.json`],
+    writeState: ['s3:PutObject', `${bucket}/stacks/hapi-lambda/${stack}.json`],
+    writeHistory: ['s3:PutObject', `${bucket}/history/hapi-lambda/${stack}/${stack}-1.checkpoint.json`],
+    takeLock: ['s3:PutObject', `${bucket}/locks/organization/hapi-lambda/${stack}/lock-1.json`],
+    dropLock: ['s3:DeleteObject', `${bucket}/locks/organization/hapi-lambda/${stack}/lock-1.json`],
+  };
+};
+const stateAllowed = async (role: Role, stack: string) => {
+  const names: string[] = [];
+  for (const [name, [action, resource]] of Object.entries(stateCalls(stack)))
+    if (await allowed(role, action, resource)) names.push(name);
+  return names;
+};
+
+void t.test('state: each role owns its stack state; previews read the others, write none', async (t) => {
+  const all = Object.keys(stateCalls('x'));
+  for (const role of ['prod', 'dev', 'preview'] as const)
+    t.same(await stateAllowed(role, stackOf[role]), all, role);
+  t.same(await stateAllowed('dev', 'prod'), []);
+  t.same(await stateAllowed('prod', 'dev'), []);
+  // `pulumi preview -s prod` reads prod's checkpoint (the diy backend takes no lock for a preview).
+  t.same(await stateAllowed('preview', 'prod'), ['readState']);
+  t.same(await stateAllowed('preview', 'dev'), ['readState']);
+  t.equal(
+    await simulate(ROLE_POLICIES.preview, {
+      action: 's3:PutObject',
+      resource: stateCalls('prod').writeState[1],
+    }),
+    'ExplicitlyDenied',
+  );
 });
 
-void t.test('the dev role (a push to development) can do nothing to prod, and prod nothing to dev', (t) => {
-  t.same(allowedFor('dev', 'prod'), []);
-  t.same(allowedFor('prod', 'dev'), []);
-  t.same(allowedFor('prod', PREVIEW_STACK), []);
-  t.end();
-});
+const secretOf = (stack: string) =>
+  `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:hapi-lambda-${stack}-db-secret-abc1234-AbCdEf`;
 
-void t.test(
-  'the preview role (pull requests) reads what a preview of prod needs and changes nothing of it',
-  (t) => {
-    // `pulumi preview -s prod` reads prod's checkpoint (the diy backend takes no lock for a preview) and the
-    // build reads prod's registry cache; nothing else.
-    t.same(allowedFor('preview', 'prod'), ['pullCache', 'readState']);
-    t.same(allowedFor('preview', 'dev'), ['pullCache', 'readState']);
-    t.end();
-  },
-);
-
-void t.test("prod's secret, images and state are behind explicit denies in the preview role", (t) => {
-  const prod = stackRequests('prod');
-  const denied = (request: Request | undefined) =>
-    ROLES.preview
-      .flatMap((p) => p.Statement)
-      .some((s) => s.Effect === 'Deny' && request !== undefined && matches(s, request));
-  for (const key of ['readSecret', 'writeSecret', 'pushImage', 'writeState', 'takeLock'])
-    t.ok(denied(prod[key]), `${key} is explicitly denied`);
-  t.end();
-});
-
-void t.test('no deploy role may assume another role (a same-account trust naming it would suffice)', (t) => {
-  for (const role of Object.keys(ROLES) as Role[]) {
-    t.equal(
-      decide(ROLES[role], {
-        action: 'sts:AssumeRole',
-        resource: `arn:aws:iam::${ARN.account}:role/hapi-lambda-${role}-x`,
-      }),
-      'deny',
-      role,
-    );
+void t.test("no role reads or writes another environment's secret", async (t) => {
+  for (const role of ['prod', 'dev', 'preview'] as const) {
+    t.ok(await allowed(role, 'secretsmanager:GetSecretValue', secretOf(stackOf[role])), `${role}: its own`);
+    for (const stack of ['prod', 'dev', PREVIEW_STACK].filter((s) => s !== stackOf[role])) {
+      if (role === 'preview' && stack === PREVIEW_STACK) continue;
+      for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'])
+        t.notOk(await allowed(role, action, secretOf(stack)), `${role}: ${action} on ${stack}`);
+    }
   }
   t.equal(
-    decide(ROLES.prod, {
-      action: 'iam:PassRole',
-      resource: `arn:aws:iam::${ARN.account}:role/hapi-lambda-prod-api-role-1`,
-      context: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+    await simulate(ROLE_POLICIES.preview, {
+      action: 'secretsmanager:GetSecretValue',
+      resource: secretOf('prod'),
     }),
-    'deny',
-    'function roles are passed to Lambda only',
+    'ExplicitlyDenied',
+    'behind an explicit deny for pull requests',
+  );
+});
+
+// ---- escalation: every role the deploy roles create stays inside the workload boundary ----------------------
+
+const BOUNDARY_ARN = `arn:aws:iam::${ACCOUNT}:policy/hapi-lambda-workload-boundary`;
+const roleArn = (stack: string, name = 'api-role-abc1234') =>
+  `arn:aws:iam::${ACCOUNT}:role/hapi-lambda-${stack}-${name}`;
+const ADMIN = `arn:aws:iam::aws:policy/AdministratorAccess`;
+
+void t.test('the boundary name is the one the program uses (one home: permissions-boundary.json)', (t) => {
+  const { policyName } = JSON.parse(
+    readFileSync(resolve(ROOT, 'infrastructure/permissions-boundary.json'), 'utf8'),
+  ) as { policyName: string };
+  t.equal(BOUNDARY_ARN, `arn:aws:iam::${ACCOUNT}:policy/${policyName}`);
+  t.match(
+    readFileSync(resolve(ROOT, 'infrastructure/components/service-function.ts'), 'utf8'),
+    /permissionsBoundary: .*boundary\.policyName/,
   );
   t.end();
+});
+
+for (const role of ['dev', 'preview', 'prod'] as const) {
+  void t.test(`${role} role: roles only with the boundary, and never out of it`, async (t) => {
+    const stack = stackOf[role];
+    const own = roleArn(stack);
+    const tags = { 'aws:RequestTag/stack': stack, 'aws:TagKeys': ['project', 'stack', 'managed-by'] };
+    const bounded = { 'iam:PermissionsBoundary': BOUNDARY_ARN };
+    t.ok(await allowed(role, 'iam:CreateRole', own, { ...tags, ...bounded }), "control: the program's role");
+    const refused: Record<string, [string, string, Record<string, unknown>]> = {
+      'create without a boundary': ['iam:CreateRole', own, tags],
+      'create with another boundary': ['iam:CreateRole', own, { ...tags, 'iam:PermissionsBoundary': ADMIN }],
+      "create tagged as prod's": ['iam:CreateRole', own, { ...bounded, 'aws:RequestTag/stack': 'prod-x' }],
+      'inline policy on an unbounded role': ['iam:PutRolePolicy', own, {}],
+      'attach AdministratorAccess': ['iam:AttachRolePolicy', own, { ...bounded, 'iam:PolicyARN': ADMIN }],
+      'remove the boundary': ['iam:DeleteRolePermissionsBoundary', own, bounded],
+      'replace the boundary': ['iam:PutRolePermissionsBoundary', own, { 'iam:PermissionsBoundary': ADMIN }],
+      'rewrite the boundary policy': ['iam:CreatePolicyVersion', BOUNDARY_ARN, {}],
+      'pass a role without the stack tag': [
+        'iam:PassRole',
+        own,
+        { 'iam:PassedToService': 'lambda.amazonaws.com' },
+      ],
+      'pass its role to EC2': [
+        'iam:PassRole',
+        own,
+        { 'iam:PassedToService': 'ec2.amazonaws.com', 'aws:ResourceTag/stack': stack },
+      ],
+      'pass an admin role': [
+        'iam:PassRole',
+        `arn:aws:iam::${ACCOUNT}:role/admin`,
+        { 'iam:PassedToService': 'lambda.amazonaws.com' },
+      ],
+      'assume a role it created': ['sts:AssumeRole', own, {}],
+      "create prod's role": [
+        'iam:CreateRole',
+        roleArn(role === 'prod' ? 'dev' : 'prod'),
+        { ...tags, ...bounded },
+      ],
+    };
+    for (const [attack, [action, resource, context]] of Object.entries(refused))
+      t.notOk(await allowed(role, action, resource, context), attack);
+  });
+}
+
+const BOUNDARY = [SIMULATED.renderTemplate('workload-boundary.json')];
+const EVERYTHING: RolePolicy = {
+  Version: '2012-10-17',
+  Statement: [{ Sid: 'All', Effect: 'Allow', Action: '*', Resource: '*' }],
+};
+const asFunction = (stack: string, action: string, resource: string) =>
+  simulate(
+    [EVERYTHING],
+    { action, resource, context: { 'aws:PrincipalTag/stack': stack } },
+    {
+      boundary: BOUNDARY,
+      principal: roleArn(stack),
+    },
+  );
+
+void t.test('a function role with an inline "*:*" is held to its own stack by the boundary', async (t) => {
+  const logs = (stack: string) =>
+    `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/hapi-lambda-${stack}-api:log-stream:x`;
+  t.equal(await asFunction('dev', 'logs:PutLogEvents', logs('dev')), 'Allowed');
+  t.equal(await asFunction('dev', 'secretsmanager:GetSecretValue', secretOf('dev')), 'Allowed');
+  const refused: [string, string][] = [
+    ['secretsmanager:GetSecretValue', secretOf('prod')],
+    ['logs:PutLogEvents', logs('prod')],
+    ['iam:CreateRole', roleArn('dev', 'x')],
+    ['iam:PassRole', roleArn('dev', 'x')],
+    ['lambda:InvokeFunction', `arn:aws:lambda:${REGION}:${ACCOUNT}:function:hapi-lambda-prod-api`],
+    ['s3:GetObject', `arn:aws:s3:::${SIMULATED.SAMPLE.STATE_BUCKET}/.pulumi/stacks/hapi-lambda/prod.json`],
+    ['rds:DeleteDBCluster', `arn:aws:rds:${REGION}:${ACCOUNT}:cluster:hapi-lambda-prod-db-cluster-abc1234`],
+  ];
+  for (const [action, resource] of refused)
+    t.not(await asFunction('dev', action, resource), 'Allowed', `${action} on ${resource}`);
 });
