@@ -7,7 +7,7 @@ import { startTestDatabase } from './helpers/database.ts';
 import { buildServer } from './helpers/server.ts';
 import { uniqueIsbn } from './helpers/isbn.ts';
 import { EVENTS_PATH } from '../src/plugins/lambda-events.ts';
-import { PASS_THROUGH_HEADERS } from './fixtures/lambda.ts';
+import { lwaHeaders, PASS_THROUGH_HEADERS } from './fixtures/lambda.ts';
 
 const ORIGIN = 'https://app.example.com';
 const db = await startTestDatabase(t);
@@ -299,6 +299,67 @@ t.test('CORS: preflight succeeds only for configured origins and allows the key 
   const none = await buildServer(t, { DATABASE_URL: db.url });
   const closed = await none.inject({ url: '/health', headers: { origin: ORIGIN } });
   t.equal(closed.headers['access-control-allow-origin'], undefined, 'no CORS_ORIGINS: no CORS at all');
+});
+
+/** Status, body and headers of a response, without what differs between any two requests. */
+function comparable(response: { statusCode: number; payload: string; headers: Record<string, unknown> }) {
+  const { 'x-request-id': _id, date: _date, ...headers } = response.headers;
+  const body = response.payload === '' ? '' : { ...(JSON.parse(response.payload) as object), traceId: '' };
+  return { status: response.statusCode, body, headers };
+}
+
+t.test('a preflight cannot tell the events route from a path that does not exist', async (t) => {
+  const variants: Record<string, string>[] = [
+    { origin: ORIGIN, 'access-control-request-method': 'POST' },
+    {
+      origin: ORIGIN,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'content-type',
+    },
+    { origin: ORIGIN, 'access-control-request-method': 'GET' },
+    { origin: ORIGIN, 'access-control-request-method': '' },
+    { origin: 'https://evil.example.net', 'access-control-request-method': 'POST' },
+    { 'access-control-request-method': 'POST' },
+    { origin: ORIGIN },
+    {},
+  ];
+  for (const cors of [true, false]) {
+    const server = cors ? app : await buildServer(t, { DATABASE_URL: db.url });
+    for (const headers of variants) {
+      for (const gateway of [lwaHeaders(), {}]) {
+        const options = (url: string) =>
+          server.inject({ method: 'OPTIONS', url, headers: { ...gateway, ...headers } });
+        const events = comparable(await options(EVENTS_PATH));
+        const unknown = comparable(await options('/internal/nothing'));
+        t.same(
+          events,
+          unknown,
+          `CORS ${cors ? 'on' : 'off'}, ${JSON.stringify(headers)}: ${String(events.status)}`,
+        );
+      }
+    }
+  }
+});
+
+t.test('with CORS off, a preflight for an existing route is refused with 403, as documented', async (t) => {
+  const none = await buildServer(t, { DATABASE_URL: db.url });
+  for (const url of ['/v1/books', '/health']) {
+    const response = await none.inject({
+      method: 'OPTIONS',
+      url,
+      headers: { origin: ORIGIN, 'access-control-request-method': 'GET' },
+    });
+    t.equal(response.statusCode, 403, url);
+    t.match(JSON.parse(response.payload), { success: false, code: 4030, message: /CORS/ });
+    t.equal(response.headers['x-content-type-options'], 'nosniff');
+    t.equal(response.headers['access-control-allow-origin'], undefined);
+  }
+  const unknown = await none.inject({
+    method: 'OPTIONS',
+    url: '/nope',
+    headers: { origin: ORIGIN, 'access-control-request-method': 'GET' },
+  });
+  t.equal(unknown.statusCode, 404, 'a path no route serves stays a 404');
 });
 
 t.test('every /v1 route needs a key; only health, docs and events are open', async (t) => {

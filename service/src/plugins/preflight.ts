@@ -1,13 +1,16 @@
-// CORS preflights end like every other request: a 4xx envelope, never hapi's bare answers.
-import { badRequest } from '@hapi/boom';
-import type { Plugin } from '@hapi/hapi';
+// CORS preflights end like every other request: a 4xx envelope, never hapi's bare answers; a preflight
+// for the pass-through events route gets exactly what a path no route serves gets.
+import { badRequest, forbidden, notFound } from '@hapi/boom';
+import type { Plugin, Request, RequestRoute, RouteDefMethods } from '@hapi/hapi';
 import { ErrorCodes } from '../errors/error-codes.ts';
 import { errorEnvelope } from '../lib/envelope.ts';
+import type { PassThroughRouteApp } from './errors.ts';
 
 export const preflightPlugin: Plugin<void> = {
   name: 'preflight',
   dependencies: ['request-context', 'errors'],
   register(server) {
+    const corsEnabled = server.app.config.corsOrigins.length > 0;
     // hapi's CORS preflight handler asserts on a path it cannot decode (`/v1/books/%zz`) and answers 500;
     // other methods already get a 400 for it, so give preflights the same.
     server.ext('onRequest', (request, h) => {
@@ -17,6 +20,12 @@ export const preflightPlugin: Plugin<void> = {
       } catch {
         throw badRequest('The path is not valid percent-encoding');
       }
+      const method = request.headers['access-control-request-method'];
+      if (typeof method !== 'string') return h.continue;
+      // hapi's own preflight handler would answer the events route (200, allow-methods: POST).
+      if (routeFor(request, method) === null) throw notFound();
+      // With CORS off hapi has no preflight handler at all (the router answers 405).
+      if (!corsEnabled) throw forbidden('CORS is not enabled on this service');
       return h.continue;
     });
 
@@ -37,3 +46,15 @@ export const preflightPlugin: Plugin<void> = {
     });
   },
 };
+
+/** The route a preflight asks about, if any route an HTTP client may call serves it. */
+function routeFor(request: Request, method: string): RequestRoute | null {
+  try {
+    const route = request.server.match(method.toUpperCase() as RouteDefMethods, request.path);
+    const app: Partial<PassThroughRouteApp> | undefined = route?.settings.app;
+    return app?.passThroughEvents === true ? null : route;
+  } catch {
+    // Not a method the router knows.
+    return null;
+  }
+}
