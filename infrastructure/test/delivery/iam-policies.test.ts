@@ -318,7 +318,7 @@ const PREVIEW_STACK = 'preview-feature-login-1a2b3c';
 const stackOf: Record<Role, string> = { prod: 'prod', dev: 'dev', preview: PREVIEW_STACK };
 
 /** The Pulumi state calls of one stack (the diy backend's layout); the resource graph has none of them. */
-const stateCalls = (stack: string): Record<string, [string, string]> => {
+const stateCalls = (stack: string) => {
   const bucket = `arn:aws:s3:::${SIMULATED.SAMPLE.STATE_BUCKET}/.pulumi`;
   return {
     readState: ['s3:GetObject', `${bucket}/stacks/hapi-lambda/${stack}.json`],
@@ -326,7 +326,7 @@ const stateCalls = (stack: string): Record<string, [string, string]> => {
     writeHistory: ['s3:PutObject', `${bucket}/history/hapi-lambda/${stack}/${stack}-1.checkpoint.json`],
     takeLock: ['s3:PutObject', `${bucket}/locks/organization/hapi-lambda/${stack}/lock-1.json`],
     dropLock: ['s3:DeleteObject', `${bucket}/locks/organization/hapi-lambda/${stack}/lock-1.json`],
-  };
+  } satisfies Record<string, [string, string]>;
 };
 const stateAllowed = async (role: Role, stack: string) => {
   const names: string[] = [];
