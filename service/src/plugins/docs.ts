@@ -1,7 +1,7 @@
 // OpenAPI spec (/openapi.json) and Swagger UI (/docs), generated from the routes' joi schemas.
 // The bundle serves the document generated at build time instead: no hapi-swagger and no Swagger UI on
 // the start path (docs/performance.md has the measurement).
-import type { Plugin, RouteDefMethods } from '@hapi/hapi';
+import type { Plugin, ResponseObject, RouteDefMethods } from '@hapi/hapi';
 import type HapiSwagger from 'hapi-swagger';
 import type { Config } from '../config.ts';
 import { completeOpenApiDocument } from './openapi-completion.ts';
@@ -13,6 +13,57 @@ declare global {
 
 export const OPENAPI_PATH = '/openapi.json';
 export const DOCS_PATH = '/docs';
+/** Where hapi-swagger serves Swagger UI's files; the page's own script is served there too. */
+const SWAGGER_UI_PATH = '/swaggerui/';
+const DOCS_SCRIPT_PATH = `${SWAGGER_UI_PATH}docs-init.js`;
+
+/**
+ * The page asks for API keys: it may run only this origin's scripts and reach only this origin. Swagger
+ * UI sets inline styles and draws icons from data: URIs.
+ */
+export const DOCS_CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
+/** Swagger UI's page, without inline script (the policy forbids it). */
+const DOCS_PAGE = `<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta charset="UTF-8" />
+    <title>Books API</title>
+    <link rel="stylesheet" type="text/css" href="${SWAGGER_UI_PATH}swagger-ui.css" />
+  </head>
+  <body>
+    <div id="swagger-ui"></div>
+    <script src="${SWAGGER_UI_PATH}swagger-ui-bundle.js"></script>
+    <script src="${DOCS_SCRIPT_PATH}"></script>
+  </body>
+</html>
+`;
+
+/**
+ * This service's document and no other: no ?url= or ?configUrl= (queryConfigEnabled), no top bar to
+ * type one into (BaseLayout), no third-party validator.
+ */
+const DOCS_SCRIPT = `window.onload = function () {
+  window.ui = SwaggerUIBundle({
+    url: '${OPENAPI_PATH}',
+    queryConfigEnabled: false,
+    validatorUrl: null,
+    dom_id: '#swagger-ui',
+    deepLinking: true,
+    layout: 'BaseLayout',
+    docExpansion: 'list',
+  });
+};
+`;
 
 /** OpenAPI security schemes: the key in x-api-key, or as `Authorization: Bearer <key>`. */
 export const SECURITY_DEFINITIONS = {
@@ -56,7 +107,9 @@ export const docsPlugin: Plugin<{ config: Config }> = {
       OAS: 'v3.0',
       servers: [{ url: 'http://localhost' }],
       jsonPath: OPENAPI_PATH,
-      documentationPath: DOCS_PATH,
+      // The page is served below: hapi-swagger's loads whatever document its ?url= names.
+      documentationPage: false,
+      swaggerUIPath: SWAGGER_UI_PATH,
       grouping: 'tags',
       securityDefinitions: SECURITY_DEFINITIONS,
       tags: [
@@ -65,11 +118,32 @@ export const docsPlugin: Plugin<{ config: Config }> = {
       ],
     };
     await server.register([Inert, Vision, { plugin: HapiSwagger, options }]);
+    server.route([
+      {
+        method: 'GET',
+        path: DOCS_PATH,
+        options: { auth: false, handler: (_request, h) => h.response(DOCS_PAGE).type('text/html') },
+      },
+      {
+        method: 'GET',
+        path: DOCS_SCRIPT_PATH,
+        options: {
+          auth: false,
+          handler: (_request, h) => h.response(DOCS_SCRIPT).type('text/javascript'),
+        },
+      },
+    ]);
 
     // Every operation whose route does not opt out of auth (`auth: false`) needs a key wherever keys are
     // required, so the document is the same in every environment and Swagger UI offers "Authorize".
     server.ext('onPreResponse', (request, h) => {
       const { response } = request;
+      // Every Swagger UI file too: swagger-ui-dist's own index.html runs an inline script. (The error
+      // mapper, registered earlier, has already turned any Boom into a response.)
+      if (request.path === DOCS_PATH || request.path.startsWith(SWAGGER_UI_PATH)) {
+        (response as ResponseObject).header('content-security-policy', DOCS_CONTENT_SECURITY_POLICY);
+        return h.continue;
+      }
       if (request.path !== OPENAPI_PATH || ('isBoom' in response && response.isBoom)) return h.continue;
       // Only the document itself: a refused request already carries the error mapper's envelope.
       if (!('source' in response) || response.statusCode !== 200) return h.continue;
