@@ -1,5 +1,6 @@
 // The books API against a real PostgreSQL. Every test builds its own server (one shared database, told
 // apart by unique ISBNs and authors), so no test depends on what another left in a server.
+import pg from 'pg';
 import t, { type Test } from 'tap';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../src/modules/books/book.schemas.ts';
 import type { BookDto, BookPage } from '../src/modules/books/book.dto.ts';
@@ -186,4 +187,70 @@ t.test('malformed ids are 400, unknown ids are 404', async (t) => {
   const unknown = await app.json('/v1/books/00000000-0000-4000-8000-000000000000');
   t.equal(unknown.status, 404);
   t.equal(unknown.body.code, 9001);
+});
+
+/** A server listening on 127.0.0.1, for races that must go through real sockets. */
+async function listeningApp(t: Test): Promise<{ app: TestServer; origin: string }> {
+  const app = await buildServer(t, {
+    DATABASE_URL: db.url,
+    DATABASE_POOL_MAX: '10',
+    PORT: '0',
+    HOST: '127.0.0.1',
+  });
+  await app.server.start();
+  return { app, origin: app.server.info.uri };
+}
+
+t.test('20 simultaneous DELETEs of one book: exactly one answers 200, the others 404', async (t) => {
+  const { app, origin } = await listeningApp(t);
+  for (let round = 0; round < 3; round++) {
+    const book = await createBook(app);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const response = await fetch(`${origin}/v1/books/${book.id}`, { method: 'DELETE' });
+        return { status: response.status, body: (await response.json()) as Envelope };
+      }),
+    );
+    t.equal(answers.filter((a) => a.status === 200).length, 1, `round ${round}: one DELETE deleted it`);
+    t.same(
+      answers.filter((a) => a.status !== 200).map((a) => `${a.status} ${a.body.code}`),
+      Array.from({ length: 19 }, () => '404 9001'),
+      'the others find no live book',
+    );
+  }
+});
+
+t.test('a PATCH whose row is deleted while it waits never updates the deleted book', async (t) => {
+  const { app, origin } = await listeningApp(t);
+  const book = await createBook(app);
+  // A separate session locks the row, so the PATCH's UPDATE waits; the session then deletes the book and
+  // commits: the interleaving "PATCH saw a live book, DELETE committed, PATCH writes", made deterministic.
+  const [locker, watcher] = [new pg.Client(db.url), new pg.Client(db.url)];
+  for (const client of [locker, watcher]) {
+    await client.connect();
+    t.teardown(() => client.end());
+  }
+  await locker.query('begin');
+  await locker.query('select id from books where id = $1 for update', [book.id]);
+  const patch = fetch(`${origin}/v1/books/${book.id}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'Written after the delete?' }),
+  });
+  for (let waited = 0; ; waited += 20) {
+    // Not the locker: inside a transaction pg_stat_activity is a snapshot that never changes.
+    const { rows } = await watcher.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query ilike 'update%books%'`,
+    );
+    if (rows[0]?.n === 1) break;
+    if (waited > 5000) throw new Error('the PATCH never reached its UPDATE');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await locker.query('update books set deleted_at = now() where id = $1', [book.id]);
+  await locker.query('commit');
+  const response = await patch;
+  const body = (await response.json()) as Envelope;
+  t.equal(`${response.status} ${body.code}`, '404 9001', 'the book is gone: 404, not 200');
+  const { rows } = await locker.query<{ title: string }>('select title from books where id = $1', [book.id]);
+  t.equal(rows[0]?.title, book.title, 'the deleted row is untouched');
 });

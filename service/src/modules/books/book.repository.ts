@@ -1,8 +1,9 @@
 // Data access for books: the only place that builds queries.
+import type { EntityDictionary } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { BookCoverSchema, type BookCover } from './book-cover.entity.ts';
 import { BookSchema, type Book } from './book.entity.ts';
-import type { CreateBookInput, ListBooksInput } from './book.dto.ts';
+import type { CreateBookInput, ListBooksInput, UpdateBookInput } from './book.dto.ts';
 
 interface CoverRow {
   content_type: string | null;
@@ -51,14 +52,27 @@ export class BookRepository {
     return book;
   }
 
-  async flush(): Promise<void> {
-    await this.em.flush();
+  /**
+   * One `update … where id = ? and deleted_at is null returning *`: a book deleted meanwhile (even while
+   * this statement waited for its row lock) is never written. null: no live book.
+   */
+  async updateLive(id: string, changes: UpdateBookInput): Promise<Book | null> {
+    const rows = await this.em
+      .createQueryBuilder(BookSchema)
+      .update({ ...changes, updatedAt: new Date() })
+      .where({ id, deletedAt: null })
+      .returning('*')
+      .execute<EntityDictionary<Book>[]>('all');
+    const row = rows[0];
+    return row === undefined ? null : this.em.map(BookSchema, row);
   }
 
-  /** Soft delete: recoverable by an operator until purgeDeleted() removes it for good. */
-  async softDelete(book: Book): Promise<void> {
-    book.deletedAt = new Date();
-    await this.em.flush();
+  /**
+   * Soft delete, recoverable by an operator until purgeDeleted() removes it for good. One conditional
+   * update: of concurrent deletes exactly one matches a live row; false if none did.
+   */
+  async softDelete(id: string): Promise<boolean> {
+    return (await this.em.nativeUpdate(BookSchema, { id, deletedAt: null }, { deletedAt: new Date() })) === 1;
   }
 
   /**

@@ -35,19 +35,18 @@ export class BookService {
   }
 
   async update(id: string, input: UpdateBookInput): Promise<BookDto> {
-    const book = await this.load(id);
-    Object.assign(book, input);
-    await isbnMustBeFree(this.books.flush());
+    const book = await isbnMustBeFree(this.books.updateLive(id, input));
+    if (!book) throw bookNotFound(id);
     return toBookDto(book);
   }
 
   async delete(id: string): Promise<void> {
-    await this.books.softDelete(await this.load(id));
+    if (!(await this.books.softDelete(id))) throw bookNotFound(id);
   }
 
   async getCover(id: string): Promise<{ contentType: string; data: Buffer; etag: string }> {
     const cover = await this.books.findCoverOfLiveBook(id);
-    if (cover === undefined) throw new DomainError('BOOK_NOT_FOUND', `No book with id ${id}`);
+    if (cover === undefined) throw bookNotFound(id);
     if (cover === null) throw new DomainError('NOT_FOUND', 'This book has no cover');
     return { contentType: cover.contentType, data: cover.data, etag: cover.sha256 };
   }
@@ -76,9 +75,13 @@ export class BookService {
 
   private async load(id: string): Promise<Book> {
     const book = await this.books.findById(id);
-    if (!book) throw new DomainError('BOOK_NOT_FOUND', `No book with id ${id}`);
+    if (!book) throw bookNotFound(id);
     return book;
   }
+}
+
+function bookNotFound(id: string): DomainError {
+  return new DomainError('BOOK_NOT_FOUND', `No book with id ${id}`);
 }
 
 /** The unique index is the source of truth (no check-then-insert race); its violation becomes a 409. */
@@ -86,7 +89,11 @@ async function isbnMustBeFree<T>(write: Promise<T>): Promise<T> {
   try {
     return await write;
   } catch (error) {
-    if (error instanceof Error && error.name === 'UniqueConstraintViolationException') {
+    // The ORM's exception (flush) or PostgreSQL's unique_violation (a query builder's statement).
+    if (
+      error instanceof Error &&
+      (error.name === 'UniqueConstraintViolationException' || (error as { code?: unknown }).code === '23505')
+    ) {
       throw new DomainError('BOOK_ISBN_TAKEN');
     }
     throw error;
