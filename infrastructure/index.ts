@@ -68,10 +68,13 @@ const service = new ServiceFunction(
       CORS_ORIGINS: config.corsOrigins.join(','),
     },
     databaseSecretArn: database.secretArn,
+    readableSecretArns: database.readableSecretArns,
     vpc: database.functionVpc,
     // The migration invoke needs the credentials (written once the writer is up), and Lambda must be
     // allowed to pull the image before the function is created from it.
     createAfter: [database.credentials, image.pullPolicy],
+    // Its first invoke connects to the database and reads the secret through the VPC endpoint.
+    invokeAfter: database.networkReady,
   },
   opts,
 );

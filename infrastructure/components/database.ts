@@ -22,6 +22,8 @@ export interface DatabaseArgs {
 export class Database extends pulumi.ComponentResource {
   readonly secret: aws.secretsmanager.Secret;
   readonly secretArn: pulumi.Output<string>;
+  /** Every secret the service reads: the connection secret and, in managed mode, RDS's password secret. */
+  readonly readableSecretArns: pulumi.Output<string>[];
   /** DATABASE_SSL for the service: Aurora always gets TLS; external follows config. */
   readonly ssl: boolean;
   /** Managed mode only: where the function must run to reach the cluster. */
@@ -30,6 +32,8 @@ export class Database extends pulumi.ComponentResource {
   readonly cluster: aws.rds.Cluster | undefined;
   /** The secret's value: written only once the database accepts connections (managed mode). */
   readonly credentials: aws.secretsmanager.SecretVersion;
+  /** Managed mode: the endpoint and security-group rules the first invoke needs. */
+  readonly networkReady: pulumi.Resource[];
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super(typeToken('database', 'Database'), name, {}, opts);
@@ -55,7 +59,12 @@ export class Database extends pulumi.ComponentResource {
           );
     this.ssl = setup.ssl;
     this.credentials = setup.credentials;
+    this.readableSecretArns =
+      setup.credentialsSecretArn === undefined
+        ? [this.secretArn]
+        : [this.secretArn, setup.credentialsSecretArn];
     this.functionVpc = setup.functionVpc;
+    this.networkReady = setup.networkReady;
     this.vpc = setup.vpc;
     this.cluster = setup.cluster;
 

@@ -168,6 +168,8 @@ export class HttpApi extends pulumi.ComponentResource {
           certificateArn: validation.certificateArn,
           endpointType: 'REGIONAL',
           securityPolicy: 'TLS_1_2',
+          // Both A and AAAA alias it; API Gateway's default (ipv4) would leave the AAAA record unanswered.
+          ipAddressType: 'dualstack',
         },
       },
       { parent: this },
@@ -177,7 +179,7 @@ export class HttpApi extends pulumi.ComponentResource {
       { apiId: this.api.id, domainName: domainName.id, stage: this.stage.id },
       { parent: this },
     );
-    // Regional API Gateway domains answer over IPv4 and IPv6: alias both record types.
+    // The domain is dual-stack: alias both record types.
     for (const type of ['A', 'AAAA']) {
       new aws.route53.Record(
         `${name}-alias-record${type === 'A' ? '' : '-ipv6'}`,

@@ -12,6 +12,8 @@ export interface MigrationsArgs {
   qualifier: pulumi.Input<string>;
   /** Re-run whenever the image changes (a new digest means new migrations may be bundled). */
   imageDigest: pulumi.Input<string>;
+  /** Must exist before the invoke (a component's own dependsOn does not reach its children). */
+  dependsOn: pulumi.Resource[];
 }
 
 export class Migrations extends pulumi.ComponentResource {
@@ -34,7 +36,7 @@ export class Migrations extends pulumi.ComponentResource {
         input: JSON.stringify(MIGRATE_EVENT),
         triggers: { imageDigest: args.imageDigest },
       },
-      { parent: this },
+      { parent: this, dependsOn: args.dependsOn },
     );
     this.result = this.invocation.result;
     this.registerOutputs({ result: this.result });

@@ -24,13 +24,17 @@ export interface ServiceFunctionArgs {
   adapterSettings: Record<string, string>;
   /** Plain service settings (APP_ENV, LOG_LEVEL, …); never a secret value — secrets go by ARN. */
   environment: Record<string, pulumi.Input<string>>;
-  /** The one Secrets Manager secret the function may read; its ARN is passed as DATABASE_SECRET_ARN. */
+  /** The database secret; its ARN is passed as DATABASE_SECRET_ARN. */
   databaseSecretArn: pulumi.Input<string>;
+  /** Every secret the function may read: the database secret and any secret it names. */
+  readableSecretArns: pulumi.Input<string>[];
   /**
    * What must exist before the function (and so its migration invoke): the database credentials, the
    * image's pull permission. A component's own `dependsOn` does not reach its children, hence this.
    */
   createAfter: pulumi.Resource[];
+  /** What the migration invoke must wait for besides the function (the network path to the database). */
+  invokeAfter: pulumi.Resource[];
   /** Present in managed-database mode: the function runs in these subnets with this security group. */
   vpc?: {
     subnetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -90,7 +94,7 @@ export class ServiceFunction extends pulumi.ComponentResource {
               Sid: 'ReadDatabaseSecret',
               Effect: 'Allow',
               Action: ['secretsmanager:GetSecretValue'],
-              Resource: args.databaseSecretArn,
+              Resource: args.readableSecretArns,
             },
             {
               // X-Ray has no resource-level permissions.
@@ -161,6 +165,7 @@ export class ServiceFunction extends pulumi.ComponentResource {
         functionName: this.function.name,
         qualifier: this.function.version,
         imageDigest: args.imageDigest,
+        dependsOn: args.invokeAfter,
       },
       { parent: this },
     );

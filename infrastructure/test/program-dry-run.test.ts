@@ -4,12 +4,12 @@
 import t from 'tap';
 import { assertEngineGraph } from './fixtures/engine-graph.ts';
 import { assertCommon, PROD_EXPECTED } from './fixtures/assertions.ts';
-import { GENERATED_PASSWORD, runProgram } from './fixtures/program.ts';
+import { runProgram } from './fixtures/program.ts';
 import { SCENARIOS } from './fixtures/scenarios.ts';
 
 const { stack, config, dryRun } = SCENARIOS['prod-dry-run'];
 const run = await runProgram(stack, config, [], { dryRun });
 
-await assertCommon(t, run, { ...PROD_EXPECTED, secrets: [GENERATED_PASSWORD] });
+await assertCommon(t, run, { ...PROD_EXPECTED, secrets: [] });
 
 assertEngineGraph(t, run, 'prod-dry-run');

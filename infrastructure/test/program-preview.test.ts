@@ -4,7 +4,7 @@ import t from 'tap';
 import { DEFAULTS } from '../config/defaults.ts';
 import { assertEngineGraph } from './fixtures/engine-graph.ts';
 import { assertCommon } from './fixtures/assertions.ts';
-import { GENERATED_PASSWORD, runProgram } from './fixtures/program.ts';
+import { runProgram } from './fixtures/program.ts';
 import { SCENARIOS } from './fixtures/scenarios.ts';
 
 const run = await runProgram(SCENARIOS['preview-stack'].stack, SCENARIOS['preview-stack'].config);
@@ -33,7 +33,7 @@ await assertCommon(t, run, {
   imageTag: 'pr-42',
   cacheFrom: ['hapi-lambda-preview-feature-login', 'hapi-lambda-prod'],
   maintenanceSchedule: 'rate(1 day)',
-  secrets: [GENERATED_PASSWORD],
+  secrets: [],
 });
 
 t.test('disposable: nothing survives destroy; the idle cluster pauses', async (t) => {

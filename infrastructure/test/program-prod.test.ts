@@ -2,12 +2,12 @@
 import t from 'tap';
 import { assertEngineGraph } from './fixtures/engine-graph.ts';
 import { assertCommon, PROD_EXPECTED } from './fixtures/assertions.ts';
-import { GENERATED_PASSWORD, runProgram, secretPlaintext } from './fixtures/program.ts';
+import { runProgram, secretPlaintext } from './fixtures/program.ts';
 import { SCENARIOS } from './fixtures/scenarios.ts';
 
 const run = await runProgram(SCENARIOS.prod.stack, SCENARIOS.prod.config);
 
-await assertCommon(t, run, { ...PROD_EXPECTED, secrets: [GENERATED_PASSWORD] });
+await assertCommon(t, run, { ...PROD_EXPECTED, secrets: [] });
 
 t.test('managed database: Aurora Serverless v2 in isolated subnets, function in the VPC', async (t) => {
   const vpc = run.one('awsx:ec2:Vpc');
@@ -58,7 +58,6 @@ t.test('managed database: Aurora Serverless v2 in isolated subnets, function in 
     deletionProtection: true,
     skipFinalSnapshot: false,
   });
-  t.equal(secretPlaintext(cluster.masterPassword), GENERATED_PASSWORD, 'password only as a secret');
   const instances = run.ofType('aws:rds/clusterInstance:ClusterInstance');
   t.same(
     instances.map((instance) => [instance.name, instance.inputs.promotionTier]),
@@ -72,23 +71,60 @@ t.test('managed database: Aurora Serverless v2 in isolated subnets, function in 
     t.match(instance.inputs, { instanceClass: 'db.serverless', publiclyAccessible: false });
   }
 
-  const credentials = secretPlaintext(
-    run.one('aws:secretsmanager/secretVersion:SecretVersion').inputs.secretString,
-  );
-  t.same(JSON.parse(String(credentials)), {
-    engine: 'postgres',
-    username: 'app_admin',
-    password: GENERATED_PASSWORD,
-    host: 'hapi-lambda-prod-db-cluster.cluster-abc.us-east-1.rds.amazonaws.com',
-    port: 5432,
-    dbname: 'app',
-  });
-
   const policy = JSON.parse(String(run.one('aws:iam/rolePolicy:RolePolicy').inputs.policy)) as {
     Statement: { Sid: string }[];
   };
   t.ok(policy.Statement.some((statement) => statement.Sid === 'VpcNetworkInterfaces'));
 });
+
+t.test('no database password in state: RDS manages and rotates it in its own secret', async (t) => {
+  t.same(run.ofType('random:index/randomPassword:RandomPassword'), [], 'no generated password');
+  const cluster = run.one('aws:rds/cluster:Cluster');
+  t.equal(cluster.inputs.manageMasterUserPassword, true);
+  t.equal(cluster.inputs.masterPassword, undefined);
+  const masterSecretArn = (cluster.state.masterUserSecrets as { secretArn: string }[])[0]?.secretArn;
+  const connection = JSON.parse(
+    String(
+      secretPlaintext(run.one('aws:secretsmanager/secretVersion:SecretVersion').inputs.secretString) ??
+        run.one('aws:secretsmanager/secretVersion:SecretVersion').inputs.secretString,
+    ),
+  ) as Record<string, unknown>;
+  t.same(
+    connection,
+    {
+      engine: 'postgres',
+      username: 'app_admin',
+      host: 'hapi-lambda-prod-db-cluster.cluster-abc.us-east-1.rds.amazonaws.com',
+      port: 5432,
+      dbname: 'app',
+      credentialsSecretArn: masterSecretArn,
+    },
+    'where to connect and which secret holds the rotated password; no password',
+  );
+  const policy = JSON.parse(String(run.one('aws:iam/rolePolicy:RolePolicy').inputs.policy)) as {
+    Statement: { Sid: string; Resource: unknown }[];
+  };
+  const read = policy.Statement.find((statement) => statement.Sid === 'ReadDatabaseSecret');
+  t.same(
+    read?.Resource,
+    [String(run.one('aws:secretsmanager/secret:Secret').state.arn), masterSecretArn],
+    'the function may read both secrets, nothing else',
+  );
+});
+
+t.test(
+  'the migration invoke waits for the network path to the database and to Secrets Manager',
+  async (t) => {
+    const invocation = run.one('aws:lambda/invocation:Invocation');
+    const path = [
+      ...run.ofType('aws:ec2/vpcEndpoint:VpcEndpoint'),
+      ...run.ofType('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule'),
+      ...run.ofType('aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule'),
+    ];
+    t.equal(path.length, 5, 'the endpoint and two rule pairs');
+    for (const resource of path) t.ok(run.waitsFor(invocation, resource), `waits for ${resource.name}`);
+  },
+);
 
 t.test('alarm e-mail subscription and custom domain', async (t) => {
   t.match(run.one('aws:sns/topicSubscription:TopicSubscription').inputs, {
@@ -104,6 +140,16 @@ t.test('alarm e-mail subscription and custom domain', async (t) => {
     domainName: 'api.example.com',
     domainNameConfiguration: { endpointType: 'REGIONAL', securityPolicy: 'TLS_1_2' },
   });
+  t.equal(
+    (
+      run.one('aws:apigatewayv2/domainName:DomainName').inputs.domainNameConfiguration as Record<
+        string,
+        unknown
+      >
+    ).ipAddressType,
+    'dualstack',
+    'the AAAA record needs a domain that answers over IPv6 (the default is IPv4 only)',
+  );
   t.match(run.one('aws:apigatewayv2/apiMapping:ApiMapping').inputs, {
     domainName: 'hapi-lambda-prod-http-domain-id',
   });

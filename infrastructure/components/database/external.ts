@@ -15,5 +15,13 @@ export function externalDatabase(
     { secretId: secret.id, secretString: pulumi.secret(config.url) },
     { parent },
   );
-  return { ssl: config.ssl, credentials, functionVpc: undefined, vpc: undefined, cluster: undefined };
+  return {
+    ssl: config.ssl,
+    credentials,
+    credentialsSecretArn: undefined,
+    networkReady: [],
+    functionVpc: undefined,
+    vpc: undefined,
+    cluster: undefined,
+  };
 }

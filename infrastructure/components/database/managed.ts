@@ -1,5 +1,6 @@
 // The `managed` database setup: Aurora PostgreSQL Serverless v2 (a writer, optional failover readers) in
-// its own network, with generated credentials stored in the component's secret.
+// its own network. RDS keeps the master password in its own rotated secret; the component's secret says
+// where to connect and names that secret, so no password is ever in Pulumi's state.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
@@ -33,13 +34,6 @@ export function managedDatabase(
     { parent },
   );
 
-  // RDS rejects '/', '@', '"' and spaces in master passwords.
-  const password = new random.RandomPassword(
-    `${name}-password`,
-    { length: 40, special: true, overrideSpecial: '!#$%^&*()-_=+[]{}<>:?' },
-    { parent },
-  );
-
   const protect = config.deletionProtection && !args.ephemeral;
   // Only disposable stacks lose their data on destroy: turning protection off to tear down keeps both.
   const keep = !args.ephemeral;
@@ -55,7 +49,9 @@ export function managedDatabase(
       engineVersion: offeredEngineVersion(config.engineVersion, args.region, parent),
       databaseName: DATABASE_NAME,
       masterUsername: MASTER_USERNAME,
-      masterPassword: password.result,
+      // RDS generates the password into a Secrets Manager secret and rotates it (every 7 days); the
+      // service re-reads it when authentication fails.
+      manageMasterUserPassword: true,
       port: PORT,
       dbSubnetGroupName: subnetGroup.name,
       vpcSecurityGroupIds: [network.databaseSecurityGroup.id],
@@ -97,7 +93,13 @@ export function managedDatabase(
   // promotes one (tier 1 before any later) if the writer's instance or AZ fails.
   for (let index = 1; index <= config.readerInstances; index++) instance(`reader-${index}`, 1);
 
-  // The service reads RDS-style JSON; written after the writer exists so the first (migration)
+  const credentialsSecretArn = cluster.masterUserSecrets.apply((secrets) => {
+    const [secret] = secrets;
+    /* c8 ignore next -- RDS returns the secret whenever it manages the password; this guards the type only */
+    if (secret === undefined) throw new Error(`${name}: RDS returned no master user secret`);
+    return secret.secretArn;
+  });
+  // RDS-style JSON without the password; written after the writer exists so the first (migration)
   // invoke finds a database that accepts connections.
   const credentials = new aws.secretsmanager.SecretVersion(
     `${name}-credentials`,
@@ -106,10 +108,10 @@ export function managedDatabase(
       secretString: pulumi.jsonStringify({
         engine: 'postgres',
         username: MASTER_USERNAME,
-        password: password.result,
         host: cluster.endpoint,
         port: PORT,
         dbname: DATABASE_NAME,
+        credentialsSecretArn,
       }),
     },
     { parent, dependsOn: [writer] },
@@ -119,6 +121,8 @@ export function managedDatabase(
     // Aurora always gets TLS.
     ssl: true,
     credentials,
+    credentialsSecretArn,
+    networkReady: network.ready,
     functionVpc: { subnetIds: network.subnetIds, securityGroupIds: [network.functionSecurityGroup.id] },
     vpc: network.vpc,
     cluster,
@@ -129,29 +133,46 @@ export function managedDatabase(
  * The configured version, once the region confirms it still offers it for new clusters. Aurora retires
  * minors after about a year; without this check `pulumi up` would fail half-way through with an RDS
  * error. The data source (like `aws rds describe-db-engine-versions`) lists only `available` versions.
+ * Only a create needs it: an existing cluster (found by the stack's tags) ignores engineVersion.
  */
 function offeredEngineVersion(
   version: string,
   region: string,
   parent: pulumi.Resource,
 ): pulumi.Output<string> {
-  const listCommand = `aws rds describe-db-engine-versions --engine ${ENGINE} --region ${region} --query "DBEngineVersions[].EngineVersion"`;
-  return pulumi.output(
-    aws.rds
-      .getEngineVersion(
-        { engine: ENGINE, version, filters: [{ name: 'engine-mode', values: ['provisioned'] }] },
-        { parent },
-      )
-      .then(
-        () => version,
-        (error: unknown) => {
-          // The SDK rejects a failed invoke with an Error carrying the engine's message (runtime/invoke.js).
-          throw new pulumi.RunError(
-            `databaseEngineVersion ${version} is not offered for new Aurora PostgreSQL clusters in ${region} ` +
-              `(${(error as Error).message}). List the versions the region offers with ` +
-              `\`${listCommand}\`, then \`pulumi config set databaseEngineVersion <version>\` (prefer a long-term-support minor).`,
-          );
-        },
-      ),
+  const existing = aws.resourcegroupstaggingapi.getResources(
+    {
+      resourceTypeFilters: ['rds:cluster'],
+      tagFilters: [
+        { key: 'project', values: [pulumi.getProject()] },
+        { key: 'stack', values: [pulumi.getStack()] },
+      ],
+    },
+    { parent },
   );
+  return pulumi.output(
+    existing.then(({ resourceTagMappingLists }) =>
+      resourceTagMappingLists.length > 0 ? version : checkOffered(version, region, parent),
+    ),
+  );
+}
+
+function checkOffered(version: string, region: string, parent: pulumi.Resource): Promise<string> {
+  const listCommand = `aws rds describe-db-engine-versions --engine ${ENGINE} --region ${region} --query "DBEngineVersions[].EngineVersion"`;
+  return aws.rds
+    .getEngineVersion(
+      { engine: ENGINE, version, filters: [{ name: 'engine-mode', values: ['provisioned'] }] },
+      { parent },
+    )
+    .then(
+      () => version,
+      (error: unknown) => {
+        // The SDK rejects a failed invoke with an Error carrying the engine's message (runtime/invoke.js).
+        throw new pulumi.RunError(
+          `databaseEngineVersion ${version} is not offered for new Aurora PostgreSQL clusters in ${region} ` +
+            `(${(error as Error).message}). List the versions the region offers with ` +
+            `\`${listCommand}\`, then \`pulumi config set databaseEngineVersion <version>\` (prefer a long-term-support minor).`,
+        );
+      },
+    );
 }

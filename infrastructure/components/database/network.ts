@@ -11,6 +11,8 @@ export interface DatabaseNetwork {
   /** Attached to the function only, so "from this group" means "from the function". */
   functionSecurityGroup: aws.ec2.SecurityGroup;
   databaseSecurityGroup: aws.ec2.SecurityGroup;
+  /** The endpoint and the rules: until they exist the function reaches neither the database nor its secret. */
+  ready: pulumi.Resource[];
 }
 
 export function databaseNetwork(
@@ -39,24 +41,26 @@ export function databaseNetwork(
   const databaseSg = securityGroup('db-sg', 'Aurora: PostgreSQL from the service function only');
   const endpointSg = securityGroup('endpoint-sg', 'Secrets Manager endpoint: HTTPS from the function');
 
+  const ready: pulumi.Resource[] = [];
   const allow = (key: string, from: aws.ec2.SecurityGroup, to: aws.ec2.SecurityGroup, port: number) => {
     const rule = { ipProtocol: 'tcp', fromPort: port, toPort: port };
-    new aws.vpc.SecurityGroupEgressRule(
+    const egress = new aws.vpc.SecurityGroupEgressRule(
       `${name}-${key}-out`,
       { securityGroupId: from.id, referencedSecurityGroupId: to.id, ...rule },
       { parent },
     );
-    new aws.vpc.SecurityGroupIngressRule(
+    const ingress = new aws.vpc.SecurityGroupIngressRule(
       `${name}-${key}-in`,
       { securityGroupId: to.id, referencedSecurityGroupId: from.id, ...rule },
       { parent },
     );
+    ready.push(egress, ingress);
   };
   allow('postgres', functionSg, databaseSg, databasePort);
   allow('secrets', functionSg, endpointSg, 443);
 
   // The function reads its credentials from Secrets Manager through this endpoint (no internet route).
-  new aws.ec2.VpcEndpoint(
+  const endpoint = new aws.ec2.VpcEndpoint(
     `${name}-secrets-endpoint`,
     {
       vpcId,
@@ -69,5 +73,6 @@ export function databaseNetwork(
     { parent },
   );
 
-  return { vpc, subnetIds, functionSecurityGroup: functionSg, databaseSecurityGroup: databaseSg };
+  ready.push(endpoint);
+  return { vpc, subnetIds, functionSecurityGroup: functionSg, databaseSecurityGroup: databaseSg, ready };
 }

@@ -8,8 +8,12 @@ export interface DatabaseSetup {
   ssl: boolean;
   /** The secret's value: the function must not be created before it exists. */
   credentials: aws.secretsmanager.SecretVersion;
+  /** Managed only: the RDS-managed secret holding the rotated username and password. */
+  credentialsSecretArn: pulumi.Output<string> | undefined;
   /** Managed only: where the function must run to reach the cluster. */
   functionVpc: { subnetIds: pulumi.Output<string[]>; securityGroupIds: pulumi.Output<string>[] } | undefined;
   vpc: awsx.ec2.Vpc | undefined;
+  /** What the first invoke must wait for besides the credentials (managed: endpoint, security-group rules). */
+  networkReady: pulumi.Resource[];
   cluster: aws.rds.Cluster | undefined;
 }
