@@ -115,9 +115,47 @@ t.test('validation errors name each field', async (t) => {
   t.equal(emptyPatch.body.code, 8001);
 });
 
-t.test('ISBN-10 with X check digit is accepted', async (t) => {
+t.test('ISBN-10 with X check digit is accepted, and stored as its ISBN-13', async (t) => {
   const book = await createBook(await booksApp(t), { isbn: '0-8044-2957-X' });
-  t.equal(book.isbn, '080442957X');
+  t.equal(book.isbn, '9780804429573');
+});
+
+t.test('the ISBN-10 and ISBN-13 forms of one book are one ISBN: 409 on create and on update', async (t) => {
+  const app = await booksApp(t);
+  const isbn13 = uniqueIsbn();
+  // An ISBN-13 starting 978 has an ISBN-10 form: its digits 4-12 and a mod-11 check digit.
+  const body = isbn13.slice(3, 12);
+  const sum = Array.from(body).reduce((acc, char, i) => acc + Number(char) * (10 - i), 0);
+  const check = (11 - (sum % 11)) % 11;
+  const isbn10 = `${body}${check === 10 ? 'X' : String(check)}`;
+
+  const first = await createBook(app, { isbn: isbn10 });
+  t.equal(first.isbn, isbn13, 'answered (and stored) as ISBN-13');
+  const duplicate = await app.json({
+    method: 'POST',
+    url: '/v1/books',
+    payload: { title: 'x', author: 'y', isbn: isbn13 },
+  });
+  t.equal(`${duplicate.status} ${duplicate.body.code}`, '409 9002', 'the other form is the same book');
+  const hyphenated = await app.json({
+    method: 'POST',
+    url: '/v1/books',
+    payload: {
+      title: 'x',
+      author: 'y',
+      isbn: `${isbn10.slice(0, 1)}-${isbn10.slice(1, 5)}-${isbn10.slice(5)}`,
+    },
+  });
+  t.equal(`${hyphenated.status} ${hyphenated.body.code}`, '409 9002');
+
+  const other = await createBook(app);
+  const clash = await app.json({ method: 'PATCH', url: `/v1/books/${other.id}`, payload: { isbn: isbn10 } });
+  t.equal(`${clash.status} ${clash.body.code}`, '409 9002', 'PATCH to the ISBN-10 form of a taken ISBN');
+  const list = await app.json<Envelope<BookPage>>('/v1/books?limit=100');
+  t.ok(
+    list.body.data.items.every((book) => /^97[89]\d{10}$/.test(book.isbn)),
+    'every listed ISBN is an ISBN-13',
+  );
 });
 
 t.test('list: pagination, bounds, author filter and sort', async (t) => {

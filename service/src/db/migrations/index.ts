@@ -4,10 +4,12 @@ import { Migration20261122032519_books } from './Migration20261122032519_books.t
 import { Migration20261122034337_soft_delete } from './Migration20261122034337_soft_delete.ts';
 import { Migration20261122035719_book_covers } from './Migration20261122035719_book_covers.ts';
 import { Migration20261122035811_api_keys } from './Migration20261122035811_api_keys.ts';
+import { Migration20261207100438_isbn_13 } from './Migration20261207100438_isbn_13.ts';
 
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261122032519_books', class: Migration20261122032519_books },
   { name: 'Migration20261122034337_soft_delete', class: Migration20261122034337_soft_delete },
   { name: 'Migration20261122035719_book_covers', class: Migration20261122035719_book_covers },
   { name: 'Migration20261122035811_api_keys', class: Migration20261122035811_api_keys },
+  { name: 'Migration20261207100438_isbn_13', class: Migration20261207100438_isbn_13 },
 ];

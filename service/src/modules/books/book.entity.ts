@@ -17,7 +17,8 @@ export const BookSchema = defineEntity({
       .onCreate(() => randomUUID()),
     title: p.string().length(200),
     author: p.string().length(200).index(),
-    isbn: p.string().length(13),
+    // Only the canonical form (ISBN-13): the two forms of one book can never both be stored.
+    isbn: p.string().length(13).check(`isbn ~ '^97[89][0-9]{10}$'`),
     publishedYear: p.integer().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p

@@ -12,7 +12,7 @@ import type {
   ListBooksInput,
   UpdateBookInput,
 } from './book.dto.ts';
-import { isValidIsbn, normalizeIsbn } from './isbn.ts';
+import { isValidIsbn, normalizeIsbn, toIsbn13 } from './isbn.ts';
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
@@ -21,15 +21,19 @@ export const MAX_OFFSET = 10_000;
 export const SORT_FIELDS = ['title', 'author', 'publishedYear', 'createdAt'] as const;
 export const SORT_VALUES = SORT_FIELDS.flatMap((field) => [field, `-${field}`]);
 
-/** ISBN-10 or ISBN-13 with a valid check digit; hyphens and spaces allowed, stored without them. */
+/**
+ * ISBN-10 or ISBN-13 with a valid check digit; hyphens and spaces allowed. Stored and answered as ISBN-13,
+ * so the two forms of one book are one value (and one unique key).
+ */
 export const isbn = Joi.string()
   .trim()
   .max(20)
   .custom((value: string, helpers) => {
     const normalized = normalizeIsbn(value);
-    return isValidIsbn(normalized) ? normalized : helpers.error('any.invalid');
+    return isValidIsbn(normalized) ? toIsbn13(normalized) : helpers.error('any.invalid');
   })
   .messages({ 'any.invalid': '{{#label}} must be a valid ISBN-10 or ISBN-13' })
+  .description('ISBN-10 or ISBN-13, hyphens and spaces allowed; stored and answered as ISBN-13')
   .example('9780262510875');
 
 const title = Joi.string().trim().min(1).max(200);

@@ -20,6 +20,16 @@ export function isValidIsbn(value: string): boolean {
   return false;
 }
 
+/**
+ * The one stored form of a valid normalized ISBN: ISBN-13. An ISBN-10 becomes 978 + its first nine digits
+ * + a new check digit (the same book: 0441013597 is 9780441013593); an ISBN-13 is already canonical.
+ */
+export function toIsbn13(isbn: string): string {
+  if (isbn.length !== 10) return isbn;
+  const first12 = `978${isbn.slice(0, 9)}`;
+  return `${first12}${String(isbn13CheckDigit(first12))}`;
+}
+
 /** The check digit that completes the first twelve digits of an ISBN-13. */
 export function isbn13CheckDigit(first12: string): number {
   const sum = Array.from(first12).reduce((acc, char, i) => acc + Number(char) * (i % 2 === 0 ? 1 : 3), 0);
