@@ -19,6 +19,7 @@ import { healthPlugin } from './plugins/health.ts';
 import { lambdaEventsPlugin } from './plugins/lambda-events.ts';
 import { loggingPlugin } from './plugins/logging.ts';
 import { preflightPlugin } from './plugins/preflight.ts';
+import { protocolPlugin } from './plugins/protocol.ts';
 import { requestContextPlugin } from './plugins/request-context.ts';
 
 export interface ServerOptions {
@@ -112,6 +113,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     { plugin: inputGuardPlugin },
     { plugin: unreadBodyPlugin, options: { payloadTimeoutMs: payloadTimeoutMs(config) } },
     { plugin: preflightPlugin },
+    { plugin: protocolPlugin },
     { plugin: databasePlugin, options: { config } },
     { plugin: lambdaEventsPlugin },
     // With API keys required, its strategy is the default: routes are protected unless they opt out.

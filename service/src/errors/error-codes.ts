@@ -36,6 +36,11 @@ export const ErrorCodes = {
   CONFLICT: { code: 4090, status: 409, message: 'The resource conflicts with an existing one' },
   PAYLOAD_TOO_LARGE: { code: 4130, status: 413, message: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { code: 4150, status: 415, message: 'The content type is not supported' },
+  EXPECTATION_FAILED: {
+    code: 4170,
+    status: 417,
+    message: 'The Expect header asks for something this server does not do (only 100-continue is supported)',
+  },
   TOO_MANY_REQUESTS: { code: 4290, status: 429, message: 'Too many requests' },
   RATE_LIMITED: {
     code: 4291,

@@ -1,0 +1,77 @@
+// HTTP answers Node and hapi get wrong on their own, made like every other answer (the envelope, the
+// security headers): an unsupported Expect, If-None-Match: *, and bodies hapi would parse as JSON anyway.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Plugin, ResponseObject } from '@hapi/hapi';
+import { DomainError } from '../errors/domain-error.ts';
+
+/** A media type no route allows: hapi then refuses the body with its own 415, after authentication. */
+const REFUSED_TYPE = 'application/x-refused-body';
+
+export const protocolPlugin: Plugin<void> = {
+  name: 'protocol',
+  dependencies: ['request-context', 'errors'],
+  register(server) {
+    // Node answers an Expect other than 100-continue itself, with a bare 417, unless someone listens:
+    // hand the request to hapi, which refuses it below.
+    const listener = server.listener;
+    listener.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+      listener.emit('request', req, res);
+    });
+
+    server.ext('onRequest', (request, h) => {
+      const { headers } = request;
+      const expect = headers.expect;
+      if (typeof expect === 'string' && expect.toLowerCase() !== '100-continue') {
+        throw new DomainError('EXPECTATION_FAILED');
+      }
+      // hapi parses a body without a type as JSON (its defaultContentType) and ignores the charset.
+      const type = headers['content-type'];
+      if (type === undefined ? hasBody(headers) : typeof type === 'string' && !isAcceptedCharset(type)) {
+        headers['content-type'] = REFUSED_TYPE;
+      }
+      return h.continue;
+    });
+
+    // hapi compares If-None-Match with the ETag but knows nothing of `*`, which matches any current
+    // representation (RFC 9110 13.1.2): a GET or HEAD answered 200 with an ETag becomes a 304.
+    server.ext('onPreResponse', (request, h) => {
+      const response = request.response as ResponseObject;
+      if (
+        (request.method === 'get' || request.method === 'head') &&
+        response.statusCode === 200 &&
+        response.headers.etag !== undefined &&
+        listsAnyTag(request.headers['if-none-match'])
+      ) {
+        response.code(304);
+      }
+      return h.continue;
+    });
+  },
+};
+
+function hasBody(headers: Record<string, unknown>): boolean {
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** JSON is UTF-8 (RFC 8259 8.1): a JSON type naming any other charset is refused. */
+function isAcceptedCharset(type: string): boolean {
+  const [mime = '', ...parameters] = type.split(';');
+  if (mime.trim().toLowerCase() !== 'application/json') return true;
+  for (const parameter of parameters) {
+    const [name = '', value = ''] = parameter.split('=');
+    if (name.trim().toLowerCase() !== 'charset') continue;
+    if (
+      value
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .toLowerCase() !== 'utf-8'
+    )
+      return false;
+  }
+  return true;
+}
+
+function listsAnyTag(ifNoneMatch: unknown): boolean {
+  return typeof ifNoneMatch === 'string' && ifNoneMatch.split(',').some((tag) => tag.trim() === '*');
+}

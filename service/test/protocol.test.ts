@@ -1,0 +1,149 @@
+// HTTP protocol answers that Node or hapi get wrong on their own: an unsupported Expect, If-None-Match: *,
+// a body without a type or in another charset. Each answer is the envelope with the security headers.
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import t from 'tap';
+import { loadConfig } from '../src/config.ts';
+import { createServer } from '../src/server.ts';
+import { startTestDatabase } from './helpers/database.ts';
+import { uniqueIsbn } from './helpers/isbn.ts';
+import { buildServer, type Envelope } from './helpers/server.ts';
+
+const db = await startTestDatabase(t);
+const app = await buildServer(t, { DATABASE_URL: db.url });
+
+/** Writes raw bytes on a fresh socket and resolves with the whole answer once the server closes it. */
+function rawExchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      resolve(answer);
+    });
+  });
+}
+
+function parseAnswer(answer: string) {
+  const [head = '', body = ''] = answer.split('\r\n\r\n');
+  const [statusLine = '', ...lines] = head.split('\r\n');
+  const headers = Object.fromEntries(
+    lines.map((line) => [
+      line.slice(0, line.indexOf(':')).toLowerCase(),
+      line.slice(line.indexOf(':') + 1).trim(),
+    ]),
+  );
+  return { status: Number(statusLine.split(' ')[1]), headers, body };
+}
+
+t.test('an Expect the server does not support: 417 with the envelope and security headers', async (t) => {
+  const config = loadConfig({
+    APP_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATABASE_URL: db.url,
+  });
+  const server = await createServer(config);
+  await server.start();
+  t.teardown(() => server.stop());
+  const port = Number(server.info.port);
+  for (const expect of ['foo', '100-continue, bar', 'x=y']) {
+    const answer = parseAnswer(
+      await rawExchange(
+        port,
+        `GET /health HTTP/1.1\r\nHost: x\r\nExpect: ${expect}\r\nConnection: close\r\n\r\n`,
+      ),
+    );
+    t.equal(answer.status, 417, `Expect: ${expect}`);
+    t.match(JSON.parse(answer.body), { success: false, code: 4170, data: null, traceId: /\S/ });
+    t.equal(answer.headers['x-content-type-options'], 'nosniff');
+    t.match(answer.headers['strict-transport-security'], /max-age/);
+    t.match(answer.headers['x-request-id'], /\S/);
+  }
+  // 100-continue is supported: the client is told to go on, then answered.
+  const body = JSON.stringify({ title: 'Continued', author: 'A', isbn: uniqueIsbn() });
+  const continued = await rawExchange(
+    port,
+    `POST /v1/books HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${String(body.length)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n${body}`,
+  );
+  t.match(continued, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 201 /);
+});
+
+t.test('If-None-Match: * on a cover that exists is a 304, as for its own ETag', async (t) => {
+  const { body: created } = await app.json<Envelope<{ id: string }>>({
+    method: 'POST',
+    url: '/v1/books',
+    payload: { title: 'Conditional', author: 'A', isbn: uniqueIsbn() },
+  });
+  const url = `/v1/books/${created.data.id}/cover`;
+  const none = await app.inject({ url, headers: { 'if-none-match': '*' } });
+  t.equal(none.statusCode, 404, 'no cover: no current representation, so no 304');
+  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(16)]);
+  await app.inject({ method: 'PUT', url, payload: png, headers: { 'content-type': 'image/png' } });
+  const current = await app.inject(url);
+  t.equal(current.statusCode, 200);
+  for (const value of ['*', current.headers.etag as string, `"nope", ${current.headers.etag as string}`]) {
+    const response = await app.inject({ url, headers: { 'if-none-match': value } });
+    t.equal(response.statusCode, 304, `If-None-Match: ${value}`);
+    t.equal(response.payload, '');
+    t.equal(response.headers['x-content-type-options'], 'nosniff');
+  }
+  const head = await app.inject({ method: 'HEAD', url, headers: { 'if-none-match': '*' } });
+  t.equal(head.statusCode, 304, 'HEAD too');
+  const other = await app.inject({ url, headers: { 'if-none-match': '"nope"' } });
+  t.equal(other.statusCode, 200, 'another ETag: the cover');
+});
+
+t.test('a JSON body in another charset, or a body without a type, is 415', async (t) => {
+  const payload = JSON.stringify({ title: 'Typed', author: 'A', isbn: uniqueIsbn() });
+  for (const type of [
+    'application/json; charset=latin1',
+    'application/json; charset=ISO-8859-1',
+    'application/json; charset="utf-16"',
+    'application/json;charset=us-ascii',
+  ]) {
+    const response = await app.json({
+      method: 'POST',
+      url: '/v1/books',
+      payload,
+      headers: { 'content-type': type },
+    });
+    t.equal(response.status, 415, type);
+    t.match(response.body, { success: false, code: 4150 });
+  }
+  const untyped = await app.server.inject({
+    method: 'POST',
+    url: '/v1/books',
+    payload: Buffer.from(payload),
+    headers: { 'content-length': String(payload.length) },
+  });
+  // (shot sends no Content-Type of its own for a Buffer.)
+  t.equal(untyped.statusCode, 415, 'no Content-Type');
+  t.match(JSON.parse(untyped.payload), { success: false, code: 4150 });
+
+  for (const type of [
+    'application/json; charset=utf-8',
+    'application/json; charset="UTF-8"',
+    'application/json',
+  ]) {
+    const body = JSON.stringify({ title: 'Typed', author: 'A', isbn: uniqueIsbn() });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/books',
+      payload: body,
+      headers: { 'content-type': type },
+    });
+    t.equal(response.statusCode, 201, type);
+  }
+  // A request without a body needs no type.
+  const { body: created } = await app.json<Envelope<{ id: string }>>({
+    method: 'POST',
+    url: '/v1/books',
+    payload: { title: 'Bodiless', author: 'A', isbn: uniqueIsbn() },
+  });
+  const deleted = await app.server.inject({ method: 'DELETE', url: `/v1/books/${created.data.id}` });
+  t.equal(deleted.statusCode, 200, 'DELETE without a body or a type');
+});
