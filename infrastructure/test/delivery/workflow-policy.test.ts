@@ -482,7 +482,7 @@ void t.test('ci: a push to a long-lived branch deploys only after every CI job p
   );
   t.match(ciDeploy.if, /github\.event_name == 'push'/);
   for (const branch of LONG_LIVED_BRANCHES) t.match(ciDeploy.if, `github.ref == 'refs/heads/${branch}'`);
-  // Repository secrets are handed over by name; `inherit` would pass every secret of the repository.
+  // No secret is handed over (the environments hold them); `inherit` would pass every repository secret.
   t.not((ciDeploy as { secrets?: unknown }).secrets, 'inherit');
   t.end();
 });
@@ -762,5 +762,74 @@ void t.test('dependabot: npm, Docker and GitHub Actions, in folders that exist',
       `a compose file in ${update.directory}`,
     );
   }
+  t.end();
+});
+
+// ---- secrets, versions and stale settings across every workflow --------------------------------------
+
+/** Secrets that deploy or read a stack: only a job inside a GitHub environment may name them. */
+const ENVIRONMENT_SECRETS = ['PULUMI_ACCESS_TOKEN', 'PULUMI_CONFIG_PASSPHRASE', 'SMOKE_API_KEY'];
+const allWorkflows = workflowNames.map((name) => ({ name, ...loadWorkflow(name) }));
+const secretsNamedBy = (value: unknown): string[] =>
+  [...JSON.stringify(value ?? null).matchAll(/\bsecrets\.([A-Z0-9_]+)/g)].map((match) => match[1] ?? '');
+
+void t.test('stack secrets come from GitHub environments, one set per environment', (t) => {
+  for (const { name, wf } of allWorkflows) {
+    for (const [id, job] of jobsOf(wf)) {
+      const named = secretsNamedBy({
+        steps: job.steps,
+        env: job.env,
+        with: (job as { with?: unknown }).with,
+      });
+      for (const secret of named.filter((candidate) => ENVIRONMENT_SECRETS.includes(candidate))) {
+        t.ok(job.environment, `${name}/${id}: ${secret} only inside an environment (prod, dev or preview)`);
+      }
+    }
+  }
+  // A reusable workflow's environment secrets win only when the caller hands over none of these.
+  t.same(
+    secretsNamedBy((ciDeploy as { secrets?: unknown } | undefined)?.secrets).filter((secret) =>
+      ENVIRONMENT_SECRETS.includes(secret),
+    ),
+    [],
+    'ci.yml hands the deploy no stack secret',
+  );
+  const call = deploy.on.workflow_call as { secrets?: Record<string, unknown> } | null;
+  t.same(
+    Object.keys(call?.secrets ?? {}).filter((secret) => ENVIRONMENT_SECRETS.includes(secret)),
+    [],
+    'deploy.yml takes no stack secret from its caller',
+  );
+  t.notOk(planJob?.environment, 'the plan job still presents the pull_request subject');
+  t.same(
+    secretsNamedBy(planJob?.steps).filter((secret) => /PULUMI/.test(secret)),
+    ['PULUMI_PLAN_ACCESS_TOKEN', 'PULUMI_PLAN_CONFIG_PASSPHRASE'],
+    "the plan job's read-only credentials have their own names",
+  );
+  t.end();
+});
+
+void t.test('every pulumi/actions step pins one Pulumi CLI version', (t) => {
+  const versions = new Set<unknown>();
+  for (const { name, wf } of allWorkflows) {
+    for (const [id, job] of jobsOf(wf)) {
+      for (const step of pulumiSteps(job)) {
+        t.match(step.with?.['pulumi-version'], /^\d+\.\d+\.\d+$/, `${name}/${id}: pulumi-version`);
+        versions.add(step.with?.['pulumi-version']);
+      }
+    }
+  }
+  t.equal(versions.size, 1, 'the same version everywhere');
+  const sdk = (
+    JSON.parse(readFileSync(resolve(ROOT, 'infrastructure/package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    }
+  ).dependencies['@pulumi/pulumi'];
+  t.same([...versions], [sdk], 'the CLI release of the SDK the program uses');
+  t.end();
+});
+
+void t.test('no BUILDX_NO_DEFAULT_ATTESTATIONS: docker-build turns provenance off itself', (t) => {
+  for (const { name, source } of allWorkflows) t.notMatch(source, /BUILDX_NO_DEFAULT_ATTESTATIONS/, name);
   t.end();
 });
