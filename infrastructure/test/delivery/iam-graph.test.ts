@@ -5,6 +5,7 @@ import { isWildcardOnlyAction } from '@cloud-copilot/iam-simulate';
 import t from 'tap';
 import { graphRequests, recordScenarios, type GraphRequest } from './iam/fixtures/graph-calls.ts';
 import { PROVIDER_CALLS } from './iam/fixtures/provider-calls.ts';
+import { resourceTypes } from './iam/fixtures/resource-types.ts';
 import { SCENARIOS } from './iam/fixtures/record-program.ts';
 import { physicalName } from './iam/fixtures/graph-calls.ts';
 import {
@@ -43,6 +44,35 @@ void t.test('Resource "*" only for actions AWS defines without a resource type',
     if (!(await isWildcardOnlyAction(service, action))) wrong.add(`${request.type}: ${request.action}`);
   }
   t.same([...wrong], [], 'these need the real resource ARN in provider-calls.ts');
+});
+
+/** Required resource types a call legitimately lacks, with the reason. */
+const NOT_REQUIRED_HERE: Record<string, string> = {
+  // Lambda's interfaces are attached to no EC2 instance.
+  'ec2:DetachNetworkInterface instance': 'the interface of a Lambda function has no instance',
+};
+
+void t.test('each call names every resource type AWS requires for its action', async (t) => {
+  const missing = new Set<string>();
+  for (const graph of Object.values(graphs)) {
+    const seen = new Map<string, { required: string[]; matched: Set<string> }>();
+    // API Gateway V2 paths are missing from AWS's data (see simulate.ts).
+    for (const request of graphRequests(graph).requests) {
+      if (request.resource === '*' || request.action.startsWith('apigateway:')) continue;
+      const key = `${request.type} ${request.phase} ${request.action}`;
+      const { matched, required } = await resourceTypes(request.action, request.resource);
+      const entry = seen.get(key) ?? { required, matched: new Set<string>() };
+      for (const type of matched) entry.matched.add(type);
+      seen.set(key, entry);
+    }
+    for (const [key, { required, matched }] of seen) {
+      const action = key.split(' ')[2] ?? '';
+      for (const type of required)
+        if (!matched.has(type) && NOT_REQUIRED_HERE[`${action} ${type}`] === undefined)
+          missing.add(`${key} needs ${type}`);
+    }
+  }
+  t.same([...missing].sort(), [], 'add these ARNs to provider-calls.ts');
 });
 
 /**
