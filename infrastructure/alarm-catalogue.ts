@@ -28,7 +28,9 @@ export const ALARMS = [
     target: 'function',
     metricName: 'Errors',
     statistic: 'Sum',
-    describe: () => 'Lambda invocations failing (unhandled errors, timeouts, HTTP 500 from the service)',
+    // HTTP responses, 500s included, are not invocation errors: the API 5xx alarm counts those.
+    describe: () =>
+      'Lambda invocation errors: crashes, timeouts, out of memory, and failed events (migration or maintenance, answered 599)',
   },
   {
     key: 'throttles',
