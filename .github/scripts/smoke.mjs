@@ -124,6 +124,27 @@ async function waitForHealth(request, waitMs, log) {
   }
 }
 
+/**
+ * The first /health/ready after a cold start also loads the ORM and opens the first connection (a
+ * resuming Aurora may take seconds), so a 503 is tried again, a bounded number of times.
+ */
+const READY_ATTEMPTS = 3;
+async function waitForReady(request, log) {
+  for (let attempt = 1; ; attempt += 1) {
+    const ready = await request('GET', '/health/ready');
+    try {
+      expectStatus(ready, 200);
+      expectEnvelope(ready);
+      log(`✓ GET /health/ready → 200 (${ready.ms} ms, attempt ${attempt})`);
+      return;
+    } catch (error) {
+      if (attempt >= READY_ATTEMPTS) throw error;
+      log(`… GET /health/ready → ${ready.status} (attempt ${attempt} of ${READY_ATTEMPTS}), trying again`);
+      await sleep(1000);
+    }
+  }
+}
+
 export async function runSmoke(baseUrlArg, env = process.env, log = console.log) {
   const baseUrl = parseBaseUrl(baseUrlArg);
   const readOnly = env.SMOKE_READ_ONLY === '1' || env.SMOKE_READ_ONLY === 'true';
@@ -134,10 +155,7 @@ export async function runSmoke(baseUrlArg, env = process.env, log = console.log)
 
   await waitForHealth(request, waitMs, log);
 
-  const ready = await request('GET', '/health/ready');
-  expectStatus(ready, 200);
-  expectEnvelope(ready);
-  log(`✓ GET /health/ready → 200 (${ready.ms} ms)`);
+  await waitForReady(request, log);
 
   if (!env.SMOKE_API_KEY) {
     // Deployed stacks require API keys: without one, prove that the API refuses, with the envelope.

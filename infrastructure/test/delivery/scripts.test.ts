@@ -210,6 +210,20 @@ void t.test('smoke: a failure after the create still deletes the smoke book', as
   t.equal(api.books.size, 0);
 });
 
+void t.test('smoke: a readiness check that fails once (a slow cold start) is tried again', async (t) => {
+  let readyCalls = 0;
+  const api = await fakeBooksApi({
+    override: (key) =>
+      key === 'GET /health/ready' && ++readyCalls === 1
+        ? { status: 503, payload: envelope(null, false, 'Database unavailable') }
+        : undefined,
+  });
+  t.teardown(() => close(api.server));
+  const result = await run(SMOKE, [api.base]);
+  t.equal(result.code, 0, result.stderr);
+  t.equal(readyCalls, 2);
+});
+
 void t.test('smoke: an unhealthy readiness check fails', async (t) => {
   const api = await fakeBooksApi({
     override: (key) =>
@@ -221,6 +235,7 @@ void t.test('smoke: an unhealthy readiness check fails', async (t) => {
   const result = await run(SMOKE, [api.base]);
   t.equal(result.code, 1);
   t.match(result.stderr, /GET \/health\/ready: expected 200, got HTTP 503/);
+  t.equal(api.seen.filter((key) => key === 'GET /health/ready').length, 3, 'a bounded number of tries');
 });
 
 void t.test('smoke: a non-envelope body is rejected', async (t) => {
