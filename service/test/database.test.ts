@@ -144,15 +144,16 @@ t.test(
     });
     await app.server.plugins.database.getOrm();
     const first = app.inject('/test/hold/first');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    while (!admitted.includes('first')) await new Promise((resolve) => setTimeout(resolve, 5));
+    // The only connection is held until `holding` resolves: both of these wait, then are shed.
     const queued = app.inject('/test/hold/queued');
     const shed = await app.json('/test/hold/shed-one');
     t.equal(shed.status, 503);
     t.equal(shed.body.code, 5034, 'OVERLOADED, not DATABASE_UNAVAILABLE');
     t.equal(shed.headers['retry-after'], '1');
+    t.equal((await queued).statusCode, 503, 'queued past its deadline too');
     holding.resolve(undefined);
     t.equal((await first).statusCode, 200);
-    t.equal((await queued).statusCode, 503, 'queued past its deadline too');
     const later = await app.inject('/test/hold/later');
     t.equal(later.statusCode, 200, 'the slot is free again once the response is ready');
     t.same(admitted, ['first', 'later']);

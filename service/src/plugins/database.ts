@@ -7,7 +7,7 @@
 import type { Plugin, Request } from '@hapi/hapi';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config.ts';
-import { ConnectionGate, OverloadError, OVERLOAD_RETRY_AFTER_SECONDS } from '../db/connection-gate.ts';
+import { ConnectionGate, OVERLOAD_RETRY_AFTER_SECONDS } from '../db/connection-gate.ts';
 import { explainDatabaseTlsError } from '../db/database-tls-error.ts';
 import { resolveDatabaseUrl } from '../db/database-url.ts';
 import { codedBoom } from '../errors/coded-boom.ts';
@@ -42,8 +42,8 @@ export const databasePlugin: Plugin<DatabasePluginOptions> = {
       if (admission === undefined) {
         admission = gate
           .acquire(request.info.received + config.database.queueTimeoutMs)
-          .catch((error: unknown) => {
-            if (!(error instanceof OverloadError)) throw error;
+          // The gate rejects only when the deadline passed: an OverloadError.
+          .catch(() => {
             throw codedBoom('OVERLOADED', { 'retry-after': String(OVERLOAD_RETRY_AFTER_SECONDS) });
           });
         admissions.set(request.app, admission);
