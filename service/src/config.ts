@@ -20,7 +20,7 @@ export interface DatabaseConfig {
   /** PEM certificates read from DATABASE_CA_FILE: a private CA trusted as well (needs `ssl`). */
   readonly privateCa: string | undefined;
   readonly poolMax: number;
-  /** Bounds how long opening a connection may take (a slow or unreachable database). */
+  /** Bounds the pool's hand-over of a connection, opening one included (a slow or unreachable database). */
   readonly connectTimeoutMs: number;
   /** How long a request may queue for one of the pool's connections before it is shed as overload. */
   readonly queueTimeoutMs: number;
