@@ -39,6 +39,16 @@ const PASSWORD = 'postgres';
 /** A chosen port can be taken by another process before PostgreSQL binds it; choose again this often. */
 const PORT_ATTEMPTS = 3;
 const PORT_TAKEN = /Address already in use/;
+/**
+ * UTF-8 whatever the caller's locale (with no LANG initdb picks SQL_ASCII, where lengths count bytes);
+ * PostgreSQL's own C.UTF-8 folds case for every letter and exists on every OS; C for the libc categories.
+ */
+const INITDB_FLAGS = [
+  '--encoding=UTF8',
+  '--locale=C',
+  '--locale-provider=builtin',
+  '--builtin-locale=C.UTF-8',
+];
 
 export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(options.dataDir);
@@ -99,6 +109,7 @@ async function startCluster(
     authMethod: 'scram-sha-256',
     persistent: options.persistent,
     createPostgresUser: runningAsRoot,
+    initdbFlags: INITDB_FLAGS,
     postgresFlags: [
       '-c',
       'listen_addresses=127.0.0.1',
