@@ -88,6 +88,29 @@ async function health(port: number): Promise<number> {
   return Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
 }
 
+/**
+ * What is wrong with one answer, if anything: each response (after any 100 Continue) carries the
+ * security headers, and a body is the envelope, except Swagger UI's files.
+ */
+function answerProblem(request: Case, answer: string): string | undefined {
+  const response = answer.replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, '');
+  if (response === '') return undefined;
+  const end = response.indexOf('\r\n\r\n');
+  const head = response.slice(0, end === -1 ? undefined : end).toLowerCase();
+  const body = end === -1 ? '' : response.slice(end + 4);
+  const status = /^http\/1\.1 (\d{3})/.exec(head)?.[1];
+  if (status === undefined) return `not an HTTP answer: ${JSON.stringify(response.slice(0, 80))}`;
+  if (!head.includes('\r\nx-content-type-options: nosniff')) return `${status} without the security headers`;
+  if (body === '' || /^(\/docs|\/swaggerui)/.test(request.target)) return undefined;
+  try {
+    const parsed = JSON.parse(body) as { success?: unknown; traceId?: unknown };
+    if (typeof parsed.success === 'boolean' && typeof parsed.traceId === 'string') return undefined;
+  } catch {
+    // Reported below.
+  }
+  return `${status} body is not the envelope: ${JSON.stringify(body.slice(0, 80))}`;
+}
+
 interface Case {
   readonly method: string;
   readonly target: string;
@@ -298,10 +321,13 @@ for (const [where, env] of [
   t.test(`${where}: the process survives every malformed request`, async (t) => {
     const app = await startBundle(env);
     const statuses = new Map<string, number>();
+    const malformedAnswers: string[] = [];
     const survive = async (request: Case): Promise<boolean> => {
       const answer = await rawExchange(app.port, requestBytes(request));
       const status = /^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 'closed';
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      const problem = answerProblem(request, answer);
+      if (problem !== undefined) malformedAnswers.push(`${describe(request)}: ${problem}`);
       if (app.child.exitCode !== null || app.child.signalCode !== null) return false;
       return (await health(app.port)) === 200;
     };
@@ -322,6 +348,11 @@ for (const [where, env] of [
     );
     t.pass(`${String(GENERATED_RUNS)} generated requests`);
     t.comment(`answers: ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
+    t.same(
+      malformedAnswers.slice(0, 20),
+      [],
+      'every answer has the security headers, every body is the envelope',
+    );
     t.equal(app.child.exitCode, null, 'still running');
     t.notMatch(app.output(), /uncaught|unhandled/i, 'no uncaught exception was reported');
   });

@@ -1,9 +1,12 @@
 // HTTP protocol answers that Node or hapi get wrong on their own: an unsupported Expect, If-None-Match: *,
 // a body without a type or in another charset. Each answer is the envelope with the security headers.
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { connect } from 'node:net';
 import t from 'tap';
+import type { Socket } from 'node:net';
 import { loadConfig } from '../src/config.ts';
+import { answerClientError, SECURITY_HEADERS } from '../src/lib/client-error-answer.ts';
 import { createServer } from '../src/server.ts';
 import { startTestDatabase } from './helpers/database.ts';
 import { uniqueIsbn } from './helpers/isbn.ts';
@@ -146,4 +149,145 @@ t.test('a JSON body in another charset, or a body without a type, is 415', async
   });
   const deleted = await app.server.inject({ method: 'DELETE', url: `/v1/books/${created.data.id}` });
   t.equal(deleted.statusCode, 200, 'DELETE without a body or a type');
+});
+
+t.test(
+  "a request Node's parser rejects: the envelope and the same security headers as any answer",
+  async (t) => {
+    const config = loadConfig({
+      APP_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATABASE_URL: db.url,
+    });
+    const server = await createServer(config);
+    await server.start();
+    t.teardown(() => server.stop());
+    const port = Number(server.info.port);
+    const health = parseAnswer(
+      await rawExchange(port, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+    );
+    for (const [name, value] of Object.entries(SECURITY_HEADERS))
+      t.equal(health.headers[name], value, `${name} as hapi sends it`);
+    const cases: [string, number, number][] = [
+      ['GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n', 400, 4000],
+      ['GET /health HTTP/1.1\r\nHost: x\r\nX\u0000Y: z\r\n\r\n', 400, 4000],
+      [
+        'POST /v1/books HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n',
+        400,
+        4000,
+      ],
+      [`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 4310],
+    ];
+    for (const [bytes, status, code] of cases) {
+      const answer = parseAnswer(await rawExchange(port, bytes));
+      t.equal(answer.status, status, JSON.stringify(bytes.slice(0, 60)));
+      t.match(JSON.parse(answer.body), {
+        success: false,
+        code,
+        data: null,
+        traceId: answer.headers['x-request-id'],
+      });
+      for (const [name, value] of Object.entries(SECURITY_HEADERS))
+        t.equal(answer.headers[name], value, name);
+      t.equal(answer.headers.connection, 'close');
+    }
+  },
+);
+
+t.test('bad bytes in a body, or after a request in progress: still the envelope', async (t) => {
+  const config = loadConfig({
+    APP_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATABASE_URL: db.url,
+  });
+  const server = await createServer(config);
+  await server.start();
+  t.teardown(() => server.stop());
+  const port = Number(server.info.port);
+  const inBody = parseAnswer(
+    await rawExchange(
+      port,
+      'POST /v1/books HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
+    ),
+  );
+  t.equal(inBody.status, 400, 'a bad chunk in the body');
+  t.match(JSON.parse(inBody.body), { success: false, code: 4000 });
+  t.equal(inBody.headers['x-content-type-options'], 'nosniff');
+
+  const pipelined = await rawExchange(
+    port,
+    'GET /health HTTP/1.1\r\nHost: x\r\n\r\n\u0001\u0002 garbage\r\n\r\n',
+  );
+  const [first = '', second = ''] = pipelined.split(/(?=HTTP\/1\.1 )/);
+  t.equal(parseAnswer(first).status, 200, 'the request in progress is answered first');
+  const refused = parseAnswer(second);
+  t.equal(refused.status, 400, 'then the garbage after it');
+  t.match(JSON.parse(refused.body), { success: false, code: 4000 });
+  t.equal(refused.headers['x-content-type-options'], 'nosniff');
+});
+
+t.test('a client error is never written to a socket that is gone or busy, and never throws', async (t) => {
+  const fakeSocket = (fields: Record<string, unknown>) => {
+    const calls: string[] = [];
+    const socket = {
+      writable: true,
+      destroy: () => calls.push('destroy'),
+      end: (data: string) => calls.push(`end ${data.slice(0, 12)}`),
+      ...fields,
+    } as unknown as Socket;
+    const inRequest = () => calls.push('hapi');
+    return { calls, socket, inRequest };
+  };
+  const response = (complete: boolean) => {
+    const res = new EventEmitter() as EventEmitter & { req: { complete: boolean } };
+    res.req = { complete };
+    return res;
+  };
+  const cases: [string, unknown, Record<string, unknown>, string[]][] = [
+    ['a parser error', { code: 'HPE_INVALID_HEADER_TOKEN' }, {}, ['end HTTP/1.1 400']],
+    ['slow headers', { code: 'ERR_HTTP_REQUEST_TIMEOUT' }, {}, ['end HTTP/1.1 408']],
+    ['chunk extensions', { code: 'HPE_CHUNK_EXTENSIONS_OVERFLOW' }, {}, ['end HTTP/1.1 413']],
+    ['no error object', null, {}, ['end HTTP/1.1 400']],
+    ['a reset', { code: 'ECONNRESET' }, {}, ['destroy']],
+    ['a closed socket', { code: 'HPE_INVALID_METHOD' }, { writable: false }, ['destroy']],
+    [
+      'bad bytes in the body',
+      { code: 'HPE_INVALID_CHUNK_SIZE' },
+      { _httpMessage: response(false) },
+      ['hapi'],
+    ],
+    ['an unreadable response', { code: 'HPE_INVALID_METHOD' }, { _httpMessage: {} }, ['destroy']],
+    [
+      'a throwing socket',
+      { code: 'HPE_INVALID_METHOD' },
+      {
+        end: () => {
+          throw new Error('write after end');
+        },
+      },
+      [],
+    ],
+  ];
+  for (const [name, error, fields, expected] of cases) {
+    const { calls, socket, inRequest } = fakeSocket(fields);
+    t.doesNotThrow(() => {
+      answerClientError(error, socket, inRequest);
+    });
+    if (name === 'a throwing socket') t.same(calls, ['destroy'], name);
+    else t.same(calls, expected, name);
+  }
+  // A pipelined request after one in progress is answered once that one is out.
+  for (const writable of [true, false]) {
+    const current = response(true);
+    const { calls, socket, inRequest } = fakeSocket({ _httpMessage: current });
+    answerClientError({ code: 'HPE_INVALID_METHOD' }, socket, inRequest);
+    t.same(calls, [], 'nothing while the response is under way');
+    (socket as unknown as { writable: boolean }).writable = writable;
+    current.emit('close');
+    t.same(calls, writable ? ['end HTTP/1.1 400'] : ['destroy']);
+  }
 });

@@ -42,6 +42,7 @@ export const ErrorCodes = {
     message: 'The Expect header asks for something this server does not do (only 100-continue is supported)',
   },
   TOO_MANY_REQUESTS: { code: 4290, status: 429, message: 'Too many requests' },
+  HEADERS_TOO_LARGE: { code: 4310, status: 431, message: 'The request headers are too large' },
   RATE_LIMITED: {
     code: 4291,
     status: 429,

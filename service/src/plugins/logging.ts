@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { Plugin, Request } from '@hapi/hapi';
 import hapiPino, { type Options as HapiPinoOptions } from 'hapi-pino';
 import type { Logger } from 'pino';
+import { answerClientError } from '../lib/client-error-answer.ts';
 import { ClientErrorLog } from '../lib/client-error-log.ts';
 import { neverThrows } from '../lib/never-throws.ts';
 
@@ -18,10 +19,18 @@ export const loggingPlugin: Plugin<LoggingOptions> = {
     await server.register({ plugin: hapiPino, options: hapiPinoOptions(logger) });
 
     const clientErrors = new ClientErrorLog(logger);
-    // hapi's own listener still answers the socket (400 and close); this one only logs, and runs first,
-    // while the socket still knows its peer's address.
-    server.listener.prependListener('clientError', (error: Error, socket: Socket) => {
+    // hapi's own listener answers a bare "400 Bad Request" unless a request is in progress: this one
+    // replaces it, logs (while the socket still knows its peer's address), then answers like every other
+    // answer, leaving a request in progress to hapi's. Neither call throws.
+    const { listener } = server;
+    const hapiListeners = listener.listeners('clientError') as ((error: unknown, socket: Socket) => void)[];
+    const answerInRequest = (error: unknown, socket: Socket) => {
+      for (const hapiListener of hapiListeners) hapiListener.call(listener, error, socket);
+    };
+    listener.removeAllListeners('clientError');
+    listener.on('clientError', (error: Error, socket: Socket) => {
       clientErrors.record(error, socket.remoteAddress);
+      answerClientError(error, socket, answerInRequest);
     });
     // Node caches a socket's peer address the first time it is read (net.js _getpeername); reading it on
     // connect keeps it for a socket the client has already closed when its clientError fires.

@@ -1,0 +1,85 @@
+// The answer to a request Node's HTTP parser rejects before hapi sees it: the envelope with the headers
+// every other answer carries, where hapi would write a bare "400 Bad Request" and Node a bare 431 or 408.
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { ErrorCodes, type ErrorCodeName } from '../errors/error-codes.ts';
+import { errorEnvelope } from './envelope.ts';
+
+/** What server.ts's routes.security makes hapi send (test/protocol.test.ts compares them). */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'strict-transport-security': 'max-age=15768000',
+  'x-frame-options': 'DENY',
+  'x-xss-protection': '0',
+  'x-download-options': 'noopen',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-cache',
+};
+
+const REASONS: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  413: 'Payload Too Large',
+  431: 'Request Header Fields Too Large',
+};
+
+/** The registry entry for a parser error, as Node itself would choose the status (its socketOnError). */
+function errorName(code: unknown): { name: ErrorCodeName; message?: string } {
+  if (code === 'HPE_HEADER_OVERFLOW') return { name: 'HEADERS_TOO_LARGE' };
+  if (code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') return { name: 'PAYLOAD_TOO_LARGE' };
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return { name: 'REQUEST_TIMEOUT', message: 'The request headers were not received in time' };
+  }
+  return { name: 'BAD_REQUEST' };
+}
+
+/** The whole HTTP response, as bytes, for one parser error. */
+export function clientErrorResponse(code: unknown, traceId: string = randomUUID()): string {
+  const { name, message } = errorName(code);
+  const definition = ErrorCodes[name];
+  const body = JSON.stringify(errorEnvelope(traceId, definition.code, message ?? definition.message));
+  const headers: Record<string, string> = {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    ...SECURITY_HEADERS,
+    'x-request-id': traceId,
+    connection: 'close',
+  };
+  const lines = Object.entries(headers).map(([key, value]) => `${key}: ${value}`);
+  return `HTTP/1.1 ${String(definition.status)} ${REASONS[definition.status] ?? ''}\r\n${lines.join('\r\n')}\r\n\r\n${body}`;
+}
+
+/**
+ * Answers and closes; nothing is written to a socket that is gone (reset, timed out). While a response is
+ * under way (Node's socket._httpMessage): bad bytes in that request's body go to `answerInRequest` (hapi's
+ * own listener, which fails the request in progress: a 400 with the envelope); bad bytes after it (a
+ * pipelined request) are answered once it is out.
+ */
+export function answerClientError(
+  error: unknown,
+  socket: Socket,
+  answerInRequest: (error: unknown, socket: Socket) => void,
+): void {
+  try {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const current = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (current === null || current === undefined) {
+      socket.end(clientErrorResponse(code));
+    } else if (!current.req.complete) {
+      answerInRequest(error, socket);
+    } else {
+      current.once('close', () => {
+        if (socket.writable) socket.end(clientErrorResponse(code));
+        else socket.destroy();
+      });
+    }
+  } catch {
+    // Runs inside the listener's 'clientError' event, where a throw would end the process.
+    socket.destroy();
+  }
+}
