@@ -31,27 +31,33 @@ t.test('API Gateway and Lambda ids reach the envelope and every log line', async
   });
 });
 
-t.test("the X-Ray trace id comes from the adapter's Lambda context, never from a client header", async (t) => {
-  const forged = 'Root=1-00000000-FORGEDFORGEDFORGEDFORGED;Sampled=1';
-  await app.inject({
-    url: '/health',
-    headers: { ...lwaHeaders({ requestId: 'XRay1=' }), 'x-amzn-trace-id': forged },
-  });
-  t.match(app.logs.lines().find((l) => l.traceId === 'XRay1='), { xrayTraceId: TRACE_HEADER });
-  const { xray_trace_id: _unused, ...withoutTrace } = lambdaContext();
-  await app.inject({
-    url: '/health',
-    headers: {
-      ...lwaHeaders({ requestId: 'XRay2=' }),
-      'x-amzn-lambda-context': JSON.stringify(withoutTrace),
-      'x-amzn-trace-id': forged,
-    },
-  });
-  const line = app.logs.lines().find((l) => l.traceId === 'XRay2=');
-  t.ok(line, 'logged');
-  t.notOk(line && 'xrayTraceId' in line, 'no trace id rather than the client header');
-  t.notMatch(app.logs.text(), /FORGED/, 'the client header reaches no log line');
-});
+t.test(
+  "the X-Ray trace id comes from the adapter's Lambda context, never from a client header",
+  async (t) => {
+    const forged = 'Root=1-00000000-FORGEDFORGEDFORGEDFORGED;Sampled=1';
+    await app.inject({
+      url: '/health',
+      headers: { ...lwaHeaders({ requestId: 'XRay1=' }), 'x-amzn-trace-id': forged },
+    });
+    t.match(
+      app.logs.lines().find((l) => l.traceId === 'XRay1='),
+      { xrayTraceId: TRACE_HEADER },
+    );
+    const { xray_trace_id: _unused, ...withoutTrace } = lambdaContext();
+    await app.inject({
+      url: '/health',
+      headers: {
+        ...lwaHeaders({ requestId: 'XRay2=' }),
+        'x-amzn-lambda-context': JSON.stringify(withoutTrace),
+        'x-amzn-trace-id': forged,
+      },
+    });
+    const line = app.logs.lines().find((l) => l.traceId === 'XRay2=');
+    t.ok(line, 'logged');
+    t.notOk(line && 'xrayTraceId' in line, 'no trace id rather than the client header');
+    t.notMatch(app.logs.text(), /FORGED/, 'the client header reaches no log line');
+  },
+);
 
 t.test('errors carry the API Gateway request id too', async (t) => {
   const { status, body } = await app.json({
