@@ -12,6 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import pg from 'pg';
+import { benchDataDir } from '../tools/dev-database.ts';
 import { startEmbeddedPostgres } from '../tools/embedded-postgres.ts';
 import { freePort } from '../tools/free-port.ts';
 import { loadRound, type LoadRound } from './load.ts';
@@ -67,6 +68,21 @@ const progress = (message: string) => {
   process.stderr.write(`[bench ${seconds}s] ${message}\n`);
 };
 
+// ---- PostgreSQL (first: a database that cannot start fails the run before the build) -------------
+progress('starting embedded PostgreSQL');
+const db = await startEmbeddedPostgres({
+  dataDir: await benchDataDir(repoDir),
+  persistent: false,
+  fast: true,
+});
+progress(`embedded PostgreSQL ready (data in ${db.dataDir})`);
+const cleanups: (() => Promise<void>)[] = [() => db.stop()];
+const cleanup = async () => {
+  for (const step of cleanups.reverse()) await step().catch(() => undefined);
+  await rm(tmpRoot, { recursive: true, force: true });
+};
+process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
 // ---- build and the image layout ------------------------------------------------------------------
 progress('building the bundle (npm run build)');
 await run(process.execPath, ['scripts/build.ts'], {
@@ -111,20 +127,6 @@ async function bakeImageLayout(): Promise<void> {
 }
 progress('baking the compile cache and the startup snapshot as docker/Dockerfile does');
 await bakeImageLayout();
-
-// ---- PostgreSQL with one book ----------------------------------------------------------------------
-progress('starting embedded PostgreSQL');
-const db = await startEmbeddedPostgres({
-  dataDir: path.join(outDir, 'pgdata'),
-  persistent: false,
-  fast: true,
-});
-const cleanups: (() => Promise<void>)[] = [() => db.stop()];
-const cleanup = async () => {
-  for (const step of cleanups.reverse()) await step().catch(() => undefined);
-  await rm(tmpRoot, { recursive: true, force: true });
-};
-process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
 let runIndex = 0;
 /** A fresh TMPDIR per process: on Lambda every cold start begins with an empty /tmp. */

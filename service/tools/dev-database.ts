@@ -1,7 +1,7 @@
 // The development database: DATABASE_URL when set, otherwise an embedded PostgreSQL whose data lives in
 // the gitignored .data/ folder so it survives restarts. As root, PostgreSQL runs as the postgres OS user:
 // when the clone sits in a folder that user cannot enter (root's home, `mktemp -d`), the data live under
-// RELOCATED_DEV_DATA_ROOT instead, one folder per clone, and `npm run dev` prints where.
+// RELOCATED_DEV_DATA_ROOT instead, one folder per clone (the bench's cluster too), and both print where.
 import { createHash } from 'node:crypto';
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -34,14 +34,23 @@ export async function startDevelopmentDatabase(): Promise<{ url: string; embedde
 }
 
 /** Where the clone at `projectRoot` keeps its development data. */
-export async function developmentDataDir(projectRoot = PROJECT_ROOT): Promise<string> {
-  if (!runningAsRoot() || canEnter(ensurePostgresUser(), projectRoot))
-    return path.join(projectRoot, '.data', 'postgres');
+export function developmentDataDir(projectRoot = PROJECT_ROOT): Promise<string> {
+  return reachableDataDir(projectRoot, path.join('.data', 'postgres'), 'postgres');
+}
+
+/** Where `npm run bench` keeps its throw-away cluster: the same rule as the development data. */
+export function benchDataDir(projectRoot = PROJECT_ROOT): Promise<string> {
+  return reachableDataDir(projectRoot, path.join('.bench', 'pgdata'), 'bench-pgdata');
+}
+
+/** `inClone` under the clone, unless PostgreSQL runs as postgres and cannot enter it: then `relocated`. */
+async function reachableDataDir(projectRoot: string, inClone: string, relocated: string): Promise<string> {
+  if (!runningAsRoot() || canEnter(ensurePostgresUser(), projectRoot)) return path.join(projectRoot, inClone);
   // Keyed by the clone's path: each clone keeps its own data, found again on every run.
   const clone = createHash('sha256').update(projectRoot).digest('hex').slice(0, 12);
   if ((await mkdir(RELOCATED_DEV_DATA_ROOT, { recursive: true })) !== undefined)
     await chmod(RELOCATED_DEV_DATA_ROOT, 0o755);
-  return path.join(RELOCATED_DEV_DATA_ROOT, `${path.basename(projectRoot)}-${clone}`, 'postgres');
+  return path.join(RELOCATED_DEV_DATA_ROOT, `${path.basename(projectRoot)}-${clone}`, relocated);
 }
 
 /** Runs `work` on the development database; `embedded` is set when it was started here. */
