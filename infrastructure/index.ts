@@ -18,7 +18,10 @@ const config = loadConfig();
 // The CLI runs this program (and docker-build) in infrastructure/, Pulumi.yaml's `main`. Paths handed to
 // docker-build are relative to that folder: it compares them between runs, so an absolute path would make
 // every other checkout (a laptop, then CI) a rebuild and a re-push. Found from this file's location.
-const repositoryRoot = path.relative(process.cwd(), fileURLToPath(new URL('..', import.meta.url))) || '.';
+const repositoryRoot = path.join(
+  path.relative(process.cwd(), fileURLToPath(new URL('..', import.meta.url))),
+  '.',
+);
 const dockerfilePath = path.join(repositoryRoot, 'docker', 'Dockerfile');
 
 // One explicit provider: its default tags mark every AWS resource with project and stack.
