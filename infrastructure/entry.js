@@ -6,7 +6,7 @@ if (major < 22 || (major === 22 && minor < 18)) {
   throw new Error(
     `Pulumi started this program with Node ${process.versions.node}, the first node on PATH; it needs ` +
       "Node >= 22.18. Run Pulumi through npm so that the project's Node comes first on PATH, e.g. " +
-      '`npm exec -- pulumi preview -s dev` (see the deploy guide).',
+      '`npm run pulumi -- preview -s dev` (see the deploy guide).',
   );
 }
 

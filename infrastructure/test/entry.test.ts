@@ -25,7 +25,7 @@ t.test(
     );
     t.ok(failure, 'the program does not start');
     t.match(failure?.stderr, `Pulumi started this program with Node ${String(oldVersion)}`);
-    t.match(failure?.stderr, 'npm exec -- pulumi preview');
+    t.match(failure?.stderr, 'npm run pulumi -- preview');
     t.notMatch(failure?.stderr, /ERR_UNKNOWN_FILE_EXTENSION/);
   },
 );
