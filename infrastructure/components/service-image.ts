@@ -123,10 +123,6 @@ export class ServiceImage extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const auth = aws.ecr.getAuthorizationTokenOutput(
-      { registryId: this.repository.registryId },
-      { parent: this },
-    );
     // Each stack has its own repository, so its cache ref is its own.
     const cacheRef = pulumi.interpolate`${this.repository.repositoryUrl}:${CACHE_TAG}`;
     const sharedCacheRef =
@@ -152,13 +148,8 @@ export class ServiceImage extends pulumi.ComponentResource {
         // turns provenance off itself (its client.go passes `Attests: {"provenance": nil}`; buildx adds
         // its default only when that key is absent), whatever BUILDX_NO_DEFAULT_ATTESTATIONS says. One
         // platform only.
-        registries: [
-          {
-            address: this.repository.repositoryUrl,
-            username: auth.userName,
-            password: pulumi.secret(auth.password),
-          },
-        ],
+        // No `registries`: docker-build would keep the ECR token (12 hours of the deployer's ECR rights) in
+        // the state, which pull-request plans read. It pushes with the Docker login of the machine instead.
         // BuildKit treats a cache it cannot import (say, before prod's first build) as a miss.
         cacheFrom: [cacheRef, ...(sharedCacheRef === undefined ? [] : [sharedCacheRef])].map((ref) => ({
           registry: { ref },
