@@ -34,7 +34,8 @@ export const isbn = Joi.string()
   })
   .messages({ 'any.invalid': '{{#label}} must be a valid ISBN-10 or ISBN-13' })
   .description('ISBN-10 or ISBN-13, hyphens and spaces allowed; stored and answered as ISBN-13')
-  .example('9780262510875');
+  // The hardcover of the README's book: Swagger UI's example must not collide with the README's request.
+  .example('9780262011532');
 
 const title = Joi.string().trim().min(1).max(200);
 const author = Joi.string().trim().min(1).max(200);
