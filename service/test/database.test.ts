@@ -25,22 +25,22 @@ t.test('two concurrent requests never share an identity map', async (t) => {
   app.server.route({
     method: 'GET',
     path: '/test/em/{mutate}',
-    handler: async (request) => {
-      const em = await request.server.plugins.database.em(request);
-      const book = await em.findOneOrFail(BookSchema, { id });
-      // One request changes its copy in memory (never flushed); the other must not see the change.
-      if (request.params.mutate === 'yes') book.title = 'changed in memory only';
-      seen.push({ emId: em.id, title: book.title });
-      if (seen.length === 2) bothLoaded.resolve(undefined);
-      await bothLoaded.promise;
-      const again = await em.findOneOrFail(BookSchema, { id });
-      return {
-        emId: em.id,
-        sameInstance: again === book,
-        title: again.title,
-        globalEmId: (await request.server.plugins.database.getOrm()).em.id,
-      };
-    },
+    handler: async (request) =>
+      request.server.plugins.database.run(request, async (em) => {
+        const book = await em.findOneOrFail(BookSchema, { id });
+        // One request changes its copy in memory (never flushed); the other must not see the change.
+        if (request.params.mutate === 'yes') book.title = 'changed in memory only';
+        seen.push({ emId: em.id, title: book.title });
+        if (seen.length === 2) bothLoaded.resolve(undefined);
+        await bothLoaded.promise;
+        const again = await em.findOneOrFail(BookSchema, { id });
+        return {
+          emId: em.id,
+          sameInstance: again === book,
+          title: again.title,
+          globalEmId: (await request.server.plugins.database.getOrm()).em.id,
+        };
+      }),
   });
 
   const [mutating, reading] = await Promise.all([
@@ -86,11 +86,11 @@ t.test('a query that runs too long → 503 within the query timeout', async (t) 
   app.server.route({
     method: 'GET',
     path: '/test/slow',
-    handler: async (request) => {
-      const em = await request.server.plugins.database.em(request);
-      await em.getConnection().execute('select pg_sleep(5)');
-      return 'unreachable';
-    },
+    handler: async (request) =>
+      request.server.plugins.database.run(request, async (em) => {
+        await em.getConnection().execute('select pg_sleep(5)');
+        return 'unreachable';
+      }),
   });
   // Start the ORM first, so the figure is the query and its timeout, not the first start-up.
   await app.server.plugins.database.getOrm();
@@ -133,14 +133,14 @@ t.test(
     app.server.route({
       method: 'GET',
       path: '/test/hold/{name}',
-      handler: async (request) => {
-        const { name } = request.params as { name: string };
-        const em = await request.server.plugins.database.em(request);
-        admitted.push(name);
-        await em.getConnection().execute('select 1');
-        if (name === 'first') await holding.promise;
-        return name;
-      },
+      handler: async (request) =>
+        request.server.plugins.database.run(request, async (em) => {
+          const { name } = request.params as { name: string };
+          admitted.push(name);
+          await em.getConnection().execute('select 1');
+          if (name === 'first') await holding.promise;
+          return name;
+        }),
     });
     await app.server.plugins.database.getOrm();
     const first = app.inject('/test/hold/first');

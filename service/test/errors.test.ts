@@ -25,26 +25,26 @@ app.server.route([
   {
     method: 'GET',
     path: '/test/orm-not-found',
-    handler: async (request) => {
-      const em = await request.server.plugins.database.em(request);
-      const { BookSchema } = await import('../src/modules/books/book.entity.ts');
-      return em.findOneOrFail(BookSchema, { id: '00000000-0000-4000-8000-000000000000' });
-    },
+    handler: async (request) =>
+      request.server.plugins.database.run(request, async (em) => {
+        const { BookSchema } = await import('../src/modules/books/book.entity.ts');
+        return em.findOneOrFail(BookSchema, { id: '00000000-0000-4000-8000-000000000000' });
+      }),
   },
   {
     method: 'GET',
     path: '/test/unique',
-    handler: async (request) => {
-      const em = await request.server.plugins.database.em(request);
-      const isbn = uniqueIsbn();
-      await em
-        .getConnection()
-        .execute(
-          `insert into books (id, title, author, isbn, created_at, updated_at) values (gen_random_uuid(), 'a', 'b', ?, now(), now()), (gen_random_uuid(), 'a', 'b', ?, now(), now())`,
-          [isbn, isbn],
-        );
-      return 'unreachable';
-    },
+    handler: async (request) =>
+      request.server.plugins.database.run(request, async (em) => {
+        const isbn = uniqueIsbn();
+        await em
+          .getConnection()
+          .execute(
+            `insert into books (id, title, author, isbn, created_at, updated_at) values (gen_random_uuid(), 'a', 'b', ?, now(), now()), (gen_random_uuid(), 'a', 'b', ?, now(), now())`,
+            [isbn, isbn],
+          );
+        return 'unreachable';
+      }),
   },
 ]);
 

@@ -129,7 +129,7 @@ export const lambdaEventsPlugin: Plugin<void> = {
       });
       // A joi error carries details: the mapper turns it into VALIDATION_FAILED with field errors.
       if (result.error) throw boomify(result.error, { statusCode: 400 });
-      return action.run(result.value, await server.plugins.database.em(request));
+      return server.plugins.database.run(request, (em) => action.run(result.value, em));
     };
 
     // Indistinguishable from a path that does not exist, for anything but a pass-through event.

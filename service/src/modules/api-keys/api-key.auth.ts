@@ -31,8 +31,9 @@ export function apiKeyScheme(): ServerAuthSchemeObject {
       if (presented.kind === 'missing') throw unauthorized('API_KEY_MISSING', false);
       if (presented.kind === 'malformed') throw unauthorized('API_KEY_INVALID', true);
 
-      const keys = await apiKeyServiceFor(await request.server.plugins.database.em(request));
-      const key = await keys.consume(presented.prefix, presented.hash);
+      const key = await request.server.plugins.database.run(request, async (em) =>
+        (await apiKeyServiceFor(em)).consume(presented.prefix, presented.hash),
+      );
       if (key === undefined) throw unauthorized('API_KEY_INVALID', true);
       if (key.revokedAt !== null) throw unauthorized('API_KEY_REVOKED', true);
 

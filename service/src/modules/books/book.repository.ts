@@ -29,21 +29,24 @@ export class BookRepository {
     return this.em.findOne(BookSchema, { id, deletedAt: null });
   }
 
-  list({ limit, offset, author, sort }: ListBooksInput): Promise<[Book[], number]> {
+  /**
+   * The page, then the total: one query after the other (findAndCount runs both at once, which takes a
+   * second pooled connection that the connection gate never granted).
+   */
+  async list({ limit, offset, author, sort }: ListBooksInput): Promise<[Book[], number]> {
     const descending = sort.startsWith('-');
     const field = (descending ? sort.slice(1) : sort) as keyof Book;
-    return this.em.findAndCount(
-      BookSchema,
+    const where =
       author === undefined
         ? { deletedAt: null }
-        : { deletedAt: null, author: { $ilike: `%${escapeLike(author)}%` } },
-      {
-        limit,
-        offset,
-        // The id tie-breaker keeps pages stable when sort values repeat.
-        orderBy: [{ [field]: descending ? 'desc' : 'asc' }, { id: 'asc' }],
-      },
-    );
+        : { deletedAt: null, author: { $ilike: `%${escapeLike(author)}%` } };
+    const items = await this.em.find(BookSchema, where, {
+      limit,
+      offset,
+      // The id tie-breaker keeps pages stable when sort values repeat.
+      orderBy: [{ [field]: descending ? 'desc' : 'asc' }, { id: 'asc' }],
+    });
+    return [items, await this.em.count(BookSchema, where)];
   }
 
   async create(input: CreateBookInput): Promise<Book> {

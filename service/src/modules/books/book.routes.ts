@@ -18,8 +18,12 @@ import { COVER_TYPES, MAX_COVER_BYTES } from './cover-image.ts';
 
 export const BOOKS_PATH = '/v1/books';
 
-async function booksFor<Refs extends ReqRef>(request: Request<Refs>): Promise<BookService> {
-  return bookServiceFor(await request.server.plugins.database.em(request));
+/** Runs `work` inside the connection gate, with a BookService over this request's EntityManager. */
+function withBooks<Refs extends ReqRef, T>(
+  request: Request<Refs>,
+  work: (books: BookService) => Promise<T>,
+): Promise<T> {
+  return request.server.plugins.database.run(request, async (em) => work(await bookServiceFor(em)));
 }
 
 /** GET cover: the bytes as uploaded, with their own type (hapi-swagger describes JSON answers only). */
@@ -59,7 +63,7 @@ const createBook: ServerRoute<{ Payload: CreateBookInput }> = {
     response: { status: { 201: bookEnvelope } },
     plugins: errors(400, 409, 413, 415, 503),
     handler: async (request, h) =>
-      h.success(await (await booksFor(request)).create(request.payload), {
+      h.success(await withBooks(request, (books) => books.create(request.payload)), {
         message: 'Book created',
         statusCode: 201,
       }),
@@ -75,7 +79,7 @@ const listBooks: ServerRoute<{ Query: ListBooksInput }> = {
     validate: { query: listBooksQuery },
     response: { status: { 200: bookPageEnvelope } },
     plugins: errors(400, 503),
-    handler: async (request, h) => h.success(await (await booksFor(request)).list(request.query)),
+    handler: async (request, h) => h.success(await withBooks(request, (books) => books.list(request.query))),
   },
 };
 
@@ -88,7 +92,8 @@ const getBook: ServerRoute<{ Params: BookIdParams }> = {
     validate: { params: bookIdParams },
     response: { status: { 200: bookEnvelope } },
     plugins: errors(400, 404, 503),
-    handler: async (request, h) => h.success(await (await booksFor(request)).get(request.params.id)),
+    handler: async (request, h) =>
+      h.success(await withBooks(request, (books) => books.get(request.params.id))),
   },
 };
 
@@ -102,7 +107,7 @@ const updateBook: ServerRoute<{ Params: BookIdParams; Payload: UpdateBookInput }
     response: { status: { 200: bookEnvelope } },
     plugins: errors(400, 404, 409, 413, 415, 503),
     handler: async (request, h) =>
-      h.success(await (await booksFor(request)).update(request.params.id, request.payload), {
+      h.success(await withBooks(request, (books) => books.update(request.params.id, request.payload)), {
         message: 'Book updated',
       }),
   },
@@ -118,7 +123,7 @@ const deleteBook: ServerRoute<{ Params: BookIdParams }> = {
     response: { status: { 200: emptySuccessSchema } },
     plugins: errors(400, 404, 503),
     handler: async (request, h) => {
-      await (await booksFor(request)).delete(request.params.id);
+      await withBooks(request, (books) => books.delete(request.params.id));
       return h.success(null, { message: 'Book deleted' });
     },
   },
@@ -136,9 +141,12 @@ const putCover: ServerRoute<{ Params: BookIdParams; Payload: Buffer }> = {
     response: { status: { 200: coverEnvelope } },
     plugins: errors(400, 404, 413, 415, 503),
     handler: async (request, h) =>
-      h.success(await (await booksFor(request)).putCover(request.params.id, request.mime, request.payload), {
-        message: 'Cover saved',
-      }),
+      h.success(
+        await withBooks(request, (books) => books.putCover(request.params.id, request.mime, request.payload)),
+        {
+          message: 'Cover saved',
+        },
+      ),
   },
 };
 
@@ -151,7 +159,7 @@ const getCover: ServerRoute<{ Params: BookIdParams }> = {
     validate: { params: bookIdParams },
     plugins: { ...errors(400, 404, 503), ...coverDownload },
     handler: async (request, h) => {
-      const cover = await (await booksFor(request)).getCover(request.params.id);
+      const cover = await withBooks(request, (books) => books.getCover(request.params.id));
       return h
         .response(cover.data)
         .type(cover.contentType)
@@ -171,7 +179,7 @@ const deleteCover: ServerRoute<{ Params: BookIdParams }> = {
     response: { status: { 200: emptySuccessSchema } },
     plugins: errors(400, 404, 503),
     handler: async (request, h) => {
-      await (await booksFor(request)).deleteCover(request.params.id);
+      await withBooks(request, (books) => books.deleteCover(request.params.id));
       return h.success(null, { message: 'Cover deleted' });
     },
   },

@@ -1,0 +1,181 @@
+// The connection gate over real sockets, the service as its own process with ONE pooled connection (as in
+// Lambda) and a 100 ms pool timeout: a request's place in the gate must last as long as its database
+// work, whatever ends its response first (route timeout, client gone), and a request never needs two
+// connections at once. Otherwise a second request meets a busy pool and is told the database is down.
+// Table locks held by the test make the service's queries wait, so each interleaving is forced.
+import { request as httpRequest } from 'node:http';
+import path from 'node:path';
+import pg from 'pg';
+import t from 'tap';
+import { ErrorCodes } from '../src/errors/error-codes.ts';
+import { freePort } from '../tools/free-port.ts';
+import { startTestDatabase } from './helpers/database.ts';
+import { uniqueIsbn } from './helpers/isbn.ts';
+import { spawnCollecting } from './helpers/spawned.ts';
+import type { Teardown } from './helpers/teardown.ts';
+
+const SERVICE_DIR = path.resolve(import.meta.dirname, '..');
+// `SERVICE_ENTRY=dist/main.mjs` runs the same checks against the built bundle.
+const ENTRY = process.env.SERVICE_ENTRY ?? 'src/index.ts';
+const db = await startTestDatabase(t);
+
+interface Answer {
+  status: number;
+  code?: number;
+}
+
+async function startService(t: Teardown, env: Record<string, string>) {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const service = spawnCollecting(t, process.execPath, [ENTRY], {
+    cwd: SERVICE_DIR,
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: db.url,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+      DATABASE_POOL_MAX: '1',
+      DATABASE_CONNECT_TIMEOUT_MS: '100',
+      ...env,
+    },
+  });
+  for (let attempt = 0; ; attempt++) {
+    const status = await fetch(`${origin}/health/ready`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) break;
+    if (attempt > 300) throw new Error(`the service never became ready:\n${service.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const call = async (method: string, route: string, body?: unknown): Promise<Answer> => {
+    const response = await fetch(`${origin}${route}`, {
+      method,
+      ...(body === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+    const parsed = (await response.json()) as { code?: number; data?: { id?: string } };
+    return { status: response.status, ...(parsed.code === undefined ? {} : { code: parsed.code }) };
+  };
+  const createBook = async (): Promise<string> => {
+    const response = await fetch(`${origin}/v1/books`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Gate', author: 'A', isbn: uniqueIsbn() }),
+    });
+    return ((await response.json()) as { data: { id: string } }).data.id;
+  };
+  // Start-up may take more than one readiness probe on a busy machine: only later lines count.
+  const readyAt = service.output().length;
+  const outages = (): string[] =>
+    service
+      .output()
+      .slice(readyAt)
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { code?: number; msg?: string })
+      .filter((line) => line.code === ErrorCodes.DATABASE_UNAVAILABLE.code)
+      .map((line) => JSON.stringify(line));
+  return { origin, call, createBook, outages };
+}
+
+/** A transaction holding ACCESS EXCLUSIVE on `tables` until `release()`: every query on them waits. */
+async function lockTables(t: Teardown, ...tables: string[]) {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  await client.query('begin');
+  await client.query(`lock table ${tables.join(', ')} in access exclusive mode`);
+  let released = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    await client.query('commit');
+    await client.end();
+  };
+  t.teardown(release);
+  return release;
+}
+
+/** Resolves once `count` of the service's statements wait for a lock. */
+async function waitingOnLocks(count: number): Promise<void> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const { rows } = await client.query<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
+      );
+      if ((rows[0]?.n ?? 0) >= count) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`never saw ${count} statement(s) waiting for a lock`);
+  } finally {
+    await client.end();
+  }
+}
+
+t.test('a request cut off by the route timeout keeps its place until its query ends', async (t) => {
+  // The queue timeout is capped at half of this: 300 ms.
+  const app = await startService(t, { REQUEST_TIMEOUT_MS: '600' });
+  const id = await app.createBook();
+  const release = await lockTables(t, 'books');
+  const timedOut = app.call('GET', `/v1/books/${id}`);
+  await waitingOnLocks(1);
+  t.match(await timedOut, { status: 503, code: ErrorCodes.TIMEOUT.code }, 'the route timeout answers');
+  // Its query still waits for the lock on the only connection: the next request must queue, not find
+  // an empty gate and a busy pool.
+  t.match(
+    await app.call('GET', `/v1/books/${id}`),
+    { status: 503, code: ErrorCodes.OVERLOADED.code },
+    'the next request is shed as overload, not reported as a database outage',
+  );
+  await release();
+  t.match(await app.call('GET', `/v1/books/${id}`), { status: 200 }, 'the place is free again');
+  t.same(app.outages(), [], 'nothing is logged as a database outage');
+});
+
+t.test('a client that leaves while queued does not run its queries outside the gate', async (t) => {
+  const app = await startService(t, {});
+  const id = await app.createBook();
+  const releaseBooks = await lockTables(t, 'books');
+  const releaseCovers = await lockTables(t, 'book_covers');
+  // A holds the only connection, waiting for the books lock.
+  const first = app.call('GET', `/v1/books/${id}`);
+  await waitingOnLocks(1);
+  // B queues for the gate, then its client goes away. Its query would wait for the covers lock.
+  const leaving = httpRequest(`${app.origin}/v1/books/${id}/cover`);
+  leaving.on('error', () => undefined);
+  leaving.end();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  leaving.destroy();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  // C queues behind B.
+  const third = app.call('GET', `/v1/books/${id}`);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await releaseBooks();
+  t.match(await first, { status: 200 });
+  // C must not be handed a slot while B's abandoned query holds the connection.
+  const covers = setTimeout(() => {
+    void releaseCovers();
+  }, 1000);
+  t.teardown(() => {
+    clearTimeout(covers);
+  });
+  t.match(await third, { status: 200 }, 'the request behind the one that left is served');
+  t.same(app.outages(), [], 'nothing is logged as a database outage');
+});
+
+t.test('listing a page uses one connection at a time (page, then count)', async (t) => {
+  const app = await startService(t, {});
+  await app.createBook();
+  const release = await lockTables(t, 'books');
+  const listing = app.call('GET', '/v1/books');
+  await waitingOnLocks(1);
+  // Held past the pool's 100 ms timeout: a second query of the same request waiting for the pool fails.
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  await release();
+  t.match(await listing, { status: 200 }, 'the list answers once the lock is gone');
+  t.same(app.outages(), [], 'nothing is logged as a database outage');
+});
