@@ -179,3 +179,92 @@ t.test('listing a page uses one connection at a time (page, then count)', async 
   t.match(await listing, { status: 200 }, 'the list answers once the lock is gone');
   t.same(app.outages(), [], 'nothing is logged as a database outage');
 });
+
+t.test(
+  '1,000 requests of every kind, a random third cut off by their client: the gate ends empty',
+  async (t) => {
+    const app = await startService(t, { DATABASE_POOL_MAX: '2', DATABASE_QUEUE_TIMEOUT_MS: '1500' });
+    const ids = [await app.createBook(), await app.createBook()];
+    const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(64 * 1024, 1)]);
+    const put = await fetch(`${app.origin}/v1/books/${ids[0]}/cover`, {
+      method: 'PUT',
+      headers: { 'content-type': 'image/png' },
+      body: png,
+    });
+    const { etag } = ((await put.json()) as { data: { etag: string } }).data;
+    const kinds: { method: string; path: string; headers?: Record<string, string>; body?: string }[] = [
+      { method: 'GET', path: `/v1/books/${ids[0]}` },
+      { method: 'GET', path: '/v1/books?limit=5' },
+      { method: 'GET', path: `/v1/books/${ids[0]}/cover` },
+      { method: 'HEAD', path: `/v1/books/${ids[0]}/cover` },
+      { method: 'GET', path: `/v1/books/${ids[0]}/cover`, headers: { 'if-none-match': `"${etag}"` } },
+      { method: 'GET', path: `/v1/books/${ids[1]}/cover` },
+      { method: 'GET', path: '/v1/books/00000000-0000-4000-8000-000000000000' },
+      {
+        method: 'PATCH',
+        path: `/v1/books/${ids[1]}`,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'Patched' }),
+      },
+      {
+        method: 'PATCH',
+        path: `/v1/books/${ids[1]}`,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ isbn: 'not an isbn' }),
+      },
+    ];
+    let seed = 19;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const statuses: Record<string, number> = {};
+    const one = (index: number) =>
+      new Promise<void>((resolve) => {
+        const kind = kinds[index % kinds.length];
+        if (kind === undefined) throw new Error('no kind');
+        const abortAfterMs = random() < 1 / 3 ? Math.floor(random() * 15) : undefined;
+        const request = httpRequest(
+          `${app.origin}${kind.path}`,
+          { method: kind.method, headers: kind.headers, agent: false },
+          (response) => {
+            const key = String(response.statusCode);
+            statuses[key] = (statuses[key] ?? 0) + 1;
+            response.resume();
+            response.on('end', resolve);
+            response.on('error', () => {
+              resolve();
+            });
+          },
+        );
+        request.on('error', () => {
+          statuses.aborted = (statuses.aborted ?? 0) + 1;
+          resolve();
+        });
+        if (abortAfterMs !== undefined) setTimeout(() => request.destroy(), abortAfterMs);
+        request.end(kind.body);
+      });
+    for (let batch = 0; batch < 1000; batch += 50) {
+      await Promise.all(Array.from({ length: 50 }, (_, i) => one(batch + i)));
+    }
+    t.comment(`answers: ${JSON.stringify(statuses)}`);
+    t.notOk(statuses['500'], 'no 500');
+    // Let requests whose client left finish their work.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Both places free: two requests hold both connections, a third is shed (not over-admitted).
+    const release = await lockTables(t, 'books');
+    const held = [app.call('GET', `/v1/books/${ids[0]}`), app.call('GET', `/v1/books/${ids[1]}`)];
+    await waitingOnLocks(2);
+    const started = performance.now();
+    t.match(
+      await app.call('GET', `/v1/books/${ids[0]}`),
+      { status: 503, code: ErrorCodes.OVERLOADED.code },
+      'a third request queues and is shed: no place was handed out twice',
+    );
+    t.ok(performance.now() - started >= 1000, 'it waited its queue time');
+    await release();
+    t.same(
+      (await Promise.all(held)).map((answer) => answer.status),
+      [200, 200],
+      'both places were free: none was lost',
+    );
+    t.same(app.outages(), [], 'nothing is logged as a database outage');
+  },
+);
