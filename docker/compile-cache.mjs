@@ -1,5 +1,5 @@
-// Preloaded by the image's CMD (`node --import=/app/compile-cache.mjs main.mjs`): starts Node's compile
-// cache from the one baked into the image at build time, whoever runs the process and on whichever CPU.
+// Preloaded by starts without the snapshot (`node --import=/app/compile-cache.mjs main.mjs`; the image's
+// CMD starts from snapshot.blob): starts Node's compile cache from the one baked into the image at build time.
 //
 // Node keeps the cache in `<dir>/<node version>-<arch>-<V8 tag>-<uid>/` and reads only the folder named
 // for the current process. The uid differs (the image bakes as root, `docker run` uses `node`, Lambda

@@ -1,5 +1,5 @@
-// Static checks of the image (docker/Dockerfile), the compose stack and .dockerignore: there is no Docker
-// engine here, so these run the rules in dockerfile-rules.ts on the real files and on broken copies.
+// Static checks of the image (docker/Dockerfile), the compose stack and .dockerignore: the rules in
+// dockerfile-rules.ts on the real files and on broken copies (`npm run test:image` builds and runs it).
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import t from 'tap';
