@@ -79,16 +79,17 @@ export class BookRepository {
   }
 
   /**
-   * A live book's cover in one query on the pool, without the ORM's hydration and copy: the connection is
-   * held for one round trip. `undefined`: no live book; `null`: a book without a cover.
+   * A live book's cover in one query, without the ORM's hydration and copy: the connection is held for
+   * one round trip. Through the ORM's connection, not the driver's pool, so it opens connections the
+   * way every other query does (a rotated password included). `undefined`: no live book; `null`: a book
+   * without a cover.
    */
   async findCoverOfLiveBook(id: string): Promise<StoredCover | null | undefined> {
-    const pool = await this.em.getConnection().getNativeClient();
     // pg reads bytea as hex text and decodes it natively. Its binary result format is no option: pg-protocol
     // decodes every field as UTF-8 text, which mangles arbitrary bytes.
-    const { rows } = await pool.query<CoverRow, [string]>(
+    const rows = await this.em.getConnection().execute<CoverRow[]>(
       `select c.content_type, c.sha256, c.data from books b left join book_covers c on c.book_id = b.id
-       where b.id = $1 and b.deleted_at is null`,
+       where b.id = ? and b.deleted_at is null`,
       [id],
     );
     const row = rows[0];
