@@ -54,7 +54,7 @@ export interface Config {
    * served and the adapter's x-amzn-* headers trusted. Lambda itself sets AWS_LAMBDA_RUNTIME_API.
    */
   readonly inLambda: boolean;
-  /** How long SIGTERM waits for in-flight requests; Lambda gives the whole process ≈ 2 s. */
+  /** How long SIGTERM waits for in-flight requests; in Lambda the runtime gets at most 300 ms (docs/configuration.md). */
   readonly shutdownTimeoutMs: number;
   readonly payloadMaxBytes: number;
   /** A handler still running after this answers 503 (hapi's route server timeout). */
