@@ -292,3 +292,37 @@ t.test('a PATCH whose row is deleted while it waits never updates the deleted bo
   const { rows } = await locker.query<{ title: string }>('select title from books where id = $1', [book.id]);
   t.equal(rows[0]?.title, book.title, 'the deleted row is untouched');
 });
+
+t.test('a cover upload whose book is deleted while it waits never stores a cover for it', async (t) => {
+  const { app, origin } = await listeningApp(t);
+  const book = await createBook(app);
+  // As for PATCH: the upload saw a live book, then the DELETE commits before the upload writes.
+  const [locker, watcher] = [new pg.Client(db.url), new pg.Client(db.url)];
+  for (const client of [locker, watcher]) {
+    await client.connect();
+    t.teardown(() => client.end());
+  }
+  await locker.query('begin');
+  await locker.query('select id from books where id = $1 for update', [book.id]);
+  const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(32, 7)]);
+  const upload = fetch(`${origin}/v1/books/${book.id}/cover`, {
+    method: 'PUT',
+    headers: { 'content-type': 'image/png' },
+    body: png,
+  });
+  for (let waited = 0; ; waited += 20) {
+    const { rows } = await watcher.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query ilike 'insert%book_covers%'`,
+    );
+    if (rows[0]?.n === 1) break;
+    if (waited > 5000) throw new Error('the upload never reached its INSERT');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await locker.query('update books set deleted_at = now() where id = $1', [book.id]);
+  await locker.query('commit');
+  const response = await upload;
+  const body = (await response.json()) as Envelope;
+  t.equal(`${response.status} ${body.code}`, '404 9001', 'the book is gone: 404, not 200');
+  const { rows } = await locker.query('select 1 from book_covers where book_id = $1', [book.id]);
+  t.equal(rows.length, 0, 'no cover was stored for the deleted book');
+});

@@ -1,7 +1,7 @@
 // Data access for books: the only place that builds queries.
 import type { EntityDictionary } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { BookCoverSchema, type BookCover } from './book-cover.entity.ts';
+import { BookCoverSchema } from './book-cover.entity.ts';
 import { BookSchema, type Book } from './book.entity.ts';
 import type { CreateBookInput, ListBooksInput, UpdateBookInput } from './book.dto.ts';
 
@@ -99,12 +99,24 @@ export class BookRepository {
   }
 
   /**
-   * One `insert … on conflict (book_id) do update`: concurrent first uploads all succeed, the last
-   * writer wins, and there is never more than one row (a find-then-insert raced into 409s).
+   * One `insert … select … on conflict (book_id) do update` of a live book only: concurrent first uploads
+   * all succeed, the last writer wins, there is never more than one row (a find-then-insert raced into
+   * 409s), and a book deleted meanwhile gets no cover (its row is share-locked, so a DELETE waiting on it
+   * or done before is seen). false: no live book.
    */
-  saveCover(book: Book, cover: { contentType: string; data: Buffer; sha256: string }): Promise<BookCover> {
-    // Explicit: an onCreate value would be left out of the conflict's update, keeping the old time.
-    return this.em.upsert(BookCoverSchema, { book, ...cover, updatedAt: new Date() });
+  async saveLiveCover(
+    id: string,
+    cover: { contentType: string; data: Buffer; sha256: string; updatedAt: Date },
+  ): Promise<boolean> {
+    const rows = await this.em.getConnection().execute<unknown[]>(
+      `insert into book_covers (book_id, content_type, data, sha256, updated_at)
+       select b.id, ?, ?, ?, ? from books b where b.id = ? and b.deleted_at is null for share
+       on conflict (book_id) do update set content_type = excluded.content_type, data = excluded.data,
+         sha256 = excluded.sha256, updated_at = excluded.updated_at
+       returning 1`,
+      [cover.contentType, cover.data, cover.sha256, cover.updatedAt, id],
+    );
+    return rows.length === 1;
   }
 
   /** One `delete … where book_id = ?`: of concurrent deletes exactly one sees the row; false if none. */

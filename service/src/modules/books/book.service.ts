@@ -52,14 +52,18 @@ export class BookService {
   }
 
   async putCover(id: string, contentType: string, data: Buffer): Promise<CoverDto> {
-    const book = await this.load(id);
+    // 404 for an unknown book comes before 415 for its bytes.
+    await this.load(id);
     // The declared type must match the bytes: clients then get back exactly what they stored.
     if (!isCoverImage(contentType, data)) {
       throw new DomainError('UNSUPPORTED_MEDIA_TYPE', `The body is not a valid ${contentType} image`);
     }
     const sha256 = createHash('sha256').update(data).digest('hex');
-    const cover = await this.books.saveCover(book, { contentType, data, sha256 });
-    return { contentType, size: data.length, etag: sha256, updatedAt: cover.updatedAt.toISOString() };
+    const updatedAt = new Date();
+    // false: deleted since it was loaded.
+    if (!(await this.books.saveLiveCover(id, { contentType, data, sha256, updatedAt })))
+      throw bookNotFound(id);
+    return { contentType, size: data.length, etag: sha256, updatedAt: updatedAt.toISOString() };
   }
 
   async deleteCover(id: string): Promise<void> {
