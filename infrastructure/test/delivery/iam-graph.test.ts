@@ -1,23 +1,40 @@
 // IAM derived from the resource graph: every resource each scenario registers maps (provider-calls.ts) to
 // the calls its provider makes; each call must be allowed to its own stack's deploy role and refused to
-// every other environment's role, apart from the few calls tags and names cannot separate (SHARED).
+// every other environment's role, apart from the few calls tags and names cannot separate (SHARED). The
+// program's invokes (invoke-calls.ts) and the workflows' own AWS calls (workflow-calls.ts) are checked
+// against the role each workflow job runs them as.
 import { isWildcardOnlyAction } from '@cloud-copilot/iam-simulate';
 import t from 'tap';
 import { graphRequests, recordScenarios, type GraphRequest } from './iam/fixtures/graph-calls.ts';
+import { INVOKE_CALLS } from './iam/fixtures/invoke-calls.ts';
 import { PROVIDER_CALLS } from './iam/fixtures/provider-calls.ts';
 import { resourceTypes } from './iam/fixtures/resource-types.ts';
-import { SCENARIOS } from './iam/fixtures/record-program.ts';
+import { SCENARIOS, type Mode } from './iam/fixtures/record-program.ts';
 import { physicalName } from './iam/fixtures/graph-calls.ts';
 import {
+  ACCOUNT,
   decide,
+  REGION,
   renderTemplate,
   roleForStack,
   rolePolicies,
   type Policy,
   type Role,
 } from './iam/fixtures/simulate.ts';
+import {
+  CLI_CALLS,
+  DOCKER_CALLS,
+  shellCalls,
+  workflowJob,
+  workflowJobs,
+} from './iam/fixtures/workflow-calls.ts';
 
-const graphs = await recordScenarios(Object.keys(SCENARIOS));
+const [graphs, previews] = await Promise.all([
+  recordScenarios(Object.keys(SCENARIOS)),
+  recordScenarios(Object.keys(SCENARIOS), 'preview'),
+]);
+const recorded: Record<Mode, typeof graphs> = { up: graphs, preview: previews };
+const jobs = workflowJobs();
 const label = (r: GraphRequest) => `${r.type} ${r.phase}: ${r.action} on ${r.resource}`;
 
 for (const [scenario, graph] of Object.entries(graphs)) {
@@ -217,3 +234,173 @@ void t.test('every row names its source and is used by some scenario', (t) => {
   }
   t.end();
 });
+
+/**
+ * The program run each Pulumi command makes. pulumi/actions runs `up` through the Automation API with
+ * --skip-preview; `destroy` does not run the program (only with --run-program).
+ */
+const PROGRAM_RUNS: Record<string, Mode | null> = { preview: 'preview', up: 'up', destroy: null };
+const scenariosOf = (stack: Role) =>
+  Object.keys(SCENARIOS).filter((scenario) => roleForStack(SCENARIOS[scenario]?.stack ?? '') === stack);
+
+for (const job of jobs) {
+  for (const command of job.pulumi) {
+    const mode = PROGRAM_RUNS[command];
+    if (mode === null) continue;
+    for (const { stack, role } of job.runs) {
+      for (const scenario of scenariosOf(stack)) {
+        const title = `${scenario}: every provider function \`pulumi ${command}\` invokes is allowed to the ${role} role (${job.name})`;
+        void t.test(title, async (t) => {
+          if (mode === undefined) return t.fail(`no row in PROGRAM_RUNS for pulumi ${command}`);
+          const invokes = recorded[mode][scenario]?.invokes ?? [];
+          t.same(
+            [...new Set(invokes.map((i) => i.token).filter((token) => INVOKE_CALLS[token] === undefined))],
+            [],
+            'invoke tokens with no row in invoke-calls.ts',
+          );
+          const policies = rolePolicies(role);
+          const refused = new Set<string>();
+          for (const { token } of invokes) {
+            for (const { action, resources } of INVOKE_CALLS[token]?.calls ?? []) {
+              for (const resource of resources) {
+                const decision = await decide(policies, { action, resource });
+                if (decision !== 'Allowed') refused.add(`${token}: ${action} on ${resource}: ${decision}`);
+              }
+            }
+          }
+          t.same([...refused], [], 'invokes the role refuses');
+        });
+      }
+    }
+  }
+}
+
+void t.test('the workflows run the program on every scenario, in preview and up', (t) => {
+  const runs = jobs.flatMap((job) =>
+    job.pulumi.flatMap((command) => job.runs.map(({ stack }) => `${stack} ${PROGRAM_RUNS[command]}`)),
+  );
+  for (const [scenario, { stack }] of Object.entries(SCENARIOS)) {
+    const kind = roleForStack(stack);
+    t.ok(runs.includes(`${kind} up`), `${scenario} is deployed by some job`);
+  }
+  // Pull requests preview the long-lived stacks with the preview role (preview.yml's plan job).
+  const plans = jobs.flatMap((job) =>
+    job.pulumi.includes('preview') ? job.runs.map((run) => `${run.stack}:${run.role}`) : [],
+  );
+  t.same(plans.sort(), ['dev:preview', 'prod:preview']);
+  t.ok(
+    Object.values(previews).some((graph) => graph.invokes.length > 0),
+    'a preview invokes provider functions',
+  );
+  t.end();
+});
+
+const ecrRepository = (stack: Role) => {
+  const name = stack === 'preview' ? (SCENARIOS['preview-managed']?.stack ?? '') : stack;
+  return `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/hapi-lambda-${name}`;
+};
+
+void t.test('every AWS call a workflow job makes itself is mapped and allowed to its role', async (t) => {
+  t.same(
+    jobs.flatMap((job) => job.problems.map((problem) => `${job.name}: ${problem}`)),
+    [],
+    'jobs this check cannot follow',
+  );
+  const unmapped = jobs.flatMap((job) =>
+    job.calls
+      .filter((call) => call.row === undefined)
+      .map((call) => `${job.name} ${call.step}: ${call.command}`),
+  );
+  t.same(unmapped, [], 'commands with no row in CLI_CALLS or DOCKER_CALLS');
+  const refused: string[] = [];
+  let evaluated = 0;
+  for (const job of jobs) {
+    for (const { stack, role } of job.runs) {
+      for (const { command, row } of job.calls) {
+        for (const { action, resources } of row?.calls ?? []) {
+          for (const template of resources) {
+            const resource = template === '{repository}' ? ecrRepository(stack) : template;
+            const decision = await decide(rolePolicies(role), { action, resource });
+            evaluated++;
+            if (decision !== 'Allowed')
+              refused.push(`${job.name} (${stack}, ${role} role) ${command}: ${action}: ${decision}`);
+          }
+        }
+      }
+    }
+  }
+  t.ok(evaluated > 0, `${evaluated} calls evaluated`);
+  t.same(refused, [], 'workflow calls the role refuses');
+});
+
+void t.test('the workflow reader finds AWS CLI and registry calls, and what it cannot map', (t) => {
+  t.same(
+    shellCalls(
+      'r="$(aws --region x sts get-caller-identity --query Account)"\n' +
+        'aws ecr get-login-password | docker login --password-stdin "$r"\n' +
+        'docker buildx build --push --cache-to type=registry,ref=x \\\n  --cache-from type=registry,ref=y .\n' +
+        'if AWS_PAGER= aws lambda invoke --function-name f out.json; then docker pull x; fi\ndocker run x',
+    ),
+    [
+      'aws sts get-caller-identity',
+      'aws ecr get-login-password',
+      'docker login',
+      'docker push',
+      'docker cache-to',
+      'docker cache-from',
+      'aws lambda invoke',
+      'docker pull',
+    ],
+  );
+  const job = workflowJob('sample', {
+    environment: 'dev',
+    steps: [
+      { run: 'aws s3 ls' },
+      {
+        uses: 'aws-actions/configure-aws-credentials@x',
+        with: { 'role-to-assume': '${{ vars.AWS_ROLE_ARN }}' },
+      },
+      { uses: 'aws-actions/amazon-ecr-login@x' },
+      { name: 'invoke', run: 'aws lambda invoke --function-name f out.json' },
+    ],
+  });
+  t.same(job.runs, [{ stack: 'dev', role: 'dev' }]);
+  t.same(job.problems, [
+    'aws s3 ls: aws s3 ls runs without AWS credentials',
+    'aws-actions/amazon-ecr-login@x: action aws-actions/amazon-ecr-login has no row in ACTION_CALLS',
+  ]);
+  t.same(
+    job.calls.map((call) => [call.command, call.row]),
+    [['aws lambda invoke', undefined]],
+  );
+  t.end();
+});
+
+void t.test(
+  'invoke and workflow rows name their source; Resource "*" only where AWS allows nothing else',
+  async (t) => {
+    const used = new Set(
+      Object.values(recorded).flatMap((g) =>
+        Object.values(g).flatMap((graph) => graph.invokes.map((i) => i.token)),
+      ),
+    );
+    const rows = { ...INVOKE_CALLS, ...CLI_CALLS, ...DOCKER_CALLS };
+    for (const [key, row] of Object.entries(rows)) {
+      t.ok(row.source.length > 10, `${key} has a source`);
+      for (const { action } of row.calls.filter((call) => call.resources.includes('*'))) {
+        const [service = '', name = ''] = action.split(':');
+        t.ok(
+          await isWildcardOnlyAction(service, name),
+          `${key}: ${action} has no resource-level permissions`,
+        );
+      }
+    }
+    for (const token of Object.keys(INVOKE_CALLS))
+      t.ok(used.has(token), `${token} is invoked by some scenario`);
+    const commands = new Set(
+      jobs.flatMap((job) => job.calls.map((call) => call.command.replace(/^aws /, ''))),
+    );
+    for (const command of Object.keys(CLI_CALLS))
+      t.ok(commands.has(command), `aws ${command} is run by some job`);
+  },
+);
