@@ -183,7 +183,13 @@ t.test('listing a page uses one connection at a time (page, then count)', async 
 t.test(
   '1,000 requests of every kind, a random third cut off by their client: the gate ends empty',
   async (t) => {
-    const app = await startService(t, { DATABASE_POOL_MAX: '2', DATABASE_QUEUE_TIMEOUT_MS: '1500' });
+    // Opening a connection may take over 100 ms while 50 requests run; a pool wait still fails before the
+    // queue timeout, so a place handed out twice would show as 5031.
+    const app = await startService(t, {
+      DATABASE_POOL_MAX: '2',
+      DATABASE_QUEUE_TIMEOUT_MS: '1500',
+      DATABASE_CONNECT_TIMEOUT_MS: '1000',
+    });
     const ids = [await app.createBook(), await app.createBook()];
     const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(64 * 1024, 1)]);
     const put = await fetch(`${app.origin}/v1/books/${ids[0]}/cover`, {
