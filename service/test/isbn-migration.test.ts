@@ -29,6 +29,11 @@ t.test('ISBN-10 rows become ISBN-13; of two live copies of one book the oldest s
         [id, isbn, created, created, deleted],
       );
     }
+    // The later copy's cover: kept with its soft-deleted book, for an operator who swaps them.
+    await sql.execute(
+      `insert into book_covers (book_id, content_type, data, sha256, updated_at) values (?, 'image/png', ?, 'x', now())`,
+      ['00000000-0000-4000-8000-000000000002', Buffer.from('89504e470d0a1a0a', 'hex')],
+    );
     await orm.migrator.up();
 
     const after = await sql.execute<{ id: string; isbn: string; live: boolean }[]>(
@@ -54,6 +59,27 @@ t.test('ISBN-10 rows become ISBN-13; of two live copies of one book the oldest s
       sql.execute(`update books set isbn = '0441013597' where id = '00000000-0000-4000-8000-000000000001'`),
       { code: '23514' },
       'the database itself refuses an ISBN-10 from now on',
+    );
+    const covers = await sql.execute<{ book_id: string }[]>(`select book_id from book_covers`);
+    t.same(
+      covers.map((row) => row.book_id.slice(-1)),
+      ['2'],
+      'the soft-deleted copy keeps its cover',
+    );
+
+    // Down drops the check only; up again changes nothing that is already canonical.
+    await orm.migrator.down();
+    await sql.execute(
+      `update books set isbn = '0262510871' where id = '00000000-0000-4000-8000-000000000004'`,
+    );
+    await orm.migrator.up();
+    const again = await sql.execute<{ id: string; isbn: string; live: boolean }[]>(
+      `select id, isbn, deleted_at is null as live from books order by id`,
+    );
+    t.same(
+      again.map((row) => [row.id.slice(-1), row.isbn, row.live]),
+      after.map((row) => [row.id.slice(-1), row.isbn, row.live]),
+      'down then up: the same rows, the same live copies',
     );
   });
 });
