@@ -3,7 +3,9 @@
 // work, whatever ends its response first (route timeout, client gone), and a request never needs two
 // connections at once. Otherwise a second request meets a busy pool and is told the database is down.
 // Table locks held by the test make the service's queries wait, so each interleaving is forced.
+import { execFile } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import pg from 'pg';
 import t from 'tap';
@@ -274,3 +276,43 @@ t.test(
     t.same(app.outages(), [], 'nothing is logged as a database outage');
   },
 );
+
+t.test('a request holds a place only while its database work runs, not while its body arrives', async (t) => {
+  // With API keys on, the key is checked before the body is read: a client that trickles a cover upload
+  // after its key was checked must not keep the only connection's place for the whole upload.
+  const created = await promisify(execFile)(
+    process.execPath,
+    ['scripts/keys.ts', 'create', '--name', 'gate', '--quota', '1000', '--rate', '1000'],
+    { cwd: SERVICE_DIR, env: { PATH: process.env.PATH, DATABASE_URL: db.url } },
+  );
+  const key = created.stdout.trim().split('\n').at(-1) ?? '';
+  const app = await startService(t, { API_KEYS_REQUIRED: '1', DATABASE_QUEUE_TIMEOUT_MS: '500' });
+  const book = await fetch(`${app.origin}/v1/books`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': key },
+    body: JSON.stringify({ title: 'Slow', author: 'A', isbn: uniqueIsbn() }),
+  });
+  t.equal(book.status, 201);
+  const { id } = ((await book.json()) as { data: { id: string } }).data;
+
+  const slow = httpRequest(`${app.origin}/v1/books/${id}/cover`, {
+    method: 'PUT',
+    headers: { 'content-type': 'image/png', 'content-length': '1024', 'x-api-key': key },
+  });
+  const slowAnswer = new Promise<number>((resolve) => {
+    slow.on('response', (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    slow.on('error', () => {
+      resolve(0);
+    });
+  });
+  slow.write(Buffer.from('89504e470d0a1a0a', 'hex'));
+  // The key is checked by now; the rest of the body is still to come.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const answer = await fetch(`${app.origin}/v1/books/${id}`, { headers: { 'x-api-key': key } });
+  t.equal(answer.status, 200, 'another request is served while the upload is in progress');
+  slow.end(Buffer.alloc(1024 - 8, 1));
+  t.equal(await slowAnswer, 200, 'the upload completes');
+});

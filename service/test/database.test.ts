@@ -155,7 +155,7 @@ t.test(
     holding.resolve(undefined);
     t.equal((await first).statusCode, 200);
     const later = await app.inject('/test/hold/later');
-    t.equal(later.statusCode, 200, 'the slot is free again once the response is ready');
+    t.equal(later.statusCode, 200, 'the place is free again once the work ended');
     t.same(admitted, ['first', 'later']);
     const warnings = app.logs.lines().filter((line) => line.code === 5034);
     t.equal(warnings.length, 2);
