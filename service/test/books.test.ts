@@ -326,3 +326,38 @@ t.test('a cover upload whose book is deleted while it waits never stores a cover
   const { rows } = await locker.query('select 1 from book_covers where book_id = $1', [book.id]);
   t.equal(rows.length, 0, 'no cover was stored for the deleted book');
 });
+
+t.test('a cover delete whose book is deleted while it waits leaves the deleted book its cover', async (t) => {
+  const { app, origin } = await listeningApp(t);
+  const book = await createBook(app);
+  const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(32, 7)]);
+  const put = await fetch(`${origin}/v1/books/${book.id}/cover`, {
+    method: 'PUT',
+    headers: { 'content-type': 'image/png' },
+    body: png,
+  });
+  t.equal(put.status, 200);
+  // The delete saw a live book; the book's DELETE commits before the cover's delete runs.
+  const [locker, watcher] = [new pg.Client(db.url), new pg.Client(db.url)];
+  for (const client of [locker, watcher]) {
+    await client.connect();
+    t.teardown(() => client.end());
+  }
+  await locker.query('begin');
+  await locker.query('lock table book_covers in access exclusive mode');
+  const removal = fetch(`${origin}/v1/books/${book.id}/cover`, { method: 'DELETE' });
+  for (let waited = 0; ; waited += 20) {
+    const { rows } = await watcher.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query ilike '%delete from%book_covers%' and pid <> pg_backend_pid()`,
+    );
+    if (rows[0]?.n === 1) break;
+    if (waited > 5000) throw new Error('the cover delete never reached its DELETE');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await locker.query('update books set deleted_at = now() where id = $1', [book.id]);
+  await locker.query('commit');
+  const response = await removal;
+  t.equal(response.status, 404, 'the book is gone: 404, not 200');
+  const { rows } = await locker.query('select 1 from book_covers where book_id = $1', [book.id]);
+  t.equal(rows.length, 1, 'the deleted book keeps its cover until the purge');
+});

@@ -1,6 +1,5 @@
-// Admits requests to the database: as many at once as the pool has connections, the rest wait in arrival
-// order until their deadline and are then shed. The pool itself never queues requests, so its own timeout
-// keeps meaning "the database is slow or unreachable", never "we are busy".
+// Admits database work: as many pieces at once as the pool has connections, the rest wait in arrival order
+// until their deadline and are then shed, so the pool's own timeout means a slow database, never "busy".
 
 /** What an overloaded instance asks a client to wait before trying again. */
 export const OVERLOAD_RETRY_AFTER_SECONDS = 1;

@@ -1,7 +1,6 @@
 // Data access for books: the only place that builds queries.
 import type { EntityDictionary } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { BookCoverSchema } from './book-cover.entity.ts';
 import { BookSchema, type Book } from './book.entity.ts';
 import type { CreateBookInput, ListBooksInput, UpdateBookInput } from './book.dto.ts';
 
@@ -119,9 +118,18 @@ export class BookRepository {
     return rows.length === 1;
   }
 
-  /** One `delete … where book_id = ?`: of concurrent deletes exactly one sees the row; false if none. */
-  async removeCover(book: Book): Promise<boolean> {
-    return (await this.em.nativeDelete(BookCoverSchema, { book })) === 1;
+  /**
+   * One statement: the live book (share-locked, so a DELETE waiting on it or done before is seen) and its
+   * cover's removal. Of concurrent deletes exactly one removes the row; a deleted book keeps its cover.
+   */
+  async removeLiveCover(id: string): Promise<{ live: boolean; removed: boolean }> {
+    const rows = await this.em.getConnection().execute<{ live: number; removed: number }[]>(
+      `with live as (select id from books where id = ? and deleted_at is null for share),
+         gone as (delete from book_covers where book_id in (select id from live) returning 1)
+       select (select count(*) from live)::int as live, (select count(*) from gone)::int as removed`,
+      [id],
+    );
+    return { live: rows[0]?.live === 1, removed: rows[0]?.removed === 1 };
   }
 
   /** Removes books deleted before `before` (and their covers, by cascade); returns how many. */

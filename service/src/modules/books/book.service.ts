@@ -67,7 +67,8 @@ export class BookService {
   }
 
   async deleteCover(id: string): Promise<void> {
-    const removed = await this.books.removeCover(await this.load(id));
+    const { live, removed } = await this.books.removeLiveCover(id);
+    if (!live) throw bookNotFound(id);
     if (!removed) throw new DomainError('NOT_FOUND', 'This book has no cover');
   }
 
