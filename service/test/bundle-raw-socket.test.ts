@@ -94,7 +94,7 @@ async function health(port: number): Promise<number> {
  */
 function answerProblem(request: Case, answer: string): string | undefined {
   const response = answer.replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, '');
-  if (response === '') return undefined;
+  if (response === '') return request.answered === true ? 'closed without an answer' : undefined;
   const end = response.indexOf('\r\n\r\n');
   const head = response.slice(0, end === -1 ? undefined : end).toLowerCase();
   const body = end === -1 ? '' : response.slice(end + 4);
@@ -117,11 +117,19 @@ interface Case {
   /** One header line, as raw bytes, without its CRLF. */
   readonly header: Buffer;
   readonly body?: Buffer;
+  /** The whole request line, when it is not `method target HTTP/1.1`. */
+  readonly requestLine?: string;
+  /** Without a Host header line. */
+  readonly hostless?: boolean;
+  /** Has no body to wait for: the server must answer, not just close. */
+  readonly answered?: boolean;
 }
 
-function requestBytes({ method, target, header, body }: Case): Buffer {
+function requestBytes({ method, target, header, body, requestLine, hostless }: Case): Buffer {
+  const line = requestLine ?? `${method} ${target} HTTP/1.1`;
+  const host = hostless === true ? '' : 'Host: 127.0.0.1\r\n';
   return Buffer.concat([
-    Buffer.from(`${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n`, 'latin1'),
+    Buffer.from(`${line}\r\n${host}Connection: close\r\n`, 'latin1'),
     header,
     Buffer.from('\r\n\r\n', 'latin1'),
     body ?? Buffer.alloc(0),
@@ -214,6 +222,7 @@ const FIXED_REQUEST_LINES = [
   'GET * HTTP/1.1',
   'OPTIONS * HTTP/1.1',
   'CONNECT 127.0.0.1:1 HTTP/1.1',
+  'CONNECT /health HTTP/1.1',
   'FOO /health HTTP/1.1',
   'get /health HTTP/1.1',
   'GET /health\u0000 HTTP/1.1',
@@ -238,11 +247,16 @@ function fixedCases(): Case[] {
     }
   }
   for (const line of FIXED_REQUEST_LINES) {
-    const [method = 'GET', ...rest] = line.split(' ');
+    const [method = 'GET', target = ''] = line.split(' ');
+    cases.push({ method, target, requestLine: line, header: Buffer.from('X-Case: line'), answered: true });
+  }
+  for (const target of ['/health', '/v1/books', '/internal/events']) {
     cases.push({
-      method,
-      target: rest.join(' ').replace(/ HTTP\/1\.1$/, ''),
-      header: Buffer.from('X-Case: line'),
+      method: 'GET',
+      target,
+      header: Buffer.from('X-Case: no Host'),
+      hostless: true,
+      answered: true,
     });
   }
   return cases;
@@ -332,7 +346,7 @@ for (const [where, env] of [
       return (await health(app.port)) === 200;
     };
     const describe = (request: Case) =>
-      `${request.method} ${request.target} ${JSON.stringify(request.header.toString('latin1').slice(0, 120))}`;
+      `${(request.requestLine ?? `${request.method} ${request.target}`).slice(0, 120)} ${JSON.stringify(request.header.toString('latin1').slice(0, 120))}${request.hostless === true ? ' (no Host)' : ''}`;
 
     for (const request of fixedCases()) {
       if (!(await survive(request))) {

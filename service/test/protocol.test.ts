@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { connect } from 'node:net';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { Socket } from 'node:net';
 import { loadConfig } from '../src/config.ts';
 import { answerClientError, SECURITY_HEADERS } from '../src/lib/client-error-answer.ts';
@@ -41,7 +41,8 @@ function parseAnswer(answer: string) {
   return { status: Number(statusLine.split(' ')[1]), headers, body };
 }
 
-t.test('an Expect the server does not support: 417 with the envelope and security headers', async (t) => {
+/** A server listening on a free port of 127.0.0.1, stopped at teardown. */
+async function startedServer(t: Test): Promise<number> {
   const config = loadConfig({
     APP_ENV: 'test',
     LOG_LEVEL: 'silent',
@@ -52,7 +53,11 @@ t.test('an Expect the server does not support: 417 with the envelope and securit
   const server = await createServer(config);
   await server.start();
   t.teardown(() => server.stop());
-  const port = Number(server.info.port);
+  return Number(server.info.port);
+}
+
+t.test('an Expect the server does not support: 417 with the envelope and security headers', async (t) => {
+  const port = await startedServer(t);
   for (const expect of ['foo', '100-continue, bar', 'x=y']) {
     const answer = parseAnswer(
       await rawExchange(
@@ -130,6 +135,8 @@ t.test('a JSON body in another charset, or a body without a type, is 415', async
   for (const type of [
     'application/json; charset=utf-8',
     'application/json; charset="UTF-8"',
+    'application/json; charset=utf8',
+    'application/json; Charset=UNICODE-1-1-UTF-8',
     'application/json',
   ]) {
     const body = JSON.stringify({ title: 'Typed', author: 'A', isbn: uniqueIsbn() });
@@ -154,17 +161,7 @@ t.test('a JSON body in another charset, or a body without a type, is 415', async
 t.test(
   "a request Node's parser rejects: the envelope and the same security headers as any answer",
   async (t) => {
-    const config = loadConfig({
-      APP_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATABASE_URL: db.url,
-    });
-    const server = await createServer(config);
-    await server.start();
-    t.teardown(() => server.stop());
-    const port = Number(server.info.port);
+    const port = await startedServer(t);
     const health = parseAnswer(
       await rawExchange(port, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
     );
@@ -196,18 +193,50 @@ t.test(
   },
 );
 
-t.test('bad bytes in a body, or after a request in progress: still the envelope', async (t) => {
-  const config = loadConfig({
-    APP_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DATABASE_URL: db.url,
+t.test('what Node would answer bare or drop (no Host, CONNECT): the envelope too', async (t) => {
+  const port = await startedServer(t);
+  const cases: [string, string][] = [
+    ['GET /health HTTP/1.1\r\nConnection: close\r\n\r\n', 'HTTP/1.1 without Host'],
+    ['CONNECT 127.0.0.1:5432 HTTP/1.1\r\nHost: 127.0.0.1:5432\r\n\r\n', 'CONNECT'],
+    ['CONNECT /health HTTP/1.1\r\nHost: x\r\n\r\nbytes for the tunnel', 'CONNECT with bytes after it'],
+  ];
+  for (const [bytes, name] of cases) {
+    const answer = parseAnswer(await rawExchange(port, bytes));
+    t.equal(answer.status, 400, name);
+    t.match(JSON.parse(answer.body || '{}'), {
+      success: false,
+      code: 4000,
+      data: null,
+      traceId: answer.headers['x-request-id'],
+    });
+    for (const [header, value] of Object.entries(SECURITY_HEADERS))
+      t.equal(answer.headers[header], value, `${name}: ${header}`);
+  }
+  const http10 = await rawExchange(port, 'GET /health HTTP/1.0\r\n\r\n');
+  t.match(http10, /^HTTP\/1\.1 200 /, 'HTTP/1.0 needs no Host');
+
+  // A client that resets the connection once answered: the socket is the server's alone by then, and
+  // an 'error' without a listener would end the process (and this test with it).
+  await new Promise<void>((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write('CONNECT x:1 HTTP/1.1\r\nHost: x\r\n\r\n'));
+    socket.once('data', () => {
+      socket.resetAndDestroy();
+      resolve();
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      resolve();
+    });
   });
-  const server = await createServer(config);
-  await server.start();
-  t.teardown(() => server.stop());
-  const port = Number(server.info.port);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.match(
+    await rawExchange(port, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+    /^HTTP\/1\.1 200 /,
+  );
+});
+
+t.test('bad bytes in a body, or after a request in progress: still the envelope', async (t) => {
+  const port = await startedServer(t);
   const inBody = parseAnswer(
     await rawExchange(
       port,

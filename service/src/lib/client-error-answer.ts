@@ -83,3 +83,22 @@ export function answerClientError(
     socket.destroy();
   }
 }
+
+/** How long a refused CONNECT's socket may stay open for its answer to reach the client. */
+const CONNECT_LINGER_MS = 1000;
+
+/**
+ * A CONNECT (this service is no proxy): refused like a method Node's parser does not know. Node hands
+ * the socket over without its own listeners, so an 'error' here (a reset) would otherwise end the process.
+ */
+export function answerConnect(socket: Socket): void {
+  try {
+    socket.on('error', () => socket.destroy());
+    // Bytes sent for the tunnel are read and dropped: unread ones would turn the close into a reset.
+    socket.resume();
+    socket.end(clientErrorResponse('HPE_INVALID_METHOD'));
+    setTimeout(() => socket.destroy(), CONNECT_LINGER_MS).unref();
+  } catch {
+    socket.destroy();
+  }
+}

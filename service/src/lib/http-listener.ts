@@ -13,5 +13,7 @@ export function createHttpListener(config: Config): Server {
     headersTimeout: config.headersTimeoutMs,
     // How often Node enforces headersTimeout (30 s by default, which would stretch a 10 s bound to 40 s).
     connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
+    // Node would answer an HTTP/1.1 request without Host with a bare 400; plugins/protocol.ts refuses it.
+    requireHostHeader: false,
   });
 }

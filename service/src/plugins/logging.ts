@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { Plugin, Request } from '@hapi/hapi';
 import hapiPino, { type Options as HapiPinoOptions } from 'hapi-pino';
 import type { Logger } from 'pino';
-import { answerClientError } from '../lib/client-error-answer.ts';
+import { answerClientError, answerConnect } from '../lib/client-error-answer.ts';
 import { ClientErrorLog } from '../lib/client-error-log.ts';
 import { neverThrows } from '../lib/never-throws.ts';
 
@@ -31,6 +31,11 @@ export const loggingPlugin: Plugin<LoggingOptions> = {
     listener.on('clientError', (error: Error, socket: Socket) => {
       clientErrors.record(error, socket.remoteAddress);
       answerClientError(error, socket, answerInRequest);
+    });
+    // Node closes a CONNECT without a word unless someone listens: answered and counted like the above.
+    listener.on('connect', (_request: unknown, socket: Socket) => {
+      clientErrors.record({ code: 'CONNECT', message: 'CONNECT is not supported' }, socket.remoteAddress);
+      answerConnect(socket);
     });
     // Node caches a socket's peer address the first time it is read (net.js _getpeername); reading it on
     // connect keeps it for a socket the client has already closed when its clientError fires.

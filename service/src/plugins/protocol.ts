@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin, ResponseObject } from '@hapi/hapi';
 import { DomainError } from '../errors/domain-error.ts';
+import { hasBody } from './unread-body.ts';
 
 /** A media type no route allows: hapi then refuses the body with its own 415, after authentication. */
 const REFUSED_TYPE = 'application/x-refused-body';
@@ -20,6 +21,10 @@ export const protocolPlugin: Plugin<void> = {
 
     server.ext('onRequest', (request, h) => {
       const { headers } = request;
+      const { httpVersionMajor, httpVersionMinor } = request.raw.req;
+      if (httpVersionMajor === 1 && httpVersionMinor === 1 && headers.host === undefined) {
+        throw new DomainError('BAD_REQUEST', 'An HTTP/1.1 request needs a Host header');
+      }
       const expect = headers.expect;
       if (typeof expect === 'string' && expect.toLowerCase() !== '100-continue') {
         throw new DomainError('EXPECTATION_FAILED');
@@ -49,29 +54,28 @@ export const protocolPlugin: Plugin<void> = {
   },
 };
 
-function hasBody(headers: Record<string, unknown>): boolean {
-  const length = headers['content-length'];
-  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
-/** JSON is UTF-8 (RFC 8259 8.1): a JSON type naming any other charset is refused. */
+/** JSON is UTF-8 (RFC 8259 8.1): a JSON type naming any other charset is refused (utf8 is a name of UTF-8). */
 function isAcceptedCharset(type: string): boolean {
   const [mime = '', ...parameters] = type.split(';');
   if (mime.trim().toLowerCase() !== 'application/json') return true;
   for (const parameter of parameters) {
     const [name = '', value = ''] = parameter.split('=');
     if (name.trim().toLowerCase() !== 'charset') continue;
-    if (
-      value
-        .trim()
-        .replace(/^"(.*)"$/, '$1')
-        .toLowerCase() !== 'utf-8'
-    )
-      return false;
+    if (!isUtf8Label(value.trim().replace(/^"(.*)"$/, '$1'))) return false;
   }
   return true;
 }
 
 function listsAnyTag(ifNoneMatch: unknown): boolean {
   return typeof ifNoneMatch === 'string' && ifNoneMatch.split(',').some((tag) => tag.trim() === '*');
+}
+
+/** A name the Encoding Standard gives UTF-8 (utf-8, utf8, unicode-1-1-utf-8, …), as browsers read it. */
+function isUtf8Label(label: string): boolean {
+  try {
+    return new TextDecoder(label).encoding === 'utf-8';
+  } catch {
+    // Not an encoding's name at all.
+    return false;
+  }
 }

@@ -20,7 +20,7 @@ export const unreadBodyPlugin: Plugin<UnreadBodyOptions> = {
   register(server, { payloadTimeoutMs }) {
     server.ext('onRequest', (request, h) => {
       const { req, res } = request.raw;
-      if (!hasBody(req)) return h.continue;
+      if (!hasBody(req.headers)) return h.continue;
 
       // Wreck calls destroy() on the stream when the body is over maxBytes (then rejects with 413). A
       // socket already gone (the client aborted) is destroyed as usual.
@@ -48,9 +48,10 @@ export const unreadBodyPlugin: Plugin<UnreadBodyOptions> = {
   },
 };
 
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+/** Whether the request announces a body (Content-Length: 0 does not). */
+export function hasBody(headers: Readonly<Record<string, unknown>>): boolean {
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** Stops reading the body, answers whatever hapi decides (408/413), and closes the connection after it. */
