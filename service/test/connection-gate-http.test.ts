@@ -100,22 +100,27 @@ async function lockTables(t: Teardown, ...tables: string[]) {
   return release;
 }
 
-/** Resolves once `count` of the service's statements wait for a lock. */
-async function waitingOnLocks(count: number): Promise<void> {
+/** How many of the service's statements wait for a lock now. */
+async function lockWaiters(): Promise<number> {
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   try {
-    for (let attempt = 0; attempt < 200; attempt++) {
-      const { rows } = await client.query<{ n: number }>(
-        `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
-      );
-      if ((rows[0]?.n ?? 0) >= count) return;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error(`never saw ${count} statement(s) waiting for a lock`);
+    const { rows } = await client.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
+    );
+    return rows[0]?.n ?? 0;
   } finally {
     await client.end();
   }
+}
+
+/** Resolves once `count` of the service's statements wait for a lock. */
+async function waitingOnLocks(count: number): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if ((await lockWaiters()) >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`never saw ${count} statement(s) waiting for a lock`);
 }
 
 t.test('a request cut off by the route timeout keeps its place until its query ends', async (t) => {
@@ -166,6 +171,7 @@ t.test('a client that leaves while queued does not run its queries outside the g
     clearTimeout(covers);
   });
   t.match(await third, { status: 200 }, 'the request behind the one that left is served');
+  t.equal(await lockWaiters(), 0, "C was not served beside B's abandoned query (the pool's spare hid it)");
   t.same(app.outages(), [], 'nothing is logged as a database outage');
 });
 
@@ -177,6 +183,7 @@ t.test('listing a page uses one connection at a time (page, then count)', async 
   await waitingOnLocks(1);
   // Held past the pool's 100 ms timeout: a second query of the same request waiting for the pool fails.
   await new Promise((resolve) => setTimeout(resolve, 400));
+  t.equal(await lockWaiters(), 1, 'one statement at a time: the total waits for the page');
   await release();
   t.match(await listing, { status: 200 }, 'the list answers once the lock is gone');
   t.same(app.outages(), [], 'nothing is logged as a database outage');
@@ -315,4 +322,16 @@ t.test('a request holds a place only while its database work runs, not while its
   t.equal(answer.status, 200, 'another request is served while the upload is in progress');
   slow.end(Buffer.alloc(1024 - 8, 1));
   t.equal(await slowAnswer, 200, 'the upload completes');
+});
+
+t.test('readiness answers while every place is taken: it never waits behind the gated work', async (t) => {
+  const app = await startService(t, {});
+  const id = await app.createBook();
+  const release = await lockTables(t, 'books');
+  const held = app.call('GET', `/v1/books/${id}`);
+  await waitingOnLocks(1);
+  t.match(await app.call('GET', '/health/ready'), { status: 200 }, 'ready: the database answers');
+  await release();
+  t.match(await held, { status: 200 });
+  t.same(app.outages(), [], 'nothing is logged as a database outage');
 });

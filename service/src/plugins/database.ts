@@ -45,7 +45,9 @@ export const databasePlugin: Plugin<DatabasePluginOptions> = {
           import('../db/orm.ts'),
           resolveDatabaseUrl(config.database),
         ]);
-        const created = await createOrm({ ...config.database, url });
+        // One connection beyond the gate's places: readiness probes (and event jobs, which run outside
+        // a request's work) never wait behind requests, nor make admitted work wait in the pool.
+        const created = await createOrm({ ...config.database, poolMax: config.database.poolMax + 1, url });
         try {
           await created.em.getConnection().execute('select 1');
         } catch (error) {
