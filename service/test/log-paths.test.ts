@@ -158,6 +158,70 @@ t.test('every serializer and stringifier of the logger survives any value', asyn
   }
 });
 
+t.test('for a normal request every guarded function gives its normal output, not its fallback', async (t) => {
+  // A guard hides throws: a serializer or binding that always failed would otherwise pass every test above.
+  const server = await createServer(config, { logStream: { write: () => undefined } });
+  t.teardown(() => server.stop());
+  const logger = server.logger as unknown as Record<symbol, Record<string, (value: unknown) => unknown>>;
+  const serializers = logger[pino.symbols.serializersSym] ?? {};
+  const error = Object.assign(new TypeError('boom'), { code: 'E_BOOM' });
+  t.same(serializers.err?.(error), pino.stdSerializers.err(error), "err: pino's standard serializer");
+  t.same(serializers.req?.({ method: 'post', path: '/v1/books', headers: { 'x-api-key': 'k' } }), {
+    method: 'POST',
+    path: '/v1/books',
+  });
+  t.same(serializers.res?.({ statusCode: 201 }), { statusCode: 201 });
+
+  const options = hapiPinoOptions(pino({ level: 'silent' })) as unknown as {
+    getChildBindings: (request: unknown) => Record<string, unknown>;
+    customRequestCompleteMessage: (request: unknown, responseTime: number) => string;
+  };
+  const request = {
+    app: {
+      traceId: 't-1',
+      lambda: {
+        apiRequestId: 'a-1',
+        sourceIp: '203.0.113.7',
+        xrayTraceId: 'Root=1',
+        passThroughEvent: false,
+      },
+    },
+    method: 'post',
+    path: '/v1/books',
+    raw: { res: { statusCode: 201 } },
+  };
+  t.same(options.getChildBindings(request), {
+    traceId: 't-1',
+    apiRequestId: 'a-1',
+    sourceIp: '203.0.113.7',
+    xrayTraceId: 'Root=1',
+    req: request,
+  });
+  t.equal(options.customRequestCompleteMessage(request, 7), 'POST /v1/books 201 7ms');
+
+  // Every stringifier, redacting or fast, on a line of normal values.
+  const { logger: captured, lines } = capturedLogger();
+  captured.info(
+    {
+      err: error,
+      headers: { authorization: 'k', accept: '*/*' },
+      password: 'p',
+      nested: { apiKey: 'k' },
+      n: 1,
+    },
+    'normal',
+  );
+  const line = JSON.parse(lines[0] ?? '{}') as Record<string, unknown>;
+  t.match(line, {
+    err: { type: 'TypeError', message: 'boom', code: 'E_BOOM', stack: /boom/ },
+    headers: { authorization: '[REDACTED]', accept: '*/*' },
+    password: '[REDACTED]',
+    nested: { apiKey: '[REDACTED]' },
+    n: 1,
+  });
+  t.notMatch(lines[0], /unserializable/);
+});
+
 t.test('a line, or a child, with an unreadable value is still written, as valid JSON', async (t) => {
   const { logger, lines } = capturedLogger();
   for (const value of HALF_BUILT) {
