@@ -43,7 +43,8 @@ const VERSIONS: Record<string, string[]> = {
   debug: ['4.3.0', '4.3.1'],
 };
 
-let registryMode: 'advisories' | 'none' | '405' = 'advisories';
+type Mode = 'advisories' | 'none' | '405';
+let registryMode: Mode = 'advisories';
 const registry = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -52,7 +53,9 @@ const registry = createServer((req, res) => {
       // npm audit reads packuments to say which version fixes an advisory.
       const name = decodeURIComponent((req.url ?? '/').slice(1));
       const versions = VERSIONS[name] ?? [];
-      const entries = versions.map((v) => [v, { name, version: v, dist: { tarball: `http://x/${v}.tgz` } }]);
+      const entries = versions.map(
+        (v) => [v, { name, version: v, dist: { tarball: `http://x/${v}.tgz` } }] as const,
+      );
       res.writeHead(versions.length > 0 ? 200 : 404, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
@@ -90,7 +93,9 @@ interface Accepted {
 /** A copy of the fixture project with the allow-list in both formats; npm's cache kept out of $HOME. */
 function project(t: Test, accepted: Accepted[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'audit-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.teardown(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
   cpSync(PROJECT, dir, { recursive: true });
   const nsprc = Object.fromEntries(accepted.map((a) => [a.id, { notes: a.reason, expiry: a.expires }]));
   writeFileSync(join(dir, '.nsprc'), JSON.stringify(nsprc));
@@ -116,7 +121,7 @@ async function gate(dir: string) {
 
 /** What CI ran before: `npm audit --json` into audit-gate.mjs. */
 async function oldGate(dir: string) {
-  let report = '';
+  let report: string;
   try {
     ({ stdout: report } = await execFileAsync(
       'npm',
@@ -132,7 +137,7 @@ async function oldGate(dir: string) {
 
 const ACCEPTED = { id: 'GHSA-44c6-4v22-4mhx', reason: 'only reached by a build tool', expires: '2999-01-01' };
 
-const CASES: { name: string; mode: typeof registryMode; accepted: Accepted[]; code: number }[] = [
+const CASES: { name: string; mode: Mode; accepted: Accepted[]; code: number }[] = [
   { name: 'no advisory', mode: 'none', accepted: [], code: 0 },
   { name: 'a high advisory in a production dependency', mode: 'advisories', accepted: [], code: 1 },
   { name: 'the high advisory allow-listed', mode: 'advisories', accepted: [ACCEPTED], code: 0 },

