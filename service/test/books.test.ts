@@ -151,6 +151,13 @@ t.test('the ISBN-10 and ISBN-13 forms of one book are one ISBN: 409 on create an
   const other = await createBook(app);
   const clash = await app.json({ method: 'PATCH', url: `/v1/books/${other.id}`, payload: { isbn: isbn10 } });
   t.equal(`${clash.status} ${clash.body.code}`, '409 9002', 'PATCH to the ISBN-10 form of a taken ISBN');
+  const own = await app.json<Envelope<BookDto>>({
+    method: 'PATCH',
+    url: `/v1/books/${first.id}`,
+    payload: { isbn: `${isbn10.slice(0, 9)}${isbn10.slice(9).toLowerCase()} ` },
+  });
+  t.equal(own.status, 200, 'PATCH to the other form of its own ISBN is no clash');
+  t.equal(own.body.data.isbn, isbn13);
   const list = await app.json<Envelope<BookPage>>('/v1/books?limit=100');
   t.ok(
     list.body.data.items.every((book) => /^97[89]\d{10}$/.test(book.isbn)),
