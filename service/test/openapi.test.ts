@@ -197,3 +197,13 @@ t.test('npm run openapi writes the same document', async (t) => {
   const written = JSON.parse(await readFile(out, 'utf8')) as { info: { title: string } };
   t.same(written, spec);
 });
+
+t.test('a 503 may carry Retry-After: the overload answer (5034) does, the others do not', async (t) => {
+  for (const { path, method, operation } of operations) {
+    if (!path.startsWith('/v1/')) continue;
+    const header = at(operation.responses, '503', 'headers', 'Retry-After') as
+      { required?: boolean; schema?: unknown } | undefined;
+    t.match(header, { schema: { type: 'integer' } }, `${method} ${path} 503 documents Retry-After`);
+    t.not(header?.required, true, 'not on every 503');
+  }
+});

@@ -140,6 +140,8 @@ export function completeOpenApiDocument(raw: unknown, context: CompletionContext
         const headers = (response.headers ?? {}) as Json;
         headers['x-request-id'] = ref('x-request-id');
         if (keyed) for (const name of USAGE_HEADERS) headers[name] = ref(name);
+        // Only an overloaded instance's 503 (5034) carries it.
+        if (status === '503') headers['Retry-After'] = integerHeader('With code 5034: seconds to wait');
         response.headers = headers;
       }
     }
