@@ -42,13 +42,14 @@ function parseAnswer(answer: string) {
 }
 
 /** A server listening on a free port of 127.0.0.1, stopped at teardown. */
-async function startedServer(t: Test): Promise<number> {
+async function startedServer(t: Test, env: Record<string, string> = {}): Promise<number> {
   const config = loadConfig({
     APP_ENV: 'test',
     LOG_LEVEL: 'silent',
     HOST: '127.0.0.1',
     PORT: '0',
     DATABASE_URL: db.url,
+    ...env,
   });
   const server = await createServer(config);
   await server.start();
@@ -233,6 +234,53 @@ t.test('what Node would answer bare or drop (no Host, CONNECT): the envelope too
     await rawExchange(port, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
     /^HTTP\/1\.1 200 /,
   );
+});
+
+t.test('a body declared over the limit, sent only after 100 Continue: 413 at once', async (t) => {
+  const port = await startedServer(t);
+  const book = '00000000-0000-4000-8000-000000000000';
+  for (const [target, type, length] of [
+    ['/v1/books', 'application/json', 2 * 1024 * 1024],
+    [`/v1/books/${book}/cover`, 'image/png', 1024 * 1024 + 1],
+  ] as const) {
+    const started = Date.now();
+    const answer = await rawExchange(
+      port,
+      `${target === '/v1/books' ? 'POST' : 'PUT'} ${target} HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\nContent-Length: ${String(length)}\r\nExpect: 100-continue\r\n\r\n`,
+    );
+    t.notMatch(answer, /^HTTP\/1\.1 100/, `${target}: the client is not told to send it`);
+    const refused = parseAnswer(answer);
+    t.equal(refused.status, 413, target);
+    t.match(JSON.parse(refused.body || '{}'), { success: false, code: 4130 });
+    t.equal(refused.headers.connection, 'close');
+    // (hapi waited for the body until the payload timeout, 8 s here.)
+    t.ok(Date.now() - started < 4000, `${target}: answered without waiting for the body`);
+  }
+  const within = await rawExchange(
+    port,
+    'POST /v1/books HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n{}',
+  );
+  t.match(within, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 400 /, 'within the limit: continue as before');
+
+  // The events route stays a path that does not exist for an HTTP request, however large its body.
+  // (The events route reads a body until the payload timeout, 80 % of this.)
+  const lambdaPort = await startedServer(t, {
+    AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
+    REQUEST_TIMEOUT_MS: '1000',
+  });
+  const big = async (path: string) =>
+    (
+      await rawExchange(
+        lambdaPort,
+        `POST ${path} HTTP/1.1\r\nHost: x\r\nx-amzn-request-context: {"requestId":"r"}\r\nContent-Type: application/json\r\nContent-Length: 9999999\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
+      )
+    ).replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, '');
+  const events = parseAnswer(await big('/internal/events'));
+  const unknown = parseAnswer(await big('/internal/nothing'));
+  t.equal(events.status, unknown.status, 'events route: as a path no route serves');
+  const code = (body: string) => (JSON.parse(body || '{}') as { code?: number }).code;
+  t.equal(code(events.body), code(unknown.body));
+  t.equal(code(events.body), 4040);
 });
 
 t.test('bad bytes in a body, or after a request in progress: still the envelope', async (t) => {

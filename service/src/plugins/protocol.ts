@@ -1,8 +1,10 @@
 // HTTP answers Node and hapi get wrong on their own, made like every other answer (the envelope, the
 // security headers): an unsupported Expect, If-None-Match: *, and bodies hapi would parse as JSON anyway.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { entityTooLarge } from '@hapi/boom';
 import type { Plugin, ResponseObject } from '@hapi/hapi';
 import { DomainError } from '../errors/domain-error.ts';
+import type { PassThroughRouteApp } from './errors.ts';
 import { hasBody } from './unread-body.ts';
 
 /** A media type no route allows: hapi then refuses the body with its own 415, after authentication. */
@@ -33,6 +35,25 @@ export const protocolPlugin: Plugin<void> = {
       const type = headers['content-type'];
       if (type === undefined ? hasBody(headers) : typeof type === 'string' && !isAcceptedCharset(type)) {
         headers['content-type'] = REFUSED_TYPE;
+      }
+      return h.continue;
+    });
+
+    // hapi says 100 Continue before it checks the declared length, then waits for the whole body to refuse
+    // it (until the payload timeout if it never comes): refuse it before the client sends it.
+    server.ext('onPreAuth', (request, h) => {
+      const { headers } = request;
+      const maxBytes = request.route.settings.payload?.maxBytes;
+      const app: Partial<PassThroughRouteApp> | undefined = request.route.settings.app;
+      if (
+        typeof headers.expect === 'string' &&
+        maxBytes !== undefined &&
+        // Not for a path no route serves, nor the events route: a 413 there would tell them apart.
+        (request.route.method as string) !== '_special' &&
+        app?.passThroughEvents !== true &&
+        Number(headers['content-length']) > maxBytes
+      ) {
+        throw entityTooLarge(`Payload content length greater than maximum allowed: ${String(maxBytes)}`);
       }
       return h.continue;
     });
