@@ -1,6 +1,6 @@
 // The scripts that gate the workflows, run as the workflows run them (`node .github/scripts/<x>.mjs …`):
-// the dependency audit gate (on npm audit reports), the CI check of a manual redeploy (against a fake GitHub
-// API), the stack config check (on stack files in a scratch folder) and the IAM template renderer.
+// the CI check of a manual redeploy (against a fake GitHub API), the stack config check (on stack files in
+// a scratch folder) and the IAM template renderer.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +10,6 @@ import t, { type Test } from 'tap';
 import { runScript, type RunResult } from '../fixtures/run-script.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-const FIXTURES = resolve(import.meta.dirname, 'fixtures');
 
 function run(
   script: string,
@@ -29,102 +28,6 @@ function scratch(t: Test, files: Record<string, string>): string {
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }
-
-// ---- audit-gate.mjs --------------------------------------------------------------------------------------
-
-const report = (name: string) => join(FIXTURES, name);
-const ALLOWLIST = resolve(ROOT, '.github/audit-allowlist.json');
-const allowlist = (t: Test, advisories: unknown[]) =>
-  join(scratch(t, { 'allow.json': JSON.stringify({ advisories }) }), 'allow.json');
-
-void t.test('audit: the repository allow-list is valid and accepts nothing by default', async (t) => {
-  const parsed = JSON.parse(readFileSync(ALLOWLIST, 'utf8')) as { advisories: unknown[] };
-  t.same(parsed.advisories, []);
-  const clean = await run('audit-gate.mjs', [
-    report('npm-audit-clean.json'),
-    ALLOWLIST,
-    '--audit-level=high',
-  ]);
-  t.equal(clean.code, 0, clean.stderr);
-  t.match(clean.stdout, /no high or higher advisory outside the allow-list \(0 in total\)/);
-});
-
-void t.test('audit: a high advisory in production dependencies fails, naming it', async (t) => {
-  const result = await run('audit-gate.mjs', [
-    report('npm-audit-high.json'),
-    ALLOWLIST,
-    '--audit-level=high',
-  ]);
-  t.equal(result.code, 1);
-  t.match(
-    result.stdout,
-    '::error::high semver-regex: Regular expression denial of service in semver-regex (GHSA-44c6-4v22-4mhx)',
-  );
-  t.notMatch(result.stdout, /debug/, 'a low advisory is below the level');
-  t.match(
-    result.stderr,
-    /1 high-or-higher advisory\(ies\) in production dependencies: update them, or accept one in/,
-  );
-  // The same report at a lower level also fails on the low one.
-  const low = await run('audit-gate.mjs', [report('npm-audit-high.json'), ALLOWLIST, '--audit-level=low']);
-  t.match(low.stdout, /GHSA-gxpj-cx7g-858c/);
-});
-
-void t.test('audit: an allow-listed advisory passes until its entry expires', async (t) => {
-  const accepted = {
-    id: 'GHSA-44c6-4v22-4mhx',
-    reason: 'only reached through a build-time tool',
-    expires: '2999-01-01',
-  };
-  const ok = await run('audit-gate.mjs', [report('npm-audit-high.json'), allowlist(t, [accepted])]);
-  t.equal(ok.code, 0, ok.stderr);
-  const expired = await run('audit-gate.mjs', [
-    report('npm-audit-high.json'),
-    allowlist(t, [{ ...accepted, expires: '2020-01-01' }]),
-  ]);
-  t.equal(expired.code, 1);
-  t.match(expired.stderr, /GHSA-44c6-4v22-4mhx\) expired on 2020-01-01: assess it again/);
-  const stale = await run('audit-gate.mjs', [report('npm-audit-clean.json'), allowlist(t, [accepted])]);
-  t.equal(stale.code, 0);
-  t.match(stale.stdout, /::warning::GHSA-44c6-4v22-4mhx is allow-listed but no longer reported/);
-});
-
-void t.test('audit: malformed allow-list entries are errors, never a silent pass', async (t) => {
-  const cases: [unknown, RegExp][] = [
-    [{ id: 'CVE-2024-1', reason: 'x', expires: '2999-01-01' }, /"id" must be a GHSA id/],
-    [{ id: 'GHSA-44c6-4v22-4mhx', reason: ' ', expires: '2999-01-01' }, /"reason" must say why/],
-    [{ id: 'GHSA-44c6-4v22-4mhx', reason: 'x', expires: 'soon' }, /"expires" must be a date/],
-  ];
-  for (const [entry, message] of cases) {
-    const result = await run('audit-gate.mjs', [report('npm-audit-high.json'), allowlist(t, [entry])]);
-    t.equal(result.code, 1);
-    t.match(result.stderr, message);
-  }
-  const noList = join(scratch(t, { 'a.json': '{}' }), 'a.json');
-  t.match(
-    (await run('audit-gate.mjs', [report('npm-audit-clean.json'), noList])).stderr,
-    /needs an "advisories" array/,
-  );
-});
-
-void t.test("audit: npm's own failure (the registry answered 405) is not a clean report", async (t) => {
-  const result = await run('audit-gate.mjs', [report('npm-audit-error.json'), ALLOWLIST]);
-  t.equal(result.code, 1);
-  t.match(result.stderr, /npm audit failed instead of reporting: 405 Method Not Allowed/);
-  const empty = join(scratch(t, { 'e.json': '' }), 'e.json');
-  t.match((await run('audit-gate.mjs', [empty, ALLOWLIST])).stderr, /is not JSON/);
-  t.match(
-    (await run('audit-gate.mjs', ['/nonexistent.json', ALLOWLIST])).stderr,
-    /cannot read the audit report/,
-  );
-  const old = join(scratch(t, { 'o.json': '{"advisories":{}}' }), 'o.json');
-  t.match((await run('audit-gate.mjs', [old, ALLOWLIST])).stderr, /auditReportVersion 2/);
-  t.match(
-    (await run('audit-gate.mjs', [report('npm-audit-clean.json'), ALLOWLIST, '--audit-level=severe'])).stderr,
-    /unknown audit level "severe"/,
-  );
-  t.match((await run('audit-gate.mjs', [report('npm-audit-clean.json')])).stderr, /usage: /);
-});
 
 // ---- ci-passed.mjs ---------------------------------------------------------------------------------------
 

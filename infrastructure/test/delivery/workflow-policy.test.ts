@@ -777,17 +777,36 @@ void t.test('each action is pinned to one commit everywhere (Dependabot bumps th
 void t.test('dependabot: npm, Docker and GitHub Actions, in folders that exist', (t) => {
   const config = parse(readFileSync(resolve(ROOT, '.github/dependabot.yml'), 'utf8')) as {
     version: number;
-    updates: { 'package-ecosystem': string; directory: string; schedule: { interval: string } }[];
+    updates: {
+      'package-ecosystem': string;
+      directory?: string;
+      directories?: string[];
+      schedule: { interval: string };
+    }[];
   };
   t.equal(config.version, 2);
   const ecosystems = config.updates.map((u) => u['package-ecosystem']);
   for (const ecosystem of ['npm', 'docker', 'github-actions'])
     t.ok(ecosystems.includes(ecosystem), ecosystem);
   for (const update of config.updates) {
-    t.ok(existsSync(join(ROOT, update.directory)), `${update['package-ecosystem']}: ${update.directory}`);
+    const folders = update.directories ?? [update.directory ?? ''];
+    t.ok(folders.length > 0 && folders.every(Boolean), `${update['package-ecosystem']}: a folder`);
+    for (const folder of folders) {
+      // A trailing `*` is Dependabot's glob over the folders inside.
+      const base = folder.replace(/\/\*$/, '');
+      t.ok(existsSync(join(ROOT, base)), `${update['package-ecosystem']}: ${folder}`);
+    }
     t.ok(['daily', 'weekly', 'monthly'].includes(update.schedule.interval));
   }
   t.ok(existsSync(join(ROOT, 'docker/Dockerfile')), 'the docker ecosystem has a Dockerfile to read');
+  const actionsUpdate = config.updates.find((u) => u['package-ecosystem'] === 'github-actions');
+  for (const name of actionSources.map((a) => a.name))
+    t.ok(
+      (actionsUpdate?.directories ?? []).some(
+        (d) => d === `/.github/actions/${name}` || d === '/.github/actions/*',
+      ),
+      `Dependabot bumps the pins in .github/actions/${name}`,
+    );
   for (const update of config.updates.filter((u) => u['package-ecosystem'] === 'docker-compose')) {
     const files = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
     t.ok(
