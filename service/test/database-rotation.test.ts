@@ -1,86 +1,61 @@
-// The password RDS rotates: the connection secret names the credentials secret, and a warm server whose
-// password was changed (ALTER ROLE) picks up the new one on the next authentication failure (28P01),
-// without a restart. Secrets Manager is a loopback stand-in speaking its JSON protocol.
-import { createServer, type IncomingMessage } from 'node:http';
-import pg from 'pg';
+// The password RDS rotates: a warm server whose password changed picks up the new one from the
+// credentials secret on the next authentication failure (28P01), without a restart.
 import t from 'tap';
 import { databaseUrlFromSecrets, resolveDatabaseUrl, withRotatingPassword } from '../src/db/database-url.ts';
 import { startTestDatabase } from './helpers/database.ts';
-import { setEnv } from './helpers/env.ts';
-import { buildServer } from './helpers/server.ts';
-
-const CONNECTION_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-db-AbCdEf';
-const CREDENTIALS_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-1-XyZ';
-const ROLE = 'app_rotating';
+import { rotatingDatabaseSecrets } from './helpers/fake-secrets-manager.ts';
+import { uniqueIsbn } from './helpers/isbn.ts';
+import { buildServer, type Envelope } from './helpers/server.ts';
 
 t.test('a rotated password is read again after one failed authentication', async (t) => {
   const db = await startTestDatabase(t);
-  const admin = new pg.Client({ connectionString: db.url });
-  await admin.connect();
-  t.teardown(() => admin.end());
-  await admin.query(`CREATE ROLE ${ROLE} LOGIN PASSWORD 'first-password'`);
-  await admin.query(`GRANT pg_read_all_data, pg_write_all_data TO ${ROLE}`);
+  const secrets = await rotatingDatabaseSecrets(t, db.url, 'app_rotating');
+  const reads = () => secrets.requests.map(({ secretId }) => secretId);
+  const both = [secrets.connectionArn, secrets.credentialsArn];
 
-  const target = new URL(db.url);
-  let password = 'first-password';
-  const reads: string[] = [];
-  const secrets: Record<string, () => string> = {
-    [CONNECTION_ARN]: () =>
-      JSON.stringify({
-        engine: 'postgres',
-        username: ROLE,
-        host: target.hostname,
-        port: Number(target.port),
-        dbname: target.pathname.slice(1),
-        credentialsSecretArn: CREDENTIALS_ARN,
-      }),
-    [CREDENTIALS_ARN]: () => JSON.stringify({ username: ROLE, password }),
-  };
-  const secretsManager = createServer((request: IncomingMessage, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      const { SecretId } = JSON.parse(body) as { SecretId: string };
-      reads.push(SecretId);
-      response.setHeader('content-type', 'application/x-amz-json-1.1');
-      response.end(JSON.stringify({ ARN: SecretId, Name: 'db', SecretString: secrets[SecretId]?.() }));
-    });
-  });
-  await new Promise<void>((resolve) => secretsManager.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => secretsManager.close());
-  const address = secretsManager.address();
-  if (typeof address !== 'object' || address === null) throw new Error('no address');
-  setEnv(t, {
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${address.port}`,
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-  });
-
-  const app = await buildServer(t, { DATABASE_SECRET_ARN: CONNECTION_ARN, DATABASE_SSL: 'false' });
+  const app = await buildServer(t, { DATABASE_SECRET_ARN: secrets.connectionArn, DATABASE_SSL: 'false' });
   t.equal(
     (await app.json('/health/ready')).status,
     200,
     'connects with the password of the credentials secret',
   );
-  t.same(reads, [CONNECTION_ARN, CREDENTIALS_ARN]);
+  t.same(reads(), both);
 
-  // The rotation: a new password for the role and in the secret; the server's connections go away, as
-  // a warm instance's idle connections do.
-  password = 'second-password';
-  await admin.query(`ALTER ROLE ${ROLE} PASSWORD 'second-password'`);
-  await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [ROLE]);
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  reads.length = 0;
+  // The server's connections go away on rotation, as a warm instance's idle connections do.
+  await secrets.rotate('second-password');
+  secrets.requests.length = 0;
 
   t.equal((await app.json('/health/ready')).status, 200, 'the next request succeeds');
-  t.same(
-    reads,
-    [CONNECTION_ARN, CREDENTIALS_ARN],
-    'after one refused password, the secrets are read once more',
-  );
+  t.same(reads(), both, 'after one refused password, the secrets are read once more');
   t.equal((await app.json('/health/ready')).status, 200);
-  t.equal(reads.length, 2, 'and not again while the password works');
+  t.equal(secrets.requests.length, 2, 'and not again while the password works');
+});
+
+// Cover downloads read through the same pool hook as every other query.
+t.test('the first cover download after a rotation succeeds', async (t) => {
+  const db = await startTestDatabase(t);
+  const secrets = await rotatingDatabaseSecrets(t, db.url, 'app_cover_reader');
+  const app = await buildServer(t, { DATABASE_SECRET_ARN: secrets.connectionArn, DATABASE_SSL: 'false' });
+  const created = await app.json<Envelope<{ id: string }>>({
+    method: 'POST',
+    url: '/v1/books',
+    payload: { title: 'Rotated', author: 'A', isbn: uniqueIsbn() },
+  });
+  t.equal(created.status, 201);
+  const id = created.body.data.id;
+  const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(32, 7)]);
+  const put = await app.inject({
+    method: 'PUT',
+    url: `/v1/books/${id}/cover`,
+    headers: { 'content-type': 'image/png' },
+    payload: png,
+  });
+  t.equal(put.statusCode, 200);
+
+  await secrets.rotate('second-password');
+  const cover = await app.inject(`/v1/books/${id}/cover`);
+  t.equal(cover.statusCode, 200, 'the cover is served with the new password');
+  t.same(cover.rawPayload, png, 'byte for byte');
 });
 
 t.test('the rotation hook, piece by piece', async (t) => {

@@ -1,10 +1,9 @@
 // DATABASE_SECRET_ARN: the URL comes from Secrets Manager (here a loopback stand-in that speaks the
 // same JSON protocol), never from plaintext configuration.
-import { createServer, type IncomingMessage } from 'node:http';
 import t from 'tap';
 import { databaseUrlFromSecret, resolveDatabaseUrl } from '../src/db/database-url.ts';
 import { startTestDatabase } from './helpers/database.ts';
-import { setEnv } from './helpers/env.ts';
+import { startFakeSecretsManager } from './helpers/fake-secrets-manager.ts';
 import { buildServer } from './helpers/server.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-db-AbCdEf';
@@ -40,31 +39,11 @@ t.test('secret formats', async (t) => {
 
 t.test('the URL is read from Secrets Manager, once per server', async (t) => {
   const db = await startTestDatabase(t);
-  const requests: { target: string | undefined; body: string }[] = [];
-  const secretsManager = createServer((request: IncomingMessage, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      requests.push({ target: request.headers['x-amz-target'] as string | undefined, body });
-      response.setHeader('content-type', 'application/x-amz-json-1.1');
-      response.end(JSON.stringify({ ARN, Name: 'app-db', SecretString: db.url }));
-    });
-  });
-  await new Promise<void>((resolve) => secretsManager.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => secretsManager.close());
-  const address = secretsManager.address();
-  if (typeof address !== 'object' || address === null) throw new Error('no address');
-  // The AWS SDK reads its endpoint, region and credentials from process.env itself.
-  setEnv(t, {
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${address.port}`,
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-  });
+  const requests = await startFakeSecretsManager(t, () => db.url);
 
   t.equal(await resolveDatabaseUrl({ url: undefined, secretArn: ARN } as never), db.url);
   t.equal(requests[0]?.target, 'secretsmanager.GetSecretValue');
-  t.match(JSON.parse(requests[0]?.body ?? '{}'), { SecretId: ARN });
+  t.equal(requests[0]?.secretId, ARN);
 
   const app = await buildServer(t, { DATABASE_SECRET_ARN: ARN });
   requests.length = 0;
