@@ -2,13 +2,11 @@
 // watches. The one home of that pairing: config/alarms.ts reads each threshold from its row's setting,
 // ServiceAlarms creates one alarm per row, and the config test holds Pulumi.yaml and the deploy guide
 // to these rows.
-import type { SettingName } from './config/defaults.ts';
-
 export interface AlarmSpec {
   /** The alarm's name in the stack (`<prefix>-alarms-<key>`); part of its URN, so never renamed. */
   key: string;
-  /** The stack setting that sets the threshold, and the values it accepts. */
-  setting: SettingName;
+  /** The stack setting that sets the threshold (declared in Pulumi.yaml), and the values it accepts. */
+  setting: string;
   range: readonly [min: number, max: number];
   /** `timeout-percent`: the setting is a percentage of the function timeout; the threshold is in ms. */
   unit: 'count' | 'ms' | 'timeout-percent';

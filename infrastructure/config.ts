@@ -1,18 +1,18 @@
 // Reads the stack configuration once into a typed, validated object; nothing else in the program reads
-// Pulumi config or the environment. A wrong value fails the run with a message naming the key. Each
-// concern has its reader in config/; this file names the stack and puts the pieces together.
+// Pulumi config or the environment. Each reader in config/ returns its component's settings as they are.
 import { execFileSync } from 'node:child_process';
 import * as pulumi from '@pulumi/pulumi';
 import { BRANCH_STACKS, isPreviewStack } from './branch-stack.ts';
+import { PLATFORMS } from './platforms.ts';
 import { readAlarmSettings, type AlarmSettings } from './config/alarms.ts';
 import { readDatabaseConfig, type DatabaseConfig } from './config/database.ts';
-import { readFunctionConfig, type FunctionConfig } from './config/function.ts';
-import { readHttpApiConfig, type HttpApiConfig } from './config/http-api.ts';
-import { readImageConfig, type ImageConfig, type TagSources } from './config/image.ts';
-import { readMaintenanceSchedule } from './config/maintenance.ts';
+import { readFunctionSettings, type FunctionSettings } from './config/function.ts';
+import { readHttpApiSettings, type HttpApiSettings } from './config/http-api.ts';
+import { readImageSettings, type ImageSettings, type TagSources } from './config/image.ts';
+import { readMaintenanceSettings, type MaintenanceSettings } from './config/maintenance.ts';
 import { ConfigError, readSettings, type ConfigSource } from './config/settings.ts';
 
-export interface StackConfig extends FunctionConfig, HttpApiConfig {
+export interface StackConfig {
   project: string;
   stack: string;
   /** `${project}-${stack}`, lower-cased: the prefix of every physical name, so stacks never collide. */
@@ -22,13 +22,13 @@ export interface StackConfig extends FunctionConfig, HttpApiConfig {
   tags: Record<string, string>;
   /** Preview stacks (one per pull request) are disposable: nothing in them is kept on destroy. */
   ephemeral: boolean;
-  /** The image repository of the stack `main` deploys (prod), whose build cache previews read. */
-  sharedCacheRepository: string;
-  alarms: AlarmSettings;
+  /** Each component's settings as its Args take them; no maintenance schedule when it is `off`. */
+  image: ImageSettings;
+  function: FunctionSettings;
+  api: HttpApiSettings;
   database: DatabaseConfig;
-  image: ImageConfig;
-  /** EventBridge schedule of the maintenance event; undefined when turned off (`off`). */
-  maintenanceSchedule: string | undefined;
+  maintenance: MaintenanceSettings | undefined;
+  alarms: AlarmSettings;
 }
 
 export interface ConfigContext extends TagSources {
@@ -45,21 +45,25 @@ export function readStackConfig(source: ConfigSource, context: ConfigContext): S
     throw new ConfigError('aws:region', 'is required (pulumi config set aws:region <region>)');
   }
   const settings = readSettings(source, project);
-  const fn = readFunctionConfig(settings);
+  const fn = readFunctionSettings(settings);
+  const ephemeral = isPreviewStack(stack);
   return {
     project,
     stack,
     prefix: stackPrefix(project, stack),
-    sharedCacheRepository: stackPrefix(project, BRANCH_STACKS.main),
     region,
     tags: { project, stack, 'managed-by': 'pulumi' },
-    ephemeral: isPreviewStack(stack),
-    ...fn,
-    ...readHttpApiConfig(settings),
-    alarms: readAlarmSettings(settings, fn.timeout),
+    ephemeral,
+    image: readImageSettings(settings, context, {
+      platform: PLATFORMS[fn.architecture],
+      // Preview stacks start with an empty repository: prod's cache makes their first build fast.
+      sharedCacheRepository: ephemeral ? stackPrefix(project, BRANCH_STACKS.main) : undefined,
+    }),
+    function: fn,
+    api: readHttpApiSettings(settings),
     database: readDatabaseConfig(settings, stack),
-    image: readImageConfig(settings, context),
-    maintenanceSchedule: readMaintenanceSchedule(settings),
+    maintenance: readMaintenanceSettings(settings),
+    alarms: readAlarmSettings(settings, fn.timeout),
   };
 }
 

@@ -1,5 +1,5 @@
-// The Pulumi program: reads the stack config, wires the components together and exports the outputs.
-// Everything with behaviour lives in config.ts and components/.
+// The Pulumi program: hands each component its settings as config/ read them, wires the components
+// together and exports the outputs. Everything with behaviour lives in config/ and components/.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as aws from '@pulumi/aws';
@@ -33,16 +33,7 @@ const opts: pulumi.ComponentResourceOptions = { providers: [provider] };
 
 const image = new ServiceImage(
   config.prefix,
-  {
-    contextPath: repositoryRoot,
-    dockerfilePath,
-    platform: config.platform,
-    region: config.region,
-    tag: config.image.tag,
-    untaggedExpiryDays: config.image.untaggedExpiryDays,
-    // Preview stacks start with an empty repository: prod's cache makes their first build fast.
-    sharedCacheRepository: config.ephemeral ? config.sharedCacheRepository : undefined,
-  },
+  { ...config.image, contextPath: repositoryRoot, dockerfilePath, region: config.region },
   opts,
 );
 
@@ -55,21 +46,11 @@ const database = new Database(
 const service = new ServiceFunction(
   `${config.prefix}-api`,
   {
+    ...config.function,
+    environment: { ...config.function.environment, ...database.serviceEnvironment },
     imageUri: image.imageUri,
     imageDigest: image.digest,
-    architecture: config.architecture,
-    memorySize: config.memorySize,
-    timeout: config.timeout,
-    reservedConcurrency: config.reservedConcurrency,
-    logRetentionDays: config.logRetentionDays,
     adapterSettings: readAdapterSettings(dockerfilePath),
-    environment: {
-      APP_ENV: config.appEnv,
-      LOG_LEVEL: config.logLevel,
-      DATABASE_POOL_MAX: String(config.database.poolMax),
-      DATABASE_SSL: String(database.ssl),
-      CORS_ORIGINS: config.corsOrigins.join(','),
-    },
     databaseSecretArn: database.secretArn,
     readableSecretArns: database.readableSecretArns,
     vpc: database.functionVpc,
@@ -89,18 +70,16 @@ const api = new HttpApi(
     functionName: service.functionName,
     // The alias's own output, so the invoke permission waits for the alias to exist.
     aliasName: service.alias.name,
-    throttle: config.throttle,
-    logRetentionDays: config.logRetentionDays,
-    domain: config.domain,
+    ...config.api,
   },
   opts,
 );
 
-if (config.maintenanceSchedule !== undefined) {
+if (config.maintenance !== undefined) {
   new MaintenanceSchedule(
     `${config.prefix}-maintenance`,
     {
-      scheduleExpression: config.maintenanceSchedule,
+      ...config.maintenance,
       aliasArn: service.alias.arn,
       functionName: service.functionName,
       aliasName: service.alias.name,

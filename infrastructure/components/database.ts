@@ -24,8 +24,8 @@ export class Database extends pulumi.ComponentResource {
   readonly secretArn: pulumi.Output<string>;
   /** Every secret the service reads: the connection secret and, in managed mode, RDS's password secret. */
   readonly readableSecretArns: pulumi.Output<string>[];
-  /** DATABASE_SSL for the service: Aurora always gets TLS; external follows config. */
-  readonly ssl: boolean;
+  /** How the service connects: DATABASE_POOL_MAX from config, DATABASE_SSL (always on for Aurora). */
+  readonly serviceEnvironment: Record<string, string>;
   /** Managed mode only: where the function must run to reach the cluster. */
   readonly functionVpc: DatabaseSetup['functionVpc'];
   readonly vpc: awsx.ec2.Vpc | undefined;
@@ -57,7 +57,10 @@ export class Database extends pulumi.ComponentResource {
             { config: args.config, region: args.region, ephemeral: args.ephemeral, secret: this.secret },
             this,
           );
-    this.ssl = setup.ssl;
+    this.serviceEnvironment = {
+      DATABASE_POOL_MAX: String(args.config.poolMax),
+      DATABASE_SSL: String(setup.ssl),
+    };
     this.credentials = setup.credentials;
     this.readableSecretArns =
       setup.credentialsSecretArn === undefined

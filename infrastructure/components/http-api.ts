@@ -2,16 +2,15 @@
 // `live` alias, with throttling, JSON access logs and an optional custom domain (CORS is the service's).
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import type { HttpApiSettings } from '../config/http-api.ts';
 import { typeToken } from './type-token.ts';
 
-export interface HttpApiArgs {
+/** The stack's API settings (config/http-api.ts) plus the alias it proxies to. */
+export interface HttpApiArgs extends HttpApiSettings {
   /** ARN of the alias to invoke (`…:function:<name>:live`). */
   aliasArn: pulumi.Input<string>;
   functionName: pulumi.Input<string>;
   aliasName: pulumi.Input<string>;
-  throttle: { rateLimit: number; burstLimit: number };
-  logRetentionDays: number;
-  domain?: { name: string; hostedZoneId: string };
 }
 
 /** One line per request in the access log group, as JSON (queryable with Logs Insights). */

@@ -2,11 +2,11 @@
 // (purging soft-deleted books and old API-key usage) through the `live` alias.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import type { MaintenanceSettings } from '../config/maintenance.ts';
 import { typeToken } from './type-token.ts';
 
-export interface MaintenanceScheduleArgs {
-  /** EventBridge schedule expression, e.g. `rate(1 day)` or `cron(0 3 * * ? *)` (UTC). */
-  scheduleExpression: string;
+/** The stack's schedule (config/maintenance.ts) plus the alias it invokes. */
+export interface MaintenanceScheduleArgs extends MaintenanceSettings {
   /** The alias the rule invokes (`…:function:<name>:live`). */
   aliasArn: pulumi.Input<string>;
   functionName: pulumi.Input<string>;

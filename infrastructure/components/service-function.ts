@@ -3,27 +3,20 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import boundary from '../permissions-boundary.json' with { type: 'json' };
-import type { Architecture } from '../platforms.ts';
+import type { FunctionSettings } from '../config/function.ts';
 import { Migrations } from './migrations.ts';
 import { typeToken } from './type-token.ts';
 
 export const ALIAS_NAME = 'live';
 
-export interface ServiceFunctionArgs {
+/** The stack's function settings (config/function.ts) plus what the other components provide. */
+export interface ServiceFunctionArgs extends FunctionSettings {
   /** Digest-pinned image reference (`repo@sha256:…`). */
   imageUri: pulumi.Input<string>;
   /** Triggers the migrations when the image changes. */
   imageDigest: pulumi.Input<string>;
-  /** Must match the platform the image was built for. Default arm64 (cheaper per GB-second). */
-  architecture: Architecture;
-  memorySize: number;
-  timeout: number;
-  reservedConcurrency: number | undefined;
-  logRetentionDays: number;
   /** The Lambda Web Adapter settings the image sets (adapter-settings.ts), repeated on the function. */
   adapterSettings: Record<string, string>;
-  /** Plain service settings (APP_ENV, LOG_LEVEL, …); never a secret value — secrets go by ARN. */
-  environment: Record<string, pulumi.Input<string>>;
   /** The database secret; its ARN is passed as DATABASE_SECRET_ARN. */
   databaseSecretArn: pulumi.Input<string>;
   /** Every secret the function may read: the database secret and any secret it names. */

@@ -2,11 +2,12 @@
 import * as aws from '@pulumi/aws';
 import * as dockerBuild from '@pulumi/docker-build';
 import * as pulumi from '@pulumi/pulumi';
-import { CACHE_TAG } from '../config/image.ts';
+import { CACHE_TAG, type ImageSettings } from '../config/image.ts';
 import type { Platform } from '../platforms.ts';
 import { typeToken } from './type-token.ts';
 
-export interface ServiceImageArgs {
+/** The stack's image settings (config/image.ts) plus where to build from and who may pull. */
+export interface ServiceImageArgs extends ImageSettings {
   /**
    * The build context (the repository root: the Dockerfile copies the workspaces from there), relative
    * to the program's working directory, so that it is the same in every checkout.
@@ -14,16 +15,8 @@ export interface ServiceImageArgs {
   contextPath: string;
   /** The Dockerfile, relative to the program's working directory. */
   dockerfilePath: string;
-  /** Must equal the function's architecture, or Lambda fails with `exec format error`. */
-  platform: Platform;
   /** Region of the functions allowed to pull. */
   region: string;
-  /** Immutable tag for this build (see config/image.ts `resolveImageTag`). */
-  tag: string;
-  /** Untagged images older than this are expired. */
-  untaggedExpiryDays: number;
-  /** Another repository of this registry whose cache is read too (never written): prod's, for previews. */
-  sharedCacheRepository?: string;
 }
 
 /** `arn:<partition>:…` → the partition (aws, aws-cn, aws-us-gov). */

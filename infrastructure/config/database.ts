@@ -1,7 +1,6 @@
 // The database settings: an `external` PostgreSQL URL kept as secret config, or a `managed` Aurora
 // PostgreSQL Serverless v2 cluster and its capacity, version and protection.
 import type * as pulumi from '@pulumi/pulumi';
-import { DEFAULTS } from './defaults.ts';
 import { ConfigError, type Settings } from './settings.ts';
 
 const DATABASE_MODES = ['external', 'managed'] as const;
@@ -76,7 +75,7 @@ function readManaged(settings: Settings, poolMax: number): ManagedDatabaseConfig
   if (maxCapacity < minCapacity) {
     throw new ConfigError(settings.key('databaseMaxCapacity'), `${maxCapacity} is below databaseMinCapacity`);
   }
-  const engineVersion = settings.raw('databaseEngineVersion') ?? DEFAULTS.databaseEngineVersion;
+  const engineVersion = settings.text('databaseEngineVersion');
   if (!/^\d+\.\d+$/.test(engineVersion)) {
     throw new ConfigError(settings.key('databaseEngineVersion'), `"${engineVersion}" is not <major>.<minor>`);
   }

@@ -1,15 +1,16 @@
-// The HTTP API's settings: throttling, the browser origins the service allows (CORS), and an optional
+// The HTTP API's settings, shaped as HttpApi's args: throttling, access-log retention and an optional
 // custom domain.
-import { DEFAULTS } from './defaults.ts';
 import { ConfigError, type Settings } from './settings.ts';
+import { readLogRetentionDays } from './function.ts';
 
-export interface HttpApiConfig {
+export interface HttpApiSettings {
   throttle: { rateLimit: number; burstLimit: number };
-  corsOrigins: string[];
-  domain: { name: string; hostedZoneId: string } | undefined;
+  /** Of the access log group (the function's logs keep the same). */
+  logRetentionDays: number;
+  domain?: { name: string; hostedZoneId: string };
 }
 
-export function readHttpApiConfig(settings: Settings): HttpApiConfig {
+export function readHttpApiSettings(settings: Settings): HttpApiSettings {
   const rateLimit = settings.num('throttleRateLimit', 1, 10_000);
   const burstLimit = settings.num('throttleBurstLimit', 1, 5_000);
   if (burstLimit < rateLimit / 10) {
@@ -21,32 +22,12 @@ export function readHttpApiConfig(settings: Settings): HttpApiConfig {
   }
   return {
     throttle: { rateLimit, burstLimit },
-    corsOrigins: readCorsOrigins(settings.raw('corsOrigins'), settings.key('corsOrigins')),
+    logRetentionDays: readLogRetentionDays(settings),
     domain: readDomain(settings),
   };
 }
 
-function readCorsOrigins(text: string | undefined, fullKey: string): string[] {
-  if (text === undefined) return [...DEFAULTS.corsOrigins];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new ConfigError(fullKey, 'must be a list of origins (a YAML list, or a JSON array)');
-  }
-  if (!Array.isArray(parsed) || !parsed.every((item) => typeof item === 'string')) {
-    throw new ConfigError(fullKey, 'must be a list of origin strings');
-  }
-  for (const origin of parsed) {
-    // Browsers send the bare origin; a path, a trailing slash or a wildcard never matches it.
-    if (!/^https:\/\/[a-z0-9.-]+(:\d+)?$/.test(origin) && !/^http:\/\/localhost(:\d+)?$/.test(origin)) {
-      throw new ConfigError(fullKey, `"${origin}" is not https://host[:port] or http://localhost[:port]`);
-    }
-  }
-  return parsed;
-}
-
-function readDomain(settings: Settings): HttpApiConfig['domain'] {
+function readDomain(settings: Settings): HttpApiSettings['domain'] {
   const name = settings.raw('domainName');
   const hostedZoneId = settings.raw('hostedZoneId');
   if (name !== undefined && !/^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/.test(name)) {

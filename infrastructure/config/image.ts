@@ -1,4 +1,6 @@
-// The image settings: the immutable tag each build is pushed with, and when untagged images expire.
+// The image settings, shaped as ServiceImage's args: the platform, the immutable tag each build is
+// pushed with, when untagged images expire, and whose build cache a preview stack reads as well.
+import type { Platform } from '../platforms.ts';
 import { ConfigError, type Settings } from './settings.ts';
 
 /** Tag of the BuildKit registry cache: the only tag that moves, so no release tag may start with it. */
@@ -14,13 +16,24 @@ export interface TagSources {
   now: () => Date;
 }
 
-export interface ImageConfig {
+export interface ImageSettings {
+  /** Must equal the function's architecture, or Lambda fails with `exec format error`. */
+  platform: Platform;
+  /** Immutable tag for this build (see `resolveImageTag`). */
   tag: string;
+  /** Untagged images older than this are expired. */
   untaggedExpiryDays: number;
+  /** Another repository of this registry whose cache is read too (never written): prod's, for previews. */
+  sharedCacheRepository?: string;
 }
 
-export function readImageConfig(settings: Settings, sources: TagSources): ImageConfig {
+export function readImageSettings(
+  settings: Settings,
+  sources: TagSources,
+  derived: Pick<ImageSettings, 'platform' | 'sharedCacheRepository'>,
+): ImageSettings {
   return {
+    ...derived,
     tag: resolveImageTag(settings.raw('imageTag'), settings.key('imageTag'), sources),
     untaggedExpiryDays: settings.num('imageUntaggedExpiryDays', 1, 3650),
   };

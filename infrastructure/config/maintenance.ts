@@ -1,10 +1,15 @@
-// The maintenance setting: the EventBridge schedule of the service's maintenance event, or `off`.
+// The maintenance setting, shaped as MaintenanceSchedule's args: the EventBridge schedule of the
+// service's maintenance event, or none when it is `off`.
 import { ConfigError, type Settings } from './settings.ts';
-import { DEFAULTS } from './defaults.ts';
 
-/** The schedule expression; undefined when turned off. */
-export function readMaintenanceSchedule(settings: Settings): string | undefined {
-  const schedule = settings.raw('maintenanceSchedule') ?? DEFAULTS.maintenanceSchedule;
+export interface MaintenanceSettings {
+  /** EventBridge schedule expression, e.g. `rate(1 day)` or `cron(0 3 * * ? *)` (UTC). */
+  scheduleExpression: string;
+}
+
+/** Undefined when turned off. */
+export function readMaintenanceSettings(settings: Settings): MaintenanceSettings | undefined {
+  const schedule = settings.text('maintenanceSchedule');
   if (
     schedule !== 'off' &&
     !/^rate\(([1-9]\d*) (minute|hour|day)s?\)$/.test(schedule) &&
@@ -15,5 +20,5 @@ export function readMaintenanceSchedule(settings: Settings): string | undefined 
       `"${schedule}" is not rate(<n> <minute|hour|day>[s]), cron(<6 fields>) or off`,
     );
   }
-  return schedule === 'off' ? undefined : schedule;
+  return schedule === 'off' ? undefined : { scheduleExpression: schedule };
 }

@@ -1,7 +1,6 @@
-// Reads one stack setting at a time: its trimmed text or its default, checked, and on failure a
-// ConfigError naming the full key. The per-concern readers in this folder are built on it.
+// Reads one stack setting at a time: its trimmed text, checked, and on failure a ConfigError naming the
+// full key. Defaults are Pulumi.yaml's alone: the engine puts them into the stack's config before the run.
 import type * as pulumi from '@pulumi/pulumi';
-import { DEFAULTS, type SettingName } from './defaults.ts';
 
 /** A configuration value is missing or malformed; the message names the full key. */
 export class ConfigError extends Error {
@@ -20,25 +19,33 @@ export interface ConfigSource {
 export interface Settings {
   /** The full key (`<project>:<name>`), as error messages name it. */
   key(name: string): string;
-  /** The trimmed value, or undefined when unset or blank. */
-  raw(name: SettingName): string | undefined;
+  /** The trimmed value, or undefined when unset or blank (an optional setting, default `''`). */
+  raw(name: string): string | undefined;
+  /** The trimmed value of a setting that must have one (Pulumi.yaml declares its default). */
+  text(name: string): string;
   /** A secret setting (no default), still wrapped so it is never printed. */
   secret(name: string): pulumi.Output<string> | undefined;
-  oneOf<T extends string>(name: SettingName, allowed: readonly T[]): T;
-  num(name: SettingName, min: number, max: number, integer?: boolean): number;
-  bool(name: SettingName): boolean;
+  oneOf<T extends string>(name: string, allowed: readonly T[]): T;
+  num(name: string, min: number, max: number, integer?: boolean): number;
+  bool(name: string): boolean;
 }
 
 export function readSettings(source: ConfigSource, project: string): Settings {
   const key = (name: string) => `${project}:${name}`;
-  const raw = (name: SettingName): string | undefined => {
+  const raw = (name: string): string | undefined => {
     const value = source.get(name);
     return value === undefined || value.trim() === '' ? undefined : value.trim();
   };
-  const text = (name: SettingName) => raw(name) ?? String(DEFAULTS[name]);
+  const text = (name: string): string => {
+    const value = raw(name);
+    if (value === undefined)
+      throw new ConfigError(key(name), 'is not set (Pulumi.yaml declares its default)');
+    return value;
+  };
   return {
     key,
     raw,
+    text,
     secret: (name) => source.getSecret(name),
     oneOf(name, allowed) {
       const value = text(name);

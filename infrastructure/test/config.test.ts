@@ -1,12 +1,13 @@
-// config.ts: defaults match Pulumi.yaml and bad values name the key (stack files: settings-agree.test.ts).
+// config.ts: each reader returns its component's settings from the config the engine hands over (the
+// stack's values over Pulumi.yaml's defaults), and bad values name the key (stack files: settings-agree).
 import { readFileSync } from 'node:fs';
 import * as pulumi from '@pulumi/pulumi';
 import t from 'tap';
 import { parse } from 'yaml';
 import { loadConfig, readStackConfig, type ConfigContext } from '../config.ts';
 import { checkDatabaseUrl } from '../config/database.ts';
-import { DEFAULTS } from '../config/defaults.ts';
 import { resolveImageTag } from '../config/image.ts';
+import { engineConfig } from './fixtures/program.ts';
 
 const root = new URL('../../', import.meta.url);
 const project = parse(readFileSync(new URL('Pulumi.yaml', root), 'utf8')) as {
@@ -25,48 +26,80 @@ const context = (overrides: Partial<ConfigContext> = {}): ConfigContext => ({
   now: () => new Date('2026-11-22T10:11:12.345Z'),
   ...overrides,
 });
-const source = (values: Record<string, string>) => ({
-  get: (key: string) => values[key],
-  getSecret: (key: string) => (values[key] === undefined ? undefined : pulumi.secret(values[key])),
-});
+/** Bare keys as the program asks for them, over what the engine adds from Pulumi.yaml. */
+const source = (values: Record<string, string>, { projectDefaults = true } = {}) => {
+  const prefixed = Object.fromEntries(
+    Object.entries(values).map(([key, value]) => [`${project.name}:${key}`, value]),
+  );
+  const config = projectDefaults ? engineConfig(prefixed) : prefixed;
+  const get = (key: string) => config[`${project.name}:${key}`];
+  return {
+    get,
+    getSecret: (key: string) => (get(key) === undefined ? undefined : pulumi.secret(get(key) ?? '')),
+  };
+};
 const read = (values: Record<string, string>, overrides: Partial<ConfigContext> = {}) =>
   readStackConfig(source({ databaseUrl: 'postgres://u:p@h/db', ...values }), context(overrides));
+/** Pulumi.yaml's default of a project setting. */
+const declared = (key: string) => project.config[key]?.default;
 
-t.test('Pulumi.yaml: ESM program run by Node type stripping, defaults equal config.ts', async (t) => {
+t.test('Pulumi.yaml: ESM program run by Node type stripping', async (t) => {
   t.equal(project.name, 'hapi-lambda');
   t.equal(project.main, 'infrastructure/');
   t.match(project.runtime, { name: 'nodejs', options: { typescript: false } });
-  const declared = Object.fromEntries(
-    Object.entries(project.config)
-      .filter(([key]) => !key.includes(':'))
-      .map(([key, spec]) => [key, spec.default]),
-  );
-  t.same(declared, DEFAULTS);
 });
 
-t.test('defaults and derived values', async (t) => {
+t.test("each component's settings, from Pulumi.yaml's defaults", async (t) => {
   const config = read({});
   t.match(config, {
     prefix: 'hapi-lambda-dev',
     ephemeral: false,
-    architecture: 'arm64',
-    platform: 'linux/arm64',
-    reservedConcurrency: undefined,
-    domain: undefined,
-    corsOrigins: [],
-    alarms: { email: undefined, thresholds: { 'duration-p99': 12_000 } },
-    database: { mode: 'external', ssl: true, poolMax: 2 },
-    image: { tag: `git-${'a'.repeat(12)}`, untaggedExpiryDays: 14 },
     tags: { project: 'hapi-lambda', stack: 'dev', 'managed-by': 'pulumi' },
+    image: {
+      platform: 'linux/arm64',
+      tag: `git-${'a'.repeat(12)}`,
+      untaggedExpiryDays: declared('imageUntaggedExpiryDays'),
+      sharedCacheRepository: undefined,
+    },
+    function: {
+      architecture: declared('architecture'),
+      memorySize: declared('memorySize'),
+      timeout: declared('timeout'),
+      logRetentionDays: declared('logRetentionDays'),
+      environment: { APP_ENV: declared('appEnv'), LOG_LEVEL: declared('logLevel'), CORS_ORIGINS: '' },
+    },
+    api: {
+      throttle: { rateLimit: declared('throttleRateLimit'), burstLimit: declared('throttleBurstLimit') },
+      logRetentionDays: declared('logRetentionDays'),
+    },
+    database: { mode: 'external', ssl: declared('databaseSsl'), poolMax: declared('databasePoolMax') },
+    maintenance: { scheduleExpression: declared('maintenanceSchedule') },
   });
-  t.equal(read({ reservedConcurrency: '25' }).reservedConcurrency, 25);
+  t.equal(declared('reservedConcurrency'), -1, 'unreserved by default');
+  t.equal(config.function.reservedConcurrency, undefined, '-1 leaves the function unreserved');
+  t.equal(config.api.domain, undefined);
+  t.equal(config.alarms.email, undefined, "'' mails no one");
+  t.equal(
+    config.alarms.thresholds['duration-p99'],
+    (Number(declared('timeout')) * 1000 * Number(declared('alarmDurationP99Percent'))) / 100,
+    'a percentage of the timeout, in ms',
+  );
+  t.equal(read({ reservedConcurrency: '25' }).function.reservedConcurrency, 25);
   t.equal(read({}, { stack: 'preview-x', project: 'My_Proj' }).prefix, 'my-proj-preview-x');
-  t.equal(read({}, { stack: 'preview-x' }).ephemeral, true);
-  t.same(read({ corsOrigins: '["https://a.example.com","http://localhost:3000"]' }).corsOrigins, [
-    'https://a.example.com',
-    'http://localhost:3000',
-  ]);
-  t.same(read({ domainName: 'api.example.com', hostedZoneId: 'Z1' }).domain, {
+  t.match(read({}, { stack: 'preview-x' }), {
+    ephemeral: true,
+    image: { sharedCacheRepository: 'hapi-lambda-prod' },
+  });
+  t.match(read({ architecture: 'x86_64' }), {
+    function: { architecture: 'x86_64' },
+    image: { platform: 'linux/amd64' },
+  });
+  t.equal(
+    read({ corsOrigins: '["https://a.example.com","http://localhost:3000"]' }).function.environment
+      .CORS_ORIGINS,
+    'https://a.example.com,http://localhost:3000',
+  );
+  t.same(read({ domainName: 'api.example.com', hostedZoneId: 'Z1' }).api.domain, {
     name: 'api.example.com',
     hostedZoneId: 'Z1',
   });
@@ -82,17 +115,25 @@ t.test('defaults and derived values', async (t) => {
       minCapacity: 0,
       maxCapacity: 8,
       autoPauseSeconds: 300,
-      engineVersion: '16.8',
+      engineVersion: declared('databaseEngineVersion'),
       deletionProtection: true,
       readerInstances: 0,
     },
   );
   t.match(read({ databaseMode: 'managed', databaseReaderInstances: '1' }).database, { readerInstances: 1 });
-  t.equal(read({}).maintenanceSchedule, 'rate(1 day)');
   for (const schedule of ['rate(1 hour)', 'rate(12 hours)', 'cron(0 3 * * ? *)']) {
-    t.equal(read({ maintenanceSchedule: schedule }).maintenanceSchedule, schedule);
+    t.same(read({ maintenanceSchedule: schedule }).maintenance, { scheduleExpression: schedule });
   }
-  t.equal(read({ maintenanceSchedule: 'off' }).maintenanceSchedule, undefined, 'off turns it off');
+  t.equal(read({ maintenanceSchedule: 'off' }).maintenance, undefined, 'off turns it off');
+});
+
+t.test('a setting without a value fails naming it: Pulumi.yaml is the only home of defaults', async (t) => {
+  t.throws(() => readStackConfig(source({}, { projectDefaults: false }), context()), {
+    name: 'ConfigError',
+    message:
+      /^Invalid stack configuration "hapi-lambda:\w+": is not set \(Pulumi.yaml declares its default\)$/,
+  });
+  t.throws(() => read({ memorySize: ' ' }), { message: /"hapi-lambda:memorySize": is not set/ }, 'blank');
 });
 
 t.test('the database URL is validated without being printed', async (t) => {
@@ -187,10 +228,12 @@ t.test('loadConfig reads the running stack through pulumi.Config', async (t) => 
     throw new Error('config tests create no resources');
   };
   await pulumi.runtime.setMocks({ newResource: refuse, call: refuse }, 'hapi-lambda', 'prod', false);
-  pulumi.runtime.setAllConfig({
-    'aws:region': 'eu-west-1',
-    'hapi-lambda:databaseUrl': 'postgres://u:p@db.example.com/app',
-  });
+  pulumi.runtime.setAllConfig(
+    engineConfig({
+      'aws:region': 'eu-west-1',
+      'hapi-lambda:databaseUrl': 'postgres://u:p@db.example.com/app',
+    }),
+  );
   // Without imageTag or GITHUB_SHA the tag comes from the local checkout (or a timestamp without git).
   const ciSha = process.env.GITHUB_SHA;
   delete process.env.GITHUB_SHA;

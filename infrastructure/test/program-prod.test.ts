@@ -24,7 +24,7 @@ t.test('managed database: Aurora Serverless v2 in isolated subnets, function in 
 
   const fn = run.one('aws:lambda/function:Function').inputs;
   t.same(fn.vpcConfig, { subnetIds: ['subnet-a', 'subnet-b'], securityGroupIds: [functionSg] });
-  t.match(fn.environment, { variables: { APP_ENV: 'prod', DATABASE_SSL: 'true' } });
+  t.match(fn.environment, { variables: { DATABASE_SSL: 'true' } }, 'Aurora always gets TLS');
 
   const ingress = run
     .ofType('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule')

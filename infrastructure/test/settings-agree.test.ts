@@ -15,6 +15,7 @@ import { INTEGRATION_TIMEOUT_MS } from '../components/http-api.ts';
 import { readStackConfig, type ConfigContext } from '../config.ts';
 import { APP_ENVS, LOG_LEVELS } from '../config/function.ts';
 import { PLATFORMS, type Architecture } from '../platforms.ts';
+import { engineConfig } from './fixtures/program.ts';
 
 const root = new URL('../../', import.meta.url);
 const text = (file: string) => readFileSync(new URL(file, root), 'utf8');
@@ -51,6 +52,13 @@ function stackValues(stack: string): Record<string, string> {
   );
 }
 
+/** Pulumi.yaml's defaults of the project's keys, as the engine hands them over. */
+const defaults = Object.fromEntries(
+  Object.entries(engineConfig({}))
+    .filter(([key]) => key.startsWith(`${project.name}:`))
+    .map(([key, value]) => [key.slice(project.name.length + 1), value]),
+);
+
 /** Every key the readers ask for, plain or secret, across both database modes. */
 function keysRead(): { plain: Set<string>; secret: Set<string> } {
   const plain = new Set<string>();
@@ -62,8 +70,8 @@ function keysRead(): { plain: Set<string>; secret: Set<string> } {
       values[key] === undefined ? undefined : pulumi.secret(values[key])
     ),
   });
-  readStackConfig(source({ databaseUrl: 'postgres://u:p@h/db' }), context);
-  readStackConfig(source({ databaseMode: 'managed' }), context);
+  readStackConfig(source({ ...defaults, databaseUrl: 'postgres://u:p@h/db' }), context);
+  readStackConfig(source({ ...defaults, databaseMode: 'managed' }), context);
   return { plain, secret };
 }
 const read = keysRead();
@@ -134,11 +142,15 @@ t.test("each stack's function outlives the service's request timeout, within the
   // function does not set; a function timeout below it would end the request with Lambda's error instead.
   const { requestTimeoutMs } = loadServiceConfig({ DATABASE_URL: 'postgres://app@localhost/app' });
   for (const stack of ['dev', 'prod']) {
-    const values: Record<string, string> = { databaseUrl: 'postgres://u:p@h/db', ...stackValues(stack) };
+    const values: Record<string, string> = {
+      ...defaults,
+      databaseUrl: 'postgres://u:p@h/db',
+      ...stackValues(stack),
+    };
     const { timeout } = readStackConfig(
       { get: (key) => values[key], getSecret: (key) => pulumi.secret(values[key] ?? '') },
       { ...context, stack },
-    );
+    ).function;
     t.ok(timeout * 1000 > requestTimeoutMs, `${stack}: ${timeout} s > ${requestTimeoutMs} ms`);
     t.ok(
       timeout * 1000 <= INTEGRATION_TIMEOUT_MS,
