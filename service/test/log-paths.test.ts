@@ -1,6 +1,5 @@
 // No log path can throw: hapi logs some requests before any onRequest extension has run (a malformed
 // Accept-Encoding), and an exception in a binding, serializer or stringifier there would end the process.
-import { connect } from 'node:net';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import t from 'tap';
@@ -9,22 +8,9 @@ import { ClientErrorLog } from '../src/lib/client-error-log.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { hapiPinoOptions } from '../src/plugins/logging.ts';
 import { createServer } from '../src/server.ts';
+import { rawExchange } from './helpers/raw-http.ts';
 
 const ACCEPT_ENCODINGS = ['gzip;', ',,,,;;;', 'x;y=z', 'gzip;q=2', ';', 'gzip;q=', '*;q=x'];
-
-/** Writes raw bytes on a fresh socket; resolves with the answer once the server closes or answers. */
-function rawExchange(port: number, bytes: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let answer = '';
-    const socket = connect(port, '127.0.0.1', () => socket.end(bytes));
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => (answer += chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      resolve(answer);
-    });
-  });
-}
 
 for (const inLambda of [false, true]) {
   t.test(`a malformed Accept-Encoding is answered, ${inLambda ? 'inside' : 'outside'} Lambda`, async (t) => {

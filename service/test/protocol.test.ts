@@ -10,24 +10,11 @@ import { answerClientError, SECURITY_HEADERS } from '../src/lib/client-error-ans
 import { createServer } from '../src/server.ts';
 import { startTestDatabase } from './helpers/database.ts';
 import { uniqueIsbn } from './helpers/isbn.ts';
+import { rawExchange } from './helpers/raw-http.ts';
 import { buildServer, type Envelope } from './helpers/server.ts';
 
 const db = await startTestDatabase(t);
 const app = await buildServer(t, { DATABASE_URL: db.url });
-
-/** Writes raw bytes on a fresh socket and resolves with the whole answer once the server closes it. */
-function rawExchange(port: number, bytes: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let answer = '';
-    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => (answer += chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      resolve(answer);
-    });
-  });
-}
 
 function parseAnswer(answer: string) {
   const [head = '', body = ''] = answer.split('\r\n\r\n');

@@ -1,7 +1,7 @@
 // The one error mapper: every error response leaves through here as an envelope with a registry code.
 // 5xx messages never reach clients; the real error goes to the log with the request's trace id.
 // A failed Lambda pass-through event answers INVOCATION_ERROR_STATUS (599) instead, with the same envelope.
-import type { Plugin, Request } from '@hapi/hapi';
+import type { Plugin, Request, RequestRoute, RouteDefMethods } from '@hapi/hapi';
 import { classifyError } from '../errors/classify-error.ts';
 import { INVOCATION_ERROR_STATUS } from '../errors/error-codes.ts';
 import { errorEnvelope } from '../lib/envelope.ts';
@@ -68,14 +68,21 @@ function methodsServing(request: Request): string[] {
 }
 
 function routes(request: Request, method: (typeof LISTED_METHODS)[number]): boolean {
+  return clientRoute(request, method) !== null;
+}
+
+/**
+ * The route serving `method` on the request's path for an HTTP client, if any. The pass-through events
+ * route stays invisible to them: no Allow header or preflight may reveal it.
+ */
+export function clientRoute(request: Request, method: string): RequestRoute | null {
   try {
-    const route = request.server.match(method, request.path);
-    // The pass-through events route stays invisible to HTTP clients: no Allow header may reveal it.
+    const route = request.server.match(method.toUpperCase() as RouteDefMethods, request.path);
     const app: Partial<PassThroughRouteApp> | undefined = route?.settings.app;
-    return route !== null && app?.passThroughEvents !== true;
+    return app?.passThroughEvents === true ? null : route;
   } catch {
-    // The router cannot decode the path (`/v1/books/%zz`): no route serves it.
-    return false;
+    // A method the router does not know, or a path it cannot decode (`/v1/books/%zz`).
+    return null;
   }
 }
 

@@ -1,10 +1,10 @@
 // CORS preflights end like every other request: a 4xx envelope, never hapi's bare answers; a preflight
 // for the pass-through events route gets exactly what a path no route serves gets.
 import { badRequest, forbidden, notFound } from '@hapi/boom';
-import type { Plugin, Request, RequestRoute, RouteDefMethods } from '@hapi/hapi';
+import type { Plugin } from '@hapi/hapi';
 import { ErrorCodes } from '../errors/error-codes.ts';
 import { errorEnvelope } from '../lib/envelope.ts';
-import type { PassThroughRouteApp } from './errors.ts';
+import { clientRoute } from './errors.ts';
 
 export const preflightPlugin: Plugin<void> = {
   name: 'preflight',
@@ -23,7 +23,7 @@ export const preflightPlugin: Plugin<void> = {
       const method = request.headers['access-control-request-method'];
       if (typeof method !== 'string') return h.continue;
       // hapi's own preflight handler would answer the events route (200, allow-methods: POST).
-      if (routeFor(request, method) === null) throw notFound();
+      if (clientRoute(request, method) === null) throw notFound();
       // With CORS off hapi has no preflight handler at all (the router answers 405).
       if (!corsEnabled) throw forbidden('CORS is not enabled on this service');
       return h.continue;
@@ -46,15 +46,3 @@ export const preflightPlugin: Plugin<void> = {
     });
   },
 };
-
-/** The route a preflight asks about, if any route an HTTP client may call serves it. */
-function routeFor(request: Request, method: string): RequestRoute | null {
-  try {
-    const route = request.server.match(method.toUpperCase() as RouteDefMethods, request.path);
-    const app: Partial<PassThroughRouteApp> | undefined = route?.settings.app;
-    return app?.passThroughEvents === true ? null : route;
-  } catch {
-    // Not a method the router knows.
-    return null;
-  }
-}
