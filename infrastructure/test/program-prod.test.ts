@@ -1,11 +1,12 @@
 // The prod stack (Pulumi.prod.yaml: managed Aurora, alarm e-mail) plus a custom domain.
 import t from 'tap';
 import { assertEngineGraph } from './fixtures/engine-graph.ts';
-import { assertCommon, PROD_EXPECTED } from './fixtures/assertions.ts';
+import { assertCommon, PROD_EXPECTED, settingOf } from './fixtures/assertions.ts';
 import { runProgram, secretPlaintext } from './fixtures/program.ts';
 import { SCENARIOS } from './fixtures/scenarios.ts';
 
 const run = await runProgram(SCENARIOS.prod.stack, SCENARIOS.prod.config);
+const setting = settingOf(SCENARIOS.prod.config);
 
 await assertCommon(t, run, { ...PROD_EXPECTED, secrets: [] });
 
@@ -54,8 +55,11 @@ t.test('managed database: Aurora Serverless v2 in isolated subnets, function in 
     engineMode: 'provisioned',
     storageEncrypted: true,
     vpcSecurityGroupIds: [dbSg],
-    serverlessv2ScalingConfiguration: { minCapacity: 0.5, maxCapacity: 4 },
-    deletionProtection: true,
+    serverlessv2ScalingConfiguration: {
+      minCapacity: Number(setting('databaseMinCapacity')),
+      maxCapacity: Number(setting('databaseMaxCapacity')),
+    },
+    deletionProtection: setting('databaseDeletionProtection') === 'true',
     skipFinalSnapshot: false,
   });
   const instances = run.ofType('aws:rds/clusterInstance:ClusterInstance');
@@ -63,10 +67,14 @@ t.test('managed database: Aurora Serverless v2 in isolated subnets, function in 
     instances.map((instance) => [instance.name, instance.inputs.promotionTier]),
     [
       ['hapi-lambda-prod-db-writer', 0],
-      ['hapi-lambda-prod-db-reader-1', 1],
+      ...Array.from({ length: Number(setting('databaseReaderInstances')) }, (_, index) => [
+        `hapi-lambda-prod-db-reader-${index + 1}`,
+        1,
+      ]),
     ],
-    'prod has a reader to fail over to',
+    'the writer, then the readers Pulumi.prod.yaml asks for',
   );
+  t.ok(instances.length > 1, 'prod has a reader to fail over to');
   for (const instance of instances) {
     t.match(instance.inputs, { instanceClass: 'db.serverless', publiclyAccessible: false });
   }
@@ -129,7 +137,7 @@ t.test(
 t.test('alarm e-mail subscription and custom domain', async (t) => {
   t.match(run.one('aws:sns/topicSubscription:TopicSubscription').inputs, {
     protocol: 'email',
-    endpoint: 'alerts@example.com',
+    endpoint: setting('alarmEmail'),
     topic: run.one('aws:sns/topic:Topic').state.arn,
   });
   t.match(run.one('aws:acm/certificate:Certificate').inputs, {
