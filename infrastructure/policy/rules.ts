@@ -43,7 +43,7 @@ export function policyActions(document: unknown): string[] {
     .filter((action): action is string => typeof action === 'string');
 }
 
-export const noIamWildcardActions: ResourceValidationPolicy = {
+const noIamWildcardActions: ResourceValidationPolicy = {
   name: 'iam-no-wildcard-actions',
   description: 'IAM policies name their actions; "*" or "service:*" grants far more than the service needs.',
   enforcementLevel: 'mandatory',
@@ -63,7 +63,7 @@ export const noIamWildcardActions: ResourceValidationPolicy = {
   },
 };
 
-export const logGroupsHaveRetention: ResourceValidationPolicy = {
+const logGroupsHaveRetention: ResourceValidationPolicy = {
   name: 'log-group-retention',
   description: 'Every log group expires its events; "never expire" grows the bill forever.',
   enforcementLevel: 'mandatory',
@@ -74,7 +74,7 @@ export const logGroupsHaveRetention: ResourceValidationPolicy = {
   },
 };
 
-export const ecrScanOnPush: ResourceValidationPolicy = {
+const ecrScanOnPush: ResourceValidationPolicy = {
   name: 'ecr-scan-on-push',
   description: 'ECR repositories scan every pushed image for known vulnerabilities.',
   enforcementLevel: 'mandatory',
@@ -96,7 +96,7 @@ const SECRET_VALUE = [
   /^AKIA[0-9A-Z]{16}$/,
 ];
 
-export const noPlaintextSecretsInEnvironment: ResourceValidationPolicy = {
+const noPlaintextSecretsInEnvironment: ResourceValidationPolicy = {
   name: 'lambda-no-plaintext-secrets',
   description:
     'Lambda environment variables are readable by anyone with lambda:GetFunctionConfiguration; ' +
@@ -119,7 +119,7 @@ export const noPlaintextSecretsInEnvironment: ResourceValidationPolicy = {
 const functions = (resources: PolicyResource[]) =>
   resources.filter((resource) => resource.type === 'aws:lambda/function:Function');
 
-export const everyFunctionHasAlarms: StackValidationPolicy = {
+const everyFunctionHasAlarms: StackValidationPolicy = {
   name: 'lambda-has-alarms',
   description: 'Every function has CloudWatch alarms on its Errors and Throttles that notify someone.',
   enforcementLevel: 'mandatory',
@@ -144,7 +144,7 @@ export const everyFunctionHasAlarms: StackValidationPolicy = {
   },
 };
 
-export const lambdaArchitectureMatchesImage: StackValidationPolicy = {
+const lambdaArchitectureMatchesImage: StackValidationPolicy = {
   name: 'lambda-architecture-matches-image',
   description: 'A function runs only images built for its architecture (otherwise: exec format error).',
   enforcementLevel: 'mandatory',

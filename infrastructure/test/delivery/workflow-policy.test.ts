@@ -449,6 +449,10 @@ void t.test('ci: lint, typecheck, the test command, coverage', (t) => {
   const runs = stepsOf(ci.wf.jobs.test ?? {}).map((step) => step.run ?? '');
   for (const command of ['npm ci', 'npm run lint', 'npm run typecheck', 'npm test'])
     t.ok(runs.includes(command), command);
+  const scripts = (
+    JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  ).scripts;
+  t.match(scripts.lint, /npm run knip$/, 'lint ends with knip: unused files, exports, dependencies');
   t.match(runs.join('\n'), /tap report text-summary[\s\S]*GITHUB_STEP_SUMMARY/);
   const upload = stepsOf(ci.wf.jobs.test ?? {}).find(
     (step) => actionName(step) === 'actions/upload-artifact',
@@ -810,7 +814,7 @@ void t.test('dependabot: npm, Docker and GitHub Actions, in folders that exist',
   for (const update of config.updates.filter((u) => u['package-ecosystem'] === 'docker-compose')) {
     const files = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
     t.ok(
-      files.some((file) => existsSync(join(ROOT, update.directory, file))),
+      files.some((file) => existsSync(join(ROOT, update.directory ?? '', file))),
       `a compose file in ${update.directory}`,
     );
   }
