@@ -14,7 +14,7 @@ export interface HttpApiArgs extends HttpApiSettings {
 }
 
 /** One line per request in the access log group, as JSON (queryable with Logs Insights). */
-export const ACCESS_LOG_FORMAT = JSON.stringify({
+const ACCESS_LOG_FORMAT = JSON.stringify({
   requestId: '$context.requestId',
   ip: '$context.identity.sourceIp',
   requestTime: '$context.requestTime',

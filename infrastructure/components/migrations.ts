@@ -3,8 +3,8 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { typeToken } from './type-token.ts';
 
-/** The event the service handles on its pass-through path (see the Container issue). */
-export const MIGRATE_EVENT = { action: 'migrate' } as const;
+/** The event the service handles on its pass-through path: it runs the pending migrations. */
+const MIGRATE_EVENT = { action: 'migrate' } as const;
 
 export interface MigrationsArgs {
   functionName: pulumi.Input<string>;

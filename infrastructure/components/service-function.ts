@@ -7,7 +7,7 @@ import type { FunctionSettings } from '../config/function.ts';
 import { Migrations } from './migrations.ts';
 import { typeToken } from './type-token.ts';
 
-export const ALIAS_NAME = 'live';
+const ALIAS_NAME = 'live';
 
 /** The stack's function settings (config/function.ts) plus what the other components provide. */
 export interface ServiceFunctionArgs extends FunctionSettings {
