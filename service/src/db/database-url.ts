@@ -5,7 +5,7 @@
 // refuses one (SQLSTATE 28P01), so a warm instance follows a rotation without a restart.
 import type { DatabaseConfig } from '../config.ts';
 
-export class DatabaseSecretError extends Error {
+class DatabaseSecretError extends Error {
   override readonly name = 'DatabaseSecretError';
 }
 
@@ -27,7 +27,7 @@ const INVALID_PASSWORD = '28P01';
 /** The password of each URL resolved from a secret, re-readable (see withRotatingPassword). */
 const rotating = new Map<string, RotatingPassword>();
 
-export class RotatingPassword {
+class RotatingPassword {
   #current: Promise<string> | undefined;
   readonly #read: () => Promise<string>;
 

@@ -36,7 +36,7 @@ export function retryWindowMs({ now, deadline, connectTimeoutMs }: RetryWindowIn
   return Math.max(0, deadline - now - connectTimeoutMs - MIGRATE_RETRY.answerMarginMs);
 }
 
-export interface MigrationRetry {
+interface MigrationRetry {
   /** The attempt that failed (1 for the first). */
   readonly attempt: number;
   /** How long until the next one. */

@@ -19,7 +19,7 @@ export interface OrmConnectionOptions {
   readonly migrationsPath?: string;
 }
 
-export const ENTITIES = [BookSchema, BookCoverSchema, ApiKeySchema, ApiKeyUsageSchema];
+const ENTITIES = [BookSchema, BookCoverSchema, ApiKeySchema, ApiKeyUsageSchema];
 
 export function createOrmConfig(options: OrmConnectionOptions) {
   return defineConfig({

@@ -35,7 +35,7 @@ function errorName(code: unknown): { name: ErrorCodeName; message?: string } {
 }
 
 /** The whole HTTP response, as bytes, for one parser error. */
-export function clientErrorResponse(code: unknown, traceId: string = randomUUID()): string {
+function clientErrorResponse(code: unknown, traceId: string = randomUUID()): string {
   const { name, message } = errorName(code);
   const definition = ErrorCodes[name];
   const body = JSON.stringify(errorEnvelope(traceId, definition.code, message ?? definition.message));

@@ -5,16 +5,16 @@
 import type { Logger } from 'pino';
 
 const MAX_FIELD_LENGTH = 200;
-export const CLIENT_ERROR_SUMMARY_INTERVAL_MS = 60_000;
+const CLIENT_ERROR_SUMMARY_INTERVAL_MS = 60_000;
 
-export interface ClientErrorFields {
+interface ClientErrorFields {
   readonly code?: string;
   readonly message?: string;
   readonly remoteAddress?: string;
 }
 
 /** Error code, message and peer address; never raw bytes, headers or a stack. */
-export function clientErrorFields(error: unknown, remoteAddress: string | undefined): ClientErrorFields {
+function clientErrorFields(error: unknown, remoteAddress: string | undefined): ClientErrorFields {
   const { code, message } = (typeof error === 'object' && error !== null ? error : {}) as {
     code?: unknown;
     message?: unknown;

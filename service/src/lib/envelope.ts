@@ -17,7 +17,7 @@ export interface Envelope<T = unknown> {
   readonly traceId: string;
 }
 
-export function successEnvelope<T>(traceId: string, data: T, message = 'OK'): Envelope<T> {
+function successEnvelope<T>(traceId: string, data: T, message = 'OK'): Envelope<T> {
   return { success: true, message, data, traceId };
 }
 

@@ -5,7 +5,7 @@ import { withNoThrowingFunctions } from './never-throws.ts';
 import { skipUnreachableRedaction } from './redaction-fast-path.ts';
 
 /** Paths pino masks wherever a request or an error object drags headers into a log line. */
-export const REDACTED_PATHS = [
+const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-api-key"]',
@@ -25,7 +25,7 @@ export const REDACTED_PATHS = [
 ];
 
 /** What a serializer writes for a value it cannot read (a half-built or hostile object). */
-export const UNSERIALIZABLE = '[unserializable]';
+const UNSERIALIZABLE = '[unserializable]';
 
 /** Method and path when they are strings; a request at any stage of its life has at most those. */
 function serializeRequest(request: { method?: unknown; path?: unknown } | null | undefined) {

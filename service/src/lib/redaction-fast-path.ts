@@ -13,7 +13,7 @@ type Stringifier = (value: unknown, stringifySafe?: unknown) => string | undefin
 type Stringifiers = Record<string | symbol, Stringifier | undefined>;
 
 /** A path's segments as pino reads them: `a.b["c-d"]` → a, b, c-d. */
-export function pathSegments(path: string): string[] {
+function pathSegments(path: string): string[] {
   return [...path.matchAll(/[^.[\]]+|\[([^[\]]*?)\]/g)].map((match) =>
     (match[1] ?? match[0]).replace(/^(["'`])(.*)\1$/, '$2'),
   );

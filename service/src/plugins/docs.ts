@@ -21,7 +21,7 @@ const DOCS_SCRIPT_PATH = `${SWAGGER_UI_PATH}docs-init.js`;
  * The page asks for API keys: it may run only this origin's scripts and reach only this origin. Swagger
  * UI sets inline styles and draws icons from data: URIs.
  */
-export const DOCS_CONTENT_SECURITY_POLICY = [
+const DOCS_CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
@@ -66,7 +66,7 @@ const DOCS_SCRIPT = `window.onload = function () {
 `;
 
 /** OpenAPI security schemes: the key in x-api-key, or as `Authorization: Bearer <key>`. */
-export const SECURITY_DEFINITIONS = {
+const SECURITY_DEFINITIONS = {
   apiKey: {
     type: 'apiKey',
     name: 'x-api-key',
@@ -79,7 +79,7 @@ export const SECURITY_DEFINITIONS = {
     description: 'The same key as `Authorization: Bearer ak_…`',
   },
 } as const;
-export const SECURITY_REQUIREMENT = [{ apiKey: [] }, { bearer: [] }];
+const SECURITY_REQUIREMENT = [{ apiKey: [] }, { bearer: [] }];
 
 export const docsPlugin: Plugin<{ config: Config }> = {
   name: 'docs',

@@ -10,13 +10,13 @@ import { DomainError } from '../errors/domain-error.ts';
 import { errorSchema, successSchema } from '../lib/envelope.ts';
 
 export const LIVENESS_PATH = '/health';
-export const READINESS_PATH = '/health/ready';
+const READINESS_PATH = '/health/ready';
 
 /**
  * Readiness answers within this, whatever the database does: probes give up after 1 to 5 s, far
  * sooner than the connect and query timeouts (seconds each) that bound data routes.
  */
-export const READINESS_TIMEOUT_MS = 1000;
+const READINESS_TIMEOUT_MS = 1000;
 
 export interface HealthPluginOptions {
   readonly config: Config;

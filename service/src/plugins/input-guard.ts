@@ -6,7 +6,7 @@ import type { Plugin } from '@hapi/hapi';
 import type { ValidationErrorItem } from 'joi';
 
 /** More values (object keys plus array items, all levels) than any route's input has, by far. */
-export const MAX_INPUT_VALUES = 1000;
+const MAX_INPUT_VALUES = 1000;
 
 // A high surrogate not followed by a low one, or a low one not preceded by a high one.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -15,10 +15,10 @@ import type { PassThroughRouteApp } from './errors.ts';
 export const EVENTS_PATH = '/internal/events';
 
 /** A job the scheduled maintenance event runs; modules register their own. */
-export type MaintenanceTask = (em: EntityManager) => Promise<unknown>;
+type MaintenanceTask = (em: EntityManager) => Promise<unknown>;
 
 /** An operator action invoked as `{"action": "<name>", …}`; modules register their own. */
-export interface EventAction {
+interface EventAction {
   /** Validates the whole event (including `action`); a failure is a 400 with field errors. */
   readonly schema: Joi.ObjectSchema;
   run(event: Record<string, unknown>, em: EntityManager): Promise<{ message: string; data: unknown }>;

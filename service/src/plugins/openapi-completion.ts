@@ -6,7 +6,7 @@ import type { RequestRoute, RouteOptionsPayload } from '@hapi/hapi';
 import { ErrorCodes } from '../errors/error-codes.ts';
 
 /** OpenAPI fragments a route adds to its operation (responses hapi-swagger cannot express, e.g. binary). */
-export interface OperationOverrides {
+interface OperationOverrides {
   readonly responses?: Record<string, unknown>;
 }
 
@@ -40,7 +40,7 @@ export interface CompletionContext {
 const ref = (name: string) => ({ $ref: `#/components/headers/${name}` });
 const integerHeader = (description: string) => ({ description, schema: { type: 'integer', minimum: 0 } });
 
-export const RESPONSE_HEADERS = {
+const RESPONSE_HEADERS = {
   'x-request-id': {
     description: "The request's trace id, also the envelope's traceId",
     required: true,

@@ -115,7 +115,7 @@ function flagValue(instruction: Instruction, name: string): string | null {
 }
 
 /** Splits an image reference into name, tag and digest (the registry may carry a port). */
-export function parseImageRef(ref: string): { name: string; tag: string | null; digest: string | null } {
+function parseImageRef(ref: string): { name: string; tag: string | null; digest: string | null } {
   const [withoutDigest = '', digest = null] = ref.split('@');
   const slash = withoutDigest.lastIndexOf('/');
   const colon = withoutDigest.lastIndexOf(':');

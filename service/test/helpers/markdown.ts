@@ -28,7 +28,7 @@ export function* walk(tokens: readonly Token[]): Generator<Token> {
 }
 
 /** The text a reader sees, markup removed (`code` → code, [a](b) → a), as GitHub slugs it. */
-export function plainText(tokens: readonly Token[]): string {
+function plainText(tokens: readonly Token[]): string {
   return tokens
     .map((token) => {
       if ('tokens' in token && Array.isArray(token.tokens)) return plainText(token.tokens);

@@ -27,7 +27,7 @@ export interface Envelope<T = unknown> {
   traceId: string;
 }
 
-export interface CapturedLogs {
+interface CapturedLogs {
   text(): string;
   lines(): Record<string, unknown>[];
 }

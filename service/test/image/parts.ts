@@ -28,7 +28,7 @@ export interface Pins {
 }
 
 export const repoRoot = path.resolve(import.meta.dirname, '../../..');
-export const cacheDir = path.join(
+const cacheDir = path.join(
   process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'),
   'hapi-lambda',
   'image-test',

@@ -1,8 +1,8 @@
 // Inputs of the key management operations (pass-through events and scripts share the bounds).
 import Joi from 'joi';
 
-export const MAX_DAILY_QUOTA = 1_000_000_000;
-export const MAX_RATE_PER_MINUTE = 1_000_000;
+const MAX_DAILY_QUOTA = 1_000_000_000;
+const MAX_RATE_PER_MINUTE = 1_000_000;
 
 export const keyName = Joi.string().trim().min(1).max(100);
 export const dailyQuota = Joi.number().integer().min(1).max(MAX_DAILY_QUOTA);

@@ -26,7 +26,7 @@ export function hashKey(key: string): string {
 }
 
 /** The prefix of a well-formed key, or undefined. */
-export function parseKey(key: string): { prefix: string; hash: string } | undefined {
+function parseKey(key: string): { prefix: string; hash: string } | undefined {
   const match = KEY_PATTERN.exec(key);
   return match?.[1] === undefined ? undefined : { prefix: match[1], hash: hashKey(key) };
 }

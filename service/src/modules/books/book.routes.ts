@@ -16,7 +16,7 @@ import {
 import type { BookService } from './book.service.ts';
 import { COVER_TYPES, MAX_COVER_BYTES } from './cover-image.ts';
 
-export const BOOKS_PATH = '/v1/books';
+const BOOKS_PATH = '/v1/books';
 
 /** Runs `work` inside the connection gate, with a BookService over this request's EntityManager. */
 function withBooks<Refs extends ReqRef, T>(

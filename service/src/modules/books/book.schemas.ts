@@ -17,15 +17,15 @@ import { isValidIsbn, normalizeIsbn, toIsbn13 } from './isbn.ts';
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
 /** Deep offsets are slow on any database; past this, clients should narrow the filter instead. */
-export const MAX_OFFSET = 10_000;
-export const SORT_FIELDS = ['title', 'author', 'publishedYear', 'createdAt'] as const;
-export const SORT_VALUES = SORT_FIELDS.flatMap((field) => [field, `-${field}`]);
+const MAX_OFFSET = 10_000;
+const SORT_FIELDS = ['title', 'author', 'publishedYear', 'createdAt'] as const;
+const SORT_VALUES = SORT_FIELDS.flatMap((field) => [field, `-${field}`]);
 
 /**
  * ISBN-10 or ISBN-13 with a valid check digit; hyphens and spaces allowed. Stored and answered as ISBN-13,
  * so the two forms of one book are one value (and one unique key).
  */
-export const isbn = Joi.string()
+const isbn = Joi.string()
   .trim()
   .max(20)
   .custom((value: string, helpers) => {
@@ -95,7 +95,7 @@ export const book = Joi.object<BookFields, true>({
   updatedAt: Joi.date().iso().required(),
 }).label('Book');
 
-export const bookPage = Joi.object<BookPage, true>({
+const bookPage = Joi.object<BookPage, true>({
   items: Joi.array().items(book).required(),
   total: Joi.number().integer().min(0).required(),
   limit: Joi.number().integer().required(),
@@ -105,7 +105,7 @@ export const bookPage = Joi.object<BookPage, true>({
 export const bookEnvelope = successSchema(book, 'BookEnvelope');
 export const bookPageEnvelope = successSchema(bookPage, 'BookPageEnvelope');
 
-export const coverInfo = Joi.object<CoverFields, true>({
+const coverInfo = Joi.object<CoverFields, true>({
   contentType: Joi.string().required(),
   size: Joi.number().integer().required(),
   etag: Joi.string().required(),
