@@ -129,7 +129,7 @@ export const shareKey = (share: number) => share.toFixed(2);
 
 /** Target: what the service adds to hapi alone at start-up, as CPU time to ready. */
 const SERVICE_OVER_HAPI_CPU = 1.3;
-/** Target (issue 14): the service's CPU per /health request against hapi alone's, as hapi ÷ service. */
+/** Target: the service's CPU per /health request against hapi alone's, as hapi ÷ service. */
 const HAPI_OVER_SERVICE_CPU_PER_REQUEST = 0.8;
 /** Target: spawn → ready at 512 MB's share. */
 const WALL_AT_LOW_SHARE_MS = 1000;

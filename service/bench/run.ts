@@ -144,7 +144,7 @@ async function serviceEnv(): Promise<Record<string, string>> {
     APP_ENV: 'prod',
     LOG_LEVEL: 'info',
     DATABASE_URL: db.url,
-    // Honoured once API keys exist (issue 6): the bench measures the route, not key lookups.
+    // API keys off: the bench measures the route, not key lookups.
     API_KEYS_REQUIRED: 'false',
   };
 }

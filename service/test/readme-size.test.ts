@@ -1,5 +1,5 @@
-// The README stays an entry point (issue 15: at most 200 lines, none over 200 characters); what grows
-// belongs in docs/.
+// The README stays an entry point (at most 200 lines, none over 200 characters); what grows belongs in
+// docs/.
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { repositoryRoot } from './helpers/markdown.ts';
