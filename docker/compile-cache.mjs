@@ -1,14 +1,5 @@
-// Preloaded by starts without the snapshot (`node --import=/app/compile-cache.mjs main.mjs`; the image's
-// CMD starts from snapshot.blob): starts Node's compile cache from the one baked into the image at build time.
-//
-// Node keeps the cache in `<dir>/<node version>-<arch>-<V8 tag>-<uid>/` and reads only the folder named
-// for the current process. The uid differs (the image bakes as root, `docker run` uses `node`, Lambda
-// picks its own user) and so can the V8 tag, which folds in the CPU features V8 detects (the build may
-// run on another CPU, or under emulation). V8 checks each cache entry again when it loads it (its version,
-// flags and a checksum) and compiles from source when the entry does not fit, so it is safe to offer the
-// baked entries under this process's folder. That folder lives under /tmp, the only writable place in
-// Lambda. If anything is unexpected (another Node version, no /tmp, NODE_DISABLE_COMPILE_CACHE=1), the
-// server starts without the cache: this file must never stop it from starting.
+// Preloaded by starts without the snapshot: offers the compile cache baked into the image to this process,
+// never failing a start (docs/container.md#the-baked-compile-cache-starts-without-the-snapshot).
 import { readdirSync, symlinkSync } from 'node:fs';
 import { constants, enableCompileCache } from 'node:module';
 import { tmpdir } from 'node:os';

@@ -1,10 +1,5 @@
-// Build-time step of docker/Dockerfile: fills Node's compile cache for the bundle without running it.
-// Usage: node warm-compile-cache.mjs <bundle.mjs> <cache dir>
-//
-// A throwaway module imports the bundle and a name that node:module does not export. Node loads and
-// compiles the bundle (which is what fills the cache), then linking fails, so none of the bundle's code
-// runs: no config is read, no server starts, no database is needed. Then the cache is written out and
-// made readable by every user (Node creates it owner-only; Lambda runs as a user of its own).
+// Build step of docker/Dockerfile: fills Node's compile cache for the bundle without running it (linking a
+// missing export fails after compiling). Usage: node warm-compile-cache.mjs <bundle.mjs> <cache dir>
 import { chmodSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { constants, enableCompileCache, flushCompileCache } from 'node:module';
 import { dirname, join, resolve } from 'node:path';

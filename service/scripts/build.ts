@@ -1,18 +1,5 @@
-// `npm run build`: bundles the service into dist/, two ways, both self-contained (they run with no
-// node_modules beside them; the container image ships only this folder):
-// - dist/main.mjs plus dist/chunks/: ES modules, `node main.mjs` (and `node main.mjs migrate`). Code
-//   splitting keeps what start-up does not need (the ORM and driver stack, imported on the first database
-//   request) out of the files Node parses before the server listens.
-// - dist/snapshot.cjs: one CommonJS file, the entry of the V8 startup snapshot that the image builds and
-//   starts from (src/snapshot.ts). Every module main.ts loads at start-up that never loads node:http is
-//   imported ahead of it, so the snapshot holds them already evaluated. What it imports on first use (the
-//   ORM and driver, the AWS SDK) goes to dist/snapshot-lazy.cjs, read from disk when first needed, which
-//   takes every start-up module from the snapshot instead of bundling a copy: the blob stays small
-//   (deserialising it is most of its cost) and there is one DomainError, one boom, one joi.
-// Both alias hapi's own validator, @hapi/validate (a trimmed copy of joi), to joi, so the bundle loads one
-// joi instead of two. docs/performance.md has the measurements.
-// SOURCEMAP=1 also writes the .map files; BUILD_OUT_DIR=<folder> builds there instead of dist/ (tests that
-// build at the same time as others).
+// `npm run build`: bundles the service into dist/ twice, self-contained: main.mjs + chunks/ and snapshot.cjs
+// + snapshot-lazy.cjs (why two: docs/container.md#cold-start-the-startup-snapshot).
 import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +33,7 @@ const withoutSwaggerUiAssets: Plugin = {
 };
 
 const serviceDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// BUILD_OUT_DIR: tests that build at the same time as others; SOURCEMAP=1 also writes the .map files.
 const outdir = path.resolve(process.env.BUILD_OUT_DIR ?? path.join(serviceDir, 'dist'));
 const outfile = path.join(outdir, 'main.mjs');
 const sourcemap = process.env.SOURCEMAP === '1';

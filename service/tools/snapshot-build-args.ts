@@ -1,13 +1,5 @@
-// How the V8 startup snapshot is built and started, run in the bundle's folder (dist/, the image's /app).
-// docker/Dockerfile spells the same commands (test/container/dockerfile.test.ts holds it to these);
-// the bench and test/bundle-snapshot.test.ts use them from here.
-//
-// The blob loads only into the node binary that built it: Node compares its version, architecture and
-// platform, and refuses the blob with "Failed to load the startup snapshot because it was built with …"
-// (exit code 14) otherwise. snapshot.json (written by scripts/build.ts) builds it without V8's code
-// cache, because then Node skips one more check: the V8 cache tag, which folds in the CPU features of
-// the machine that built it, and Lambda's CPUs need not be the build host's (node_snapshotable.cc,
-// SnapshotData::Check). That is also the faster blob here (docs/performance.md).
+// How the V8 startup snapshot is built and started, in the bundle's folder; docker/Dockerfile spells the
+// same commands (docs/container.md#cold-start-the-startup-snapshot).
 
 /** `node <these>`: writes snapshot.blob from snapshot.cjs. */
 export const SNAPSHOT_BUILD_ARGS = [
