@@ -1,6 +1,5 @@
-// The service's start: load config, build the server, start it; on SIGTERM/SIGINT drain and exit 0.
-// The command `migrate` applies pending migrations and exits instead of serving. Shared by both entries:
-// index.ts (the bundle, `node main.mjs`) and snapshot.ts (the V8 startup snapshot the image starts from).
+// The service's start, shared by index.ts and snapshot.ts: config, server, start; SIGTERM/SIGINT drain and
+// exit 0. The command `migrate` applies pending migrations and exits instead of serving.
 import type { Server } from '@hapi/hapi';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createServer } from './server.ts';

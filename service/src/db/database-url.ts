@@ -1,8 +1,5 @@
-// Resolves the database URL: DATABASE_URL directly, or the Secrets Manager secret named by
-// DATABASE_SECRET_ARN. The secret holds a postgres:// URL or RDS-style JSON ({ username, password, host,
-// port, dbname }); the JSON may name instead a second secret with the username and password
-// (`credentialsSecretArn`, the one RDS rotates). Passwords from secrets are re-read when PostgreSQL
-// refuses one (SQLSTATE 28P01), so a warm instance follows a rotation without a restart.
+// Resolves the database URL: DATABASE_URL, or the Secrets Manager secret DATABASE_SECRET_ARN names (a URL
+// or RDS-style JSON; the formats are in docs/configuration.md).
 import type { DatabaseConfig } from '../config.ts';
 
 class DatabaseSecretError extends Error {
@@ -85,7 +82,8 @@ export function databaseUrlFromSecret(secret: string): string {
 
 /**
  * The ORM configuration with the password read per connection: when PostgreSQL refuses it, the secret
- * is read again and the connection retried once. Unchanged for a URL that did not come from a secret.
+ * is read again and the connection retried once (SQLSTATE 28P01), so a warm instance follows a rotation.
+ * Unchanged for a URL that did not come from a secret.
  */
 export function withRotatingPassword<T extends { driverOptions?: unknown }>(config: T, url: string): T {
   const password = rotating.get(url);

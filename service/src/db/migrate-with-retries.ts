@@ -1,7 +1,5 @@
-// Runs the migrations, trying again while the database cannot be reached: a paused Aurora Serverless v2
-// cluster takes about 15 s to resume, and the deploy's migrate invoke has only the function's timeout.
-// Only connection failures are retried, never a failed migration. The pending migrations run in one
-// transaction (all or nothing), so an attempt cut off with its connection leaves nothing behind.
+// Runs the migrations, retrying only connection failures while a paused Aurora cluster resumes (about 15 s);
+// the pending ones run in one transaction, so a cut-off attempt leaves nothing (docs/lambda-events.md).
 import pRetry from 'p-retry';
 import { isConnectionFailure } from '../errors/classify-error.ts';
 import type { MikroORM } from '@mikro-orm/postgresql';

@@ -1,7 +1,5 @@
-// Whether the database's schema is at the latest migration this bundle carries. One read of the
-// migrator's own table, never the migrator's API: that creates the table when it is missing, and a
-// readiness probe must not write. Migrations run in order and all or nothing, so the latest one
-// recorded means every one before it ran too.
+// Whether the schema is at the latest migration this bundle carries: one read of the migrator's table,
+// not its API, which creates the table when missing (a readiness probe must not write).
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { databaseSetupProblem } from '../errors/classify-error.ts';
 

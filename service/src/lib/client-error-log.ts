@@ -1,7 +1,5 @@
-// Errors Node's HTTP server reports before a request exists ('clientError': a request its parser
-// rejects, a socket reset or timed out mid-headers). Anyone can cause them at will, and the error carries
-// `rawPacket`, the raw request bytes (API keys included). So each is logged at debug with an allow-list
-// of fields, and counted: one summary line per interval says how many there were, by code.
+// Node's 'clientError's (before a request exists): anyone can cause them and they carry the raw bytes, API
+// keys included, so each is logged at debug with allow-listed fields and counted in one line per interval.
 import type { Logger } from 'pino';
 
 const MAX_FIELD_LENGTH = 200;

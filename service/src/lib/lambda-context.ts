@@ -1,6 +1,5 @@
-// Reads the headers the AWS Lambda Web Adapter adds to every forwarded request. Everything here is
-// untrusted input: a malformed value is ignored, never an error. Outside Lambda no adapter stands in
-// front of the server, so any client could forge these headers: there only the socket is believed.
+// Reads the headers the Lambda Web Adapter adds to every forwarded request; a malformed value is ignored.
+// Outside Lambda any client could forge them, so there only the socket is believed.
 
 export interface LambdaRequestContext {
   /** API Gateway's request id; becomes the envelope's traceId when present. */

@@ -1,8 +1,5 @@
-// pino's redactor (@pinojs/redact) clones and walks every value it is handed, re-parsing each redacted
-// path every time, even a string or number no path can reach. With a wildcard path (`*.password`) that
-// is every field of every line, most of what an access line costs (docs/performance.md). This sends the values no
-// redacted path can reach straight to JSON.stringify, which is what the redactor itself ends with, so
-// the lines are byte for byte the same (test/logging.test.ts compares them with the plain redactor's).
+// pino's redactor clones and walks every value, even ones no redacted path can reach (docs/performance.md):
+// those go straight to JSON.stringify here, so the lines are byte for byte the same, just cheaper.
 import { pino, type Logger } from 'pino';
 import { neverThrows } from './never-throws.ts';
 

@@ -1,9 +1,5 @@
-// Owns the ORM. It is created on the first request that needs the database (not at boot), so the
-// liveness route and cold starts never wait for the driver stack or a slow database; a failed
-// start-up is retried by the next request. The start-up opens one connection, so a database that refuses
-// us (TLS trust, host name, credentials) fails here, once, in this plugin's log line rather than in
-// whichever query came first. Database work runs on the request's own EntityManager fork, each piece
-// inside the connection gate (see docs/api.md, "Overload").
+// Owns the ORM, created on the first request that needs it so liveness and cold starts never wait for it;
+// each request works on its own EntityManager fork inside the connection gate (docs/api.md, "Overload").
 import type { Plugin, Request } from '@hapi/hapi';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config.ts';

@@ -1,6 +1,5 @@
-// The one error mapper: every error response leaves through here as an envelope with a registry code.
+// The one error mapper: every error leaves as an envelope with a registry code (a failed event's as 599).
 // 5xx messages never reach clients; the real error goes to the log with the request's trace id.
-// A failed Lambda pass-through event answers INVOCATION_ERROR_STATUS (599) instead, with the same envelope.
 import type { Plugin, Request, RequestRoute, RouteDefMethods } from '@hapi/hapi';
 import { classifyError } from '../errors/classify-error.ts';
 import { INVOCATION_ERROR_STATUS } from '../errors/error-codes.ts';

@@ -1,6 +1,5 @@
-// Refuses, before validation, handlers and the database, what no route can use: strings PostgreSQL
-// cannot store (NUL is rejected as 22021; a lone surrogate has no UTF-8 form) and inputs so large in
-// values that validating them with abortEarly: false would cost far more than the request did.
+// Refuses, before validation, what no route can use: strings PostgreSQL cannot store (NUL, lone surrogates)
+// and inputs with so many values that validating them all would cost far more than the request did.
 import Boom from '@hapi/boom';
 import type { Plugin } from '@hapi/hapi';
 import type { ValidationErrorItem } from 'joi';

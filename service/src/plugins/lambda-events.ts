@@ -1,9 +1,5 @@
-// Non-HTTP Lambda events. The Lambda Web Adapter POSTs every event that is not an HTTP request (direct
-// invocations, EventBridge schedules) to AWS_LWA_PASS_THROUGH_PATH. The response body is the invocation
-// result. Every failure (unknown event, invalid input, failed job) answers INVOCATION_ERROR_STATUS (599)
-// with the envelope, which the adapter reports as an invocation error (AWS_LWA_ERROR_STATUS_CODES=599):
-// a failed migration fails the deploy. Only a request whose adapter context is exactly `null` (what the
-// adapter sends for these events) reaches the handlers. The route exists only inside Lambda (config.inLambda).
+// Non-HTTP Lambda events, which the adapter POSTs to AWS_LWA_PASS_THROUGH_PATH; a failure answers 599, an
+// invocation error, so a failed migration fails the deploy (docs/lambda-events.md). Only inside Lambda.
 import { boomify } from '@hapi/boom';
 import type { Lifecycle, Plugin, Request } from '@hapi/hapi';
 import type { EntityManager } from '@mikro-orm/postgresql';

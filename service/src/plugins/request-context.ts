@@ -1,6 +1,5 @@
-// Gives every request its trace id (API Gateway's request id when the Lambda Web Adapter forwarded it,
-// otherwise a fresh UUID) and the parsed Lambda context. Registered first: logging binds these ids.
-// The adapter's x-amzn-* headers are read only inside Lambda; elsewhere a client could forge them.
+// Gives every request its trace id (API Gateway's request id, else a fresh UUID) and the Lambda context.
+// Registered first: logging binds these ids.
 import { randomUUID } from 'node:crypto';
 import type { Plugin } from '@hapi/hapi';
 import { readLambdaContext, socketContext } from '../lib/lambda-context.ts';

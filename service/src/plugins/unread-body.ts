@@ -1,11 +1,5 @@
-// A request body that is too slow or too large is answered with its 4xx envelope, then the connection
-// closes. hapi 21 alone gets both wrong:
-// - on its payload timeout it waits, with no limit, for the client to finish sending the body
-//   (`internals.drain` in hapi's route.js), so the route timeout answers 503 instead of 408;
-// - over `maxBytes` without a Content-Length (a chunked body), Wreck's read() destroys the request
-//   stream, and with it the socket: the client gets a reset instead of 413.
-// Both are fixed by giving up on the body without destroying the socket: an 'error' event on the request
-// stream ends Wreck's read (a Boom error is kept as is) and tells hapi the body is no longer pending.
+// A body too slow or too large gets its 408/413 envelope, then the connection closes: an 'error' on the
+// request stream gives up on the body without destroying the socket.
 import { clientTimeout } from '@hapi/boom';
 import type { Plugin } from '@hapi/hapi';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -15,6 +9,8 @@ export interface UnreadBodyOptions {
   readonly payloadTimeoutMs: number;
 }
 
+// hapi 21 alone waits without limit for a slow body (route.js `internals.drain`: 503, not 408), and Wreck
+// destroys the socket of a chunked body over maxBytes (a reset, not 413).
 export const unreadBodyPlugin: Plugin<UnreadBodyOptions> = {
   name: 'unread-body',
   register(server, { payloadTimeoutMs }) {
