@@ -1,6 +1,5 @@
-// The Lambda Web Adapter settings, read from the image's Dockerfile: the image is their one home (it
-// must behave the same wherever it runs), and the function repeats them so the deployed configuration
-// shows what the adapter does. Nothing else in the program spells an AWS_LWA_* value.
+// The Lambda Web Adapter settings, read from the image's Dockerfile, their one home (the image behaves the
+// same wherever it runs); the function repeats them so its configuration shows what the adapter does.
 import { readFileSync } from 'node:fs';
 import { DockerfileParser, From, PropertyInstruction } from 'dockerfile-ast';
 

@@ -1,7 +1,5 @@
-// The service's alarms, one row each: the stack setting that sets its threshold and the metric it
-// watches. The one home of that pairing: config/alarms.ts reads each threshold from its row's setting,
-// ServiceAlarms creates one alarm per row, and the config test holds Pulumi.yaml and the deploy guide
-// to these rows.
+// The service's alarms, one row each: the stack setting that sets its threshold and the metric it watches.
+// The one home of that pairing: config/alarms.ts, ServiceAlarms and the config test all read these rows.
 export interface AlarmSpec {
   /** The alarm's name in the stack (`<prefix>-alarms-<key>`); part of its URN, so never renamed. */
   key: string;

@@ -1,11 +1,6 @@
 #!/usr/bin/env node
-// Fails a deploy or preview before anything is built when the stack lacks the secret config it needs:
-// in `external` database mode, an encrypted `databaseUrl` committed in Pulumi.<stack>.yaml. CI cannot set
-// it (the value is encrypted with the stack's secrets provider), so the message says what to run locally.
-//
-//   node .github/scripts/check-stack-config.mjs <stack>      (from the directory holding Pulumi.yaml)
-//
-// Exit code 0 when the stack file has what the program needs, 1 otherwise.
+// Fails a deploy or preview early when an `external` database stack lacks its encrypted `databaseUrl` in
+// Pulumi.<stack>.yaml (CI cannot set it), saying what to run locally. Exit code 0 when it is there, else 1.
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { CheckError, reportFailure, runAsCommand } from './cli-support.mjs';

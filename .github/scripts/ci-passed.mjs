@@ -1,14 +1,6 @@
 #!/usr/bin/env node
-// Refuses a manual (re)deploy of a commit that CI has not passed: asks the GitHub API for the runs of the
-// CI workflow on that commit, pushed to that branch, and requires one in which every named job succeeded.
-// Jobs, not the run's conclusion: CI's own deploy job belongs to the run, and a failed deploy must not
-// make its well-tested commit undeployable.
-//
-//   node .github/scripts/ci-passed.mjs <sha> <branch> --job "<CI job name>" [--job …]
-//
-// Environment: GITHUB_TOKEN (needs `actions: read`), GITHUB_REPOSITORY (owner/name), GITHUB_API_URL
-// (default https://api.github.com), CI_WORKFLOW (file name, default ci.yml).
-// Exit code 0 when such a run exists, 1 otherwise.
+// Refuses a manual (re)deploy of a commit unless a CI run of it on that branch passed every named job (not
+// the run's conclusion: a failed deploy job must not make a tested commit undeployable). Exit code 0 or 1.
 import { CheckError, reportFailure, runAsCommand } from './cli-support.mjs';
 
 const USAGE = 'usage: node .github/scripts/ci-passed.mjs <sha> <branch> --job "<name>" [--job "<name>" …]';

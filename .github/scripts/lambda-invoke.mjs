@@ -1,15 +1,6 @@
 #!/usr/bin/env node
-// Invokes a function through the Lambda Runtime Interface Emulator (or any Lambda invoke endpoint) with an
-// API Gateway HTTP API v2 event and checks the proxy result: statusCode and the service's envelope.
-//
-//   node .github/scripts/lambda-invoke.mjs <invokeUrl> <eventFile>
-//
-// Environment (all optional):
-//   INVOKE_EXPECT_STATUS   expected statusCode in the proxy result (default 200)
-//   INVOKE_WAIT_SECONDS    how long to retry while the emulator is not accepting connections (default 60)
-//   INVOKE_TIMEOUT_MS      timeout of one invocation, including a cold start (default 60000)
-//
-// Exit code 0 when the result matched, 1 otherwise.
+// Invokes a function through the Lambda Runtime Interface Emulator (or any invoke endpoint) with an HTTP API
+// v2 event and checks the proxy result's statusCode and envelope (INVOKE_* settings below). Exit code 0 or 1.
 import { readFile } from 'node:fs/promises';
 import { CheckError as InvokeError, envNumber, reportFailure, runAsCommand, sleep } from './cli-support.mjs';
 

@@ -1,13 +1,6 @@
 #!/usr/bin/env node
-// Fills the ${PLACEHOLDERS} of an IAM policy template in .github/iam/ from the environment and prints the
-// policy, ready for `aws iam … file://`. Every placeholder must have a well-formed value; IAM's own policy
-// variables (`${aws:…}`) are left alone.
-//
-//   AWS_ACCOUNT_ID=123456789012 OIDC_REPO=owner/repo node .github/scripts/render-iam.mjs .github/iam/trust-prod.json
-//
-// The boundary policy itself is `workload-boundary.json`, created as `WORKLOAD_BOUNDARY_ARN` names it.
-//
-// Exit code 0 with the policy on stdout, 1 with the reason on stderr.
+// Fills the ${PLACEHOLDERS} of a .github/iam/ policy template from the environment and prints it for `aws iam
+// … file://` (.github/iam/README.md); IAM's own `${aws:…}` variables are left alone. Exit code 0 or 1.
 import { readFileSync } from 'node:fs';
 import { CheckError, reportFailure, runAsCommand } from './cli-support.mjs';
 

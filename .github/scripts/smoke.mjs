@@ -1,16 +1,6 @@
 #!/usr/bin/env node
-// Smoke test for a running API (a local container in CI, or a stack after `pulumi up`): health, readiness,
-// then a books create → read → list → delete round trip. Dependency-free so any Node ≥ 20 can run it.
-//
-//   node .github/scripts/smoke.mjs <baseUrl>
-//
-// Environment (all optional):
-//   SMOKE_API_KEY        sent as `x-api-key` on every request
-//   SMOKE_READ_ONLY=1    only health, readiness and a list request (nothing is written)
-//   SMOKE_WAIT_SECONDS   how long to keep retrying the first /health call (default 30; cold starts)
-//   SMOKE_TIMEOUT_MS     per-request timeout (default 10000)
-//
-// Exit code 0 when every check passed, 1 otherwise (with the failing step and the response on stderr).
+// Smoke test for a running API (CI's container, or a deployed stack): health, readiness, then a books round
+// trip; dependency-free (SMOKE_* settings: docs/delivery.md). Exit code 0 when every check passed, else 1.
 
 import { CheckError as SmokeError, envNumber, reportFailure, runAsCommand, sleep } from './cli-support.mjs';
 

@@ -1,8 +1,5 @@
-// Database: where the service's PostgreSQL credentials come from, kept in one Secrets Manager secret
-// whichever setup fills it: `external` (database/external.ts) stores a URL given as secret config;
-// `managed` (database/managed.ts) creates Aurora PostgreSQL Serverless v2 in a private VPC and stores
-// generated credentials. Either way the function only ever sees the secret's ARN. The setups are
-// functions, not components, so their resources keep this component as parent (and their URNs).
+// Database: the one Secrets Manager secret the function reads, filled by `external` (a given URL) or
+// `managed` (Aurora); setups are functions, not components, so their resources keep this parent and URNs.
 import * as aws from '@pulumi/aws';
 import type * as awsx from '@pulumi/awsx';
 import * as pulumi from '@pulumi/pulumi';

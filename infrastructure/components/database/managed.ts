@@ -1,6 +1,5 @@
-// The `managed` database setup: Aurora PostgreSQL Serverless v2 (a writer, optional failover readers) in
-// its own network. RDS keeps the master password in its own rotated secret; the component's secret says
-// where to connect and names that secret, so no password is ever in Pulumi's state.
+// The `managed` database setup: Aurora PostgreSQL Serverless v2 in its own network. RDS keeps the master
+// password in its own rotated secret, which ours only names, so no password is ever in Pulumi's state.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';

@@ -1,6 +1,5 @@
-// The managed database's network: isolated subnets (no NAT, no internet route: nothing to pay per hour,
-// nothing to reach in from outside), one security group each for the function, the cluster and the
-// Secrets Manager endpoint, and rules that let the function — and only it — reach the other two.
+// The managed database's network: isolated subnets (no NAT: nothing to pay per hour, nothing to reach in)
+// and security groups that let the function, and only it, reach the cluster and the Secrets Manager endpoint.
 import * as aws from '@pulumi/aws';
 import * as awsx from '@pulumi/awsx';
 import type * as pulumi from '@pulumi/pulumi';
