@@ -1,9 +1,5 @@
-// The benchmark's floor: a bare node:http server with the service's two measured routes. Plain
-// JavaScript (no type stripping) and no framework, so it costs what Node itself costs.
-//   GET /health          → a small JSON body, no I/O
-//   GET /v1/books/{id}   → one raw `pg` query for the same row the service reads (pool created lazily,
-//                          like the service's ORM, so start-up never loads the driver)
-// PORT and HOST as for the service; DATABASE_URL only for the books route.
+// The benchmark's floor: a bare node:http server with the service's /health and /v1/books/{id} (one raw
+// `pg` query, pool created lazily like the ORM). Plain JavaScript, no framework: what Node itself costs.
 import { createServer } from 'node:http';
 
 const port = Number(process.env.PORT ?? 8080);

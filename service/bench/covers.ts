@@ -1,7 +1,5 @@
-// `npm run bench:covers`: N simultaneous downloads of one 1 MiB cover (default 400, BENCH_PARALLEL) from the
-// service running as its own process with the default pool, against an embedded PostgreSQL, on loopback.
-// Prints the answers by status and error code; it reports, it never fails. BENCH_SERVICE_DIR serves from
-// another checkout (e.g. the commit before a change) for interleaved before/after runs.
+// `npm run bench:covers`: BENCH_PARALLEL (400) simultaneous downloads of a 1 MiB cover on loopback; prints
+// answers by status and code, never fails. BENCH_SERVICE_DIR serves another checkout (before/after runs).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';

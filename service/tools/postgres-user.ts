@@ -1,6 +1,5 @@
-// PostgreSQL refuses to run as root, so as root the embedded server runs as the `postgres` OS user.
-// That user must be able to reach its programs and its data: these helpers ask the system, as that
-// user, rather than guess from permission bits (ACLs, mount options and parents all count).
+// As root, the embedded server runs as the `postgres` OS user; these helpers ask the system, as that user,
+// what it can reach rather than guess from permission bits (ACLs, mount options and parents all count).
 import { execFileSync, spawnSync } from 'node:child_process';
 
 const POSTGRES_USER = 'postgres';

@@ -1,7 +1,5 @@
-// One ORM for one job outside the server (a script, a test's setup): load the configuration from an
-// environment, create the ORM, apply pending migrations if asked, do the work, and always close the ORM,
-// also when the work or a migration fails (an open pool keeps a script's process alive). It logs
-// nothing: the URL carries the database password.
+// One ORM for one job outside the server (a script, a test's setup): configure, migrate if asked, work, and
+// always close it (an open pool keeps a process alive). Logs nothing: the URL carries the password.
 import { loadConfig, type Config } from '../src/config.ts';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { createOrm, runMigrations } from '../src/db/orm.ts';
