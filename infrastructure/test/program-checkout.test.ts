@@ -1,6 +1,5 @@
-// The program's inputs do not depend on where the repository is checked out: every scenario runs from two
-// clone folders (with Pulumi's working directory, infrastructure/) and every resource's inputs must match.
-// docker-build compares `context.location` between runs, so a checkout path in it rebuilds and re-pushes.
+// The program's inputs do not depend on where the repository is checked out (docker-build rebuilds and
+// re-pushes when `context.location` changes): every scenario from two clone folders, same inputs.
 import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

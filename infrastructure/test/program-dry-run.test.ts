@@ -1,6 +1,5 @@
-// `pulumi preview` of prod, as a pull request runs it: the program must not write to prod's registry.
-// docker-build never pushes during a preview but still exports `cacheTo` when it builds (provider/image.go),
-// so the image is not built on preview at all (buildOnPreview: false, asserted in assertCommon).
+// `pulumi preview` of prod, as a pull request runs it, must not write to prod's registry: docker-build
+// still exports `cacheTo` on preview builds, so the image is not built on preview at all.
 import t from 'tap';
 import { assertEngineGraph } from './fixtures/engine-graph.ts';
 import { assertCommon, PROD_EXPECTED } from './fixtures/assertions.ts';

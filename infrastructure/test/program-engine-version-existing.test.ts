@@ -1,6 +1,5 @@
-// A managed stack whose cluster already exists, on an Aurora version the region no longer offers for new
-// clusters: the version only matters on create (AWS upgrades minors itself; engineVersion is ignored
-// after that), so previews and updates must keep working instead of failing on every run.
+// An existing managed cluster on an Aurora version no longer offered for new clusters: the version only
+// matters on create, so previews and updates keep working.
 import t from 'tap';
 import { runProgram, stackFileConfig } from './fixtures/program.ts';
 

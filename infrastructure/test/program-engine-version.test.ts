@@ -1,7 +1,5 @@
-// A managed stack whose Aurora version the region no longer offers: the program must fail (as
-// `pulumi preview` would, before anything is created), naming the key and how to list what is offered.
-// The engine reports a program's rejected Output as the program's failure; under mocks it surfaces as
-// an unhandled rejection, which this test catches instead of letting it end the process.
+// A new managed stack on an Aurora version the region no longer offers fails, naming the key and how to list
+// what is offered (under mocks a rejected Output is an unhandled rejection, which this test catches).
 import t from 'tap';
 import { runProgram, stackFileConfig } from './fixtures/program.ts';
 

@@ -1,6 +1,5 @@
-// Physical names against AWS's limits, derived from the engine: every resource every scenario registers,
-// run under the longest stack names branch-stack.ts produces (a preview stack and a long-lived one).
-// Explicit names are taken as given, auto-names as the URN name plus the engine's random suffix.
+// Physical names against AWS's limits, from every resource every scenario registers under the longest
+// stack names branch-stack.ts produces; auto-names count the engine's random suffix.
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

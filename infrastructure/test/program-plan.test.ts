@@ -1,6 +1,5 @@
-// A pull request's plan shows only what the pull request changes: every scenario's resources get the same
-// inputs from `pulumi preview` as from `pulumi up`. A difference (say, cacheTo left out on preview) makes
-// every plan show an update, and docker-build's Diff compares cacheTo and buildOnPreview (its image.go).
+// A pull request's plan shows only what it changes: every resource gets the same inputs from `pulumi
+// preview` as from `pulumi up` (docker-build's Diff compares cacheTo and buildOnPreview).
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';

@@ -1,6 +1,5 @@
-// A setting that crosses a boundary has one owner; these tests read every other copy and prove it agrees:
-// the keys the config readers read ↔ Pulumi.yaml ↔ the stack files ↔ the deploy guide's table, the
-// default architecture ↔ the Dockerfile's platform ↔ CI's image platform, and the service's own lists.
+// A setting that crosses a boundary has one owner; these tests read every other copy (Pulumi.yaml, stack
+// files, the deploy guide, the Dockerfile's platform, CI) and prove it agrees.
 import { readFileSync } from 'node:fs';
 import * as pulumi from '@pulumi/pulumi';
 import { DockerfileParser } from 'dockerfile-ast';

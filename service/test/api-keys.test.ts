@@ -1,7 +1,5 @@
-// API keys end to end against a real PostgreSQL: lifecycle over real HTTP (create, use, quota
-// exhaustion and reset, revoke), 401/429 envelopes and headers, atomic counting under concurrency,
-// pass-through events, the keys:* scripts, the usage purge, and secrets kept out of the logs. Every test
-// builds its own server. A key's public id (`id` in the events' JSON) is its prefix, so tests call it that.
+// API keys end to end against a real PostgreSQL: lifecycle, quotas, 401/429, atomic counting, events, the
+// keys:* scripts, the usage purge, no secrets in logs. A key's public id is its prefix (tests call it so).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';

@@ -1,6 +1,5 @@
-// The Book shape is declared once, by the entity: the response schema (and so the OpenAPI document)
-// requires exactly the entity's fields but the soft-delete marker, which clients never see. tsc holds the
-// schema's types to the entity (book.dto.ts); this checks the two against each other at run time.
+// The Book shape is declared once, by the entity: the response schema requires exactly its fields but the
+// soft-delete marker. tsc holds the types together (book.dto.ts); this checks them at run time.
 import t from 'tap';
 import { BookSchema } from '../src/modules/books/book.entity.ts';
 import { book } from '../src/modules/books/book.schemas.ts';

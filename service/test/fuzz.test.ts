@@ -1,8 +1,5 @@
-// Property-based fuzzing of every route in server.table() (new routes are covered automatically):
-// random and malformed paths, query strings, headers and bodies, FUZZ_RUNS (default 1000) cases per
-// route, against a real PostgreSQL with API keys required. Whatever the input: never a 5xx (a failed
-// Lambda event answers 599, the invocation error status, which is not HTTP), JSON responses are always
-// the envelope, security headers are always there, nothing internal leaks.
+// Property-based fuzzing of every route in server.table(), FUZZ_RUNS (1000) cases each, real PostgreSQL, keys
+// required: never a 5xx (599 is an event's), always the envelope and security headers, nothing leaks.
 import fc from 'fast-check';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import type { RequestRoute, ServerInjectResponse } from '@hapi/hapi';

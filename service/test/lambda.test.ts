@@ -1,6 +1,5 @@
-// The Lambda Web Adapter contract: ids from the forwarded headers reach logs and envelopes; garbage in
-// those headers is ignored; pass-through events (request context exactly null) run migrations and
-// maintenance, and nothing else reaches them.
+// The Lambda Web Adapter contract: forwarded ids reach logs and envelopes, garbage headers are ignored, and
+// only pass-through events (request context exactly null) reach migrations and maintenance.
 import t, { type Test } from 'tap';
 import { INVOCATION_ERROR_STATUS } from '../src/errors/error-codes.ts';
 import { EVENTS_PATH } from '../src/plugins/lambda-events.ts';

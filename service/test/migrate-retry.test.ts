@@ -1,7 +1,5 @@
-// The migrate event survives a database that refuses connections at first (a paused Aurora Serverless v2
-// cluster takes about 15 s to resume): it retries connection failures with capped exponential backoff,
-// within the invocation's remaining time, and gives up with the 599 envelope when that runs out. A
-// failed migration (an SQL error) is never retried. Against a real PostgreSQL behind a TCP proxy.
+// The migrate event survives a database that refuses connections at first (a resuming Aurora): retries with
+// capped backoff within the invocation's time, then 599; a failed migration is never retried.
 import t from 'tap';
 import { freePort } from '../tools/free-port.ts';
 import { MIGRATE_RETRY, retryWindowMs } from '../src/db/migrate-with-retries.ts';

@@ -1,6 +1,5 @@
-// The committed migrations build exactly the schema the entities describe: no drift in either
-// direction (a drift makes the next `db:migration:create` emit surprising SQL, e.g. dropping constraints
-// that exist only in a hand-written migration).
+// The committed migrations build exactly the schema the entities describe (a drift makes the next
+// `db:migration:create` emit surprising SQL).
 import t from 'tap';
 import { migrations } from '../src/db/migrations/index.ts';
 import { withOrm } from '../tools/with-orm.ts';

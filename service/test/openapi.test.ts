@@ -1,6 +1,5 @@
-// The OpenAPI document is valid OpenAPI 3, describes what the server really answers (statuses, media
-// types, headers, nullable values), never names a host, and `npm run openapi` writes it. That every
-// response the suite sees matches it is checked by test/helpers/openapi-responses.ts.
+// The OpenAPI document is valid OpenAPI 3, describes what the server answers, names no host, and `npm run
+// openapi` writes it; helpers/openapi-responses.ts checks every response the suite sees against it.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,5 @@
-// An instance with more work than database connections says so truthfully: 400 simultaneous downloads of
-// a 1 MiB cover over real HTTP from the service running as its own process (default pool). The database
-// stays healthy, so no answer may claim it is down; what cannot be served within the request's budget is
-// shed with 503 OVERLOADED and Retry-After, and logged as overload.
+// More work than database connections is said truthfully: of 400 simultaneous 1 MiB cover downloads, what
+// cannot be served in budget is shed with 503 OVERLOADED and Retry-After, never "database down".
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import t from 'tap';

@@ -1,6 +1,5 @@
-// Readiness means ready: it answers within its own short bound when the database hangs, and only once
-// the schema is at the bundle's latest migration. Data routes against a database that is not migrated,
-// or does not exist, answer 503 with a code that says so, never a 500.
+// Readiness answers within its own bound when the database hangs, and only once the schema is at the latest
+// migration; data routes on a database not migrated or missing answer 503 with a code, never 500.
 import t from 'tap';
 import { migrations } from '../src/db/migrations/index.ts';
 import { runMigrations } from '../src/db/orm.ts';

@@ -1,6 +1,5 @@
-// Hardening: payload limit (413), JSON only (415), request timeout (503), unknown query keys (400),
-// prototype poisoning (400), security headers on every response, no fingerprint headers, CORS only for
-// configured origins, every /v1 route behind API keys and documented as such.
+// Hardening: 413, 415, 503 timeout, unknown query keys, prototype poisoning, security headers, no
+// fingerprints, CORS only for configured origins, every /v1 route behind API keys and documented so.
 import { connect, type Socket } from 'node:net';
 import t from 'tap';
 import { startTestDatabase } from './helpers/database.ts';

@@ -1,20 +1,5 @@
-// What the V8 startup snapshot freezes. The image builds snapshot.blob once and every container (every
-// Lambda instance) deserialises that same heap, so anything a module computed while the blob was built
-// is shared by every start, and anything it read from the build's environment or clock stays what it
-// was then. Each test runs the real blob (built as test/bundle-snapshot.test.ts and docker/Dockerfile
-// do) from separate processes.
-//
-// What Node itself refreshes: a deserialised main function runs after prepareMainThreadExecution, which
-// patches the process object (argv, execPath, env) for the running process
-// (https://github.com/nodejs/node/blob/v24.x/lib/internal/v8/startup_snapshot.js, setDeserializeMainFunction;
-// https://github.com/nodejs/node/pull/47466: "process.argv[1] is going to be other user-defined
-// arguments"), and V8 resets Math.random's cache when it serialises a context (MathRandom::ResetContext
-// in https://github.com/v8/v8/blob/main/src/snapshot/context-serializer.cc). What it does not refresh:
-// crypto.randomUUID's batch of random bytes (getBufferedUUID in
-// https://github.com/nodejs/node/blob/v24.x/lib/internal/crypto/random.js refills only `if (uuidBatch ===
-// 0)`, and nothing resets uuidBatch or uuidData after deserialisation), nor any value a module computed.
-// The fixture test pins both against this very Node, so the service assertions below can fail: one
-// randomUUID() call while the blob is built makes every container hand out the same ids.
+// What the V8 startup snapshot freezes (docs/container.md#cold-start-the-startup-snapshot): the real blob in
+// separate processes, and a fixture pinning what Node and V8 refresh, so the service's assertions can fail.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';

@@ -1,6 +1,5 @@
-// The scripts' and the tests' one way to use the database outside the server (tools/with-orm.ts): it
-// migrates, hands the ORM to the work, closes it whatever happens, and prints nothing (the URL holds the
-// password).
+// tools/with-orm.ts, the one way to use the database outside the server: migrates, hands over the ORM,
+// closes it whatever happens, and prints nothing (the URL holds the password).
 import pg from 'pg';
 import t from 'tap';
 import { migrations } from '../src/db/migrations/index.ts';

@@ -1,6 +1,5 @@
-// The scripts that gate the workflows, run as the workflows run them (`node .github/scripts/<x>.mjs …`):
-// the CI check of a manual redeploy (against a fake GitHub API), the stack config check (on stack files in
-// a scratch folder) and the IAM template renderer.
+// The scripts that gate the workflows, run as the workflows run them: the CI check of a manual redeploy (fake
+// GitHub API), the stack config check (scratch stack files) and the IAM template renderer.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,8 +1,5 @@
-// IAM derived from the resource graph: every resource each scenario registers maps (provider-calls.ts) to
-// the calls its provider makes; each call must be allowed to its own stack's deploy role and refused to
-// every other environment's role, apart from the few calls tags and names cannot separate (SHARED). The
-// program's invokes (invoke-calls.ts) and the workflows' own AWS calls (workflow-calls.ts) are checked
-// against the role each workflow job runs them as.
+// IAM derived from the resource graph: each resource's provider calls (provider-calls.ts), the program's
+// invokes and the workflows' own calls must be allowed to their own role and refused to every other one.
 import { isWildcardOnlyAction } from '@cloud-copilot/iam-simulate';
 import t from 'tap';
 import { graphRequests, recordScenarios, type GraphRequest } from './iam/fixtures/graph-calls.ts';

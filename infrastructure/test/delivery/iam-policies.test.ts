@@ -1,6 +1,5 @@
 // The IAM policies of the three GitHub Actions roles and the workload boundary (.github/iam/): well-formed,
-// documented where not scoped by name, trust per GitHub subject, and what must be refused: escalation past
-// the boundary, another environment's state and secrets. What each deploy needs: iam-graph.test.ts.
+// trust per GitHub subject, no escalation past the boundary or into another environment.
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';

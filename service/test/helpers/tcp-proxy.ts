@@ -1,6 +1,5 @@
-// A TCP proxy on 127.0.0.1 in front of a real PostgreSQL, for databases that fail at first: it can drop
-// the first N connections (as a database that is still resuming does) and can start listening late
-// (until then the port refuses connections).
+// A TCP proxy on 127.0.0.1 in front of a real PostgreSQL that can drop the first N connections (a resuming
+// database) and start listening late.
 import { createServer, connect, type Socket } from 'node:net';
 import type { Teardown } from './teardown.ts';
 

@@ -1,7 +1,5 @@
-// `npm run test:image`: builds docker/Dockerfile with this machine's engine and runs the image as
-// docs/container.md tells users to, as a web server and as a Lambda function under the real emulator and
-// adapter, against a real PostgreSQL; builds it twice and compares /app. docs/container.md explains it.
-// IMAGE_TEST_PLATFORMS=linux/amd64,linux/arm64 adds platforms (others than the host's run under qemu).
+// `npm run test:image`: builds docker/Dockerfile and runs it as docs/container.md says, as a web server and
+// under the real emulator and adapter; builds twice and compares /app. IMAGE_TEST_PLATFORMS adds platforms.
 import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# Stand-in for the official node:<version>-bookworm-slim image where no registry can be reached: Debian
-# bookworm (minbase) plus the official Node binary from the npm registry's node-linux-<arch> package.
+# Stand-in for node:<version>-bookworm-slim where no registry answers: Debian minbase plus Node from npm.
 # Usage: node-base.sh <node version> <amd64|arm64> <image name> <work dir>   (root; arm64 needs qemu binfmt)
 set -euo pipefail
 NODE_VERSION=${1:?node version}

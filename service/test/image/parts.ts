@@ -1,6 +1,5 @@
-// The parts the image test needs besides the engine: the Dockerfile's base images (pulled where a
-// registry answers, else stand-ins built from Debian packages and the package registries), the Lambda
-// Web Adapter and the Lambda Runtime Interface Emulator. Everything built is cached between runs.
+// What the image test needs besides the engine: the base images (pulled, else built stand-ins), the Lambda
+// Web Adapter and the Runtime Interface Emulator; everything built is cached between runs.
 import { chmod, copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
