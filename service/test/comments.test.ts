@@ -1,5 +1,5 @@
 // The comment rules in CONTRIBUTING.md that a machine can check, over every tracked source file: a file
-// header of at most two lines, and no pointers to tickets a reader cannot open.
+// header of at most two lines, and no pointers into an issue tracker a reader cannot open.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
