@@ -48,8 +48,7 @@ export function readLambdaContext(headers: Headers): LambdaRequestContext {
     // The adapter's Lambda context (it overwrites that header), not x-amzn-trace-id, which a client sets.
     xrayTraceId: pick(lambda?.xray_trace_id, SAFE_TRACE),
     deadline: pickEpochMs(lambda?.deadline),
-    // The adapter serialises a pass-through event's context (lambda_http's RequestContext::PassThrough)
-    // as `null`, and overwrites any copy a client sent; every HTTP source has an object there.
+    // lambda_http's RequestContext::PassThrough; the adapter overwrites any copy a client sent.
     passThroughEvent: headers['x-amzn-request-context'] === 'null',
   });
 }

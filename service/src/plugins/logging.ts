@@ -19,9 +19,7 @@ export const loggingPlugin: Plugin<LoggingOptions> = {
     await server.register({ plugin: hapiPino, options: hapiPinoOptions(logger) });
 
     const clientErrors = new ClientErrorLog(logger);
-    // hapi's own listener answers a bare "400 Bad Request" unless a request is in progress: this one
-    // replaces it, logs (while the socket still knows its peer's address), then answers like every other
-    // answer, leaving a request in progress to hapi's. Neither call throws.
+    // Replaces hapi's bare "400 Bad Request" with the envelope; a request in progress stays hapi's.
     const { listener } = server;
     const hapiListeners = listener.listeners('clientError') as ((error: unknown, socket: Socket) => void)[];
     const answerInRequest = (error: unknown, socket: Socket) => {
@@ -37,8 +35,7 @@ export const loggingPlugin: Plugin<LoggingOptions> = {
       clientErrors.record({ code: 'CONNECT', message: 'CONNECT is not supported' }, socket.remoteAddress);
       answerConnect(socket);
     });
-    // Node caches a socket's peer address the first time it is read (net.js _getpeername); reading it on
-    // connect keeps it for a socket the client has already closed when its clientError fires.
+    // Node caches the peer address on first read (net.js _getpeername): read it while the socket is open.
     server.listener.on('connection', readPeerAddress);
     server.ext('onPostStop', () => {
       clientErrors.flush();
@@ -59,9 +56,8 @@ export function hapiPinoOptions(logger: Logger): HapiPinoOptions {
     logEvents: ['onPostStart', 'onPostStop', 'response'],
     logRequestComplete: true,
     logRequestStart: false,
-    // hapi logs each client error with the whole error, rawPacket (the raw request) included, at error
-    // level with a stack: ClientErrorLog below logs them instead. (The typings say object[]; the code
-    // reads { log: tags }.)
+    // hapi would log each client error whole, raw request bytes included; ClientErrorLog logs them instead.
+    // (The typings say object[]; the code reads { log: tags }.)
     ignoredEventTags: { log: ['client'] } as unknown as object[],
   };
 }
