@@ -58,11 +58,8 @@ export class ServiceImage extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Lambda versions and the `live` alias pin digests. Every image is pushed with an immutable release
-    // tag, so tagged images are never expired: only untagged manifests are — superseded cache
-    // manifests and interrupted pushes. A count-based rule ("keep the last N") is deliberately absent:
-    // N failed deploys in a row would expire the digest that production still runs. Provenance is off
-    // (see below), so no untagged attestation manifests hang off a release.
+    // Only untagged manifests expire (docs/deploy.md): no "keep the last N", which N failed deploys in a
+    // row would turn into expiring the digest production still runs.
     new aws.ecr.LifecyclePolicy(
       `${name}-lifecycle`,
       {
@@ -137,13 +134,8 @@ export class ServiceImage extends pulumi.ComponentResource {
         // let pull-request code write the cache the next deploy builds from. CI builds every commit anyway.
         push: true,
         buildOnPreview: false,
-        // Lambda rejects image indexes, and an attestation manifest turns a push into one. docker-build
-        // turns provenance off itself (its client.go passes `Attests: {"provenance": nil}`; buildx adds
-        // its default only when that key is absent), whatever BUILDX_NO_DEFAULT_ATTESTATIONS says. One
-        // platform only.
-        // No `registries`: docker-build would keep the ECR token (12 hours of the deployer's ECR rights) in
-        // the state, which pull-request plans read. It pushes with the Docker login of the machine instead.
-        // BuildKit treats a cache it cannot import (say, before prod's first build) as a miss.
+        // One platform and no attestations (docker-build turns them off): Lambda rejects image indexes.
+        // No `registries`: the ECR token would sit in the state that pull-request plans read.
         cacheFrom: [cacheRef, ...(sharedCacheRef === undefined ? [] : [sharedCacheRef])].map((ref) => ({
           registry: { ref },
         })),
