@@ -1,6 +1,5 @@
-// Data access for API keys. The per-request check is ONE statement: it finds the key, counts the
-// request in the minute and day windows (upserts, so concurrent Lambda instances never lose a count)
-// and returns everything the auth scheme needs to decide.
+// Data access for API keys. The per-request check is ONE statement that finds the key and counts the request
+// in its minute and day windows (upserts: concurrent Lambda instances never lose a count).
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApiKeySchema, ApiKeyUsageSchema, type ApiKey } from './api-key.entity.ts';
 

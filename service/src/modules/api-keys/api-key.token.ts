@@ -1,6 +1,5 @@
-// The key format and its hashing. A key is `ak_<12 base32 chars>_<43 base64url chars>`: the first part
-// is the public prefix (60 random bits, shown in listings), the rest 256 random bits that only the
-// holder knows. A strict format check rejects garbage before any database work.
+// The key format and its hashing: `ak_<12 base32 chars>_<43 base64url chars>`, a public prefix (60 random
+// bits, shown in listings) and 256 secret bits; a strict format check rejects garbage before the database.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';

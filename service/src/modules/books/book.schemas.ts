@@ -1,6 +1,5 @@
-// Request and response schemas of the books API. Routes, docs and tests all use these. Each is typed
-// against its shape in book.dto.ts (Joi.object<T, true>: every field, of the right kind), so a schema
-// cannot drift from the entity.
+// Request and response schemas of the books API, each typed against its shape in book.dto.ts
+// (Joi.object<T, true>: every field, of the right kind), so a schema cannot drift from the entity.
 import Joi from 'joi';
 import { successSchema } from '../../lib/envelope.ts';
 import type {
