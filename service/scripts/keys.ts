@@ -7,7 +7,7 @@ import type { Config } from '../src/config.ts';
 import { DomainError } from '../src/errors/domain-error.ts';
 import { dailyQuota, keyId, keyName, ratePerMinute } from '../src/modules/api-keys/api-key.schemas.ts';
 import type { ApiKeyListingDto, ApiKeyService } from '../src/modules/api-keys/api-key.service.ts';
-import { apiKeyServiceFor } from '../src/modules/services.ts';
+import { apiKeyServiceFor } from '../src/modules/api-keys/api-key.service-for.ts';
 import { withDevelopmentDatabase } from '../tools/dev-database.ts';
 import { withOrm } from '../tools/with-orm.ts';
 

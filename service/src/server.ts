@@ -7,9 +7,8 @@ import type { Config } from './config.ts';
 import { replyWithSuccess } from './lib/envelope.ts';
 import { createHttpListener } from './lib/http-listener.ts';
 import { createLogger } from './lib/logger.ts';
-import { apiKeysPlugin } from './modules/api-keys/index.ts';
-import { USAGE_HEADER_NAMES } from './modules/api-keys/api-key.auth.ts';
-import { booksPlugin } from './modules/books/index.ts';
+import { DOMAIN_MODULES } from './modules/index.ts';
+import type { DomainModule } from './modules/module.ts';
 import { databasePlugin } from './plugins/database.ts';
 import { docsPlugin } from './plugins/docs.ts';
 import { errorsPlugin } from './plugins/errors.ts';
@@ -53,6 +52,8 @@ function payloadTimeoutMs(config: Config): number {
   return Math.floor(config.requestTimeoutMs * 0.8);
 }
 
+const modules: readonly DomainModule[] = DOMAIN_MODULES;
+
 export async function createServer(config: Config, options: ServerOptions = {}): Promise<Server> {
   const server = Hapi.server({
     host: config.host,
@@ -93,8 +94,12 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         config.corsOrigins.length > 0
           ? {
               origin: [...config.corsOrigins],
-              additionalHeaders: ['x-api-key'],
-              additionalExposedHeaders: ['x-request-id', 'Retry-After', ...USAGE_HEADER_NAMES],
+              additionalHeaders: modules.flatMap((module) => module.cors?.allowHeaders ?? []),
+              additionalExposedHeaders: [
+                'x-request-id',
+                'Retry-After',
+                ...modules.flatMap((module) => module.cors?.exposeHeaders ?? []),
+              ],
               credentials: false,
             }
           : false,
@@ -116,12 +121,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     { plugin: protocolPlugin },
     { plugin: databasePlugin, options: { config } },
     { plugin: lambdaEventsPlugin },
-    // With API keys required, its strategy is the default: routes are protected unless they opt out.
-    { plugin: apiKeysPlugin, options: { config } },
+    // Domain modules (modules/index.ts), before docs: their response hooks run before the error mapper,
+    // docs' after it. With API keys required, that strategy is the default unless a route opts out.
+    ...modules.map((module) => ({ plugin: module.plugin, options: { config } })),
     { plugin: healthPlugin, options: { config } },
     { plugin: docsPlugin, options: { config } },
-    // Domain modules.
-    { plugin: booksPlugin, options: { config } },
   ]);
 
   return server;

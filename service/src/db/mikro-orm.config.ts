@@ -1,9 +1,7 @@
 // The one MikroORM configuration, shared by the app, the migration scripts and the tests.
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig } from '@mikro-orm/postgresql';
-import { BookCoverSchema } from '../modules/books/book-cover.entity.ts';
-import { ApiKeySchema, ApiKeyUsageSchema } from '../modules/api-keys/api-key.entity.ts';
-import { BookSchema } from '../modules/books/book.entity.ts';
+import { DOMAIN_MODULES } from '../modules/index.ts';
 import { databaseTlsOptions } from './database-tls.ts';
 import { migrations } from './migrations/index.ts';
 
@@ -19,12 +17,12 @@ export interface OrmConnectionOptions {
   readonly migrationsPath?: string;
 }
 
-const ENTITIES = [BookSchema, BookCoverSchema, ApiKeySchema, ApiKeyUsageSchema];
-
-export function createOrmConfig(options: OrmConnectionOptions) {
+export async function createOrmConfig(options: OrmConnectionOptions) {
+  // Each module loads its own entities: the module list is on the start path, the ORM is not.
+  const entities = (await Promise.all(DOMAIN_MODULES.map(async (module) => module.entities()))).flat();
   return defineConfig({
     clientUrl: options.url,
-    entities: ENTITIES,
+    entities,
     extensions: [Migrator],
     // Entities are schemas, not decorated classes: no TypeScript metadata to discover.
     preferTs: false,

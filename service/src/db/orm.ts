@@ -6,7 +6,7 @@ import { createOrmConfig, type OrmConnectionOptions } from './mikro-orm.config.t
 
 export async function createOrm(options: OrmConnectionOptions): Promise<MikroORM> {
   // A password from a secret is re-read when PostgreSQL refuses it (RDS rotates it).
-  return MikroORM.init(withRotatingPassword(createOrmConfig(options), options.url));
+  return MikroORM.init(withRotatingPassword(await createOrmConfig(options), options.url));
 }
 
 /** Applies pending migrations (all or nothing) and returns the names of those that ran. */

@@ -5,6 +5,8 @@ import type { ValidationErrorItem } from 'joi';
 import type { FieldError } from '../lib/envelope.ts';
 import { DomainError } from './domain-error.ts';
 import {
+  errorCode,
+  errorRegistry,
   ErrorCodes,
   INVOCATION_ERROR_STATUS,
   type ErrorCodeDefinition,
@@ -183,7 +185,7 @@ function classifyBoom(error: Boom, { routeMatched, allowedMethods = [] }: Classi
   const status = error.output.statusCode;
   // A Boom built on purpose with a registry code (e.g. auth failures, which need hapi's headers).
   const named = (error.data as { code?: unknown } | null | undefined)?.code;
-  if (typeof named === 'string' && isErrorCodeName(named) && ErrorCodes[named].status === status) {
+  if (typeof named === 'string' && isErrorCodeName(named) && errorCode(named).status === status) {
     return known(named);
   }
   if (status >= 500) {
@@ -206,8 +208,8 @@ function classifyBoom(error: Boom, { routeMatched, allowedMethods = [] }: Classi
   }
   const name = BOOM_STATUS_CODES[status] ?? 'BAD_REQUEST';
   // hapi's own 4xx messages ("Payload content length greater than maximum allowed: …") are safe and useful.
-  const message = error.output.payload.message || ErrorCodes[name].message;
-  return { name, definition: ErrorCodes[name], message, unexpected: false };
+  const message = error.output.payload.message || errorCode(name).message;
+  return { name, definition: errorCode(name), message, unexpected: false };
 }
 
 function toFieldError(detail: ValidationErrorItem, source: string | undefined): FieldError {
@@ -219,14 +221,14 @@ function toFieldError(detail: ValidationErrorItem, source: string | undefined): 
 function known(name: ErrorCodeName, message?: string): Classification {
   return {
     name,
-    definition: ErrorCodes[name],
-    message: message ?? ErrorCodes[name].message,
+    definition: errorCode(name),
+    message: message ?? errorCode(name).message,
     unexpected: false,
   };
 }
 
 function isErrorCodeName(name: string): name is ErrorCodeName {
-  return Object.hasOwn(ErrorCodes, name);
+  return errorRegistry().has(name as ErrorCodeName);
 }
 
 function isBoom(error: unknown): error is Boom {

@@ -1,13 +1,13 @@
 // Errors raised below the HTTP edge. They name a registry code; the error mapper turns them into
 // envelopes, so services and repositories never import Boom.
-import { ErrorCodes, type ErrorCodeName } from './error-codes.ts';
+import { errorCode, type ErrorCodeName } from './error-codes.ts';
 
 export class DomainError extends Error {
   override readonly name: string = 'DomainError';
   readonly code: ErrorCodeName;
 
   /** `options.cause` is for the log (the error mapper writes its message); clients never see it. */
-  constructor(code: ErrorCodeName, message: string = ErrorCodes[code].message, options?: ErrorOptions) {
+  constructor(code: ErrorCodeName, message: string = errorCode(code).message, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
   }

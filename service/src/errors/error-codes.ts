@@ -1,5 +1,7 @@
-// The one registry of internal error codes. Codes are stable: clients may switch on them, so never
-// renumber one; add new codes instead. docs/api.md's error table must list exactly these (test/docs.test.ts).
+// The one registry of internal error codes: the cross-cutting ones below and each domain module's own.
+// Codes are stable (clients switch on them): never renumber one. docs/api.md's table lists exactly these.
+import { DOMAIN_MODULES } from '../modules/index.ts';
+import type { DomainModule } from '../modules/module.ts';
 
 export interface ErrorCodeDefinition {
   readonly code: number;
@@ -16,18 +18,12 @@ export interface ErrorCodeDefinition {
  */
 export const INVOCATION_ERROR_STATUS = 599;
 
+/** The cross-cutting codes; a domain module's own are in its manifest (modules/). */
 export const ErrorCodes = {
   UNKNOWN: { code: 100, status: 500, message: 'An unexpected error occurred' },
   BAD_REQUEST: { code: 4000, status: 400, message: 'The request is malformed' },
   INVALID_JSON: { code: 4001, status: 400, message: 'The request body is not valid JSON' },
   UNAUTHORIZED: { code: 4010, status: 401, message: 'Authentication is required' },
-  API_KEY_MISSING: {
-    code: 4011,
-    status: 401,
-    message: 'An API key is required: send it in the x-api-key header or as Authorization: Bearer <key>',
-  },
-  API_KEY_INVALID: { code: 4012, status: 401, message: 'The API key is not valid' },
-  API_KEY_REVOKED: { code: 4013, status: 401, message: 'The API key has been revoked' },
   FORBIDDEN: { code: 4030, status: 403, message: 'Access is forbidden' },
   ROUTE_NOT_FOUND: { code: 4040, status: 404, message: 'No route matches this path' },
   NOT_FOUND: { code: 4041, status: 404, message: 'The resource was not found' },
@@ -43,20 +39,7 @@ export const ErrorCodes = {
   },
   TOO_MANY_REQUESTS: { code: 4290, status: 429, message: 'Too many requests' },
   HEADERS_TOO_LARGE: { code: 4310, status: 431, message: 'The request headers are too large' },
-  RATE_LIMITED: {
-    code: 4291,
-    status: 429,
-    message: 'Too many requests for this API key this minute; retry after the Retry-After delay',
-  },
-  QUOTA_EXCEEDED: {
-    code: 4292,
-    status: 429,
-    message: "This API key's daily quota is used up; it resets at midnight UTC",
-  },
   VALIDATION_FAILED: { code: 8001, status: 400, message: 'The request failed validation' },
-  BOOK_NOT_FOUND: { code: 9001, status: 404, message: 'The book was not found' },
-  BOOK_ISBN_TAKEN: { code: 9002, status: 409, message: 'A book with this ISBN already exists' },
-  API_KEY_NOT_FOUND: { code: 9101, status: 404, message: 'No API key has this id' },
   EVENT_UNKNOWN: { code: 9501, status: INVOCATION_ERROR_STATUS, message: 'The event is not recognised' },
   EVENT_FAILED: { code: 9502, status: INVOCATION_ERROR_STATUS, message: 'The event handler failed' },
   DATABASE_UNAVAILABLE: {
@@ -84,4 +67,35 @@ export const ErrorCodes = {
   },
 } as const satisfies Record<string, ErrorCodeDefinition>;
 
-export type ErrorCodeName = keyof typeof ErrorCodes;
+type KeysOf<T> = T extends unknown ? keyof T : never;
+export type ErrorCodeName = keyof typeof ErrorCodes | KeysOf<(typeof DOMAIN_MODULES)[number]['errorCodes']>;
+
+let registry: ReadonlyMap<ErrorCodeName, ErrorCodeDefinition> | undefined;
+
+/**
+ * Every code: the cross-cutting ones, then each module's in list order. Built on first use: the modules
+ * import this file (through their errors), so it cannot read their list while they load.
+ */
+export function errorRegistry(): ReadonlyMap<ErrorCodeName, ErrorCodeDefinition> {
+  if (registry !== undefined) return registry;
+  const entries: [string, ErrorCodeDefinition][] = [
+    ...Object.entries(ErrorCodes),
+    ...(DOMAIN_MODULES as readonly DomainModule[]).flatMap((module) => Object.entries(module.errorCodes)),
+  ];
+  const names = new Set<string>();
+  const codes = new Set<number>();
+  for (const [name, { code }] of entries) {
+    if (names.has(name) || codes.has(code))
+      throw new Error(`error code ${name} (${code}) is registered twice`);
+    names.add(name);
+    codes.add(code);
+  }
+  registry = new Map(entries as [ErrorCodeName, ErrorCodeDefinition][]);
+  return registry;
+}
+
+export function errorCode(name: ErrorCodeName): ErrorCodeDefinition {
+  const definition = errorRegistry().get(name);
+  if (definition === undefined) throw new Error(`no error code is named ${name}`);
+  return definition;
+}

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { ErrorCodes, type ErrorCodeName } from '../errors/error-codes.ts';
+import { errorCode, type ErrorCodeName } from '../errors/error-codes.ts';
 import { errorEnvelope } from './envelope.ts';
 
 /** What server.ts's routes.security makes hapi send (test/protocol.test.ts compares them). */
@@ -37,7 +37,7 @@ function errorName(code: unknown): { name: ErrorCodeName; message?: string } {
 /** The whole HTTP response, as bytes, for one parser error. */
 function clientErrorResponse(code: unknown, traceId: string = randomUUID()): string {
   const { name, message } = errorName(code);
-  const definition = ErrorCodes[name];
+  const definition = errorCode(name);
   const body = JSON.stringify(errorEnvelope(traceId, definition.code, message ?? definition.message));
   const headers: Record<string, string> = {
     'content-type': 'application/json; charset=utf-8',

@@ -3,7 +3,7 @@
 // statuses any operation can answer, raw-body media types, parameter and body examples, and a relative
 // server URL. Pure over the document and the route table, so the baked copy is the same document.
 import type { RequestRoute, RouteOptionsPayload } from '@hapi/hapi';
-import { ErrorCodes } from '../errors/error-codes.ts';
+import { errorRegistry } from '../errors/error-codes.ts';
 
 /** OpenAPI fragments a route adds to its operation (responses hapi-swagger cannot express, e.g. binary). */
 interface OperationOverrides {
@@ -71,7 +71,7 @@ const USAGE_HEADERS = [
 
 /** Which registry codes an error status carries, for the response descriptions. */
 function codesOf(status: number): string {
-  const codes = Object.values(ErrorCodes)
+  const codes = [...errorRegistry().values()]
     .filter((definition) => definition.status === status)
     .map((definition) => `${definition.code} ${definition.message}`);
   return codes.join('; ');
@@ -99,7 +99,7 @@ export function completeOpenApiDocument(raw: unknown, context: CompletionContext
   const schemas = document.components.schemas ?? {};
   const envelope = schemas.ErrorEnvelope as { properties: { code: Json } } | undefined;
   if (envelope) {
-    envelope.properties.code.description = `Internal error code: ${Object.values(ErrorCodes)
+    envelope.properties.code.description = `Internal error code: ${[...errorRegistry().values()]
       .map((definition) => `${definition.code} (${definition.status})`)
       .join(', ')}; see the error table in docs/api.md`;
   }

@@ -3,7 +3,7 @@
 import type { Request, ResponseToolkit, ServerAuthSchemeObject } from '@hapi/hapi';
 import { codedBoom } from '../../errors/coded-boom.ts';
 import type { ErrorCodeName } from '../../errors/error-codes.ts';
-import { apiKeyServiceFor } from '../services.ts';
+import { apiKeyServiceFor } from './api-key.service-for.ts';
 import { readPresentedKey } from './api-key.token.ts';
 
 export const API_KEY_SCHEME = 'api-key';

@@ -1,13 +1,13 @@
-// The API keys module, registered as one hapi plugin: the `api-key` auth strategy (the default for
-// every route when API keys are required; open routes opt out with `auth: false`), usage headers,
-// key management as Lambda pass-through events, and the usage purge maintenance task.
+// The API keys module: its manifest (listed in modules/index.ts) and its hapi plugin: the `api-key` auth
+// strategy (the default wherever keys are required), usage headers, key management events, usage purge.
 import type { Plugin } from '@hapi/hapi';
 import type { Config } from '../../config.ts';
-import { apiKeyServiceFor } from '../services.ts';
-import { API_KEY_SCHEME, apiKeyScheme, usageHeaders } from './api-key.auth.ts';
+import type { DomainModule } from '../module.ts';
+import { apiKeyServiceFor } from './api-key.service-for.ts';
+import { API_KEY_SCHEME, apiKeyScheme, USAGE_HEADER_NAMES, usageHeaders } from './api-key.auth.ts';
 import { createKeyEvent, listKeysEvent, revokeKeyEvent } from './api-key.schemas.ts';
 
-export const apiKeysPlugin: Plugin<{ config: Config }> = {
+const apiKeysPlugin: Plugin<{ config: Config }> = {
   name: 'api-keys',
   dependencies: ['database', 'errors', 'lambda-events'],
   register(server, { config }) {
@@ -68,3 +68,32 @@ export const apiKeysPlugin: Plugin<{ config: Config }> = {
     );
   },
 };
+
+export const apiKeysModule = {
+  plugin: apiKeysPlugin,
+  entities: async () => {
+    const { ApiKeySchema, ApiKeyUsageSchema } = await import('./api-key.entity.ts');
+    return [ApiKeySchema, ApiKeyUsageSchema];
+  },
+  errorCodes: {
+    API_KEY_MISSING: {
+      code: 4011,
+      status: 401,
+      message: 'An API key is required: send it in the x-api-key header or as Authorization: Bearer <key>',
+    },
+    API_KEY_INVALID: { code: 4012, status: 401, message: 'The API key is not valid' },
+    API_KEY_REVOKED: { code: 4013, status: 401, message: 'The API key has been revoked' },
+    RATE_LIMITED: {
+      code: 4291,
+      status: 429,
+      message: 'Too many requests for this API key this minute; retry after the Retry-After delay',
+    },
+    QUOTA_EXCEEDED: {
+      code: 4292,
+      status: 429,
+      message: "This API key's daily quota is used up; it resets at midnight UTC",
+    },
+    API_KEY_NOT_FOUND: { code: 9101, status: 404, message: 'No API key has this id' },
+  },
+  cors: { allowHeaders: ['x-api-key'], exposeHeaders: USAGE_HEADER_NAMES },
+} as const satisfies DomainModule;

@@ -1,8 +1,9 @@
 // The books HTTP API as data: validation and response schemas from book.schemas.ts; handlers parse,
 // call the service, reply. Each route declares the types its validation produces (hapi's ReqRef).
-import type { ReqRef, Request, Server, ServerRoute } from '@hapi/hapi';
-import { emptySuccessSchema, errorSchema } from '../../lib/envelope.ts';
-import { bookServiceFor } from '../services.ts';
+import type { Server, ServerRoute } from '@hapi/hapi';
+import { emptySuccessSchema } from '../../lib/envelope.ts';
+import { binaryDownload, binaryReply, errorResponses as errors, serviceRunner } from '../../lib/routes.ts';
+import { bookServiceFor } from './book.service-for.ts';
 import type { BookIdParams, CreateBookInput, ListBooksInput, UpdateBookInput } from './book.dto.ts';
 import {
   bookEnvelope,
@@ -13,45 +14,12 @@ import {
   listBooksQuery,
   updateBookPayload,
 } from './book.schemas.ts';
-import type { BookService } from './book.service.ts';
 import { COVER_TYPES, MAX_COVER_BYTES } from './cover-image.ts';
 
 const BOOKS_PATH = '/v1/books';
 
 /** Runs `work` inside the connection gate, with a BookService over this request's EntityManager. */
-function withBooks<Refs extends ReqRef, T>(
-  request: Request<Refs>,
-  work: (books: BookService) => Promise<T>,
-): Promise<T> {
-  return request.server.plugins.database.run(request, async (em) => work(await bookServiceFor(em)));
-}
-
-/** GET cover: the bytes as uploaded, with their own type (hapi-swagger describes JSON answers only). */
-const coverDownload = {
-  openapi: {
-    responses: {
-      200: {
-        description: 'The cover image',
-        headers: {
-          ETag: { $ref: '#/components/headers/ETag' },
-          'Cache-Control': { schema: { type: 'string', example: 'no-cache' } },
-        },
-        content: Object.fromEntries(
-          Object.keys(COVER_TYPES).map((type) => [type, { schema: { type: 'string', format: 'binary' } }]),
-        ),
-      },
-      304: { description: 'Not modified: If-None-Match named the current ETag' },
-    },
-  },
-};
-
-const errors = (...statuses: number[]) => ({
-  'hapi-swagger': {
-    responses: Object.fromEntries(
-      statuses.map((status) => [status, { description: 'Error', schema: errorSchema }]),
-    ),
-  },
-});
+const withBooks = serviceRunner(bookServiceFor);
 
 const createBook: ServerRoute<{ Payload: CreateBookInput }> = {
   method: 'POST',
@@ -157,14 +125,12 @@ const getCover: ServerRoute<{ Params: BookIdParams }> = {
     tags: ['api', 'books'],
     description: 'Download the cover image, byte for byte as uploaded',
     validate: { params: bookIdParams },
-    plugins: { ...errors(400, 404, 503), ...coverDownload },
+    plugins: {
+      ...errors(400, 404, 503),
+      ...binaryDownload('The cover image', Object.keys(COVER_TYPES)),
+    },
     handler: async (request, h) => {
-      const cover = await withBooks(request, (books) => books.getCover(request.params.id));
-      return h
-        .response(cover.data)
-        .type(cover.contentType)
-        .etag(cover.etag)
-        .header('cache-control', 'no-cache');
+      return binaryReply(h, await withBooks(request, (books) => books.getCover(request.params.id)));
     },
   },
 };

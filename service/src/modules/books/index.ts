@@ -1,10 +1,11 @@
-// The books domain module, registered as one hapi plugin.
+// The books domain module: its manifest (listed in modules/index.ts) and its hapi plugin.
 import type { Plugin } from '@hapi/hapi';
 import type { Config } from '../../config.ts';
-import { bookServiceFor } from '../services.ts';
+import type { DomainModule } from '../module.ts';
 import { addBookRoutes } from './book.routes.ts';
+import { bookServiceFor } from './book.service-for.ts';
 
-export const booksPlugin: Plugin<{ config: Config }> = {
+const booksPlugin: Plugin<{ config: Config }> = {
   name: 'books',
   dependencies: ['database', 'errors', 'lambda-events'],
   register(server, { config }) {
@@ -14,3 +15,19 @@ export const booksPlugin: Plugin<{ config: Config }> = {
     );
   },
 };
+
+export const booksModule = {
+  plugin: booksPlugin,
+  openApiTag: { name: 'books', description: 'The example domain module' },
+  entities: async () => {
+    const [{ BookSchema }, { BookCoverSchema }] = await Promise.all([
+      import('./book.entity.ts'),
+      import('./book-cover.entity.ts'),
+    ]);
+    return [BookSchema, BookCoverSchema];
+  },
+  errorCodes: {
+    BOOK_NOT_FOUND: { code: 9001, status: 404, message: 'The book was not found' },
+    BOOK_ISBN_TAKEN: { code: 9002, status: 409, message: 'A book with this ISBN already exists' },
+  },
+} as const satisfies DomainModule;

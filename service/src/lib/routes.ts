@@ -1,0 +1,60 @@
+// Route helpers every domain module shares: a service per request, documented error answers, and
+// binary downloads (their reply and their OpenAPI description together).
+import type { ReqRef, Request, ResponseObject, ResponseToolkit } from '@hapi/hapi';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { errorSchema } from './envelope.ts';
+
+/**
+ * `withService(request, work)`: runs `work` inside the connection gate, with the service that
+ * `serviceFor` builds over this request's EntityManager.
+ */
+export function serviceRunner<Service>(serviceFor: (em: EntityManager) => Promise<Service>) {
+  return <Refs extends ReqRef, T>(
+    request: Request<Refs>,
+    work: (service: Service) => Promise<T>,
+  ): Promise<T> => request.server.plugins.database.run(request, async (em) => work(await serviceFor(em)));
+}
+
+/** The error statuses a route documents (route `options.plugins`), each answered with the envelope. */
+export function errorResponses(...statuses: number[]) {
+  return {
+    'hapi-swagger': {
+      responses: Object.fromEntries(
+        statuses.map((status) => [status, { description: 'Error', schema: errorSchema }]),
+      ),
+    },
+  };
+}
+
+/** Stored bytes with their own content type and a strong validator. */
+export interface BinaryFile {
+  readonly data: Buffer;
+  readonly contentType: string;
+  readonly etag: string;
+}
+
+/** A download: the bytes as stored, revalidated on every use (If-None-Match answers 304). */
+export function binaryReply<Refs extends ReqRef>(h: ResponseToolkit<Refs>, file: BinaryFile): ResponseObject {
+  return h.response(file.data).type(file.contentType).etag(file.etag).header('cache-control', 'no-cache');
+}
+
+/** binaryReply's OpenAPI description (route `options.plugins`): hapi-swagger describes JSON answers only. */
+export function binaryDownload(description: string, contentTypes: readonly string[]) {
+  return {
+    openapi: {
+      responses: {
+        200: {
+          description,
+          headers: {
+            ETag: { $ref: '#/components/headers/ETag' },
+            'Cache-Control': { schema: { type: 'string', example: 'no-cache' } },
+          },
+          content: Object.fromEntries(
+            contentTypes.map((type) => [type, { schema: { type: 'string', format: 'binary' } }]),
+          ),
+        },
+        304: { description: 'Not modified: If-None-Match named the current ETag' },
+      },
+    },
+  };
+}
