@@ -1,17 +1,5 @@
-// Failed Lambda pass-through events answer 599, the one status the image lists in
-// AWS_LWA_ERROR_STATUS_CODES, so the Lambda Web Adapter reports them as invocation errors. No HTTP route
-// can answer 599: HTTP errors (500 included) keep their envelope and traceId through API Gateway.
-//
-// Why a status of its own (awslabs/aws-lambda-web-adapter, src/lib.rs, `fetch_response`,
-// https://github.com/awslabs/aws-lambda-web-adapter/blob/main/src/lib.rs): for every forwarded request,
-// HTTP or pass-through,
-//   if let Some(error_codes) = &self.error_status_codes {
-//       let status = app_response.status().as_u16();
-//       if error_codes.contains(&status) { … return Err(Error::from(format!(
-//           "{{\"statusCode\":{},\"body\":{}}}", status, serde_json::to_string(&*body_str) …
-// while a pass-through answer that is not listed goes back with its body only, its status dropped
-// (awslabs/aws-lambda-rust-runtime, lambda-http/src/response.rs:
-//   RequestOrigin::PassThrough => … LambdaResponse::PassThrough(serde_json::from_str(&body) …)).
+// Failed pass-through events answer 599, the one status AWS_LWA_ERROR_STATUS_CODES lists, and no HTTP route
+// can answer it (why a status of its own: docs/lambda-events.md).
 import { STATUS_CODES } from 'node:http';
 import Boom from '@hapi/boom';
 import type { ServerInjectOptions } from '@hapi/hapi';

@@ -1,7 +1,5 @@
-// Completes hapi-swagger's OpenAPI 3.0 output with what the route schemas cannot say but the server
-// does on every request: the auth and rate-limit answers and their headers, x-request-id, the error
-// statuses any operation can answer, raw-body media types, parameter and body examples, and a relative
-// server URL. Pure over the document and the route table, so the baked copy is the same document.
+// Adds to hapi-swagger's OpenAPI output what the server does on every request but route schemas cannot say
+// (auth, rate limits, x-request-id, error statuses, examples). Pure, so the baked copy is the same document.
 import type { RequestRoute, RouteOptionsPayload } from '@hapi/hapi';
 import { errorRegistry } from '../errors/error-codes.ts';
 
