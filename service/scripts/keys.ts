@@ -1,6 +1,5 @@
-// `npm run keys:create -- --name <name> [--quota N] [--rate N]`, `keys:list`, `keys:revoke -- --id <id>`:
-// manages API keys in DATABASE_URL, or in the embedded development database (migrated first) when it is
-// unset. `--json` prints machine-readable output. The created key is printed once and stored only hashed.
+// `npm run keys:create|keys:list|keys:revoke`: API keys in DATABASE_URL, or the embedded development
+// database when unset (docs/api-keys.md). A created key is printed once and stored only hashed.
 import { parseArgs } from 'node:util';
 import type Joi from 'joi';
 import type { Config } from '../src/config.ts';

@@ -1,6 +1,5 @@
-// OpenAPI spec (/openapi.json) and Swagger UI (/docs), generated from the routes' joi schemas.
-// The bundle serves the document generated at build time instead: no hapi-swagger and no Swagger UI on
-// the start path (docs/performance.md has the measurement).
+// OpenAPI spec (/openapi.json) and Swagger UI (/docs) from the routes' joi schemas; the bundle serves the
+// document baked at build time instead (docs/performance.md).
 import type { Plugin, ResponseObject, RouteDefMethods } from '@hapi/hapi';
 import type HapiSwagger from 'hapi-swagger';
 import type { Config } from '../config.ts';
