@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import { errorCode, type ErrorCodeName } from '../errors/error-codes.ts';
 import { errorEnvelope } from './envelope.ts';
 
-/** What server.ts's routes.security makes hapi send (test/protocol.test.ts compares them). */
+/** What server.ts's routes.security makes hapi send (test/api/protocol.test.ts compares them). */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'strict-transport-security': 'max-age=15768000',
   'x-frame-options': 'DENY',

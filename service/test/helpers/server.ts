@@ -38,7 +38,7 @@ export async function buildServer(
   { captureLogs = false }: { captureLogs?: boolean } = {},
 ): Promise<TestServer> {
   // In-process tests run as inside Lambda (pass-through events, the adapter's headers); pass
-  // AWS_LAMBDA_RUNTIME_API: '' for outside. test/bundle-security.test.ts covers both against the bundle.
+  // AWS_LAMBDA_RUNTIME_API: '' for outside. test/tooling/bundle-security.test.ts covers both against the bundle.
   const config = loadConfig({
     APP_ENV: 'test',
     LOG_LEVEL: captureLogs ? 'info' : 'silent',

@@ -1,0 +1,87 @@
+// More work than database connections is said truthfully: of 400 simultaneous 1 MiB cover downloads, what
+// cannot be served in budget is shed with 503 OVERLOADED and Retry-After, never "database down".
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import t from 'tap';
+import { downloadInParallel } from '../../bench/parallel-downloads.ts';
+import { ErrorCodes } from '../../src/errors/error-codes.ts';
+import { MAX_COVER_BYTES } from '../../src/modules/books/cover-image.ts';
+import { freePort } from '../../tools/free-port.ts';
+import { startTestDatabase } from '../helpers/database.ts';
+import { uniqueIsbn } from '../helpers/isbn.ts';
+import { spawnCollecting } from '../helpers/spawned.ts';
+
+const SERVICE_DIR = path.resolve(import.meta.dirname, '../..');
+const PARALLEL = 400;
+const db = await startTestDatabase(t);
+
+t.test(
+  `${PARALLEL} parallel 1 MiB cover downloads: no outage reported, every 503 says overload`,
+  async (t) => {
+    const port = await freePort();
+    const origin = `http://127.0.0.1:${port}`;
+    // Default pool size and timeouts: only the database, a loopback listener and the log level are set.
+    const service = spawnCollecting(t, process.execPath, ['src/index.ts'], {
+      cwd: SERVICE_DIR,
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: db.url,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        LOG_LEVEL: 'info',
+      },
+    });
+    await waitForHealth(`${origin}/health`, () => service.output());
+    const created = await fetch(`${origin}/v1/books`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Heavy cover', author: 'A', isbn: uniqueIsbn() }),
+    });
+    const { data } = (await created.json()) as { data: { id: string } };
+    const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(MAX_COVER_BYTES - 8)]);
+    const put = await fetch(`${origin}/v1/books/${data.id}/cover`, {
+      method: 'PUT',
+      headers: { 'content-type': 'image/png' },
+      body: png,
+    });
+    t.equal(put.status, 200, 'a 1 MiB cover is stored');
+
+    const tally = await downloadInParallel(`${origin}/v1/books/${data.id}/cover`, PARALLEL);
+    t.comment(`answers to ${PARALLEL} parallel downloads: ${JSON.stringify(tally)}`);
+
+    t.equal((await fetch(`${origin}/health/ready`)).status, 200, 'the database is healthy throughout');
+    const outage = `503 ${ErrorCodes.DATABASE_UNAVAILABLE.code}`;
+    t.notOk(tally.answers[outage], `no answer claims the database is down (${outage})`);
+    t.equal(tally.withoutRetryAfter, 0, 'every 503 carries Retry-After');
+    const overload = `503 ${(ErrorCodes as Record<string, { code: number }>).OVERLOADED?.code}`;
+    t.same(
+      Object.keys(tally.answers).filter((answer) => answer !== '200' && answer !== overload),
+      [],
+      `every answer is the cover or an overload 503 (${overload})`,
+    );
+    const logged = service
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { code?: number; msg?: string });
+    t.same(
+      logged.filter((line) => line.code === ErrorCodes.DATABASE_UNAVAILABLE.code).map((line) => line.msg),
+      [],
+      'nothing is logged as a database outage',
+    );
+  },
+);
+
+async function waitForHealth(url: string, output: () => string): Promise<void> {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    if (
+      (await fetch(url).then(
+        (r) => r.status,
+        () => 0,
+      )) === 200
+    )
+      return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the service never answered ${url}:\n${output()}`);
+}

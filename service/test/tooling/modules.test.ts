@@ -1,0 +1,52 @@
+// The module list (src/modules/index.ts) is the one place a domain module is registered: a module folder
+// missing from it, an entity file its module does not load, or a route tag the document lacks fails here.
+import { readdirSync } from 'node:fs';
+import { EntitySchema } from '@mikro-orm/core';
+import t from 'tap';
+import { errorRegistry } from '../../src/errors/error-codes.ts';
+import { DOMAIN_MODULES } from '../../src/modules/index.ts';
+import { buildServer } from '../helpers/server.ts';
+
+const modulesDir = new URL('../../src/modules/', import.meta.url);
+const folders = readdirSync(modulesDir, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
+
+t.test('every module folder is in the list once, its plugin named as the folder', async (t) => {
+  t.same(DOMAIN_MODULES.map((module) => module.plugin.name).sort(), [...folders].sort());
+});
+
+t.test('each module loads every entity its folder defines, and only those', async (t) => {
+  for (const module of DOMAIN_MODULES) {
+    const folder = new URL(`${module.plugin.name}/`, modulesDir);
+    const files = readdirSync(folder).filter((file) => file.endsWith('.entity.ts'));
+    const exported = await Promise.all(
+      files.map(async (file) => (await import(new URL(file, folder).href)) as Record<string, unknown>),
+    );
+    const defined = exported
+      .flatMap((namespace) => Object.values(namespace))
+      .filter((value) => value instanceof EntitySchema)
+      .map((schema) => schema.meta.className);
+    const loaded = (await module.entities()).map((schema) => schema.meta.className);
+    t.same([...loaded].sort(), [...defined].sort(), module.plugin.name);
+  }
+});
+
+t.test("the registry holds each module's codes, with no name or number twice", async (t) => {
+  const registry = errorRegistry();
+  for (const module of DOMAIN_MODULES) {
+    for (const [name, definition] of Object.entries(module.errorCodes)) {
+      t.same(registry.get(name as never), definition, name);
+    }
+  }
+});
+
+t.test('every tag a route carries is declared in the OpenAPI document', async (t) => {
+  const { server } = await buildServer(t, { DATABASE_URL: 'postgres://unused@127.0.0.1:1/unused' });
+  const document = (await server.inject('/openapi.json')).result as { tags: { name: string }[] };
+  const declared = document.tags.map((tag) => tag.name);
+  const used = new Set(server.table().flatMap((route) => route.settings.tags ?? []));
+  used.delete('api');
+  t.ok(used.size > 0);
+  for (const tag of used) t.ok(declared.includes(tag), `${tag} is declared`);
+});
