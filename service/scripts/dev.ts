@@ -1,12 +1,18 @@
 // `npm run dev`: the API on http://localhost:8080 with hot reload and pretty logs. Without DATABASE_URL
 // it starts an embedded PostgreSQL (data kept in .data/), applies migrations, and stops it on Ctrl-C.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import path from 'node:path';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { isAddressInUse, portInUseError } from '../src/lib/port-in-use.ts';
 import type { EmbeddedDatabase } from '../tools/embedded-postgres.ts';
 import { startDevelopmentDatabase } from '../tools/dev-database.ts';
 import { migrateDatabase } from '../tools/with-orm.ts';
+
+// Local settings from the repository's .env (see .env.example); the real environment wins over the file.
+const dotEnv = path.resolve(import.meta.dirname, '../../.env');
+if (existsSync(dotEnv)) process.loadEnvFile(dotEnv);
 
 async function prepare(): Promise<{ env: NodeJS.ProcessEnv; embedded?: EmbeddedDatabase }> {
   const { url, embedded } = await startDevelopmentDatabase();
