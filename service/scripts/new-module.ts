@@ -1,0 +1,516 @@
+// `npm run new:module -- <name> [--singular <word>]`: writes a domain module (create/get/list), its line in
+// modules/index.ts, a migration and an API test; docs/development.md ("Add a module") says what to edit next.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as prettier from 'prettier';
+
+const SERVICE_DIR = path.resolve(import.meta.dirname, '..');
+const MODULES_DIR = path.join(SERVICE_DIR, 'src/modules');
+const MIGRATIONS_DIR = path.join(SERVICE_DIR, 'src/db/migrations');
+const TESTS_DIR = path.join(SERVICE_DIR, 'test/api');
+
+/** Names a module cannot take: folders and plugins the service already has, and JavaScript's own words. */
+const RESERVED = new Set(
+  [
+    'api',
+    'docs',
+    'documentation',
+    'events',
+    'health',
+    'index',
+    'lib',
+    'module',
+    'modules',
+    'openapi',
+    'swagger',
+    'v1',
+    'break case catch class const continue debugger default delete do else enum export extends false finally',
+    'for function if import in instanceof new null return super switch this throw true try typeof var void',
+    'while with yield let static implements interface package private protected public await',
+    ...readdirSync(path.join(SERVICE_DIR, 'src/plugins')).map((file) => file.replace(/\.ts$/, '')),
+    ...readdirSync(path.join(SERVICE_DIR, 'src')).map((file) => file.replace(/\.ts$/, '')),
+  ].flatMap((words) => words.split(' ')),
+);
+
+const USAGE =
+  'usage: npm run new:module -- <name> [--singular <word>]   (name: plural, lower-case kebab-case)';
+
+function fail(message: string): never {
+  console.error(`new:module: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { singular: { type: 'string' } },
+});
+if (positionals.length !== 1) fail('give exactly one module name, e.g. `npm run new:module -- authors`');
+const name = positionals[0] ?? '';
+const KEBAB = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+if (!KEBAB.test(name) || name.length > 40) {
+  fail(
+    `"${name}" is not a module name: lower-case letters and digits, words joined by "-", at most 40 characters`,
+  );
+}
+if (RESERVED.has(name)) fail(`"${name}" is reserved (the service already uses it, or JavaScript does)`);
+if (existsSync(path.join(MODULES_DIR, name))) fail(`a module "${name}" already exists in src/modules/`);
+
+const singular = values.singular ?? singularOf(name);
+if (!KEBAB.test(singular)) fail(`--singular "${singular}" must be lower-case kebab-case too`);
+if (singular === name) fail(`"${name}" reads as singular: name the module in the plural, or pass --singular`);
+
+const words = name.split('-');
+const singularWords = singular.split('-');
+const pascal = singularWords.map(upperFirst).join('');
+const camelPlural = camel(words);
+const pluralPascal = upperFirst(camelPlural);
+const table = words.join('_');
+const phrase = singularWords.join(' ');
+const pluralPhrase = words.join(' ');
+
+const taken = existingEntities();
+if (taken.names.has(pascal))
+  fail(`an entity named ${pascal} already exists: choose another name or --singular`);
+if (taken.tables.has(table)) fail(`a table named ${table} already exists: choose another name`);
+
+function singularOf(plural: string): string {
+  if (plural.endsWith('ies')) return `${plural.slice(0, -3)}y`;
+  if (/(?:ss|us|is)$/.test(plural)) return plural;
+  if (/(?:xes|ches|shes|sses)$/.test(plural)) return plural.slice(0, -2);
+  return plural.endsWith('s') ? plural.slice(0, -1) : plural;
+}
+
+function existingEntities(): { names: Set<string>; tables: Set<string> } {
+  const names = new Set<string>();
+  const tables = new Set<string>();
+  for (const folder of readdirSync(MODULES_DIR, { withFileTypes: true })) {
+    if (!folder.isDirectory()) continue;
+    for (const file of readdirSync(path.join(MODULES_DIR, folder.name))) {
+      if (!file.endsWith('.entity.ts')) continue;
+      const source = readFileSync(path.join(MODULES_DIR, folder.name, file), 'utf8');
+      for (const match of source.matchAll(/\bname: '(\w+)'/g)) names.add(match[1] ?? '');
+      for (const match of source.matchAll(/\btableName: '(\w+)'/g)) tables.add(match[1] ?? '');
+    }
+  }
+  return { names, tables };
+}
+
+const moduleFiles: Record<string, string> = {
+  [`${singular}.entity.ts`]: `// The ${pascal} entity: a plain schema (no decorators, no reflect-metadata), like the books example's.
+import { randomUUID } from 'node:crypto';
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+
+export const ${pascal}Schema = defineEntity({
+  name: '${pascal}',
+  tableName: '${table}',
+  properties: {
+    id: p.uuid().primary().onCreate(() => randomUUID()),
+    name: p.string().length(200),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+});
+
+export type ${pascal} = InferEntity<typeof ${pascal}Schema>;
+`,
+  [`${singular}.dto.ts`]: `// What the API takes and answers about ${pluralPhrase}, derived from the entity: a field added there shows up
+// here, and tsc then asks for it in the response schema and in to${pascal}Dto.
+import type { AsJson, EntityFields } from '../../lib/entity-json.ts';
+import type { ${pascal} } from './${singular}.entity.ts';
+
+export type ${pascal}Fields = EntityFields<${pascal}>;
+export type ${pascal}Dto = AsJson<${pascal}Fields>;
+export type Create${pascal}Input = Pick<${pascal}Fields, 'name'>;
+
+export interface ${pascal}IdParams {
+  id: string;
+}
+
+export interface List${pluralPascal}Input {
+  limit: number;
+  offset: number;
+}
+
+export interface ${pascal}Page {
+  items: ${pascal}Dto[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export function to${pascal}Dto(${camel(singularWords)}: ${pascal}): ${pascal}Dto {
+  return {
+    id: ${camel(singularWords)}.id,
+    name: ${camel(singularWords)}.name,
+    createdAt: ${camel(singularWords)}.createdAt.toISOString(),
+    updatedAt: ${camel(singularWords)}.updatedAt.toISOString(),
+  };
+}
+`,
+  [`${singular}.repository.ts`]: `// Data access for ${pluralPhrase}: the only place that builds queries.
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ${pascal}Schema, type ${pascal} } from './${singular}.entity.ts';
+import type { Create${pascal}Input, List${pluralPascal}Input } from './${singular}.dto.ts';
+
+export class ${pascal}Repository {
+  private readonly em: EntityManager;
+
+  constructor(em: EntityManager) {
+    this.em = em;
+  }
+
+  findById(id: string): Promise<${pascal} | null> {
+    return this.em.findOne(${pascal}Schema, { id });
+  }
+
+  /** The page, then the total, one after the other: findAndCount would take a second pooled connection. */
+  async list({ limit, offset }: List${pluralPascal}Input): Promise<[${pascal}[], number]> {
+    const items = await this.em.find(
+      ${pascal}Schema,
+      {},
+      { limit, offset, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] },
+    );
+    return [items, await this.em.count(${pascal}Schema, {})];
+  }
+
+  async create(input: Create${pascal}Input): Promise<${pascal}> {
+    const created = this.em.create(${pascal}Schema, input);
+    await this.em.flush();
+    return created;
+  }
+}
+`,
+  [`${singular}.service.ts`]: `// ${pascal} use cases. Speaks in domain errors; knows nothing about HTTP.
+import { DomainError } from '../../errors/domain-error.ts';
+import type { ${pascal}Repository } from './${singular}.repository.ts';
+import {
+  to${pascal}Dto,
+  type ${pascal}Dto,
+  type ${pascal}Page,
+  type Create${pascal}Input,
+  type List${pluralPascal}Input,
+} from './${singular}.dto.ts';
+
+export class ${pascal}Service {
+  private readonly ${camelPlural}: ${pascal}Repository;
+
+  constructor(${camelPlural}: ${pascal}Repository) {
+    this.${camelPlural} = ${camelPlural};
+  }
+
+  async get(id: string): Promise<${pascal}Dto> {
+    const found = await this.${camelPlural}.findById(id);
+    if (!found) throw new DomainError('NOT_FOUND', \`No ${phrase} with id \${id}\`);
+    return to${pascal}Dto(found);
+  }
+
+  async list(input: List${pluralPascal}Input): Promise<${pascal}Page> {
+    const [items, total] = await this.${camelPlural}.list(input);
+    return { items: items.map(to${pascal}Dto), total, limit: input.limit, offset: input.offset };
+  }
+
+  async create(input: Create${pascal}Input): Promise<${pascal}Dto> {
+    return to${pascal}Dto(await this.${camelPlural}.create(input));
+  }
+}
+`,
+  [`${singular}.service-for.ts`]: `// The lazy ${pascal}Service factory: the repository pulls in the ORM, which start-up never needs.
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ${pascal}Service } from './${singular}.service.ts';
+
+export async function ${camel(singularWords)}ServiceFor(em: EntityManager): Promise<${pascal}Service> {
+  const [{ ${pascal}Repository }, { ${pascal}Service }] = await Promise.all([
+    import('./${singular}.repository.ts'),
+    import('./${singular}.service.ts'),
+  ]);
+  return new ${pascal}Service(new ${pascal}Repository(em));
+}
+`,
+  [`${singular}.schemas.ts`]: `// Request and response schemas of the ${pluralPhrase} API, each typed against its shape in ${singular}.dto.ts
+// (Joi.object<T, true>: every field, of the right kind), so a schema cannot drift from the entity.
+import Joi from 'joi';
+import { successSchema } from '../../lib/envelope.ts';
+import type {
+  ${pascal}Fields,
+  ${pascal}IdParams,
+  ${pascal}Page,
+  Create${pascal}Input,
+  List${pluralPascal}Input,
+} from './${singular}.dto.ts';
+
+export const ${camel(singularWords)}IdParams = Joi.object<${pascal}IdParams, true>({
+  id: Joi.string()
+    .guid({ version: ['uuidv4', 'uuidv7'] })
+    .required()
+    .description('${pascal} id')
+    .example('0192d7a5-3c1e-7b4a-9f00-3a6c2e8b1d45'),
+}).label('${pascal}IdParams');
+
+export const create${pascal}Payload = Joi.object<Create${pascal}Input, true>({
+  name: Joi.string().trim().min(1).max(200).required().example('An example ${phrase}'),
+}).label('Create${pascal}');
+
+export const list${pluralPascal}Query = Joi.object<List${pluralPascal}Input, true>({
+  limit: Joi.number().integer().min(1).max(100).default(20).example(20),
+  offset: Joi.number().integer().min(0).max(10_000).default(0).example(0),
+}).label('List${pluralPascal}Query');
+
+const ${camel(singularWords)} = Joi.object<${pascal}Fields, true>({
+  id: Joi.string().required(),
+  name: Joi.string().required(),
+  createdAt: Joi.date().iso().required(),
+  updatedAt: Joi.date().iso().required(),
+}).label('${pascal}');
+
+const ${camel(singularWords)}Page = Joi.object<${pascal}Page, true>({
+  items: Joi.array().items(${camel(singularWords)}).required(),
+  total: Joi.number().integer().min(0).required(),
+  limit: Joi.number().integer().required(),
+  offset: Joi.number().integer().required(),
+}).label('${pascal}Page');
+
+export const ${camel(singularWords)}Envelope = successSchema(${camel(singularWords)}, '${pascal}Envelope');
+export const ${camel(singularWords)}PageEnvelope = successSchema(${camel(singularWords)}Page, '${pascal}PageEnvelope');
+`,
+  [`${singular}.routes.ts`]: `// The ${pluralPhrase} HTTP API as data: validation and response schemas from ${singular}.schemas.ts; handlers
+// parse, call the service, reply.
+import type { Server, ServerRoute } from '@hapi/hapi';
+import { errorResponses as errors, serviceRunner } from '../../lib/routes.ts';
+import { ${camel(singularWords)}ServiceFor } from './${singular}.service-for.ts';
+import type { ${pascal}IdParams, Create${pascal}Input, List${pluralPascal}Input } from './${singular}.dto.ts';
+import {
+  ${camel(singularWords)}Envelope,
+  ${camel(singularWords)}IdParams,
+  ${camel(singularWords)}PageEnvelope,
+  create${pascal}Payload,
+  list${pluralPascal}Query,
+} from './${singular}.schemas.ts';
+
+const PATH = '/v1/${name}';
+const with${pluralPascal} = serviceRunner(${camel(singularWords)}ServiceFor);
+
+const create${pascal}: ServerRoute<{ Payload: Create${pascal}Input }> = {
+  method: 'POST',
+  path: PATH,
+  options: {
+    tags: ['api', '${name}'],
+    description: 'Create a ${phrase}',
+    validate: { payload: create${pascal}Payload },
+    response: { status: { 201: ${camel(singularWords)}Envelope } },
+    plugins: errors(400, 413, 415, 503),
+    handler: async (request, h) =>
+      h.success(await with${pluralPascal}(request, (service) => service.create(request.payload)), {
+        message: '${upperFirst(phrase)} created',
+        statusCode: 201,
+      }),
+  },
+};
+
+const list${pluralPascal}: ServerRoute<{ Query: List${pluralPascal}Input }> = {
+  method: 'GET',
+  path: PATH,
+  options: {
+    tags: ['api', '${name}'],
+    description: 'List ${pluralPhrase}, newest first, paginated',
+    validate: { query: list${pluralPascal}Query },
+    response: { status: { 200: ${camel(singularWords)}PageEnvelope } },
+    plugins: errors(400, 503),
+    handler: async (request, h) =>
+      h.success(await with${pluralPascal}(request, (service) => service.list(request.query))),
+  },
+};
+
+const get${pascal}: ServerRoute<{ Params: ${pascal}IdParams }> = {
+  method: 'GET',
+  path: \`\${PATH}/{id}\`,
+  options: {
+    tags: ['api', '${name}'],
+    description: 'Get a ${phrase}',
+    validate: { params: ${camel(singularWords)}IdParams },
+    response: { status: { 200: ${camel(singularWords)}Envelope } },
+    plugins: errors(400, 404, 503),
+    handler: async (request, h) =>
+      h.success(await with${pluralPascal}(request, (service) => service.get(request.params.id))),
+  },
+};
+
+/** One by one: hapi's route type is invariant in its ReqRef, so these routes have no common array type. */
+export function add${pascal}Routes(server: Server): void {
+  server.route(create${pascal});
+  server.route(list${pluralPascal});
+  server.route(get${pascal});
+}
+`,
+  'index.ts': `// The ${pluralPhrase} domain module: its manifest (listed in modules/index.ts) and its hapi plugin.
+import type { Plugin } from '@hapi/hapi';
+import type { Config } from '../../config.ts';
+import type { DomainModule } from '../module.ts';
+import { add${pascal}Routes } from './${singular}.routes.ts';
+
+const ${camelPlural}Plugin: Plugin<{ config: Config }> = {
+  name: '${name}',
+  dependencies: ['database', 'errors'],
+  register(server) {
+    add${pascal}Routes(server);
+  },
+};
+
+export const ${camelPlural}Module = {
+  plugin: ${camelPlural}Plugin,
+  openApiTag: { name: '${name}', description: '${upperFirst(pluralPhrase)}' },
+  entities: async () => {
+    const { ${pascal}Schema } = await import('./${singular}.entity.ts');
+    return [${pascal}Schema];
+  },
+  // Its own codes go here (and in docs/api.md's error table); the generic NOT_FOUND serves until then.
+  errorCodes: {},
+} as const satisfies DomainModule;
+`,
+};
+
+const testFile = `// The ${pluralPhrase} API against a real PostgreSQL: create, read and list, and the answers to bad input.
+import t from 'tap';
+import type { ${pascal}Dto, ${pascal}Page } from '../../src/modules/${name}/${singular}.dto.ts';
+import { startTestDatabase } from '../helpers/database.ts';
+import { buildServer, type Envelope } from '../helpers/server.ts';
+
+const db = await startTestDatabase(t);
+
+t.test('a created ${phrase} can be read and is listed', async (t) => {
+  const app = await buildServer(t, { DATABASE_URL: db.url });
+  const created = await app.json<Envelope<${pascal}Dto>>({
+    method: 'POST',
+    url: '/v1/${name}',
+    payload: { name: '  An example ${phrase} ' },
+  });
+  t.equal(created.status, 201);
+  t.match(created.body, { success: true, message: '${upperFirst(phrase)} created', data: { name: 'An example ${phrase}' } });
+
+  const read = await app.json<Envelope<${pascal}Dto>>(\`/v1/${name}/\${created.body.data.id}\`);
+  t.equal(read.status, 200);
+  t.same(read.body.data, created.body.data);
+
+  const page = await app.json<Envelope<${pascal}Page>>('/v1/${name}?limit=1');
+  t.equal(page.status, 200);
+  t.match(page.body.data, { total: 1, limit: 1, offset: 0 });
+  t.same(page.body.data.items, [created.body.data]);
+});
+
+t.test('an unknown id is a 404; a malformed id or an empty name a 400', async (t) => {
+  const app = await buildServer(t, { DATABASE_URL: db.url });
+  const missing = await app.json('/v1/${name}/0192d7a5-3c1e-7b4a-9f00-3a6c2e8b1d45');
+  t.match(missing, { status: 404, body: { success: false, code: 4041 } });
+  t.match(await app.json('/v1/${name}/not-an-id'), { status: 400, body: { success: false } });
+  const empty = await app.json({ method: 'POST', url: '/v1/${name}', payload: { name: ' ' } });
+  t.match(empty, { status: 400, body: { success: false } });
+});
+`;
+
+function camel(parts: string[]): string {
+  return parts.map((word, i) => (i === 0 ? word : upperFirst(word))).join('');
+}
+
+function upperFirst(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+async function format(file: string, source: string): Promise<string> {
+  const options = await prettier.resolveConfig(file);
+  return prettier.format(source, { ...options, filepath: file });
+}
+
+async function write(file: string, source: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, source, { flag: 'wx' });
+  console.log(`wrote ${path.relative(SERVICE_DIR, file)}`);
+}
+
+/** MikroORM's name format, one second after the newest committed migration at least. */
+function migrationStamp(): string {
+  const newest = readdirSync(MIGRATIONS_DIR)
+    .map((file) => /^Migration(\d{14})_/.exec(file)?.[1])
+    .filter((stamp) => stamp !== undefined)
+    .sort()
+    .at(-1);
+  let now = new Date();
+  const stampOf = (date: Date) => date.toISOString().replace(/\D/g, '').slice(0, 14);
+  while (newest !== undefined && stampOf(now) <= newest) now = new Date(now.getTime() + 1000);
+  return stampOf(now);
+}
+
+/** Exactly what `db:migration:create` emits for the entity above (test/migrations.test.ts checks: no drift). */
+function migrationSource(className: string): string {
+  return `import { Migration } from '@mikro-orm/migrations';
+
+export class ${className} extends Migration {
+
+  override name = '${className}';
+
+  override up(): void | Promise<void> {
+    this.addSql(\`create table "${table}" ("id" uuid not null, "name" varchar(200) not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, primary key ("id"));\`);
+  }
+
+  override down(): void | Promise<void> {
+    this.addSql(\`drop table if exists "${table}" cascade;\`);
+  }
+
+}
+`;
+}
+
+/** The same index `db:migration:create` regenerates: every migration file, in order. */
+function migrationIndex(): string {
+  const names = readdirSync(MIGRATIONS_DIR)
+    .filter((file) => /^Migration\d+.*\.ts$/.test(file))
+    .map((file) => file.replace(/\.ts$/, ''))
+    .sort();
+  return [
+    '// Generated by `npm run db:migration:create`: every committed migration, in order.',
+    "import type { MigrationObject } from '@mikro-orm/core';",
+    ...names.map((migration) => `import { ${migration} } from './${migration}.ts';`),
+    '',
+    'export const migrations: MigrationObject[] = [',
+    ...names.map((migration) => `  { name: '${migration}', class: ${migration} },`),
+    '];',
+    '',
+  ].join('\n');
+}
+
+function listedModules(source: string): string {
+  const list = /export const DOMAIN_MODULES = \[([^\]]*)\]/.exec(source);
+  if (!list) fail('src/modules/index.ts has no `export const DOMAIN_MODULES = [...]` to add the module to');
+  const imports = [...source.matchAll(/^import .*;$/gm)];
+  const lastImport = imports.at(-1);
+  const importLine = `import { ${camelPlural}Module } from './${name}/index.ts';`;
+  const withImport =
+    lastImport?.index === undefined
+      ? `${importLine}\n${source}`
+      : `${source.slice(0, lastImport.index + lastImport[0].length)}\n${importLine}${source.slice(lastImport.index + lastImport[0].length)}`;
+  const entries = (list[1] ?? '').trim().replace(/,$/, '');
+  return withImport.replace(list[0], `export const DOMAIN_MODULES = [${entries}, ${camelPlural}Module]`);
+}
+
+const testPath = path.join(TESTS_DIR, `${name}.test.ts`);
+if (existsSync(testPath)) fail(`${path.relative(SERVICE_DIR, testPath)} already exists`);
+
+const folder = path.join(MODULES_DIR, name);
+for (const [file, source] of Object.entries(moduleFiles)) {
+  const target = path.join(folder, file);
+  await write(target, await format(target, source));
+}
+const listPath = path.join(MODULES_DIR, 'index.ts');
+await writeFile(listPath, await format(listPath, listedModules(readFileSync(listPath, 'utf8'))));
+console.log(`listed ${camelPlural}Module in src/modules/index.ts`);
+
+const migrationClass = `Migration${migrationStamp()}_${table}`;
+await write(path.join(MIGRATIONS_DIR, `${migrationClass}.ts`), migrationSource(migrationClass));
+await writeFile(path.join(MIGRATIONS_DIR, 'index.ts'), migrationIndex());
+console.log('listed it in src/db/migrations/index.ts');
+
+await write(testPath, await format(testPath, testFile));
+console.log(
+  `\nNext: edit the entity's fields (then \`npm run db:migration:create -- --name ${table}_fields\`), run ` +
+    `\`cd service && npx tap --disable-coverage test/api/${name}.test.ts\`, and see docs/development.md.`,
+);
