@@ -3,6 +3,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -11,9 +12,21 @@ t.setTimeout(900_000);
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 // The outer tap's hooks and reporter variables would take over the runs inside the copy.
-const env = Object.fromEntries(
-  Object.entries(process.env).filter(([name]) => !/^(?:_?TAP|NODE_OPTIONS$|NODE_V8_COVERAGE$)/i.test(name)),
-);
+const env = {
+  ...Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(?:_?TAP|NODE_OPTIONS$|NODE_V8_COVERAGE$)/i.test(name)),
+  ),
+  // The copy's development database (the migration generator's), away from a running `npm run dev`.
+  EMBEDDED_POSTGRES_PORT: String(await freePort()),
+};
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 interface Run {
   code: number;
@@ -96,6 +109,7 @@ t.test('npm run new:module -- authors writes a module that passes typecheck, lin
       .filter((file) => file.endsWith('_authors.ts'))
       .map((file) => `service/src/db/migrations/${file}`),
     'service/src/db/migrations/index.ts',
+    'service/src/db/migrations/.schema-snapshot.json',
     'service/src/modules/index.ts',
     'service/test/api/authors.test.ts',
   ];
@@ -104,6 +118,10 @@ t.test('npm run new:module -- authors writes a module that passes typecheck, lin
     'a migration',
   );
   t.ok(existsSync(path.join(root, 'service/test/api/authors.test.ts')), 'a test');
+  const again = await run('npm', ['run', 'db:migration:create', '--', '--name', 'again'], root);
+  t.match(again.output, /No schema changes/, 'the schema snapshot moved with the migration', {
+    output: again.output,
+  });
 
   const typecheck = await run(
     process.execPath,
