@@ -83,11 +83,11 @@ t.test('a bad name is refused with the reason, and nothing is written', async (t
   const cases: [string[], RegExp][] = [
     [['Authors'], /not a module name/],
     [['authors_list'], /not a module name/],
-    [['books'], /already exists/],
+    [['api-keys'], /a module "api-keys" already exists/],
     [['index'], /reserved/],
     [['health'], /reserved/],
     [['author'], /reads as singular/],
-    [['book-covers'], /entity named BookCover already exists/],
+    [['api-key-usages'], /entity named ApiKeyUsage already exists/],
     [[], /exactly one module name/],
   ];
   for (const [args, reason] of cases) {
