@@ -62,7 +62,9 @@ const { env, embedded } = await prepare().catch((error: unknown) => {
 });
 
 // Node 24 runs the TypeScript sources directly (type stripping); --watch restarts on every change.
-const server = spawn(process.execPath, ['--watch', 'src/index.ts'], {
+// `npm run dev -- --inspect[=port]` opens the debugger on the server (docs/development.md#debugging).
+const inspect = process.argv.slice(2).filter((flag) => flag.startsWith('--inspect'));
+const server = spawn(process.execPath, [...inspect, '--watch', 'src/index.ts'], {
   env,
   stdio: 'inherit',
 });
