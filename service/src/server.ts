@@ -7,8 +7,7 @@ import type { Config } from './config.ts';
 import { replyWithSuccess } from './lib/envelope.ts';
 import { createHttpListener } from './lib/http-listener.ts';
 import { createLogger } from './lib/logger.ts';
-import { DOMAIN_MODULES } from './modules/index.ts';
-import type { DomainModule } from './modules/module.ts';
+import { domainModules } from './modules/index.ts';
 import { databasePlugin } from './plugins/database.ts';
 import { docsPlugin } from './plugins/docs.ts';
 import { errorsPlugin } from './plugins/errors.ts';
@@ -52,8 +51,6 @@ function payloadTimeoutMs(config: Config): number {
   return Math.floor(config.requestTimeoutMs * 0.8);
 }
 
-const modules: readonly DomainModule[] = DOMAIN_MODULES;
-
 export async function createServer(config: Config, options: ServerOptions = {}): Promise<Server> {
   const server = Hapi.server({
     host: config.host,
@@ -94,11 +91,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         config.corsOrigins.length > 0
           ? {
               origin: [...config.corsOrigins],
-              additionalHeaders: modules.flatMap((module) => module.cors?.allowHeaders ?? []),
+              additionalHeaders: domainModules.flatMap((module) => module.cors?.allowHeaders ?? []),
               additionalExposedHeaders: [
                 'x-request-id',
                 'Retry-After',
-                ...modules.flatMap((module) => module.cors?.exposeHeaders ?? []),
+                ...domainModules.flatMap((module) => module.cors?.exposeHeaders ?? []),
               ],
               credentials: false,
             }
@@ -123,7 +120,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     { plugin: lambdaEventsPlugin },
     // Domain modules (modules/index.ts), before docs: their response hooks run before the error mapper,
     // docs' after it. With API keys required, that strategy is the default unless a route opts out.
-    ...modules.map((module) => ({ plugin: module.plugin, options: { config } })),
+    ...domainModules.map((module) => ({ plugin: module.plugin, options: { config } })),
     { plugin: healthPlugin, options: { config } },
     { plugin: docsPlugin, options: { config } },
   ]);

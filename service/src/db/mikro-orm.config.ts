@@ -1,7 +1,7 @@
 // The one MikroORM configuration, shared by the app, the migration scripts and the tests.
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig } from '@mikro-orm/postgresql';
-import { DOMAIN_MODULES } from '../modules/index.ts';
+import { domainModules } from '../modules/index.ts';
 import { databaseTlsOptions } from './database-tls.ts';
 import { migrations } from './migrations/index.ts';
 
@@ -19,7 +19,7 @@ export interface OrmConnectionOptions {
 
 export async function createOrmConfig(options: OrmConnectionOptions) {
   // Each module loads its own entities: the module list is on the start path, the ORM is not.
-  const entities = (await Promise.all(DOMAIN_MODULES.map(async (module) => module.entities()))).flat();
+  const entities = (await Promise.all(domainModules.map(async (module) => module.entities()))).flat();
   return defineConfig({
     clientUrl: options.url,
     entities,

@@ -1,7 +1,6 @@
 // The one registry of internal error codes: the cross-cutting ones below and each domain module's own.
 // Codes are stable (clients switch on them): never renumber one. docs/api.md's table lists exactly these.
-import { DOMAIN_MODULES } from '../modules/index.ts';
-import type { DomainModule } from '../modules/module.ts';
+import { DOMAIN_MODULES, domainModules } from '../modules/index.ts';
 
 export interface ErrorCodeDefinition {
   readonly code: number;
@@ -80,7 +79,7 @@ export function errorRegistry(): ReadonlyMap<ErrorCodeName, ErrorCodeDefinition>
   if (registry !== undefined) return registry;
   const entries: [string, ErrorCodeDefinition][] = [
     ...Object.entries(ErrorCodes),
-    ...(DOMAIN_MODULES as readonly DomainModule[]).flatMap((module) => Object.entries(module.errorCodes)),
+    ...domainModules.flatMap((module) => Object.entries(module.errorCodes)),
   ];
   const names = new Set<string>();
   const codes = new Set<number>();

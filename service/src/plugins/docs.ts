@@ -3,7 +3,7 @@
 import type { Plugin, ResponseObject, RouteDefMethods } from '@hapi/hapi';
 import type HapiSwagger from 'hapi-swagger';
 import type { Config } from '../config.ts';
-import { DOMAIN_MODULES } from '../modules/index.ts';
+import { domainModules } from '../modules/index.ts';
 import { completeOpenApiDocument } from './openapi-completion.ts';
 
 declare global {
@@ -113,7 +113,7 @@ export const docsPlugin: Plugin<{ config: Config }> = {
       grouping: 'tags',
       securityDefinitions: SECURITY_DEFINITIONS,
       tags: [
-        ...DOMAIN_MODULES.flatMap((module) => ('openApiTag' in module ? [module.openApiTag] : [])),
+        ...domainModules.flatMap((module) => module.openApiTag ?? []),
         { name: 'health', description: 'Liveness and readiness' },
       ],
     };
