@@ -1,14 +1,15 @@
 // The comment rules in CONTRIBUTING.md that a machine can check, over every tracked source file: a file
 // header of at most two lines, and no pointers into an issue tracker a reader cannot open.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import t from 'tap';
 import { repositoryRoot } from '../helpers/markdown.ts';
 
 const tracked = execFileSync('git', ['ls-files'], { cwd: repositoryRoot, encoding: 'utf8' })
   .split('\n')
-  .filter((path) => path !== '');
+  // A tracked file deleted from the work tree (not yet `git rm`) has nothing to check.
+  .filter((path) => path !== '' && existsSync(`${repositoryRoot}${path}`));
 const isSource = (path: string) =>
   /\.(?:ts|mts|cts|mjs|cjs|js|sh|ya?ml)$/.test(path) || basename(path).startsWith('Dockerfile');
 const hashComments = (path: string) =>
