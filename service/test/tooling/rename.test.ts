@@ -31,7 +31,7 @@ async function copyRepository(): Promise<string> {
   const parent = await mkdtemp(path.join(tmpdir(), 'rename-'));
   t.teardown(() => rm(parent, { recursive: true, force: true }));
   const root = path.join(parent, 'clone');
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+  const files = execFileSync('git', ['ls-files', '-z'], {
     cwd: repoRoot,
     encoding: 'utf8',
   })
