@@ -152,9 +152,9 @@ t.test('npm run new:module -- authors writes a module that passes typecheck, lin
 
   const tests = [
     'test/api/authors.test.ts',
-    ...testFiles(serviceDir, ['modules.test.ts', 'docs.test.ts', 'migrations.test.ts']),
+    ...testFiles(serviceDir, ['modules.test.ts', 'docs.test.ts', 'migrations.test.ts', 'openapi.test.ts']),
   ];
-  t.equal(tests.length, 4, tests.join(' '));
+  t.equal(tests.length, 5, tests.join(' '));
   const tap = await run(
     'npm',
     ['exec', '--offline', '--', 'tap', '--disable-coverage', ...tests],
