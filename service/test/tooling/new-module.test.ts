@@ -1,81 +1,13 @@
 // `npm run new:module` in a copy of the project: its output typechecks, lints, passes its own test (which
 // checks each answer against the OpenAPI document) and the module, docs and migration checks.
-import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { chmod, cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { copyWorkTree, testFiles } from '../helpers/work-tree-copy.ts';
 
 t.setTimeout(900_000);
 
-const repoRoot = path.resolve(import.meta.dirname, '../../..');
-// The outer tap's hooks and reporter variables would take over the runs inside the copy.
-const env = {
-  ...Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(?:_?TAP|NODE_OPTIONS$|NODE_V8_COVERAGE$)/i.test(name)),
-  ),
-  // The copy's development database (the migration generator's), away from a running `npm run dev`.
-  EMBEDDED_POSTGRES_PORT: String(await freePort()),
-};
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-interface Run {
-  code: number;
-  output: string;
-}
-
-function run(command: string, args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(command, args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, output: `${stdout}${stderr}` });
-    });
-  });
-}
-
-/** The tracked and new files of this work tree (no node_modules, no build output), node_modules linked. */
-async function copyWorkTree(): Promise<string> {
-  const parent = await mkdtemp(path.join(tmpdir(), 'new-module-'));
-  t.teardown(() => rm(parent, { recursive: true, force: true }));
-  // The test databases run as the postgres OS user when this runs as root.
-  await chmod(parent, 0o755);
-  const root = path.join(parent, 'clone');
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-  })
-    .split('\0')
-    .filter((file) => file !== '' && existsSync(path.join(repoRoot, file)));
-  for (const file of files) {
-    await mkdir(path.dirname(path.join(root, file)), { recursive: true });
-    await cp(path.join(repoRoot, file), path.join(root, file), { verbatimSymlinks: true });
-  }
-  for (const folder of ['node_modules', 'service/node_modules', 'infrastructure/node_modules']) {
-    if (existsSync(path.join(repoRoot, folder)))
-      await symlink(path.join(repoRoot, folder), path.join(root, folder));
-  }
-  return root;
-}
-
-/** Every test file of that name under service/test/, wherever the suite keeps it. */
-function testFiles(serviceDir: string, names: string[]): string[] {
-  const found = (readdirSync(path.join(serviceDir, 'test'), { recursive: true }) as string[]).filter((file) =>
-    names.includes(path.basename(file)),
-  );
-  return found.map((file) => path.join('test', file));
-}
-
-const root = await copyWorkTree();
-const serviceDir = path.join(root, 'service');
+const { root, serviceDir, run } = await copyWorkTree(t);
 const modulesDir = path.join(serviceDir, 'src/modules');
 const before = readdirSync(modulesDir).sort();
 
