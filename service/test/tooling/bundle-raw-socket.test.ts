@@ -1,17 +1,14 @@
 // The built bundle, outside and inside Lambda, against malformed requests as raw socket bytes (a fixed list
 // and fast-check): after each one the process is alive and answers /health.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
 import t from 'tap';
-import { freePort } from '../../tools/free-port.ts';
 import { startTestDatabase } from '../helpers/database.ts';
 import { rawExchange } from '../helpers/raw-http.ts';
-import { spawnCollecting, type Spawned } from '../helpers/spawned.ts';
+import { buildBundle, startBundle as startBundleIn } from '../helpers/bundle.ts';
 import { lwaHeaders } from '../fixtures/lambda.ts';
 
 const serviceDir = path.resolve(import.meta.dirname, '../..');
@@ -30,12 +27,7 @@ const GENERATED_RUNS = 400;
 /** A raw exchange that has not closed by then is cut off by the client (the server may wait for a body). */
 const EXCHANGE_TIMEOUT_MS = 1500;
 
-const bundleDir = await mkdtemp(path.join(tmpdir(), 'raw-socket-bundle-'));
-t.teardown(() => rm(bundleDir, { recursive: true, force: true }));
-await run(process.execPath, ['scripts/build.ts'], {
-  cwd: serviceDir,
-  env: { ...process.env, BUILD_OUT_DIR: bundleDir },
-});
+const bundleDir = await buildBundle(t, 'raw-socket-bundle-');
 const db = await startTestDatabase(t);
 const created = await run(process.execPath, ['scripts/keys.ts', 'create', '--name', 'raw-socket', '--json'], {
   cwd: serviceDir,
@@ -44,29 +36,14 @@ const created = await run(process.execPath, ['scripts/keys.ts', 'create', '--nam
 /** So that bodies get read: without a key the request ends at authentication, before its body. */
 const apiKey = (JSON.parse(created.stdout) as { key: string }).key;
 
-interface Bundle extends Spawned {
-  readonly port: number;
-}
-
-async function startBundle(env: Record<string, string>): Promise<Bundle> {
-  const port = await freePort();
-  const spawned = spawnCollecting(t, process.execPath, [path.join(bundleDir, 'main.mjs')], {
-    cwd: bundleDir,
-    env: {
-      PATH: process.env.PATH,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      APP_ENV: 'test',
-      DATABASE_URL: db.url,
-      API_KEYS_REQUIRED: '1',
-      CORS_ORIGINS: 'https://app.example.com',
-      LOG_LEVEL: 'trace',
-      ...env,
-    },
+const startBundle = (env: Record<string, string>) =>
+  startBundleIn(t, bundleDir, {
+    DATABASE_URL: db.url,
+    API_KEYS_REQUIRED: '1',
+    CORS_ORIGINS: 'https://app.example.com',
+    LOG_LEVEL: 'trace',
+    ...env,
   });
-  await spawned.waitFor(/server started/);
-  return { ...spawned, port };
-}
 
 async function health(port: number): Promise<number> {
   const answer = await rawExchange(

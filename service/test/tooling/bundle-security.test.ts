@@ -1,61 +1,20 @@
 // The built bundle outside Lambda and in a Lambda-like environment (AWS_LAMBDA_RUNTIME_API, set by Lambda:
 // docs/configuration.md): events route and x-amzn-* headers only inside; client errors logged safely.
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import t from 'tap';
-import { freePort } from '../../tools/free-port.ts';
 import { EVENTS_PATH } from '../../src/plugins/lambda-events.ts';
 import { startTestDatabase } from '../helpers/database.ts';
-import { spawnCollecting, type Spawned } from '../helpers/spawned.ts';
+import { buildBundle, startBundle as startBundleIn, type Bundle } from '../helpers/bundle.ts';
 import { lwaHeaders, PASS_THROUGH_HEADERS } from '../fixtures/lambda.ts';
 
-const serviceDir = path.resolve(import.meta.dirname, '../..');
-const run = promisify(execFile);
 const IN_LAMBDA = { AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' };
 
-// Its own output folder: other tests may be building dist/ at the same time.
-const bundleDir = await mkdtemp(path.join(tmpdir(), 'security-bundle-'));
-t.teardown(() => rm(bundleDir, { recursive: true, force: true }));
-await run(process.execPath, ['scripts/build.ts'], {
-  cwd: serviceDir,
-  env: { ...process.env, BUILD_OUT_DIR: bundleDir },
-});
+const bundleDir = await buildBundle(t, 'security-bundle-');
 const db = await startTestDatabase(t);
 
-interface Bundle extends Spawned {
-  readonly base: string;
-  readonly port: number;
-  /** The JSON log lines so far. */
-  lines(): Record<string, unknown>[];
-}
-
-async function startBundle(env: Record<string, string>): Promise<Bundle> {
-  const port = await freePort();
-  const spawned = spawnCollecting(t, process.execPath, [path.join(bundleDir, 'main.mjs')], {
-    cwd: bundleDir,
-    env: {
-      PATH: process.env.PATH,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      APP_ENV: 'test',
-      DATABASE_URL: db.url,
-      ...env,
-    },
-  });
-  await spawned.waitFor(/server started/);
-  const lines = () =>
-    spawned
-      .output()
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  return { ...spawned, base: `http://127.0.0.1:${port}`, port, lines };
-}
+const startBundle = (env: Record<string, string>) =>
+  startBundleIn(t, bundleDir, { DATABASE_URL: db.url, ...env });
 
 async function stop(app: Bundle): Promise<void> {
   app.child.kill('SIGTERM');

@@ -1,25 +1,15 @@
 // `npm run dev` reads the root .env; a variable set in the real environment wins over the file.
-import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import { freePort } from '../../tools/free-port.ts';
+import { occupiedPort } from '../helpers/occupied-port.ts';
 import { copyProject } from '../helpers/project-copy.ts';
 import { spawnCollecting } from '../helpers/spawned.ts';
 
 // Hang detection, not a speed assertion.
 const EXIT_DEADLINE_MS = 60_000;
-
-async function squat(t: Test): Promise<number> {
-  const server: Server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => server.close());
-  const address = server.address();
-  return typeof address === 'object' && address !== null ? address.port : 0;
-}
 
 async function devWith(t: Test, dotEnv: string, overrides: Record<string, string>): Promise<string> {
   const project = await copyProject(t, { closed: false });
@@ -35,7 +25,7 @@ async function devWith(t: Test, dotEnv: string, overrides: Record<string, string
 }
 
 t.test('PORT from .env is the port `npm run dev` listens on', async (t) => {
-  const taken = await squat(t);
+  const taken = await occupiedPort(t);
   const output = await devWith(t, `# local settings\nPORT=${taken}\n`, {
     EMBEDDED_POSTGRES_PORT: String(await freePort()),
   });
@@ -43,7 +33,7 @@ t.test('PORT from .env is the port `npm run dev` listens on', async (t) => {
 });
 
 t.test('a variable in the real environment wins over .env', async (t) => {
-  const taken = await squat(t);
+  const taken = await occupiedPort(t);
   const output = await devWith(t, `PORT=${await freePort()}\n`, {
     PORT: String(taken),
     EMBEDDED_POSTGRES_PORT: String(await freePort()),

@@ -1,26 +1,16 @@
 // A port already taken on the first `npm run dev` gets one line naming the port and the variable that
 // moves it, and a non-zero exit instead of a stack and a wait forever.
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { freePort } from '../../tools/free-port.ts';
+import { occupiedPort } from '../helpers/occupied-port.ts';
 import { copyProject } from '../helpers/project-copy.ts';
 import { spawnCollecting, type Spawned } from '../helpers/spawned.ts';
 
 const serviceDir = path.resolve(import.meta.dirname, '../..');
 // Hang detection, not a speed assertion: the old `node --watch` waited for file changes forever.
 const EXIT_DEADLINE_MS = 60_000;
-
-async function squat(t: Test): Promise<number> {
-  const server: Server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => server.close());
-  const address = server.address();
-  return typeof address === 'object' && address !== null ? address.port : 0;
-}
 
 async function exitOf(process: Spawned): Promise<{ code: number | null } | 'still running'> {
   return Promise.race([process.exited, sleep(EXIT_DEADLINE_MS, 'still running' as const)]);
@@ -35,7 +25,7 @@ function devEnvironment(overrides: Record<string, string>): NodeJS.ProcessEnv {
 const noStack = /^\s+at /m;
 
 t.test('the server on a taken PORT prints one line naming it and PORT, and exits 1', async (t) => {
-  const port = await squat(t);
+  const port = await occupiedPort(t);
   const server = spawnCollecting(t, process.execPath, ['src/index.ts'], {
     cwd: serviceDir,
     env: {
@@ -54,7 +44,7 @@ t.test('the server on a taken PORT prints one line naming it and PORT, and exits
 
 t.test('`npm run dev` with PORT taken says so and exits non-zero', async (t) => {
   const project = await copyProject(t, { closed: false });
-  const port = await squat(t);
+  const port = await occupiedPort(t);
   const dev = spawnCollecting(t, process.execPath, ['scripts/dev.ts'], {
     cwd: project.serviceDir,
     env: devEnvironment({ PORT: String(port), EMBEDDED_POSTGRES_PORT: String(await freePort()) }),
@@ -70,7 +60,7 @@ t.test('`npm run dev` with PORT taken says so and exits non-zero', async (t) => 
 
 t.test('`npm run dev` with the embedded database port taken names EMBEDDED_POSTGRES_PORT', async (t) => {
   const project = await copyProject(t, { closed: false });
-  const port = await squat(t);
+  const port = await occupiedPort(t);
   const dev = spawnCollecting(t, process.execPath, ['scripts/dev.ts'], {
     cwd: project.serviceDir,
     env: devEnvironment({ PORT: String(await freePort()), EMBEDDED_POSTGRES_PORT: String(port) }),
