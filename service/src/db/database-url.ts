@@ -56,10 +56,7 @@ export async function resolveDatabaseUrl(
   if (secretArn === undefined) throw new DatabaseSecretError('no DATABASE_URL or DATABASE_SECRET_ARN');
   const resolve = async () => databaseUrlFromSecrets(await readSecret(secretArn), readSecret);
   const url = await resolve();
-  rotating.set(
-    url,
-    new RotatingPassword(async () => decodeURIComponent(new URL(await resolve()).password), passwordOf(url)),
-  );
+  rotating.set(url, new RotatingPassword(async () => passwordOf(await resolve()), passwordOf(url)));
   return url;
 }
 
