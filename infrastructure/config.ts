@@ -60,7 +60,7 @@ export function readStackConfig(source: ConfigSource, context: ConfigContext): S
       sharedCacheRepository: ephemeral ? stackPrefix(project, BRANCH_STACKS.main) : undefined,
     }),
     function: fn,
-    api: readHttpApiSettings(settings),
+    api: readHttpApiSettings(settings, fn.logRetentionDays),
     database: readDatabaseConfig(settings, stack),
     maintenance: readMaintenanceSettings(settings),
     alarms: readAlarmSettings(settings, fn.timeout),

@@ -43,7 +43,7 @@ export function readFunctionSettings(settings: Settings): FunctionSettings {
   };
 }
 
-export function readLogRetentionDays(settings: Settings): number {
+function readLogRetentionDays(settings: Settings): number {
   const days = settings.num('logRetentionDays', 1, 3653);
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(days)) {
     throw new ConfigError(

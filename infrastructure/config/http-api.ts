@@ -1,7 +1,6 @@
 // The HTTP API's settings, shaped as HttpApi's args: throttling, access-log retention and an optional
 // custom domain.
 import { ConfigError, type Settings } from './settings.ts';
-import { readLogRetentionDays } from './function.ts';
 
 export interface HttpApiSettings {
   throttle: { rateLimit: number; burstLimit: number };
@@ -10,7 +9,8 @@ export interface HttpApiSettings {
   domain?: { name: string; hostedZoneId: string };
 }
 
-export function readHttpApiSettings(settings: Settings): HttpApiSettings {
+/** `logRetentionDays` is the function's, read and checked once there. */
+export function readHttpApiSettings(settings: Settings, logRetentionDays: number): HttpApiSettings {
   const rateLimit = settings.num('throttleRateLimit', 1, 10_000);
   const burstLimit = settings.num('throttleBurstLimit', 1, 5_000);
   if (burstLimit < rateLimit / 10) {
@@ -22,7 +22,7 @@ export function readHttpApiSettings(settings: Settings): HttpApiSettings {
   }
   return {
     throttle: { rateLimit, burstLimit },
-    logRetentionDays: readLogRetentionDays(settings),
+    logRetentionDays,
     domain: readDomain(settings),
   };
 }
