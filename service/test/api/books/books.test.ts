@@ -2,11 +2,11 @@
 // apart by unique ISBNs and authors), so no test depends on what another left in a server.
 import pg from 'pg';
 import t, { type Test } from 'tap';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../src/modules/books/book.schemas.ts';
-import type { BookDto, BookPage } from '../../src/modules/books/book.dto.ts';
-import { startTestDatabase } from '../helpers/database.ts';
-import { uniqueIsbn } from '../helpers/isbn.ts';
-import { buildServer, type Envelope, type TestServer } from '../helpers/server.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../../src/modules/books/book.schemas.ts';
+import type { BookDto, BookPage } from '../../../src/modules/books/book.dto.ts';
+import { startTestDatabase } from '../../helpers/database.ts';
+import { uniqueIsbn } from '../../helpers/isbn.ts';
+import { buildServer, type Envelope, type TestServer } from '../../helpers/server.ts';
 
 const db = await startTestDatabase(t);
 

@@ -3,12 +3,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
-import type { BookDto } from '../../src/modules/books/book.dto.ts';
-import { isValidIsbn, normalizeIsbn, toIsbn13 } from '../../src/modules/books/isbn.ts';
-import { startTestDatabase } from '../helpers/database.ts';
-import { buildServer, type Envelope } from '../helpers/server.ts';
+import type { BookDto } from '../../../src/modules/books/book.dto.ts';
+import { isValidIsbn, normalizeIsbn, toIsbn13 } from '../../../src/modules/books/isbn.ts';
+import { startTestDatabase } from '../../helpers/database.ts';
+import { buildServer, type Envelope } from '../../helpers/server.ts';
 
-const readme = await readFile(path.resolve(import.meta.dirname, '../../../README.md'), 'utf8');
+const readme = await readFile(path.resolve(import.meta.dirname, '../../../../README.md'), 'utf8');
 const db = await startTestDatabase(t);
 
 t.test("the POST example's ISBN is not the README's and is created after it", async (t) => {

@@ -1,7 +1,7 @@
 // A cover's declared type must match its bytes: each allowed type is recognised by its signature, and
 // nothing else passes (other types, other bytes, or names Object.prototype happens to have).
 import t from 'tap';
-import { COVER_TYPES, isCoverImage } from '../../src/modules/books/cover-image.ts';
+import { COVER_TYPES, isCoverImage } from '../../../src/modules/books/cover-image.ts';
 
 const samples: Record<string, Buffer> = {
   'image/png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00]),

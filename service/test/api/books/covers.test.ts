@@ -2,10 +2,10 @@
 // type, and non-ASCII text survives the JSON envelope. Every test builds its own server.
 import { createHash, randomBytes } from 'node:crypto';
 import t, { type Test } from 'tap';
-import { MAX_COVER_BYTES } from '../../src/modules/books/cover-image.ts';
-import { startTestDatabase } from '../helpers/database.ts';
-import { uniqueIsbn } from '../helpers/isbn.ts';
-import { buildServer, type Envelope, type TestServer } from '../helpers/server.ts';
+import { MAX_COVER_BYTES } from '../../../src/modules/books/cover-image.ts';
+import { startTestDatabase } from '../../helpers/database.ts';
+import { uniqueIsbn } from '../../helpers/isbn.ts';
+import { buildServer, type Envelope, type TestServer } from '../../helpers/server.ts';
 
 const db = await startTestDatabase(t);
 

@@ -9,11 +9,11 @@ import { promisify } from 'node:util';
 import openapiTS, { astToString } from 'openapi-typescript';
 import t from 'tap';
 import ts from 'typescript';
-import { startTestDatabase } from '../helpers/database.ts';
-import { uniqueIsbn } from '../helpers/isbn.ts';
-import { buildServer } from '../helpers/server.ts';
+import { startTestDatabase } from '../../helpers/database.ts';
+import { uniqueIsbn } from '../../helpers/isbn.ts';
+import { buildServer } from '../../helpers/server.ts';
 
-const serviceDir = path.resolve(import.meta.dirname, '../..');
+const serviceDir = path.resolve(import.meta.dirname, '../../..');
 const db = await startTestDatabase(t);
 const app = await buildServer(t, { DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1' });
 await app.server.start();

@@ -1,8 +1,8 @@
 // The Book shape is declared once, by the entity: the response schema requires exactly its fields but the
 // soft-delete marker. tsc holds the types together (book.dto.ts); this checks them at run time.
 import t from 'tap';
-import { BookSchema } from '../../src/modules/books/book.entity.ts';
-import { book } from '../../src/modules/books/book.schemas.ts';
+import { BookSchema } from '../../../src/modules/books/book.entity.ts';
+import { book } from '../../../src/modules/books/book.schemas.ts';
 
 const publicFields = Object.keys(BookSchema.meta.properties).filter((name) => name !== 'deletedAt');
 

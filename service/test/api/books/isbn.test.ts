@@ -1,7 +1,7 @@
 // The ISBN rules on their own: normalisation, both check-digit schemes, and the ISBN-13 check digit the
 // test helper builds its ISBNs with.
 import t from 'tap';
-import { isbn13CheckDigit, isValidIsbn, normalizeIsbn, toIsbn13 } from '../../src/modules/books/isbn.ts';
+import { isbn13CheckDigit, isValidIsbn, normalizeIsbn, toIsbn13 } from '../../../src/modules/books/isbn.ts';
 
 t.test('normalizeIsbn drops hyphens and spaces and upper-cases the X', async (t) => {
   t.equal(normalizeIsbn('978-0 441-01359-3'), '9780441013593');

@@ -1,9 +1,9 @@
 // The ISBN-13 migration on a database holding both forms of one book: every row ends up ISBN-13, the
 // oldest live copy stays live, later live copies are soft-deleted (not removed), deleted rows are converted.
 import t from 'tap';
-import { migrations } from '../../src/db/migrations/index.ts';
-import { withOrm } from '../../tools/with-orm.ts';
-import { startTestDatabase } from '../helpers/database.ts';
+import { migrations } from '../../../src/db/migrations/index.ts';
+import { withOrm } from '../../../tools/with-orm.ts';
+import { startTestDatabase } from '../../helpers/database.ts';
 
 const MIGRATION = 'Migration20261207100438_isbn_13';
 const db = await startTestDatabase(t, { migrate: false });

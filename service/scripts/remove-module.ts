@@ -1,0 +1,118 @@
+// `npm run remove:module -- <name>`: deletes a domain module, its list entry, its error-table rows and the
+// files that import it (its tests, bench, seed), then generates the migration that drops its tables.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as prettier from 'prettier';
+import type { DomainModule } from '../src/modules/module.ts';
+
+const SERVICE_DIR = path.resolve(import.meta.dirname, '..');
+const ROOT = path.resolve(SERVICE_DIR, '..');
+const MODULES_DIR = path.join(SERVICE_DIR, 'src/modules');
+const USAGE = 'usage: npm run remove:module -- <name>   (a folder of service/src/modules)';
+
+function fail(message: string): never {
+  console.error(`remove:module: ${message}\n${USAGE}`);
+  process.exit(1);
+}
+
+const { positionals } = parseArgs({ allowPositionals: true });
+const name = positionals[0] ?? fail('which module?');
+const moduleDir = path.join(MODULES_DIR, name);
+if (!/^[a-z][a-z0-9-]*$/.test(name) || !existsSync(path.join(moduleDir, 'index.ts')))
+  fail(`no module folder src/modules/${name}`);
+
+const rel = (file: string) => path.relative(ROOT, file);
+
+// The manifest's export, read from the list's import line.
+const listPath = path.join(MODULES_DIR, 'index.ts');
+const list = readFileSync(listPath, 'utf8');
+const importLine = new RegExp(`^import \\{ (\\w+) \\} from '\\./${name}/index\\.ts';\\n`, 'm');
+const exportName = importLine.exec(list)?.[1] ?? fail(`src/modules/index.ts does not import ./${name}/index.ts`);
+const manifest = ((await import(path.join(moduleDir, 'index.ts'))) as Record<string, DomainModule>)[exportName];
+const errorCodes = Object.keys(manifest?.errorCodes ?? {});
+
+// Files outside src that import the module, or import such a file (helpers), transitively.
+const removed = new Set<string>([moduleDir]);
+const candidates = ['test', 'bench', 'scripts']
+  .flatMap((folder) =>
+    (readdirSync(path.join(SERVICE_DIR, folder), { recursive: true }) as string[]).map((file) =>
+      path.join(SERVICE_DIR, folder, file),
+    ),
+  )
+  .filter((file) => /\.(?:ts|mjs|cjs)$/.test(file) && file !== import.meta.filename);
+const importsOf = (file: string) =>
+  [...readFileSync(file, 'utf8').matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+)'/g)].map((match) =>
+    path.resolve(path.dirname(file), match[1] ?? ''),
+  );
+const isRemoved = (target: string) =>
+  [...removed].some((gone) => target === gone || target.startsWith(`${gone}${path.sep}`));
+for (let grew = true; grew; ) {
+  grew = false;
+  for (const file of candidates) {
+    if (!removed.has(file) && importsOf(file).some(isRemoved)) {
+      removed.add(file);
+      grew = true;
+    }
+  }
+}
+const testFolder = path.join(SERVICE_DIR, 'test/api', name);
+if (existsSync(testFolder)) removed.add(testFolder);
+
+for (const file of removed) {
+  rmSync(file, { recursive: true, force: true });
+  console.log(`removed ${rel(file)}`);
+}
+
+writeFileSync(listPath, list.replace(importLine, '').replace(new RegExp(`\\b${exportName}, |, ${exportName}\\b`), ''));
+console.log(`edited ${rel(listPath)}`);
+
+if (errorCodes.length > 0) {
+  const apiDoc = path.join(ROOT, 'docs/api.md');
+  const rows = readFileSync(apiDoc, 'utf8').split('\n');
+  const kept = rows.filter((row) => !(row.startsWith('|') && errorCodes.some((code) => row.includes(`\`${code}\``))));
+  writeFileSync(apiDoc, await prettier.format(kept.join('\n'), { filepath: apiDoc }));
+  console.log(`edited ${rel(apiDoc)}: ${String(rows.length - kept.length)} error-table row(s)`);
+}
+
+// npm scripts that run a removed file.
+const manifestPath = path.join(SERVICE_DIR, 'package.json');
+const pkg = JSON.parse(readFileSync(manifestPath, 'utf8')) as { scripts: Record<string, string> };
+const goneScripts = Object.keys(pkg.scripts).filter((script) =>
+  [...removed].some((file) => pkg.scripts[script]?.includes(path.relative(SERVICE_DIR, file))),
+);
+for (const script of goneScripts) delete pkg.scripts[script];
+writeFileSync(manifestPath, `${JSON.stringify(pkg, null, 2)}\n`);
+const rootManifestPath = path.join(ROOT, 'package.json');
+const rootPkg = JSON.parse(readFileSync(rootManifestPath, 'utf8')) as { scripts: Record<string, string> };
+for (const script of goneScripts) {
+  if (rootPkg.scripts[script]?.includes(`npm run ${script} -w service`)) delete rootPkg.scripts[script];
+}
+writeFileSync(rootManifestPath, `${JSON.stringify(rootPkg, null, 2)}\n`);
+if (goneScripts.length > 0) console.log(`removed npm scripts: ${goneScripts.join(', ')}`);
+
+// Deployed databases ran the module's migrations: a new one drops its tables (never delete the old ones).
+const migrationsDir = path.join(SERVICE_DIR, 'src/db/migrations');
+const before = new Set(readdirSync(migrationsDir));
+const create = spawnSync(
+  process.execPath,
+  [path.join(SERVICE_DIR, 'scripts/create-migration.ts'), '--name', `drop_${name.replaceAll('-', '_')}`],
+  { cwd: SERVICE_DIR, stdio: 'inherit' },
+);
+if (create.status !== 0) fail('the drop migration could not be generated');
+for (const file of readdirSync(migrationsDir).filter((file) => !before.has(file))) {
+  const migration = path.join(migrationsDir, file);
+  // The generator escapes `$` in down()'s SQL, which ESLint's no-useless-escape refuses.
+  const source = readFileSync(migration, 'utf8').replaceAll('\\$', '$');
+  writeFileSync(migration, await prettier.format(source, { filepath: migration }));
+}
+
+const left = spawnSync('git', ['grep', '-n', '-i', '-w', name, '--', 'service', 'docs', '.github'], {
+  cwd: ROOT,
+  encoding: 'utf8',
+}).stdout;
+console.log(
+  `\nDone. Still naming "${name}" (prose, examples: review by hand):\n${left === '' ? '  nothing\n' : left}`,
+);
+execFileSync('git', ['status', '--short'], { cwd: ROOT, stdio: 'inherit' });
