@@ -7,11 +7,12 @@ import { classifyError, isDatabaseUnavailable } from '../../src/errors/classify-
 import { DomainError } from '../../src/errors/domain-error.ts';
 import { ErrorCodes } from '../../src/errors/error-codes.ts';
 import { startTestDatabase } from '../helpers/database.ts';
-import { uniqueIsbn } from '../helpers/isbn.ts';
+import { addFixtureModule, FIXTURE_PATH } from '../helpers/fixture-module.ts';
 import { buildServer } from '../helpers/server.ts';
 
 const db = await startTestDatabase(t);
 const app = await buildServer(t, { DATABASE_URL: db.url, PAYLOAD_MAX_BYTES: '2048' }, { captureLogs: true });
+await addFixtureModule(app.server);
 
 // Routes that fail on purpose, to prove what the mapper does with errors the real routes rarely raise.
 app.server.route([
@@ -27,8 +28,8 @@ app.server.route([
     path: '/test/orm-not-found',
     handler: async (request) =>
       request.server.plugins.database.run(request, async (em) => {
-        const { BookSchema } = await import('../../src/modules/books/book.entity.ts');
-        return em.findOneOrFail(BookSchema, { id: '00000000-0000-4000-8000-000000000000' });
+        const { ApiKeySchema } = await import('../../src/modules/api-keys/api-key.entity.ts');
+        return em.findOneOrFail(ApiKeySchema, { id: '00000000-0000-4000-8000-000000000000' });
       }),
   },
   {
@@ -36,13 +37,7 @@ app.server.route([
     path: '/test/unique',
     handler: async (request) =>
       request.server.plugins.database.run(request, async (em) => {
-        const isbn = uniqueIsbn();
-        await em
-          .getConnection()
-          .execute(
-            `insert into books (id, title, author, isbn, created_at, updated_at) values (gen_random_uuid(), 'a', 'b', ?, now(), now()), (gen_random_uuid(), 'a', 'b', ?, now(), now())`,
-            [isbn, isbn],
-          );
+        await em.getConnection().execute('do $$ begin raise unique_violation; end $$');
         return 'unreachable';
       }),
   },
@@ -67,19 +62,19 @@ t.test('unknown route → 404 ROUTE_NOT_FOUND', async (t) => {
 t.test(
   'wrong method on a known path → 405 METHOD_NOT_ALLOWED with the methods it has in Allow',
   async (t) => {
-    const { status, body, headers } = await app.json({ method: 'PUT', url: '/v1/books' });
+    const { status, body, headers } = await app.json({ method: 'PUT', url: FIXTURE_PATH });
     t.equal(status, 405);
     assertEnvelope(t, body as never, ErrorCodes.METHOD_NOT_ALLOWED.code);
     t.equal(headers.allow, 'GET, HEAD, POST', "RFC 9110 §15.5.6: a 405 lists the target resource's methods");
 
     const withParameter = await app.json({
       method: 'POST',
-      url: '/v1/books/00000000-0000-4000-8000-000000000000',
+      url: `${FIXTURE_PATH}/00000000-0000-4000-8000-000000000000`,
     });
     t.equal(withParameter.status, 405, 'a path with a parameter is matched too');
     t.equal(withParameter.headers.allow, 'GET, HEAD, PATCH, DELETE');
 
-    const trailingSlash = await app.json({ method: 'DELETE', url: '/v1/books/' });
+    const trailingSlash = await app.json({ method: 'DELETE', url: `${FIXTURE_PATH}/` });
     t.equal(trailingSlash.status, 405, 'the trailing slash is stripped before matching, as for routing');
 
     const unknown = await app.json({ method: 'PUT', url: '/v1/nothing-here' });
@@ -98,7 +93,7 @@ const mapped: { name: string; request: string | ServerInjectOptions; status: num
     name: 'invalid JSON → 400 INVALID_JSON',
     request: {
       method: 'POST',
-      url: '/v1/books',
+      url: FIXTURE_PATH,
       payload: '{"title": ',
       headers: { 'content-type': 'application/json' },
     },
@@ -109,8 +104,8 @@ const mapped: { name: string; request: string | ServerInjectOptions; status: num
     name: 'payload too large → 413',
     request: {
       method: 'POST',
-      url: '/v1/books',
-      payload: { title: 'x'.repeat(4096), author: 'a', isbn: uniqueIsbn() },
+      url: FIXTURE_PATH,
+      payload: { title: 'x'.repeat(4096), tag: 'a' },
     },
     status: 413,
     code: ErrorCodes.PAYLOAD_TOO_LARGE.code,
@@ -119,7 +114,7 @@ const mapped: { name: string; request: string | ServerInjectOptions; status: num
     name: 'unsupported media type → 415',
     request: {
       method: 'POST',
-      url: '/v1/books',
+      url: FIXTURE_PATH,
       payload: 'title=x',
       headers: { 'content-type': 'application/xml' },
     },
@@ -161,8 +156,8 @@ t.test('unexpected error → 500 with a generic message; the real error only in 
 
 t.test('classifyError covers every mapping', async (t) => {
   const ctx = { routeMatched: true };
-  t.equal(classifyError(new DomainError('BOOK_NOT_FOUND'), ctx).name, 'BOOK_NOT_FOUND');
-  t.equal(classifyError(new DomainError('BOOK_NOT_FOUND', 'custom'), ctx).message, 'custom');
+  t.equal(classifyError(new DomainError('API_KEY_REVOKED'), ctx).name, 'API_KEY_REVOKED');
+  t.equal(classifyError(new DomainError('API_KEY_REVOKED', 'custom'), ctx).message, 'custom');
   t.equal(classifyError(Boom.notFound(), { routeMatched: false }).name, 'ROUTE_NOT_FOUND');
   t.equal(
     classifyError(Boom.notFound(), { routeMatched: false, allowedMethods: ['GET'] }).name,
