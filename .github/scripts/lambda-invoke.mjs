@@ -33,7 +33,7 @@ async function invoke(url, event, waitMs, timeoutMs) {
   }
 }
 
-function check(response, expectStatus) {
+export function check(response, expectStatus) {
   const shown = response.text.length > 1000 ? `${response.text.slice(0, 1000)}…` : response.text;
   if (response.status !== 200) {
     throw new InvokeError(`the invoke endpoint answered HTTP ${response.status}: ${shown}`);

@@ -1,0 +1,286 @@
+#!/usr/bin/env node
+// Moves the `live` alias to the version `pulumi up` published: smoke-checks that version, then shifts traffic
+// with CodeDeploy and watches it, naming the alarm on a rollback (ROLLOUT_* settings: docs/deploy.md).
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CodeDeployClient,
+  CreateDeploymentCommand,
+  GetDeploymentCommand,
+  StopDeploymentCommand,
+} from '@aws-sdk/client-codedeploy';
+import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { annotate, awsCall, CLIENT_SETTINGS, required } from './aws-support.mjs';
+import { CheckError, envNumber, reportFailure, runAsCommand, sleep } from './cli-support.mjs';
+import { check } from './lambda-invoke.mjs';
+
+const EVENT_FILE = '.github/events/http-api-v2.json';
+const DONE = new Set(['Succeeded', 'Failed', 'Stopped']);
+
+/** The stack's outputs and the rollout's bounds, from the environment the workflow step sets. */
+export function readSettings(env) {
+  const application = env.ROLLOUT_APPLICATION?.trim() ?? '';
+  const deploymentGroup = env.ROLLOUT_DEPLOYMENT_GROUP?.trim() ?? '';
+  if ((application === '') !== (deploymentGroup === '')) {
+    throw new CheckError('ROLLOUT_APPLICATION and ROLLOUT_DEPLOYMENT_GROUP are set together or not at all');
+  }
+  const target = required(env, 'ROLLOUT_TARGET_VERSION');
+  if (!/^\d+$/.test(target)) throw new CheckError(`ROLLOUT_TARGET_VERSION must be a version number, got "${target}"`);
+  return {
+    functionName: required(env, 'ROLLOUT_FUNCTION'),
+    alias: env.ROLLOUT_ALIAS?.trim() || 'live',
+    target,
+    application,
+    deploymentGroup,
+    alarms: parseList(env.ROLLOUT_ALARMS),
+    timeoutMs: envNumber(env, 'ROLLOUT_TIMEOUT_MINUTES', 30) * 60_000,
+    pollMs: envNumber(env, 'ROLLOUT_POLL_SECONDS', 15) * 1000,
+    apiKey: env.SMOKE_API_KEY ?? '',
+    description: env.ROLLOUT_DESCRIPTION ?? '',
+  };
+}
+
+/** A JSON array (a Pulumi output as the workflow prints it) or a comma-separated list. */
+function parseList(raw) {
+  const text = raw?.trim() ?? '';
+  if (text === '') return [];
+  if (text.startsWith('[')) {
+    const list = JSON.parse(text);
+    if (Array.isArray(list)) return list.map(String);
+  }
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+const describeRouting = (alias) => {
+  const weights = Object.entries(alias.RoutingConfig?.AdditionalVersionWeights ?? {});
+  if (weights.length === 0) return `version ${alias.FunctionVersion}`;
+  const shifted = weights.map(([version, weight]) => `${Math.round(weight * 1000) / 10} % on version ${version}`);
+  return `version ${alias.FunctionVersion} with ${shifted.join(', ')}`;
+};
+
+/** Invokes the new version directly (no traffic reaches it yet) with API Gateway's HTTP API v2 event. */
+async function invokeVersion(lambda, settings, template, path, expectStatus, headers = {}) {
+  const [rawPath, rawQueryString = ''] = path.split('?');
+  const event = structuredClone(template);
+  event.rawPath = rawPath;
+  event.rawQueryString = rawQueryString;
+  event.headers = { ...event.headers, ...headers };
+  event.requestContext.http.path = rawPath;
+  event.requestContext.requestId = `rollout-${Date.now().toString(36)}`;
+  const output = await awsCall(
+    `Invoke ${settings.functionName}:${settings.target}`,
+    lambda.send(
+      new InvokeCommand({
+        FunctionName: settings.functionName,
+        Qualifier: settings.target,
+        Payload: new TextEncoder().encode(JSON.stringify(event)),
+      }),
+    ),
+  );
+  const text = new TextDecoder().decode(output.Payload ?? new Uint8Array());
+  try {
+    return check({ status: output.StatusCode ?? 0, text }, expectStatus);
+  } catch (error) {
+    throw new CheckError(`version ${settings.target}: GET ${path}: ${error.message}`);
+  }
+}
+
+/** `/health`, then one read through the adapter (the books list with a key, else readiness: both reach the database). */
+export async function smokeVersion(lambda, settings, log) {
+  const template = JSON.parse(await readFile(EVENT_FILE, 'utf8'));
+  const health = await invokeVersion(lambda, settings, template, '/health', 200);
+  log(`✓ version ${settings.target}: GET /health → 200 (traceId ${health.body.traceId})`);
+  const [path, headers] = settings.apiKey
+    ? ['/v1/books?limit=1', { 'x-api-key': settings.apiKey }]
+    : ['/health/ready', {}];
+  const read = await invokeVersion(lambda, settings, template, path, 200, headers);
+  log(`✓ version ${settings.target}: GET ${path} → 200 (traceId ${read.body.traceId})`);
+}
+
+/** The Lambda AppSpec: CodeDeploy shifts `alias` from CurrentVersion to TargetVersion. */
+export function appSpec(settings, current) {
+  return JSON.stringify({
+    version: 0.0,
+    Resources: [
+      {
+        service: {
+          Type: 'AWS::Lambda::Function',
+          Properties: {
+            Name: settings.functionName,
+            Alias: settings.alias,
+            CurrentVersion: current,
+            TargetVersion: settings.target,
+          },
+        },
+      },
+    ],
+  });
+}
+
+/** The alarms of the group that were in ALARM during the deployment (their history), else now. */
+async function firedAlarms(cloudwatch, settings, info) {
+  const named = settings.alarms.filter((name) => info.errorInformation?.message?.includes(name));
+  if (settings.alarms.length === 0) return named.map((name) => ({ name, detail: '' }));
+  const fired = [];
+  for (const name of settings.alarms) {
+    const history = await awsCall(
+      `DescribeAlarmHistory ${name}`,
+      cloudwatch.send(
+        new DescribeAlarmHistoryCommand({
+          AlarmName: name,
+          HistoryItemType: 'StateUpdate',
+          StartDate: info.createTime,
+          ScanBy: 'TimestampAscending',
+        }),
+      ),
+    );
+    const toAlarm = (history.AlarmHistoryItems ?? []).find((item) => {
+      try {
+        return JSON.parse(item.HistoryData ?? '{}')?.newState?.stateValue === 'ALARM';
+      } catch {
+        return false;
+      }
+    });
+    if (toAlarm !== undefined) {
+      const reason = JSON.parse(toAlarm.HistoryData ?? '{}')?.newState?.stateReason ?? toAlarm.HistorySummary;
+      fired.push({ name, detail: ` at ${new Date(toAlarm.Timestamp).toISOString()} (${reason})` });
+    }
+  }
+  if (fired.length > 0) return fired;
+  const states = await awsCall(
+    'DescribeAlarms',
+    cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: settings.alarms })),
+  );
+  const now = (states.MetricAlarms ?? [])
+    .filter((alarm) => alarm.StateValue === 'ALARM')
+    .map((alarm) => ({ name: alarm.AlarmName ?? '?', detail: ` (in ALARM now: ${alarm.StateReason ?? ''})` }));
+  return now.length > 0 ? now : named.map((name) => ({ name, detail: '' }));
+}
+
+async function failureMessage(clients, settings, info, current) {
+  const error = info.errorInformation;
+  const said = error ? `${error.code ?? 'error'}: ${error.message ?? ''}` : 'no error information';
+  const fired = await firedAlarms(clients.cloudwatch, settings, info);
+  const cause =
+    fired.length > 0
+      ? fired.map(({ name, detail }) => `alarm ${name} fired${detail}`).join('; ')
+      : `no alarm of the deployment group fired; CodeDeploy says ${said}`;
+  const rollback = info.rollbackInfo?.rollbackDeploymentId
+    ? ` CodeDeploy rolled back (rollback deployment ${info.rollbackInfo.rollbackDeploymentId}).`
+    : '';
+  const alias = await getAlias(clients.lambda, settings);
+  return (
+    `deployment ${info.deploymentId} ${info.status}: ${cause}.${rollback} ` +
+    `${settings.alias} is on ${describeRouting(alias)} (was ${current}, target ${settings.target}).`
+  );
+}
+
+const getAlias = (lambda, settings) =>
+  awsCall(
+    `GetAlias ${settings.functionName}:${settings.alias}`,
+    lambda.send(new GetAliasCommand({ FunctionName: settings.functionName, Name: settings.alias })),
+  );
+
+/** Watches a deployment to its end; on the deadline stops it with rollback. Returns the final info. */
+async function watch(clients, settings, deploymentId, log) {
+  const started = Date.now();
+  let last = '';
+  for (;;) {
+    const { deploymentInfo: info } = await awsCall(
+      `GetDeployment ${deploymentId}`,
+      clients.codedeploy.send(new GetDeploymentCommand({ deploymentId })),
+    );
+    const seconds = Math.round((Date.now() - started) / 1000);
+    if (DONE.has(info.status)) {
+      log(`… ${seconds} s: deployment ${deploymentId} ${info.status}`);
+      return { info, timedOut: false };
+    }
+    const alias = await getAlias(clients.lambda, settings);
+    const now = `${info.status}, ${settings.alias} on ${describeRouting(alias)}`;
+    if (now !== last) log(`… ${seconds} s: ${now}`);
+    last = now;
+    if (Date.now() - started >= settings.timeoutMs) return { info, timedOut: true };
+    await sleep(Math.min(settings.pollMs, Math.max(0, started + settings.timeoutMs - Date.now())));
+  }
+}
+
+export async function runRollout(env = process.env, log = console.log) {
+  const settings = readSettings(env);
+  const clients = {
+    lambda: new LambdaClient(CLIENT_SETTINGS),
+    codedeploy: new CodeDeployClient(CLIENT_SETTINGS),
+    cloudwatch: new CloudWatchClient(CLIENT_SETTINGS),
+  };
+  const before = await getAlias(clients.lambda, settings);
+  const current = before.FunctionVersion;
+  log(`rollout: ${settings.functionName}:${settings.alias} is on ${describeRouting(before)}; new version ${settings.target}`);
+  await smokeVersion(clients.lambda, settings, log);
+
+  if (settings.application === '') {
+    log(`rollout: all-at-once stack: pulumi up moved ${settings.alias} itself; no traffic shift`);
+    return;
+  }
+  if (current === settings.target) {
+    log(`rollout: ${settings.alias} already runs version ${settings.target}; nothing to shift`);
+    return;
+  }
+  if (Object.keys(before.RoutingConfig?.AdditionalVersionWeights ?? {}).length > 0) {
+    throw new CheckError(
+      `${settings.alias} still splits traffic (${describeRouting(before)}): another deployment is running or ` +
+        `was left half-done; see "Roll back by hand" in docs/deploy.md`,
+    );
+  }
+  const content = appSpec(settings, current);
+  const { deploymentId } = await awsCall(
+    `CreateDeployment in ${settings.application}/${settings.deploymentGroup}`,
+    clients.codedeploy.send(
+      new CreateDeploymentCommand({
+        applicationName: settings.application,
+        deploymentGroupName: settings.deploymentGroup,
+        description: settings.description || `version ${current} → ${settings.target}`,
+        revision: {
+          revisionType: 'AppSpecContent',
+          appSpecContent: { content, sha256: createHash('sha256').update(content).digest('hex') },
+        },
+      }),
+    ),
+  );
+  log(`rollout: deployment ${deploymentId}: version ${current} → ${settings.target}`);
+
+  const { info, timedOut } = await watch(clients, settings, deploymentId, log);
+  if (timedOut) {
+    const stop = await awsCall(
+      `StopDeployment ${deploymentId}`,
+      clients.codedeploy.send(new StopDeploymentCommand({ deploymentId, autoRollbackEnabled: true })),
+    );
+    const alias = await getAlias(clients.lambda, settings);
+    throw new CheckError(
+      `deployment ${deploymentId} did not finish within ${settings.timeoutMs / 60_000} min (still ${info.status}); ` +
+        `stopped it with automatic rollback (${stop.status ?? '?'}: ${stop.statusMessage ?? ''}). ` +
+        `${settings.alias} is on ${describeRouting(alias)} (was ${current}, target ${settings.target}).`,
+    );
+  }
+  if (info.status !== 'Succeeded') throw new CheckError(await failureMessage(clients, settings, info, current));
+  const after = await getAlias(clients.lambda, settings);
+  log(`rollout: deployment ${deploymentId} Succeeded: ${settings.alias} is on ${describeRouting(after)}`);
+}
+
+async function main() {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log('usage: ROLLOUT_FUNCTION=… ROLLOUT_TARGET_VERSION=… node .github/scripts/rollout.mjs');
+    return 0;
+  }
+  try {
+    await runRollout();
+    return 0;
+  } catch (error) {
+    if (error instanceof CheckError) annotate(process.env, 'Rollout failed', error.message);
+    return reportFailure('rollout', error);
+  }
+}
+
+await runAsCommand(import.meta.url, main);
