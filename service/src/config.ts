@@ -24,7 +24,7 @@ export interface DatabaseConfig {
   readonly connectTimeoutMs: number;
   /** How long a request may queue for one of the pool's connections before it is shed as overload. */
   readonly queueTimeoutMs: number;
-  /** Bounds how long a query may run, client side and server side (statement_timeout). */
+  /** Bounds how long the service waits for a query (client side; the server-side bound: docs/database.md). */
   readonly queryTimeoutMs: number;
 }
 

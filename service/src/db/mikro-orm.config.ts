@@ -30,10 +30,11 @@ export async function createOrmConfig(options: OrmConnectionOptions) {
     ensureDatabase: false,
     pool: { min: 0, max: options.poolMax, idleTimeoutMillis: 30_000 },
     // Passed to pg's Pool: a dead or hung database fails requests within seconds instead of hanging them.
+    // No statement_timeout: pg sends it as a startup parameter, which RDS Proxy pins or refuses
+    // (docs/database.md, "RDS Proxy"); the server-side bound is the role's setting.
     driverOptions: {
       connectionTimeoutMillis: options.connectTimeoutMs,
       query_timeout: options.queryTimeoutMs,
-      statement_timeout: options.queryTimeoutMs,
       ...(options.ssl ? { ssl: databaseTlsOptions(new URL(options.url).hostname, options.privateCa) } : {}),
     },
     migrations: {

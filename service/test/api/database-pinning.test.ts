@@ -1,0 +1,175 @@
+// What the service sends PostgreSQL, recorded on the wire across a representative set of requests and
+// events, holds nothing that pins a session behind RDS Proxy (the list is in docs/database.md).
+import pg from 'pg';
+import t from 'tap';
+import { EVENTS_PATH } from '../../src/plugins/lambda-events.ts';
+import { PASS_THROUGH_HEADERS } from '../fixtures/lambda.ts';
+import { startTestDatabase } from '../helpers/database.ts';
+import { uniqueIsbn } from '../helpers/isbn.ts';
+import { startPgWireRecorder, type RecordedConnection } from '../helpers/pg-wire-recorder.ts';
+import { buildServer, type Envelope } from '../helpers/server.ts';
+
+const db = await startTestDatabase(t);
+
+/** Startup parameters a client may send without pinning (pg always sends client_encoding). */
+const NEUTRAL_STARTUP = new Set(['user', 'database', 'client_encoding']);
+/** Statements that change session state; SET LOCAL is listed too: AWS names no exception for it. */
+const PINNING_SQL: readonly [RegExp, string][] = [
+  [/(^|;)\s*(set|reset)\b/i, 'SET/RESET'],
+  [/(^|;)\s*(prepare|execute|deallocate)\b/i, 'SQL prepared statement'],
+  [/(^|;)\s*discard\b/i, 'DISCARD'],
+  [/(^|;)\s*(listen|unlisten)\b/i, 'LISTEN'],
+  [/(^|;)\s*load\b/i, 'LOAD'],
+  [/(^|;)\s*declare\b/i, 'cursor'],
+  [/\bcreate\s+(global\s+|local\s+)?(temp|temporary)\b/i, 'temporary object'],
+  [/\bset_config\s*\(/i, 'set_config'],
+  [/\bpg_(try_)?advisory_(lock|lock_shared|unlock\w*)\s*\(/i, 'session advisory lock'],
+  [/\b(nextval|setval|currval|lastval)\s*\(/i, 'sequence function'],
+];
+
+function pinningReasons(connection: RecordedConnection): string[] {
+  const reasons = Object.keys(connection.startup)
+    .filter((key) => !NEUTRAL_STARTUP.has(key))
+    .map((key) => `startup parameter ${key}`);
+  for (const message of connection.messages) {
+    if (message.type === 'Query' || message.type === 'Parse') {
+      for (const [pattern, reason] of PINNING_SQL) {
+        if (pattern.test(message.sql)) reasons.push(`${reason}: ${message.sql.slice(0, 80)}`);
+      }
+    }
+    if (message.type === 'Parse' && message.statement !== '') reasons.push('named prepared statement');
+    if (message.type === 'Bind' && message.statement !== '') reasons.push('named prepared statement');
+    if (message.type === 'FunctionCall') reasons.push('function call message');
+  }
+  return reasons;
+}
+
+t.test('the recorder sees what pins: a startup parameter, a SET, a named statement', async (t) => {
+  const recorder = await startPgWireRecorder(t, db.port);
+  const client = new pg.Client({
+    connectionString: db.url.replace(`:${db.port}/`, `:${recorder.port}/`),
+    statement_timeout: 1000,
+  });
+  await client.connect();
+  await client.query('set search_path = public');
+  await client.query({ name: 'named', text: 'select $1::int as n', values: [1] });
+  await client.query('begin; select pg_advisory_lock(1); commit');
+  await client.end();
+  const reasons = recorder.connections.flatMap(pinningReasons);
+  t.ok(
+    reasons.some((r) => r === 'startup parameter statement_timeout'),
+    'startup parameter',
+  );
+  t.ok(
+    reasons.some((r) => r.startsWith('SET/RESET')),
+    'SET',
+  );
+  t.ok(reasons.includes('named prepared statement'), 'named statement');
+  t.ok(
+    reasons.some((r) => r.startsWith('session advisory lock')),
+    'advisory lock',
+  );
+});
+
+t.test('requests, API keys, readiness and events send nothing that pins a session', async (t) => {
+  const recorder = await startPgWireRecorder(t, db.port);
+  const app = await buildServer(t, {
+    DATABASE_URL: db.url.replace(`:${db.port}/`, `:${recorder.port}/`),
+    API_KEYS_REQUIRED: 'true',
+  });
+  const event = (payload: object) =>
+    app.json({ method: 'POST', url: EVENTS_PATH, headers: PASS_THROUGH_HEADERS, payload });
+  const statuses: Record<string, number> = {};
+
+  statuses.ready = (await app.json('/health/ready')).status;
+  const created = await event({ action: 'keys.create', name: 'pinning' });
+  statuses.keyCreated = created.status;
+  const headers = { 'x-api-key': (created.body as Envelope<{ key: string }>).data.key };
+  const book = await app.json<Envelope<{ id: string }>>({
+    method: 'POST',
+    url: '/v1/books',
+    headers,
+    payload: { title: 'Pinning', author: 'A. Proxy', isbn: uniqueIsbn(), publishedYear: 2020 },
+  });
+  statuses.create = book.status;
+  const id = book.body.data.id;
+  const png = Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    Buffer.alloc(64),
+  ]);
+  statuses.list = (await app.json({ url: '/v1/books?limit=5', headers })).status;
+  statuses.get = (await app.json({ url: `/v1/books/${id}`, headers })).status;
+  statuses.patch = (
+    await app.json({ method: 'PATCH', url: `/v1/books/${id}`, headers, payload: { title: 'Pinned?' } })
+  ).status;
+  statuses.putCover = (
+    await app.inject({
+      method: 'PUT',
+      url: `/v1/books/${id}/cover`,
+      headers: { ...headers, 'content-type': 'image/png' },
+      payload: png,
+    })
+  ).statusCode;
+  statuses.getCover = (await app.inject({ url: `/v1/books/${id}/cover`, headers })).statusCode;
+  statuses.deleteCover = (await app.json({ method: 'DELETE', url: `/v1/books/${id}/cover`, headers })).status;
+  statuses.delete = (await app.json({ method: 'DELETE', url: `/v1/books/${id}`, headers })).status;
+  statuses.conflict = (
+    await app.json({
+      method: 'POST',
+      url: '/v1/books',
+      headers,
+      payload: { title: 'Twice', author: 'B', isbn: '978-0-441-01359-3' },
+    })
+  ).status;
+  statuses.conflict = (
+    await app.json({
+      method: 'POST',
+      url: '/v1/books',
+      headers,
+      payload: { title: 'Twice', author: 'B', isbn: '978-0-441-01359-3' },
+    })
+  ).status;
+  statuses.maintenance = (await event({ action: 'maintenance' })).status;
+  statuses.migrate = (await event({ action: 'migrate' })).status;
+  statuses.keys = (await event({ action: 'keys.list' })).status;
+
+  t.same(
+    statuses,
+    {
+      ready: 200,
+      keyCreated: 200,
+      create: 201,
+      list: 200,
+      get: 200,
+      patch: 200,
+      putCover: 200,
+      getCover: 200,
+      deleteCover: 200,
+      delete: 200,
+      conflict: 409,
+      maintenance: 200,
+      migrate: 200,
+      keys: 200,
+    },
+    'every request was served',
+  );
+  const statements = recorder.connections.flatMap((c) => c.messages).filter((m) => m.type !== 'Other');
+  t.ok(
+    statements.length > 20,
+    `${statements.length} statements recorded on ${recorder.connections.length} connection(s)`,
+  );
+  t.same(
+    recorder.connections.map((c) => Object.keys(c.startup).sort()),
+    recorder.connections.map(() => ['client_encoding', 'database', 'user']),
+  );
+  t.same(recorder.connections.flatMap(pinningReasons), [], 'nothing that pins');
+  const kinds: Record<string, number> = {};
+  for (const message of statements) {
+    const kind =
+      message.type === 'Query' || message.type === 'Parse'
+        ? `${message.type} ${(/^\s*(\w+)/.exec(message.sql)?.[1] ?? '?').toLowerCase()}`
+        : message.type;
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
+  }
+  t.comment(`sent: ${JSON.stringify(kinds)}`);
+});
