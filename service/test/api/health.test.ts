@@ -2,17 +2,20 @@
 // recover, without a restart, when it returns.
 import t, { type Test } from 'tap';
 import { startTestDatabase } from '../helpers/database.ts';
-import { uniqueIsbn } from '../helpers/isbn.ts';
+import { addFixtureModule, FIXTURE_PATH } from '../helpers/fixture-module.ts';
 import { buildServer } from '../helpers/server.ts';
 
 const db = await startTestDatabase(t);
-const serverFor = (t: Test) =>
-  buildServer(t, {
+const serverFor = async (t: Test) => {
+  const app = await buildServer(t, {
     DATABASE_URL: db.url,
     DATABASE_CONNECT_TIMEOUT_MS: '1000',
     DATABASE_QUERY_TIMEOUT_MS: '1000',
     SERVICE_VERSION: '1.2.3',
   });
+  await addFixtureModule(app.server);
+  return app;
+};
 const app = await serverFor(t);
 
 t.test('liveness reports version, environment and uptime', async (t) => {
@@ -35,15 +38,15 @@ t.test('database down: 503 within seconds, liveness stays 200, then recovery', a
   const app = await serverFor(t);
   const created = await app.json({
     method: 'POST',
-    url: '/v1/books',
-    payload: { title: 'Survivor', author: 'A', isbn: uniqueIsbn() },
+    url: FIXTURE_PATH,
+    payload: { title: 'Survivor' },
   });
   t.equal(created.status, 201);
   const id = (created.body.data as { id: string }).id;
 
   await db.stop();
 
-  for (const url of ['/health/ready', `/v1/books/${id}`, '/v1/books']) {
+  for (const url of ['/health/ready', `${FIXTURE_PATH}/${id}`, FIXTURE_PATH]) {
     const started = performance.now();
     const { status, body } = await app.json(url);
     const elapsed = performance.now() - started;
@@ -58,7 +61,7 @@ t.test('database down: 503 within seconds, liveness stays 200, then recovery', a
 
   const ready = await app.json('/health/ready');
   t.equal(ready.status, 200, 'ready again without a restart');
-  const book = await app.json(`/v1/books/${id}`);
-  t.equal(book.status, 200, 'data routes recover');
-  t.match(book.body.data, { title: 'Survivor' });
+  const note = await app.json(`${FIXTURE_PATH}/${id}`);
+  t.equal(note.status, 200, 'data routes recover');
+  t.match(note.body.data, { title: 'Survivor' });
 });

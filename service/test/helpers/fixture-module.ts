@@ -31,7 +31,10 @@ const fixturePlugin: Plugin<{ config: Config }> = {
     ) =>
       server.plugins.database.run(request, async (em) => {
         const connection = em.getConnection();
-        await (table ??= connection.execute(TABLE));
+        await (table ??= connection.execute(TABLE).catch((error: unknown) => {
+          table = undefined;
+          throw error;
+        }));
         return connection.execute<T[]>(query, args);
       });
     const found = (rows: FixtureNote[]) => {
