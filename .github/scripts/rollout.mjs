@@ -25,6 +25,13 @@ export function readSettings(env) {
   if ((application === '') !== (deploymentGroup === '')) {
     throw new CheckError('ROLLOUT_APPLICATION and ROLLOUT_DEPLOYMENT_GROUP are set together or not at all');
   }
+  // The stack's own word (trafficShift output) must agree with what it exports for CodeDeploy.
+  const shift = env.ROLLOUT_TRAFFIC_SHIFT?.trim() ?? '';
+  if (shift !== '' && (shift === 'all-at-once') !== (application === '')) {
+    throw new CheckError(
+      `the stack shifts traffic "${shift}" but ${application === '' ? 'exports no' : 'also exports a'} CodeDeploy application`,
+    );
+  }
   const target = required(env, 'ROLLOUT_TARGET_VERSION');
   if (!/^\d+$/.test(target)) throw new CheckError(`ROLLOUT_TARGET_VERSION must be a version number, got "${target}"`);
   return {
@@ -221,6 +228,11 @@ export async function runRollout(env = process.env, log = console.log) {
   await smokeVersion(clients.lambda, settings, log);
 
   if (settings.application === '') {
+    if (current !== settings.target) {
+      throw new CheckError(
+        `all-at-once stack, but ${settings.alias} is on ${describeRouting(before)}, not the new version ${settings.target}`,
+      );
+    }
     log(`rollout: all-at-once stack: pulumi up moved ${settings.alias} itself; no traffic shift`);
     return;
   }

@@ -175,7 +175,7 @@ void t.test('timeout: the job stops the deployment with rollback and says so', a
 
 void t.test('all-at-once: only the version smoke check, no CodeDeploy call', async (t) => {
   const aws = await start(t, { aliases: { live: { FunctionVersion: '8' } } });
-  const result = await run('rollout.mjs', aws.url, { SMOKE_API_KEY: '' });
+  const result = await run('rollout.mjs', aws.url, { SMOKE_API_KEY: '', ROLLOUT_TRAFFIC_SHIFT: 'all-at-once' });
   t.equal(result.code, 0, result.stderr);
   t.match(result.stdout, 'rollout: all-at-once stack: pulumi up moved live itself; no traffic shift');
   t.same(aws.calls, [
@@ -205,6 +205,22 @@ void t.test('bad settings are named', async (t) => {
   const missing = await run('rollout.mjs', aws.url, { ROLLOUT_FUNCTION: 'hapi-lambda-prod-other' });
   t.match(missing.stderr, 'rollout: FAILED: GetAlias hapi-lambda-prod-other:live failed: ResourceNotFoundException');
   t.same(aws.calls.filter((c) => c.startsWith('Invoke')), []);
+  const canaryWithout = await run('rollout.mjs', aws.url, { ROLLOUT_TRAFFIC_SHIFT: 'canary' });
+  t.match(canaryWithout.stderr, 'the stack shifts traffic "canary" but exports no CodeDeploy application');
+  const allWith = await run('rollout.mjs', aws.url, { ...SHIFTING, ROLLOUT_TRAFFIC_SHIFT: 'all-at-once' });
+  t.match(allWith.stderr, 'the stack shifts traffic "all-at-once" but also exports a CodeDeploy application');
+  // All-at-once: pulumi up moves live; finding it elsewhere is a failed deploy, not a pass.
+  const notMoved = await run('rollout.mjs', aws.url, { ROLLOUT_TRAFFIC_SHIFT: 'all-at-once' });
+  t.equal(notMoved.code, 1);
+  t.match(notMoved.stderr, 'all-at-once stack, but live is on version 7, not the new version 8');
+});
+
+void t.test('first deploy of a shifting stack: the alias was created on the new version', async (t) => {
+  const aws = await start(t, { aliases: { live: { FunctionVersion: '8' } } });
+  const result = await run('rollout.mjs', aws.url, { ...SHIFTING, ROLLOUT_TRAFFIC_SHIFT: 'canary' });
+  t.equal(result.code, 0, result.stderr);
+  t.match(result.stdout, 'rollout: live already runs version 8; nothing to shift');
+  t.notOk(aws.calls.includes('CreateDeployment'));
 });
 
 // ---- pruning ---------------------------------------------------------------------------------------
