@@ -1,8 +1,16 @@
 import { Migration } from '@mikro-orm/migrations';
+import type { ContractStep } from './contract.ts';
 
 export class Migration20261122034337_soft_delete extends Migration {
 
   override name = 'Migration20261122034337_soft_delete';
+
+  // Shipped before the migration linter, with the code that stopped relying on the table-wide unique ISBN.
+  static readonly contract: ContractStep = {
+    release: 'grandfathered',
+    objects: ['books_isbn_unique', 'books_isbn_live_unique'],
+    reason: 'replaces the unique ISBN by one among live books; no release before it ran on a shared database',
+  };
 
   override up(): void | Promise<void> {
     this.addSql(`alter table "books" drop constraint "books_isbn_unique";`);
