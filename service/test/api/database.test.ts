@@ -2,23 +2,27 @@
 // failed start-up.
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import t from 'tap';
-import { BookSchema } from '../../src/modules/books/book.entity.ts';
+import { ApiKeySchema } from '../../src/modules/api-keys/api-key.entity.ts';
 import { freePort } from '../../tools/free-port.ts';
 import { startTestDatabase } from '../helpers/database.ts';
 import { setEnv } from '../helpers/env.ts';
-import { uniqueIsbn } from '../helpers/isbn.ts';
+import { addFixtureModule, FIXTURE_PATH } from '../helpers/fixture-module.ts';
 import { buildServer } from '../helpers/server.ts';
 
 const db = await startTestDatabase(t);
 
 t.test('two concurrent requests never share an identity map', async (t) => {
   const app = await buildServer(t, { DATABASE_URL: db.url });
-  const { body } = await app.json({
-    method: 'POST',
-    url: '/v1/books',
-    payload: { title: 'Shared?', author: 'A', isbn: uniqueIsbn() },
+  const setup = (await app.server.plugins.database.getOrm()).em.fork();
+  const row = setup.create(ApiKeySchema, {
+    prefix: 'ak_identitymap',
+    keyHash: '0'.repeat(64),
+    name: 'Shared?',
+    dailyQuota: 1,
+    rateLimitPerMinute: 1,
   });
-  const id = (body.data as { id: string }).id;
+  await setup.flush();
+  const { id } = row;
 
   const seen: { emId: number; title: string }[] = [];
   const bothLoaded = Promise.withResolvers<undefined>();
@@ -27,17 +31,17 @@ t.test('two concurrent requests never share an identity map', async (t) => {
     path: '/test/em/{mutate}',
     handler: async (request) =>
       request.server.plugins.database.run(request, async (em) => {
-        const book = await em.findOneOrFail(BookSchema, { id });
+        const key = await em.findOneOrFail(ApiKeySchema, { id });
         // One request changes its copy in memory (never flushed); the other must not see the change.
-        if (request.params.mutate === 'yes') book.title = 'changed in memory only';
-        seen.push({ emId: em.id, title: book.title });
+        if (request.params.mutate === 'yes') key.name = 'changed in memory only';
+        seen.push({ emId: em.id, title: key.name });
         if (seen.length === 2) bothLoaded.resolve(undefined);
         await bothLoaded.promise;
-        const again = await em.findOneOrFail(BookSchema, { id });
+        const again = await em.findOneOrFail(ApiKeySchema, { id });
         return {
           emId: em.id,
-          sameInstance: again === book,
-          title: again.title,
+          sameInstance: again === key,
+          title: again.name,
           globalEmId: (await request.server.plugins.database.getOrm()).em.id,
         };
       }),
@@ -70,8 +74,9 @@ t.test(
       DATABASE_URL: `postgres://u:p@127.0.0.1:${port}/app`,
       DATABASE_CONNECT_TIMEOUT_MS: '500',
     });
+    await addFixtureModule(app.server);
     const started = performance.now();
-    const { status, body } = await app.json('/v1/books');
+    const { status, body } = await app.json(FIXTURE_PATH);
     const elapsed = performance.now() - started;
     t.equal(status, 503);
     t.equal(body.code, 5031);
