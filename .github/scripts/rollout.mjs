@@ -8,6 +8,7 @@ import {
   CodeDeployClient,
   CreateDeploymentCommand,
   GetDeploymentCommand,
+  GetDeploymentConfigCommand,
   StopDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
 import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -41,7 +42,11 @@ export function readSettings(env) {
     application,
     deploymentGroup,
     alarms: parseList(env.ROLLOUT_ALARMS),
-    timeoutMs: envNumber(env, 'ROLLOUT_TIMEOUT_MINUTES', 30) * 60_000,
+    deploymentConfig: env.ROLLOUT_DEPLOYMENT_CONFIG?.trim() ?? '',
+    // Unset: the configuration's own shift time plus the margin.
+    timeoutMinutes: env.ROLLOUT_TIMEOUT_MINUTES ? envNumber(env, 'ROLLOUT_TIMEOUT_MINUTES', 0) : undefined,
+    marginMinutes: envNumber(env, 'ROLLOUT_MARGIN_MINUTES', 10),
+    maxMinutes: envNumber(env, 'ROLLOUT_MAX_MINUTES', Infinity),
     pollMs: envNumber(env, 'ROLLOUT_POLL_SECONDS', 15) * 1000,
     apiKey: env.SMOKE_API_KEY ?? '',
     description: env.ROLLOUT_DESCRIPTION ?? '',
@@ -106,6 +111,27 @@ export async function smokeVersion(lambda, settings, log) {
     : ['/health/ready', {}];
   const read = await invokeVersion(lambda, settings, template, path, 200, headers);
   log(`✓ version ${settings.target}: GET ${path} → 200 (traceId ${read.body.traceId})`);
+}
+
+/** Minutes a configuration takes to move all traffic (canary: one interval; linear: one per step). */
+export function shiftMinutes(routing) {
+  if (routing?.type === 'TimeBasedCanary') return routing.timeBasedCanary?.canaryInterval ?? 0;
+  if (routing?.type === 'TimeBasedLinear') {
+    const { linearPercentage = 100, linearInterval = 0 } = routing.timeBasedLinear ?? {};
+    return Math.ceil(100 / linearPercentage) * linearInterval;
+  }
+  return 0;
+}
+
+/** How long the job watches: ROLLOUT_TIMEOUT_MINUTES, else the shift's own time plus the margin. */
+async function timeoutMinutes(codedeploy, settings) {
+  if (settings.timeoutMinutes !== undefined) return settings.timeoutMinutes;
+  if (settings.deploymentConfig === '') return 30;
+  const { deploymentConfigInfo: info } = await awsCall(
+    `GetDeploymentConfig ${settings.deploymentConfig}`,
+    codedeploy.send(new GetDeploymentConfigCommand({ deploymentConfigName: settings.deploymentConfig })),
+  );
+  return shiftMinutes(info?.trafficRoutingConfig) + settings.marginMinutes;
 }
 
 /** The Lambda AppSpec: CodeDeploy shifts `alias` from CurrentVersion to TargetVersion. */
@@ -193,7 +219,7 @@ const getAlias = (lambda, settings) =>
   );
 
 /** Watches a deployment to its end; on the deadline stops it with rollback. Returns the final info. */
-async function watch(clients, settings, deploymentId, log) {
+async function watch(clients, settings, deploymentId, timeoutMs, log) {
   const started = Date.now();
   let last = '';
   for (;;) {
@@ -210,8 +236,8 @@ async function watch(clients, settings, deploymentId, log) {
     const now = `${info.status}, ${settings.alias} on ${describeRouting(alias)}`;
     if (now !== last) log(`… ${seconds} s: ${now}`);
     last = now;
-    if (Date.now() - started >= settings.timeoutMs) return { info, timedOut: true };
-    await sleep(Math.min(settings.pollMs, Math.max(0, started + settings.timeoutMs - Date.now())));
+    if (Date.now() - started >= timeoutMs) return { info, timedOut: true };
+    await sleep(Math.min(settings.pollMs, Math.max(0, started + timeoutMs - Date.now())));
   }
 }
 
@@ -246,6 +272,13 @@ export async function runRollout(env = process.env, log = console.log) {
         `was left half-done; see "Roll back by hand" in docs/deploy.md`,
     );
   }
+  const minutes = await timeoutMinutes(clients.codedeploy, settings);
+  if (minutes > settings.maxMinutes) {
+    throw new CheckError(
+      `a shift with ${settings.deploymentConfig || 'this configuration'} takes up to ${minutes} min, more than this job ` +
+        `waits (ROLLOUT_MAX_MINUTES ${settings.maxMinutes}); choose a shorter trafficShiftMinutes or a larger trafficShiftPercent`,
+    );
+  }
   const content = appSpec(settings, current);
   const { deploymentId } = await awsCall(
     `CreateDeployment in ${settings.application}/${settings.deploymentGroup}`,
@@ -261,9 +294,9 @@ export async function runRollout(env = process.env, log = console.log) {
       }),
     ),
   );
-  log(`rollout: deployment ${deploymentId}: version ${current} → ${settings.target}`);
+  log(`rollout: deployment ${deploymentId}: version ${current} → ${settings.target}, watched for up to ${minutes} min`);
 
-  const { info, timedOut } = await watch(clients, settings, deploymentId, log);
+  const { info, timedOut } = await watch(clients, settings, deploymentId, minutes * 60_000, log);
   if (timedOut) {
     const stop = await awsCall(
       `StopDeployment ${deploymentId}`,
@@ -271,7 +304,7 @@ export async function runRollout(env = process.env, log = console.log) {
     );
     const alias = await getAlias(clients.lambda, settings);
     throw new CheckError(
-      `deployment ${deploymentId} did not finish within ${settings.timeoutMs / 60_000} min (still ${info.status}); ` +
+      `deployment ${deploymentId} did not finish within ${minutes} min (still ${info.status}); ` +
         `stopped it with automatic rollback (${stop.status ?? '?'}: ${stop.statusMessage ?? ''}). ` +
         `${settings.alias} is on ${describeRouting(alias)} (was ${current}, target ${settings.target}).`,
     );

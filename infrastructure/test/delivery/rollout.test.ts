@@ -1,8 +1,10 @@
 // rollout.mjs and prune-versions.mjs as the deploy workflow runs them, with the real AWS SDK pointed at a
 // loopback stand-in of Lambda, CodeDeploy and CloudWatch: exit status and what the user reads.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import t, { type Test } from 'tap';
+import { parse } from 'yaml';
 import { runScript } from '../fixtures/run-script.ts';
 import { fakeAws, type FakeAwsOptions } from './fixtures/fake-aws.ts';
 
@@ -40,9 +42,15 @@ function run(script: string, url: string, env: Record<string, string> = {}) {
   );
 }
 
+const CANARY = 'CodeDeployDefault.LambdaCanary10Percent5Minutes';
+const LINEAR = 'CodeDeployDefault.LambdaLinear10PercentEvery10Minutes';
+const CONFIGS = {
+  [CANARY]: { type: 'TimeBasedCanary', timeBasedCanary: { canaryPercentage: 10, canaryInterval: 5 } },
+  [LINEAR]: { type: 'TimeBasedLinear', timeBasedLinear: { linearPercentage: 10, linearInterval: 10 } },
+};
 const SHIFTING = {
-  ROLLOUT_APPLICATION: 'hapi-lambda-prod',
-  ROLLOUT_DEPLOYMENT_GROUP: 'hapi-lambda-prod-live',
+  ROLLOUT_APPLICATION: 'hapi-lambda-prod-deploy',
+  ROLLOUT_DEPLOYMENT_GROUP: 'hapi-lambda-prod-deploy-live',
   ROLLOUT_ALARMS: JSON.stringify([ERRORS_ALARM, LATENCY_ALARM]),
   ROLLOUT_POLL_SECONDS: '0.02',
   SMOKE_API_KEY: 'k-123',
@@ -51,19 +59,22 @@ const SHIFTING = {
 void t.test('success: smoke-checks the new version, then CodeDeploy shifts live to it', async (t) => {
   const aws = await start(t, {
     steps: [{ status: 'InProgress', weight: 0.1 }, { status: 'InProgress', weight: 0.1 }, { status: 'Succeeded' }],
+    deploymentConfigs: CONFIGS,
   });
-  const result = await run('rollout.mjs', aws.url, SHIFTING);
+  const result = await run('rollout.mjs', aws.url, { ...SHIFTING, ROLLOUT_DEPLOYMENT_CONFIG: CANARY });
   t.equal(result.code, 0, result.stderr);
   t.match(result.stdout, 'rollout: hapi-lambda-prod-api:live is on version 7; new version 8');
   t.match(result.stdout, '✓ version 8: GET /health → 200');
   t.match(result.stdout, '✓ version 8: GET /v1/books?limit=1 → 200');
+  t.match(result.stdout, 'deployment d-TEST00001: version 7 → 8, watched for up to 15 min');
   t.match(result.stdout, 'InProgress, live on version 7 with 10 % on version 8');
   t.match(result.stdout, 'deployment d-TEST00001 Succeeded: live is on version 8');
   // The version is invoked directly, before any traffic moves; the read carries the key.
-  t.same(aws.calls.slice(0, 4), [
+  t.same(aws.calls.slice(0, 5), [
     'Lambda GET /2015-03-31/functions/hapi-lambda-prod-api/aliases/live',
     'Invoke 8 /health',
     'Invoke 8 /v1/books?limit=1 (key)',
+    'GetDeploymentConfig',
     'CreateDeployment',
   ]);
   const [spec] = aws.appSpecs;
@@ -173,6 +184,18 @@ void t.test('timeout: the job stops the deployment with rollback and says so', a
   );
 });
 
+void t.test('a shift longer than the job waits is refused before it starts', async (t) => {
+  const aws = await start(t, { deploymentConfigs: CONFIGS });
+  const env = { ...SHIFTING, ROLLOUT_DEPLOYMENT_CONFIG: LINEAR, ROLLOUT_MAX_MINUTES: '60' };
+  const result = await run('rollout.mjs', aws.url, env);
+  t.equal(result.code, 1);
+  t.match(
+    result.stderr,
+    `rollout: FAILED: a shift with ${LINEAR} takes up to 110 min, more than this job waits (ROLLOUT_MAX_MINUTES 60)`,
+  );
+  t.notOk(aws.calls.includes('CreateDeployment'));
+});
+
 void t.test('all-at-once: only the version smoke check, no CodeDeploy call', async (t) => {
   const aws = await start(t, { aliases: { live: { FunctionVersion: '8' } } });
   const result = await run('rollout.mjs', aws.url, { SMOKE_API_KEY: '', ROLLOUT_TRAFFIC_SHIFT: 'all-at-once' });
@@ -271,4 +294,49 @@ void t.test('prune: a rollback window under one version is refused before any ca
   t.match(result.stderr, 'prune: FAILED: PRUNE_KEEP must be a whole number of versions ≥ 1, got "0"');
   t.same(aws.calls, []);
   t.equal(aws.versions.length, MANY.length);
+});
+
+// ---- the deploy workflow runs them -----------------------------------------------------------------
+
+interface Step {
+  name?: string;
+  id?: string;
+  if?: string;
+  uses?: string;
+  run?: string;
+  env?: Record<string, string>;
+  with?: Record<string, unknown>;
+}
+const deploySource = readFileSync(resolve(ROOT, '.github/workflows/deploy.yml'), 'utf8');
+const deploySteps = (parse(deploySource) as { jobs: { deploy: { steps: Step[] } } }).jobs.deploy.steps;
+
+void t.test('deploy.yml: up, rollout, state refresh, full smoke test, pruning, in that order', (t) => {
+  const at = (match: (step: Step) => boolean, label: string) => {
+    const index = deploySteps.findIndex(match);
+    t.ok(index >= 0, label);
+    return index;
+  };
+  const order = [
+    at((s) => s.id === 'up', 'pulumi up'),
+    at((s) => s.run?.includes('.github/scripts/rollout.mjs') === true, 'rollout'),
+    at((s) => s.with?.command === 'refresh', 'refresh'),
+    at((s) => s.run?.includes('.github/scripts/smoke.mjs') === true, 'smoke test'),
+    at((s) => s.run?.includes('.github/scripts/prune-versions.mjs') === true, 'prune'),
+  ];
+  t.same([...order].sort((a, b) => a - b), order);
+  const refresh = deploySteps[order[2] ?? -1];
+  // After a rollback too: the state must say which version live serves.
+  t.match(refresh?.if, /always\(\) && steps\.up\.outcome == 'success'/);
+  t.equal(refresh?.with?.target, '${{ steps.up.outputs.aliasUrn }}');
+  t.equal(deploySteps[order[1] ?? -1]?.if, undefined, 'the rollout runs only after a successful up');
+  t.end();
+});
+
+void t.test("deploy.yml reads only outputs the program exports", (t) => {
+  const program = readFileSync(resolve(ROOT, 'infrastructure/index.ts'), 'utf8');
+  const exported = new Set([...program.matchAll(/^export const (\w+)/gm)].map((m) => m[1]));
+  const used = new Set([...deploySource.matchAll(/steps\.up\.outputs\.(\w+)/g)].map((m) => m[1]));
+  t.ok(used.size >= 10, `${used.size} outputs used`);
+  for (const name of used) t.ok(exported.has(name), `stack output ${name ?? ''}`);
+  t.end();
 });

@@ -566,11 +566,16 @@ void t.test('deploy: the stack comes from branch-stack.ts and drives every stack
   const stack = '${{ needs.stack.outputs.name }}';
   t.equal(deployJob.needs, 'stack');
   const up = pulumiSteps(deployJob);
-  t.equal(up.length, 1);
-  t.equal(up[0]?.with?.command, 'up');
-  t.equal(up[0]?.with?.['stack-name'], stack);
-  t.equal(up[0]?.with?.['work-dir'], '.');
-  t.equal(up[0]?.with?.['cloud-url'], '${{ vars.PULUMI_BACKEND_URL }}');
+  // `up`, then a refresh of the alias alone after the rollout (rollout.test.ts).
+  t.same(
+    up.map((step) => step.with?.command),
+    ['up', 'refresh'],
+  );
+  for (const step of up) {
+    t.equal(step.with?.['stack-name'], stack);
+    t.equal(step.with?.['work-dir'], '.');
+    t.equal(step.with?.['cloud-url'], '${{ vars.PULUMI_BACKEND_URL }}');
+  }
   t.same(deployJob.concurrency, { group: `pulumi-stack-${stack}`, 'cancel-in-progress': false });
   t.end();
 });
