@@ -71,3 +71,36 @@ export const ALARMS = [
 ] as const satisfies readonly AlarmSpec[];
 
 export type AlarmKey = (typeof ALARMS)[number]['key'];
+
+/** Managed mode's database alarms: thresholds are a share of the writer's limit, not a count. */
+export interface DatabaseAlarmSpec {
+  key: string;
+  /** A percentage setting (declared in Pulumi.yaml) of `of`. */
+  setting: string;
+  range: readonly [min: number, max: number];
+  of: 'max-connections' | 'max-capacity';
+  metricName: string;
+  describe(threshold: number): string;
+}
+
+export const DATABASE_ALARMS = [
+  {
+    key: 'db-connections',
+    setting: 'alarmDatabaseConnectionsPercent',
+    range: [1, 100],
+    of: 'max-connections',
+    metricName: 'DatabaseConnections',
+    describe: (connections) =>
+      `Aurora writer connections at ${connections}: close to max_connections, past it new connections fail (SQLSTATE 53300)`,
+  },
+  {
+    key: 'db-capacity',
+    setting: 'alarmDatabaseCapacityPercent',
+    range: [1, 100],
+    of: 'max-capacity',
+    metricName: 'ServerlessDatabaseCapacity',
+    describe: (acu) => `Aurora writer at ${acu} ACU: near databaseMaxCapacity, it cannot scale further`,
+  },
+] as const satisfies readonly DatabaseAlarmSpec[];
+
+export type DatabaseAlarmKey = (typeof DATABASE_ALARMS)[number]['key'];

@@ -5,7 +5,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { BRANCH_STACKS, isPreviewStack } from './branch-stack.ts';
 import { PLATFORMS } from './platforms.ts';
 import { readAlarmSettings, type AlarmSettings } from './config/alarms.ts';
-import { readDatabaseConfig, type DatabaseConfig } from './config/database.ts';
+import { budgetedReservedConcurrency, readDatabaseConfig, type DatabaseConfig } from './config/database.ts';
 import { readFunctionSettings, type FunctionSettings } from './config/function.ts';
 import { readHttpApiSettings, type HttpApiSettings } from './config/http-api.ts';
 import { readImageSettings, type ImageSettings, type TagSources } from './config/image.ts';
@@ -45,7 +45,12 @@ export function readStackConfig(source: ConfigSource, context: ConfigContext): S
     throw new ConfigError('aws:region', 'is required (pulumi config set aws:region <region>)');
   }
   const settings = readSettings(source, project);
-  const fn = readFunctionSettings(settings);
+  const database = readDatabaseConfig(settings, stack);
+  const unbudgeted = readFunctionSettings(settings);
+  const fn = {
+    ...unbudgeted,
+    reservedConcurrency: budgetedReservedConcurrency(settings, database, unbudgeted.reservedConcurrency),
+  };
   const ephemeral = isPreviewStack(stack);
   return {
     project,
@@ -61,9 +66,9 @@ export function readStackConfig(source: ConfigSource, context: ConfigContext): S
     }),
     function: fn,
     api: readHttpApiSettings(settings, fn.logRetentionDays),
-    database: readDatabaseConfig(settings, stack),
+    database,
     maintenance: readMaintenanceSettings(settings),
-    alarms: readAlarmSettings(settings, fn.timeout),
+    alarms: readAlarmSettings(settings, fn.timeout, database),
   };
 }
 

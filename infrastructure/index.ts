@@ -96,6 +96,7 @@ const alarms = new ServiceAlarms(
     stageName: api.stageName,
     region: config.region,
     dashboardName: config.prefix,
+    databaseClusterIdentifier: database.cluster?.clusterIdentifier,
     ...config.alarms,
   },
   opts,

@@ -1,7 +1,7 @@
 // ServiceAlarms: an SNS topic (optionally mailed), alarms on the function and the API, and a dashboard.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { ALARMS } from '../alarm-catalogue.ts';
+import { ALARMS, DATABASE_ALARMS } from '../alarm-catalogue.ts';
 import type { AlarmSettings } from '../config/alarms.ts';
 import { typeToken } from './type-token.ts';
 
@@ -14,6 +14,8 @@ export interface ServiceAlarmsArgs extends AlarmSettings {
   region: string;
   /** Dashboard name (the stack prefix), unique per account and region. */
   dashboardName: string;
+  /** Managed mode: the Aurora cluster whose writer the database alarms watch. */
+  databaseClusterIdentifier?: pulumi.Input<string>;
 }
 
 export class ServiceAlarms extends pulumi.ComponentResource {
@@ -65,6 +67,42 @@ export class ServiceAlarms extends pulumi.ComponentResource {
       );
     });
 
+    // Managed mode: the writer's connections against max_connections and its capacity against the maximum.
+    const clusterIdentifier = args.databaseClusterIdentifier;
+    const databaseThresholds = args.databaseThresholds;
+    if (clusterIdentifier !== undefined && databaseThresholds !== undefined) {
+      for (const spec of DATABASE_ALARMS) {
+        const threshold = databaseThresholds[spec.key];
+        this.alarms.push(
+          new aws.cloudwatch.MetricAlarm(
+            `${name}-${spec.key}`,
+            {
+              name: `${name}-${spec.key}`,
+              alarmDescription: spec.describe(threshold),
+              namespace: 'AWS/RDS',
+              dimensions: { DBClusterIdentifier: clusterIdentifier, Role: 'WRITER' },
+              metricName: spec.metricName,
+              statistic: 'Maximum',
+              period: 60,
+              evaluationPeriods: args.evaluationPeriods,
+              datapointsToAlarm: args.evaluationPeriods,
+              threshold,
+              comparisonOperator: 'GreaterThanOrEqualToThreshold',
+              // A paused cluster (minimum 0 ACU) sends no datapoints: that is not a full one.
+              treatMissingData: 'notBreaching',
+              alarmActions: [this.topic.arn],
+              okActions: [this.topic.arn],
+            },
+            { parent: this },
+          ),
+        );
+      }
+    }
+    const databaseMetric = (metric: string) =>
+      pulumi
+        .output(clusterIdentifier ?? '')
+        .apply((id) => ['AWS/RDS', metric, 'DBClusterIdentifier', id, 'Role', 'WRITER', { stat: 'Maximum' }]);
+
     const lambdaMetric = (metric: string, stat: string) =>
       pulumi.output(args.functionName).apply((fn) => ['AWS/Lambda', metric, 'FunctionName', fn, { stat }]);
     const apiMetric = (metric: string, stat: string) =>
@@ -114,6 +152,12 @@ export class ServiceAlarms extends pulumi.ComponentResource {
               lambdaMetric('Duration', 'p99'),
               lambdaMetric('ConcurrentExecutions', 'Maximum'),
             ]),
+            ...(clusterIdentifier === undefined
+              ? []
+              : [
+                  widget('Database connections', 0, 15, [databaseMetric('DatabaseConnections')]),
+                  widget('Database capacity (ACU)', 12, 15, [databaseMetric('ServerlessDatabaseCapacity')]),
+                ]),
           ],
         }),
       },

@@ -27,6 +27,8 @@ export class Database extends pulumi.ComponentResource {
   readonly functionVpc: DatabaseSetup['functionVpc'];
   readonly vpc: awsx.ec2.Vpc | undefined;
   readonly cluster: aws.rds.Cluster | undefined;
+  /** Managed mode with databaseProxy: the proxy the function connects through. */
+  readonly proxy: aws.rds.Proxy | undefined;
   /** The secret's value: written only once the database accepts connections (managed mode). */
   readonly credentials: aws.secretsmanager.SecretVersion;
   /** Managed mode: the endpoint and security-group rules the first invoke needs. */
@@ -67,6 +69,7 @@ export class Database extends pulumi.ComponentResource {
     this.networkReady = setup.networkReady;
     this.vpc = setup.vpc;
     this.cluster = setup.cluster;
+    this.proxy = setup.proxy;
 
     this.registerOutputs({ secretArn: this.secretArn });
   }

@@ -1,6 +1,7 @@
 // The alarm settings: who is mailed, how long a condition must hold, and each alarm's threshold, read
 // from the setting its catalogue row names.
-import { ALARMS, type AlarmKey } from '../alarm-catalogue.ts';
+import { ALARMS, DATABASE_ALARMS, type AlarmKey, type DatabaseAlarmKey } from '../alarm-catalogue.ts';
+import type { DatabaseConfig } from './database.ts';
 import { ConfigError, type Settings } from './settings.ts';
 
 export interface AlarmSettings {
@@ -8,9 +9,15 @@ export interface AlarmSettings {
   evaluationPeriods: number;
   /** By alarm; a `timeout-percent` setting is turned into milliseconds of the function timeout. */
   thresholds: Record<AlarmKey, number>;
+  /** Managed mode: the database alarms' thresholds (connections, ACU), from their percentages. */
+  databaseThresholds: Record<DatabaseAlarmKey, number> | undefined;
 }
 
-export function readAlarmSettings(settings: Settings, timeoutSeconds: number): AlarmSettings {
+export function readAlarmSettings(
+  settings: Settings,
+  timeoutSeconds: number,
+  database?: DatabaseConfig,
+): AlarmSettings {
   const email = settings.raw('alarmEmail');
   if (email !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) {
     throw new ConfigError(settings.key('alarmEmail'), `"${email}" is not an e-mail address`);
@@ -26,5 +33,21 @@ export function readAlarmSettings(settings: Settings, timeoutSeconds: number): A
       AlarmKey,
       number
     >,
+    databaseThresholds: database?.mode === 'managed' ? databaseThresholds(settings, database) : undefined,
   };
+}
+
+function databaseThresholds(
+  settings: Settings,
+  database: { maxConnections: number; maxCapacity: number },
+): Record<DatabaseAlarmKey, number> {
+  const of = { 'max-connections': database.maxConnections, 'max-capacity': database.maxCapacity };
+  return Object.fromEntries(
+    DATABASE_ALARMS.map(({ key, setting, range: [min, max], of: base }) => {
+      const percent = settings.num(setting, min, max);
+      // Connections are whole; ACU move in halves, so a capacity threshold keeps two decimals.
+      const value = (of[base] * percent) / 100;
+      return [key, base === 'max-connections' ? Math.floor(value) : Math.round(value * 100) / 100];
+    }),
+  ) as Record<DatabaseAlarmKey, number>;
 }

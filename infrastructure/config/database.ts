@@ -1,6 +1,12 @@
 // The database settings: an `external` PostgreSQL URL kept as secret config, or a `managed` Aurora
 // PostgreSQL Serverless v2 cluster and its capacity, version and protection.
 import type * as pulumi from '@pulumi/pulumi';
+import {
+  auroraMaxConnections,
+  budgetProblem,
+  connectionBudget,
+  proxyMaxConnectionsPercent,
+} from './connection-budget.ts';
 import { ConfigError, type Settings } from './settings.ts';
 
 const DATABASE_MODES = ['external', 'managed'] as const;
@@ -24,6 +30,10 @@ export interface ManagedDatabaseConfig {
   /** Readers besides the writer: with one, Aurora fails the writer over to it (another AZ) in ~30 s. */
   readerInstances: number;
   poolMax: number;
+  /** max_connections of each instance, from the capacity range (config/connection-budget.ts). */
+  maxConnections: number;
+  /** RDS Proxy in front of the cluster: the share of max_connections its pool may open. */
+  proxy: { maxConnectionsPercent: number } | undefined;
 }
 
 export type DatabaseConfig = ExternalDatabaseConfig | ManagedDatabaseConfig;
@@ -34,7 +44,32 @@ export function readDatabaseConfig(settings: Settings, stack: string): DatabaseC
   return mode === 'external' ? readExternal(settings, stack, poolMax) : readManaged(settings, poolMax);
 }
 
+/**
+ * The function's reserved concurrency within the connection budget: in managed mode without the proxy,
+ * derived when unset (-1) and refused when its worst case can exceed max_connections. Elsewhere as set.
+ */
+export function budgetedReservedConcurrency(
+  settings: Settings,
+  database: DatabaseConfig,
+  reservedConcurrency: number | undefined,
+): number | undefined {
+  if (database.mode === 'external' || database.proxy !== undefined) return reservedConcurrency;
+  const input = { ...database, reservedConcurrency };
+  const budget = connectionBudget(input);
+  const problem = budgetProblem(input, budget);
+  if (problem !== undefined) {
+    throw new ConfigError(settings.key(budget.derived ? 'databasePoolMax' : 'reservedConcurrency'), problem);
+  }
+  return budget.reservedConcurrency;
+}
+
 function readExternal(settings: Settings, stack: string, poolMax: number): ExternalDatabaseConfig {
+  if (settings.bool('databaseProxy')) {
+    throw new ConfigError(
+      settings.key('databaseProxy'),
+      'needs databaseMode managed (an RDS Proxy fronts the Aurora cluster)',
+    );
+  }
   const key = settings.key('databaseUrl');
   const url = settings.secret('databaseUrl');
   if (url === undefined) {
@@ -79,6 +114,7 @@ function readManaged(settings: Settings, poolMax: number): ManagedDatabaseConfig
   if (!/^\d+\.\d+$/.test(engineVersion)) {
     throw new ConfigError(settings.key('databaseEngineVersion'), `"${engineVersion}" is not <major>.<minor>`);
   }
+  const maxConnections = auroraMaxConnections(minCapacity, maxCapacity);
   return {
     mode: 'managed',
     minCapacity,
@@ -88,5 +124,9 @@ function readManaged(settings: Settings, poolMax: number): ManagedDatabaseConfig
     deletionProtection: settings.bool('databaseDeletionProtection'),
     readerInstances: settings.num('databaseReaderInstances', 0, 15),
     poolMax,
+    maxConnections,
+    proxy: settings.bool('databaseProxy')
+      ? { maxConnectionsPercent: proxyMaxConnectionsPercent(maxConnections) }
+      : undefined,
   };
 }

@@ -23,5 +23,6 @@ export function externalDatabase(
     functionVpc: undefined,
     vpc: undefined,
     cluster: undefined,
+    proxy: undefined,
   };
 }

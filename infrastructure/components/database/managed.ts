@@ -5,6 +5,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import type { ManagedDatabaseConfig } from '../../config/database.ts';
 import { databaseNetwork } from './network.ts';
+import { databaseProxy } from './proxy.ts';
 import type { DatabaseSetup } from './setup.ts';
 
 const ENGINE = 'aurora-postgresql';
@@ -26,7 +27,11 @@ export function managedDatabase(
   parent: pulumi.Resource,
 ): DatabaseSetup {
   const { config } = args;
-  const network = databaseNetwork(name, { region: args.region, databasePort: PORT }, parent);
+  const network = databaseNetwork(
+    name,
+    { region: args.region, databasePort: PORT, proxy: config.proxy !== undefined },
+    parent,
+  );
   const subnetGroup = new aws.rds.SubnetGroup(
     `${name}-subnets`,
     { subnetIds: network.subnetIds },
@@ -90,7 +95,8 @@ export function managedDatabase(
   const writer = instance('writer', 0);
   // Readers are failover targets: Aurora places them in the subnet group's other AZ when it can and
   // promotes one (tier 1 before any later) if the writer's instance or AZ fails.
-  for (let index = 1; index <= config.readerInstances; index++) instance(`reader-${index}`, 1);
+  const readers: aws.rds.ClusterInstance[] = [];
+  for (let index = 1; index <= config.readerInstances; index++) readers.push(instance(`reader-${index}`, 1));
 
   const credentialsSecretArn = cluster.masterUserSecrets.apply((secrets) => {
     const [secret] = secrets;
@@ -98,8 +104,24 @@ export function managedDatabase(
     if (secret === undefined) throw new Error(`${name}: RDS returned no master user secret`);
     return secret.secretArn;
   });
-  // RDS-style JSON without the password; written after the writer exists so the first (migration)
-  // invoke finds a database that accepts connections.
+  const proxy =
+    config.proxy === undefined || network.proxySecurityGroup === undefined
+      ? undefined
+      : databaseProxy(
+          name,
+          {
+            cluster,
+            credentialsSecretArn,
+            subnetIds: network.subnetIds,
+            securityGroupId: network.proxySecurityGroup.id,
+            maxConnectionsPercent: config.proxy.maxConnectionsPercent,
+            instances: [writer, ...readers],
+          },
+          parent,
+        );
+
+  // RDS-style JSON without the password; written after the writer (or the proxy's target) exists so the
+  // first (migration) invoke finds a database that accepts connections. The proxy takes the same login.
   const credentials = new aws.secretsmanager.SecretVersion(
     `${name}-credentials`,
     {
@@ -107,13 +129,13 @@ export function managedDatabase(
       secretString: pulumi.jsonStringify({
         engine: 'postgres',
         username: MASTER_USERNAME,
-        host: cluster.endpoint,
+        host: proxy === undefined ? cluster.endpoint : proxy.proxy.endpoint,
         port: PORT,
         dbname: DATABASE_NAME,
         credentialsSecretArn,
       }),
     },
-    { parent, dependsOn: [writer] },
+    { parent, dependsOn: proxy === undefined ? [writer] : [writer, proxy.target] },
   );
 
   return {
@@ -125,6 +147,7 @@ export function managedDatabase(
     functionVpc: { subnetIds: network.subnetIds, securityGroupIds: [network.functionSecurityGroup.id] },
     vpc: network.vpc,
     cluster,
+    proxy: proxy?.proxy,
   };
 }
 

@@ -10,13 +10,15 @@ export interface DatabaseNetwork {
   /** Attached to the function only, so "from this group" means "from the function". */
   functionSecurityGroup: aws.ec2.SecurityGroup;
   databaseSecurityGroup: aws.ec2.SecurityGroup;
+  /** With the proxy: attached to it; the function reaches the proxy only, the proxy the database. */
+  proxySecurityGroup: aws.ec2.SecurityGroup | undefined;
   /** The endpoint and the rules: until they exist the function reaches neither the database nor its secret. */
   ready: pulumi.Resource[];
 }
 
 export function databaseNetwork(
   name: string,
-  { region, databasePort }: { region: string; databasePort: number },
+  { region, databasePort, proxy }: { region: string; databasePort: number; proxy: boolean },
   parent: pulumi.Resource,
 ): DatabaseNetwork {
   const vpc = new awsx.ec2.Vpc(
@@ -55,7 +57,15 @@ export function databaseNetwork(
     );
     ready.push(egress, ingress);
   };
-  allow('postgres', functionSg, databaseSg, databasePort);
+  const proxySg = proxy
+    ? securityGroup('proxy-sg', 'RDS Proxy: PostgreSQL from the function only')
+    : undefined;
+  if (proxySg === undefined) allow('postgres', functionSg, databaseSg, databasePort);
+  else {
+    allow('proxy', functionSg, proxySg, databasePort);
+    allow('proxy-postgres', proxySg, databaseSg, databasePort);
+    allow('proxy-secrets', proxySg, endpointSg, 443);
+  }
   allow('secrets', functionSg, endpointSg, 443);
 
   // The function reads its credentials from Secrets Manager through this endpoint (no internet route).
@@ -73,5 +83,12 @@ export function databaseNetwork(
   );
 
   ready.push(endpoint);
-  return { vpc, subnetIds, functionSecurityGroup: functionSg, databaseSecurityGroup: databaseSg, ready };
+  return {
+    vpc,
+    subnetIds,
+    functionSecurityGroup: functionSg,
+    databaseSecurityGroup: databaseSg,
+    proxySecurityGroup: proxySg,
+    ready,
+  };
 }

@@ -16,4 +16,6 @@ export interface DatabaseSetup {
   /** What the first invoke must wait for besides the credentials (managed: endpoint, security-group rules). */
   networkReady: pulumi.Resource[];
   cluster: aws.rds.Cluster | undefined;
+  /** Managed mode with databaseProxy: what the function connects to. */
+  proxy: aws.rds.Proxy | undefined;
 }
