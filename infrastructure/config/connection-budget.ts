@@ -39,8 +39,6 @@ export const BUDGET_RULES = {
   safetyShare: 0.1,
   /** superuser_reserved_connections: slots only rdsadmin may use. */
   superuserReserved: 3,
-  /** The service's pool opens one connection beyond DATABASE_POOL_MAX (readiness, event jobs). */
-  spareConnections: 1,
   /**
    * Versions whose instances may hold connections at once: after a deploy (or during a traffic shift)
    * the previous version's frozen instances keep theirs until Lambda retires them.
@@ -63,7 +61,7 @@ export interface ConnectionBudget {
   maxConnections: number;
   /** What the service may use: max_connections less the safety share and the superuser slots. */
   usable: number;
-  /** Connections one function instance may hold. */
+  /** Connections one function instance may hold: DATABASE_POOL_MAX (no spare inside Lambda). */
   perInstance: number;
   /** The largest reserved concurrency whose worst case fits. */
   maxReservedConcurrency: number;
@@ -85,7 +83,7 @@ export function usableConnections(maxConnections: number): number {
 export function connectionBudget(input: BudgetInput): ConnectionBudget {
   const maxConnections = auroraMaxConnections(input.minCapacity, input.maxCapacity);
   const usable = usableConnections(maxConnections);
-  const perInstance = input.poolMax + BUDGET_RULES.spareConnections;
+  const perInstance = input.poolMax;
   const maxReservedConcurrency = Math.floor(usable / (perInstance * BUDGET_RULES.versions));
   const reservedConcurrency = input.reservedConcurrency ?? maxReservedConcurrency;
   return {
@@ -106,8 +104,8 @@ export function budgetProblem(input: BudgetInput, budget: ConnectionBudget): str
   const { perInstance, maxConnections, usable } = budget;
   const instances = Math.max(budget.reservedConcurrency, 1);
   const why =
-    `${instances} concurrent instance${instances === 1 ? '' : 's'} × ${perInstance} connections (databasePoolMax ` +
-    `${input.poolMax} + ${BUDGET_RULES.spareConnections} spare) × ${BUDGET_RULES.versions} versions (a deploy keeps ` +
+    `${instances} concurrent instance${instances === 1 ? '' : 's'} × ${perInstance} connection` +
+    `${perInstance === 1 ? '' : 's'} (databasePoolMax) × ${BUDGET_RULES.versions} versions (a deploy keeps ` +
     `the previous version's instances) = ${instances * perInstance * BUDGET_RULES.versions} connections, but Aurora ` +
     `PostgreSQL allows ${maxConnections} at ${input.minCapacity}–${input.maxCapacity} ACU, of which ${usable} are ` +
     `the service's (${BUDGET_RULES.safetyShare * 100} % kept free, ${BUDGET_RULES.superuserReserved} superuser slots)`;

@@ -59,9 +59,9 @@ t.test('the budget: usable share, per instance, two versions, and the derived co
   t.match(derived, {
     maxConnections: 823,
     usable: 737,
-    perInstance: 2,
-    maxReservedConcurrency: 184,
-    reservedConcurrency: 184,
+    perInstance: 1,
+    maxReservedConcurrency: 368,
+    reservedConcurrency: 368,
     derived: true,
     worstCase: 736,
     readerWorstCase: 0,
@@ -82,18 +82,18 @@ t.test('the budget: usable share, per instance, two versions, and the derived co
     readerInstances: 1,
   };
   const over = connectionBudget(input);
-  t.match(over, { perInstance: 3, maxReservedConcurrency: 122, worstCase: 1200, derived: false });
+  t.match(over, { perInstance: 2, maxReservedConcurrency: 184, worstCase: 800, derived: false });
   t.equal(
     budgetProblem(input, over),
-    'exceeds the database connection budget: 200 concurrent instances × 3 connections (databasePoolMax 2 + 1 spare) ' +
-      "× 2 versions (a deploy keeps the previous version's instances) = 1200 connections, but Aurora PostgreSQL " +
+    'exceeds the database connection budget: 200 concurrent instances × 2 connections (databasePoolMax) ' +
+      "× 2 versions (a deploy keeps the previous version's instances) = 800 connections, but Aurora PostgreSQL " +
       "allows 823 at 0.5–4 ACU, of which 737 are the service's (10 % kept free, 3 superuser slots). To fix: set " +
-      'reservedConcurrency to at most 122 (or -1 to derive it), lower databasePoolMax, raise databaseMaxCapacity, ' +
+      'reservedConcurrency to at most 184 (or -1 to derive it), lower databasePoolMax, raise databaseMaxCapacity, ' +
       'or set databaseProxy to true',
   );
-  const edge = { ...input, reservedConcurrency: 122 };
+  const edge = { ...input, reservedConcurrency: 184 };
   t.equal(budgetProblem(edge, connectionBudget(edge)), undefined, 'the largest allowed value fits');
-  const next = { ...input, reservedConcurrency: 123 };
+  const next = { ...input, reservedConcurrency: 185 };
   t.type(budgetProblem(next, connectionBudget(next)), 'string', 'one more does not');
 });
 
