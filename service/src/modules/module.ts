@@ -16,4 +16,16 @@ export interface DomainModule {
   readonly errorCodes: Readonly<Record<string, ErrorCodeDefinition>>;
   /** Request headers browsers may send, and response headers they may read (CORS). */
   readonly cors?: { readonly allowHeaders?: readonly string[]; readonly exposeHeaders?: readonly string[] };
+  /** Response headers it adds, as the OpenAPI document describes them. */
+  readonly responseHeaders?: {
+    /** On every answer of a route that needs credentials (any without `auth: false`). */
+    readonly authenticated?: HeaderObjects;
+    /** On the answers, by status, that refuse such a route (a 401's WWW-Authenticate). */
+    readonly refusals?: Readonly<Record<number, HeaderObjects>>;
+  };
 }
+
+/** OpenAPI Header Objects by header name. */
+export type HeaderObjects = Readonly<
+  Record<string, { readonly description: string; readonly required?: boolean; readonly schema: object }>
+>;

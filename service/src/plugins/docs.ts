@@ -152,6 +152,7 @@ export const docsPlugin: Plugin<{ config: Config }> = {
         route: (method, path) => server.match(method.toUpperCase() as RouteDefMethods, path),
         keyed: (route) => (route.settings.auth as unknown) !== false,
         security: SECURITY_REQUIREMENT,
+        modules: domainModules,
       });
       return h.response(document).code(response.statusCode);
     });

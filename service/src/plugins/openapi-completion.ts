@@ -2,6 +2,7 @@
 // (auth, rate limits, x-request-id, error statuses, examples). Pure, so the baked copy is the same document.
 import type { RequestRoute, RouteOptionsPayload } from '@hapi/hapi';
 import { errorRegistry } from '../errors/error-codes.ts';
+import type { DomainModule, HeaderObjects } from '../modules/module.ts';
 
 /** OpenAPI fragments a route adds to its operation (responses hapi-swagger cannot express, e.g. binary). */
 interface OperationOverrides {
@@ -33,39 +34,42 @@ export interface CompletionContext {
   /** Whether keys are checked on a route (every environment documents the same: keys may be on). */
   keyed(route: RequestRoute): boolean;
   readonly security: unknown;
+  /** Their manifests' response headers are documented on the operations they are on. */
+  readonly modules: readonly DomainModule[];
 }
 
 const ref = (name: string) => ({ $ref: `#/components/headers/${name}` });
 const integerHeader = (description: string) => ({ description, schema: { type: 'integer', minimum: 0 } });
 
-const RESPONSE_HEADERS = {
+/** The headers of the service itself; the modules' own come from their manifests. */
+const SERVICE_HEADERS = {
   'x-request-id': {
     description: "The request's trace id, also the envelope's traceId",
     required: true,
     schema: { type: 'string' },
   },
-  'WWW-Authenticate': {
-    description: 'The key scheme; error="invalid_token" when a key was sent but is not valid',
-    required: true,
-    schema: { type: 'string', example: 'Bearer realm="api"' },
-  },
-  'Retry-After': { ...integerHeader('Seconds until a retry can succeed'), required: true },
-  'RateLimit-Limit': integerHeader('Requests per minute this key may make (present when keys are on)'),
-  'RateLimit-Remaining': integerHeader('Requests left this minute'),
-  'RateLimit-Reset': integerHeader('Seconds until the minute window resets'),
-  'X-Quota-Limit': integerHeader('Requests per day (UTC) this key may make'),
-  'X-Quota-Remaining': integerHeader('Requests left today'),
-  'X-Quota-Reset': integerHeader('Seconds until the daily quota resets (midnight UTC)'),
   ETag: { description: 'Strong validator of the cover bytes', required: true, schema: { type: 'string' } },
 } as const;
-const USAGE_HEADERS = [
-  'RateLimit-Limit',
-  'RateLimit-Remaining',
-  'RateLimit-Reset',
-  'X-Quota-Limit',
-  'X-Quota-Remaining',
-  'X-Quota-Reset',
-];
+
+/** The modules' response headers: on authenticated answers, and on refusals by status. */
+function moduleHeaders(modules: readonly DomainModule[]) {
+  const components: Record<string, HeaderObjects[string]> = { ...SERVICE_HEADERS };
+  const add = (headers: HeaderObjects = {}) => {
+    for (const [name, header] of Object.entries(headers)) {
+      if (name in components && JSON.stringify(components[name]) !== JSON.stringify(header))
+        throw new Error(`the response header ${name} is described twice, differently`);
+      components[name] = header;
+    }
+    return Object.keys(headers);
+  };
+  const authenticated = modules.flatMap((module) => add(module.responseHeaders?.authenticated));
+  const refusals = new Map<number, string[]>();
+  for (const module of modules) {
+    for (const [status, headers] of Object.entries(module.responseHeaders?.refusals ?? {}))
+      refusals.set(Number(status), [...(refusals.get(Number(status)) ?? []), ...add(headers)]);
+  }
+  return { components, authenticated, refusals: [...refusals].sort(([a], [b]) => a - b) };
+}
 
 /** Which registry codes an error status carries, for the response descriptions. */
 function codesOf(status: number): string {
@@ -93,7 +97,8 @@ export function completeOpenApiDocument(raw: unknown, context: CompletionContext
   document.openapi = '3.0.3';
   // Relative: the document never names a host, so no request header can choose where Swagger UI sends keys.
   document.servers = [{ url: '/', description: 'The server that served this document' }];
-  document.components.headers = structuredClone(RESPONSE_HEADERS);
+  const headersOf = moduleHeaders(context.modules);
+  document.components.headers = structuredClone(headersOf.components);
   const schemas = document.components.schemas ?? {};
   const envelope = schemas.ErrorEnvelope as { properties: { code: Json } } | undefined;
   if (envelope) {
@@ -129,15 +134,15 @@ export function completeOpenApiDocument(raw: unknown, context: CompletionContext
         if (!(status in operation.responses)) operation.responses[status] = errorResponse(status);
       }
       if (keyed) {
-        operation.responses[401] = errorResponse(401, ['WWW-Authenticate']);
-        operation.responses[429] = errorResponse(429, ['Retry-After']);
+        for (const [status, names] of headersOf.refusals)
+          operation.responses[status] = errorResponse(status, names);
       }
       for (const [status, response] of Object.entries(operation.responses)) {
         // The routes say only "Error": name the registry codes behind the status.
         if (response.description === 'Error') response.description = codesOf(Number(status));
         const headers = (response.headers ?? {}) as Json;
         headers['x-request-id'] = ref('x-request-id');
-        if (keyed) for (const name of USAGE_HEADERS) headers[name] = ref(name);
+        if (keyed) for (const name of headersOf.authenticated) headers[name] = ref(name);
         // Only an overloaded instance's 503 (5034) carries it.
         if (status === '503') headers['Retry-After'] = integerHeader('With code 5034: seconds to wait');
         response.headers = headers;

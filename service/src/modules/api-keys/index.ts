@@ -7,6 +7,8 @@ import { apiKeyServiceFor } from './api-key.service-for.ts';
 import { API_KEY_SCHEME, apiKeyScheme, USAGE_HEADER_NAMES, usageHeaders } from './api-key.auth.ts';
 import { createKeyEvent, listKeysEvent, revokeKeyEvent } from './api-key.schemas.ts';
 
+const count = (description: string) => ({ description, schema: { type: 'integer', minimum: 0 } });
+
 const apiKeysPlugin: Plugin<{ config: Config }> = {
   name: 'api-keys',
   dependencies: ['database', 'errors', 'lambda-events'],
@@ -96,4 +98,24 @@ export const apiKeysModule = {
     API_KEY_NOT_FOUND: { code: 9101, status: 404, message: 'No API key has this id' },
   },
   cors: { allowHeaders: ['x-api-key'], exposeHeaders: USAGE_HEADER_NAMES },
+  responseHeaders: {
+    authenticated: {
+      'RateLimit-Limit': count('Requests per minute this key may make (present when keys are on)'),
+      'RateLimit-Remaining': count('Requests left this minute'),
+      'RateLimit-Reset': count('Seconds until the minute window resets'),
+      'X-Quota-Limit': count('Requests per day (UTC) this key may make'),
+      'X-Quota-Remaining': count('Requests left today'),
+      'X-Quota-Reset': count('Seconds until the daily quota resets (midnight UTC)'),
+    },
+    refusals: {
+      401: {
+        'WWW-Authenticate': {
+          description: 'The key scheme; error="invalid_token" when a key was sent but is not valid',
+          required: true,
+          schema: { type: 'string', example: 'Bearer realm="api"' },
+        },
+      },
+      429: { 'Retry-After': { ...count('Seconds until a retry can succeed'), required: true } },
+    },
+  },
 } as const satisfies DomainModule;
