@@ -1,4 +1,4 @@
-// `npm run new:module -- <name> [--singular <word>]`: writes a domain module (create/get/list), its line in
+// `npm run new:module -- <name> [--singular <word>] [--relation <module>]`: writes a domain module, its line in
 // modules/index.ts, a migration and an API test; docs/development.md ("Add a module") says what to edit next.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -35,7 +35,7 @@ const RESERVED = new Set(
 );
 
 const USAGE =
-  'usage: npm run new:module -- <name> [--singular <word>]   (name: plural, lower-case kebab-case)';
+  'usage: npm run new:module -- <name> [--singular <word>] [--relation <module>]   (name: plural, lower-case kebab-case)';
 
 function fail(message: string): never {
   console.error(`new:module: ${message}\n${USAGE}`);
@@ -44,7 +44,7 @@ function fail(message: string): never {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { singular: { type: 'string' } },
+  options: { singular: { type: 'string' }, relation: { type: 'string' } },
 });
 if (positionals.length !== 1) fail('give exactly one module name, e.g. `npm run new:module -- authors`');
 const name = positionals[0] ?? '';
@@ -75,6 +75,48 @@ if (taken.names.has(pascal))
   fail(`an entity named ${pascal} already exists: choose another name or --singular`);
 if (taken.tables.has(table)) fail(`a table named ${table} already exists: choose another name`);
 
+/** The module this one relates to (many-to-many, owned here), read from its entity file. */
+interface Relation {
+  module: string;
+  entity: string;
+  file: string;
+  property: string;
+  idParam: string;
+  phrase: string;
+  pluralPhrase: string;
+  softDelete: boolean;
+}
+const relation = values.relation === undefined ? undefined : relationTo(values.relation);
+
+function relationTo(target: string): Relation {
+  const folder = path.join(MODULES_DIR, target);
+  if (!KEBAB.test(target) || !existsSync(folder))
+    fail(`--relation ${target}: no module of that name in src/modules/`);
+  const targetTable = target.split('-').join('_');
+  for (const file of readdirSync(folder).filter((entry) => entry.endsWith('.entity.ts'))) {
+    const source = readFileSync(path.join(folder, file), 'utf8');
+    const entity = /export const (\w+)Schema = defineEntity\(\{\s*name: '(\w+)',\s*tableName: '(\w+)'/.exec(
+      source,
+    );
+    if (!entity || entity[3] !== targetTable) continue;
+    if (entity[1] !== entity[2])
+      fail(`--relation ${target}: ${file} exports ${entity[1]}Schema for entity ${entity[2]}`);
+    if (!/\bid: p\s*\.uuid\(\)/.test(source)) fail(`--relation ${target}: ${entity[2]}'s id is not a UUID`);
+    const targetSingular = file.replace(/\.entity\.ts$/, '').split('-');
+    return {
+      module: target,
+      entity: entity[2] ?? '',
+      file,
+      property: camel(target.split('-')),
+      idParam: `${camel(targetSingular)}Id`,
+      phrase: targetSingular.join(' '),
+      pluralPhrase: target.split('-').join(' '),
+      softDelete: /\bdeletedAt: p\./.test(source),
+    };
+  }
+  fail(`--relation ${target}: no entity file in src/modules/${target}/ maps the table ${targetTable}`);
+}
+
 function singularOf(plural: string): string {
   if (plural.endsWith('ies')) return `${plural.slice(0, -3)}y`;
   if (/(?:ss|us|is)$/.test(plural)) return plural;
@@ -97,11 +139,183 @@ function existingEntities(): { names: Set<string>; tables: Set<string> } {
   return { names, tables };
 }
 
+const variable = camel(singularWords);
+const related = relation && {
+  ...relation,
+  schema: `${relation.entity}Schema`,
+  pascalPlural: upperFirst(relation.property),
+  pivot: `${table}_${relation.module.split('-').join('_')}`,
+  live: relation.softDelete ? ', deletedAt: null' : '',
+};
+/** The relation's additions to each generated file, empty without --relation. */
+const rel = related
+  ? {
+      entityImport: `import { ${related.schema} } from '../${related.module}/${related.file}';\n`,
+      entityProperty: `    // Owned here, in a join table of its own: the ${related.module} module is unchanged.\n    ${related.property}: p.manyToMany(${related.schema}).owner().pivotTable('${related.pivot}'),\n`,
+      fields: `Omit<EntityFields<${pascal}>, '${related.property}'>`,
+      dtoTypes: `
+export interface ${pascal}${related.entity}Params {
+  id: string;
+  ${related.idParam}: string;
+}
+
+export interface ${pascal}${related.pascalPlural} {
+  ${related.idParam}s: string[];
+}
+
+export function to${pascal}${related.pascalPlural}(${variable}: ${pascal}): ${pascal}${related.pascalPlural} {
+  const ${related.property} = ${variable}.${related.property}.getItems()${related.softDelete ? `.filter((item) => item.deletedAt === null)` : ''};
+  return { ${related.idParam}s: ${related.property}.map((item) => item.id).sort() };
+}
+`,
+      repositoryImport: `import { ${related.schema}, type ${related.entity} } from '../${related.module}/${related.file}';\n`,
+      repositoryMethods: `
+  /** With all its ${related.pluralPhrase} loaded, so adding a linked one again changes nothing. */
+  findWith${related.pascalPlural}(id: string): Promise<${pascal} | null> {
+    return this.em.findOne(${pascal}Schema, { id }, { populate: ['${related.property}'] });
+  }
+
+  find${related.entity}(id: string): Promise<${related.entity} | null> {
+    return this.em.findOne(${related.schema}, { id${related.live} });
+  }
+
+  async flush(): Promise<void> {
+    await this.em.flush();
+  }
+`,
+      serviceImports: `  to${pascal}${related.pascalPlural},\n  type ${pascal}${related.pascalPlural},\n`,
+      serviceMethods: `
+  async ${related.property}Of(id: string): Promise<${pascal}${related.pascalPlural}> {
+    return to${pascal}${related.pascalPlural}(await this.with${related.pascalPlural}(id));
+  }
+
+  async link${related.entity}(id: string, ${related.idParam}: string): Promise<${pascal}${related.pascalPlural}> {
+    const ${variable} = await this.with${related.pascalPlural}(id);
+    const linked = await this.${camelPlural}.find${related.entity}(${related.idParam});
+    if (!linked) throw new DomainError('NOT_FOUND', \`No ${related.phrase} with id \${${related.idParam}}\`);
+    ${variable}.${related.property}.add(linked);
+    await this.${camelPlural}.flush();
+    return to${pascal}${related.pascalPlural}(${variable});
+  }
+
+  async unlink${related.entity}(id: string, ${related.idParam}: string): Promise<${pascal}${related.pascalPlural}> {
+    const ${variable} = await this.with${related.pascalPlural}(id);
+    const linked = ${variable}.${related.property}.getItems().find((item) => item.id === ${related.idParam});
+    if (linked) {
+      ${variable}.${related.property}.remove(linked);
+      await this.${camelPlural}.flush();
+    }
+    return to${pascal}${related.pascalPlural}(${variable});
+  }
+
+  private async with${related.pascalPlural}(id: string) {
+    const found = await this.${camelPlural}.findWith${related.pascalPlural}(id);
+    if (!found) throw new DomainError('NOT_FOUND', \`No ${phrase} with id \${id}\`);
+    return found;
+  }
+`,
+      schemaImports: `  ${pascal}${related.entity}Params,\n  ${pascal}${related.pascalPlural},\n`,
+      schemas: `
+export const ${variable}${related.entity}Params = Joi.object<${pascal}${related.entity}Params, true>({
+  id: Joi.string()
+    .guid({ version: ['uuidv4', 'uuidv7'] })
+    .required()
+    .description('${pascal} id')
+    .example('0192d7a5-3c1e-7b4a-9f00-3a6c2e8b1d45'),
+  ${related.idParam}: Joi.string()
+    .guid({ version: ['uuidv4', 'uuidv7'] })
+    .required()
+    .description('${related.entity} id')
+    .example('0192d7a5-3c1e-7b4a-9f00-3a6c2e8b1d46'),
+}).label('${pascal}${related.entity}Params');
+
+const ${variable}${related.pascalPlural} = Joi.object<${pascal}${related.pascalPlural}, true>({
+  ${related.idParam}s: Joi.array().items(Joi.string()).required(),
+}).label('${pascal}${related.pascalPlural}');
+
+export const ${variable}${related.pascalPlural}Envelope = successSchema(${variable}${related.pascalPlural}, '${pascal}${related.pascalPlural}Envelope');
+`,
+      routeTypeImports: `${pascal}${related.entity}Params, `,
+      routeSchemaImports: `  ${variable}${related.entity}Params,\n  ${variable}${related.pascalPlural}Envelope,\n`,
+      routes: `
+const list${pascal}${related.pascalPlural}: ServerRoute<{ Params: ${pascal}IdParams }> = {
+  method: 'GET',
+  path: \`\${PATH}/{id}/${related.module}\`,
+  options: {
+    tags: ['api', '${name}'],
+    description: 'The ids of the ${related.pluralPhrase} linked to a ${phrase}',
+    validate: { params: ${variable}IdParams },
+    response: { status: { 200: ${variable}${related.pascalPlural}Envelope } },
+    plugins: errors(400, 404, 503),
+    handler: async (request, h) =>
+      h.success(await with${pluralPascal}(request, (service) => service.${related.property}Of(request.params.id))),
+  },
+};
+
+const link${pascal}${related.entity}: ServerRoute<{ Params: ${pascal}${related.entity}Params }> = {
+  method: 'PUT',
+  path: \`\${PATH}/{id}/${related.module}/{${related.idParam}}\`,
+  options: {
+    tags: ['api', '${name}'],
+    description: 'Link a ${related.phrase} to a ${phrase} (linking it again changes nothing)',
+    validate: { params: ${variable}${related.entity}Params },
+    response: { status: { 200: ${variable}${related.pascalPlural}Envelope } },
+    plugins: errors(400, 404, 409, 503),
+    handler: async (request, h) =>
+      h.success(
+        await with${pluralPascal}(request, (service) =>
+          service.link${related.entity}(request.params.id, request.params.${related.idParam}),
+        ),
+        { message: '${upperFirst(related.phrase)} linked' },
+      ),
+  },
+};
+
+const unlink${pascal}${related.entity}: ServerRoute<{ Params: ${pascal}${related.entity}Params }> = {
+  method: 'DELETE',
+  path: \`\${PATH}/{id}/${related.module}/{${related.idParam}}\`,
+  options: {
+    tags: ['api', '${name}'],
+    description: 'Unlink a ${related.phrase} from a ${phrase}',
+    validate: { params: ${variable}${related.entity}Params },
+    response: { status: { 200: ${variable}${related.pascalPlural}Envelope } },
+    plugins: errors(400, 404, 503),
+    handler: async (request, h) =>
+      h.success(
+        await with${pluralPascal}(request, (service) =>
+          service.unlink${related.entity}(request.params.id, request.params.${related.idParam}),
+        ),
+        { message: '${upperFirst(related.phrase)} unlinked' },
+      ),
+  },
+};
+`,
+      register: `  server.route(list${pascal}${related.pascalPlural});\n  server.route(link${pascal}${related.entity});\n  server.route(unlink${pascal}${related.entity});\n`,
+      dependency: `, '${related.module}'`,
+    }
+  : {
+      entityImport: '',
+      entityProperty: '',
+      fields: `EntityFields<${pascal}>`,
+      dtoTypes: '',
+      repositoryImport: '',
+      repositoryMethods: '',
+      serviceImports: '',
+      serviceMethods: '',
+      schemaImports: '',
+      schemas: '',
+      routeTypeImports: '',
+      routeSchemaImports: '',
+      routes: '',
+      register: '',
+      dependency: '',
+    };
+
 const moduleFiles: Record<string, string> = {
   [`${singular}.entity.ts`]: `// The ${pascal} entity: a plain schema (no decorators, no reflect-metadata), like the books example's.
 import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-
+${rel.entityImport}
 export const ${pascal}Schema = defineEntity({
   name: '${pascal}',
   tableName: '${table}',
@@ -110,7 +324,7 @@ export const ${pascal}Schema = defineEntity({
     name: p.string().length(200),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
-  },
+${rel.entityProperty}  },
 });
 
 export type ${pascal} = InferEntity<typeof ${pascal}Schema>;
@@ -120,7 +334,7 @@ export type ${pascal} = InferEntity<typeof ${pascal}Schema>;
 import type { AsJson, EntityFields } from '../../lib/entity-json.ts';
 import type { ${pascal} } from './${singular}.entity.ts';
 
-export type ${pascal}Fields = EntityFields<${pascal}>;
+export type ${pascal}Fields = ${rel.fields};
 export type ${pascal}Dto = AsJson<${pascal}Fields>;
 export type Create${pascal}Input = Pick<${pascal}Fields, 'name'>;
 
@@ -148,10 +362,10 @@ export function to${pascal}Dto(${camel(singularWords)}: ${pascal}): ${pascal}Dto
     updatedAt: ${camel(singularWords)}.updatedAt.toISOString(),
   };
 }
-`,
+${rel.dtoTypes}`,
   [`${singular}.repository.ts`]: `// Data access for ${pluralPhrase}: the only place that builds queries.
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ${pascal}Schema, type ${pascal} } from './${singular}.entity.ts';
+${rel.repositoryImport}import { ${pascal}Schema, type ${pascal} } from './${singular}.entity.ts';
 import type { Create${pascal}Input, List${pluralPascal}Input } from './${singular}.dto.ts';
 
 export class ${pascal}Repository {
@@ -180,13 +394,13 @@ export class ${pascal}Repository {
     await this.em.flush();
     return created;
   }
-}
+${rel.repositoryMethods}}
 `,
   [`${singular}.service.ts`]: `// ${pascal} use cases. Speaks in domain errors; knows nothing about HTTP.
 import { DomainError } from '../../errors/domain-error.ts';
 import type { ${pascal}Repository } from './${singular}.repository.ts';
 import {
-  to${pascal}Dto,
+${rel.serviceImports}  to${pascal}Dto,
   type ${pascal}Dto,
   type ${pascal}Page,
   type Create${pascal}Input,
@@ -214,7 +428,7 @@ export class ${pascal}Service {
   async create(input: Create${pascal}Input): Promise<${pascal}Dto> {
     return to${pascal}Dto(await this.${camelPlural}.create(input));
   }
-}
+${rel.serviceMethods}}
 `,
   [`${singular}.service-for.ts`]: `// The lazy ${pascal}Service factory: the repository pulls in the ORM, which start-up never needs.
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -233,7 +447,7 @@ export async function ${camel(singularWords)}ServiceFor(em: EntityManager): Prom
 import Joi from 'joi';
 import { successSchema } from '../../lib/envelope.ts';
 import type {
-  ${pascal}Fields,
+${rel.schemaImports}  ${pascal}Fields,
   ${pascal}IdParams,
   ${pascal}Page,
   Create${pascal}Input,
@@ -273,15 +487,15 @@ const ${camel(singularWords)}Page = Joi.object<${pascal}Page, true>({
 
 export const ${camel(singularWords)}Envelope = successSchema(${camel(singularWords)}, '${pascal}Envelope');
 export const ${camel(singularWords)}PageEnvelope = successSchema(${camel(singularWords)}Page, '${pascal}PageEnvelope');
-`,
+${rel.schemas}`,
   [`${singular}.routes.ts`]: `// The ${pluralPhrase} HTTP API as data: validation and response schemas from ${singular}.schemas.ts; handlers
 // parse, call the service, reply.
 import type { Server, ServerRoute } from '@hapi/hapi';
 import { errorResponses as errors, serviceRunner } from '../../lib/routes.ts';
 import { ${camel(singularWords)}ServiceFor } from './${singular}.service-for.ts';
-import type { ${pascal}IdParams, Create${pascal}Input, List${pluralPascal}Input } from './${singular}.dto.ts';
+import type { ${rel.routeTypeImports}${pascal}IdParams, Create${pascal}Input, List${pluralPascal}Input } from './${singular}.dto.ts';
 import {
-  ${camel(singularWords)}Envelope,
+${rel.routeSchemaImports}  ${camel(singularWords)}Envelope,
   ${camel(singularWords)}IdParams,
   ${camel(singularWords)}PageEnvelope,
   create${pascal}Payload,
@@ -336,12 +550,13 @@ const get${pascal}: ServerRoute<{ Params: ${pascal}IdParams }> = {
   },
 };
 
+${rel.routes}
 /** One by one: hapi's route type is invariant in its ReqRef, so these routes have no common array type. */
 export function add${pascal}Routes(server: Server): void {
   server.route(create${pascal});
   server.route(list${pluralPascal});
   server.route(get${pascal});
-}
+${rel.register}}
 `,
   'index.ts': `// The ${pluralPhrase} domain module: its manifest (listed in modules/index.ts) and its hapi plugin.
 import type { Plugin } from '@hapi/hapi';
@@ -351,7 +566,7 @@ import { add${pascal}Routes } from './${singular}.routes.ts';
 
 const ${camelPlural}Plugin: Plugin<{ config: Config }> = {
   name: '${name}',
-  dependencies: ['database', 'errors'],
+  dependencies: ['database', 'errors'${rel.dependency}],
   register(server) {
     add${pascal}Routes(server);
   },
@@ -370,9 +585,52 @@ export const ${camelPlural}Module = {
 `,
 };
 
-const testFile = `// The ${pluralPhrase} API against a real PostgreSQL: create, read and list, and the answers to bad input.
+const relationTest = related
+  ? `
+interface OpenApiDocument {
+  paths: Record<string, { post?: { requestBody?: { content: Record<string, { example?: unknown }> } } }>;
+}
+
+t.test('${pluralPhrase} link ${related.pluralPhrase}, list the ids of the live ones and unlink them', async (t) => {
+  const app = await buildServer(t, { DATABASE_URL: db.url });
+  const ${variable} = await app.json<Envelope<${pascal}Dto>>({ method: 'POST', url: '/v1/${name}', payload: { name: 'Linked' } });
+  const url = \`/v1/${name}/\${${variable}.body.data.id}/${related.module}\`;
+  // A ${related.phrase} made through its own API, with the body the OpenAPI document gives as its example.
+  const document = (await app.json<OpenApiDocument>('/openapi.json')).body;
+  const example = document.paths['/v1/${related.module}']?.post?.requestBody?.content['application/json']?.example;
+  const created = await app.json<Envelope<{ id: string }>>({ method: 'POST', url: '/v1/${related.module}', payload: example as object });
+  t.equal(created.status, 201, 'POST /v1/${related.module} with its example');
+  const ${related.idParam} = created.body.data.id;
+
+  const linked = await app.json<Envelope<${pascal}${related.pascalPlural}>>({ method: 'PUT', url: \`\${url}/\${${related.idParam}}\` });
+  t.match(linked, { status: 200, body: { message: '${upperFirst(related.phrase)} linked', data: { ${related.idParam}s: [${related.idParam}] } } });
+  const again = await app.json<Envelope<${pascal}${related.pascalPlural}>>({ method: 'PUT', url: \`\${url}/\${${related.idParam}}\` });
+  t.same(again.body.data, { ${related.idParam}s: [${related.idParam}] }, 'linking again changes nothing');
+  t.same((await app.json<Envelope<${pascal}${related.pascalPlural}>>(url)).body.data, { ${related.idParam}s: [${related.idParam}] });
+
+  const unknown = '0192d7a5-3c1e-7b4a-9f00-3a6c2e8b1d45';
+  t.match(await app.json({ method: 'PUT', url: \`\${url}/\${unknown}\` }), { status: 404, body: { code: 4041 } });
+  t.match(await app.json(\`/v1/${name}/\${unknown}/${related.module}\`), { status: 404, body: { code: 4041 } });
+  t.match(await app.json({ method: 'PUT', url: \`\${url}/not-an-id\` }), { status: 400 });
+
+  const unlinked = await app.json<Envelope<${pascal}${related.pascalPlural}>>({ method: 'DELETE', url: \`\${url}/\${${related.idParam}}\` });
+  t.match(unlinked, { status: 200, body: { data: { ${related.idParam}s: [] } } });${
+    related.softDelete
+      ? `
+
+  // A deleted ${related.phrase} is no longer listed.
+  await app.json({ method: 'PUT', url: \`\${url}/\${${related.idParam}}\` });
+  t.equal((await app.json({ method: 'DELETE', url: \`/v1/${related.module}/\${${related.idParam}}\` })).status, 200);
+  t.same((await app.json<Envelope<${pascal}${related.pascalPlural}>>(url)).body.data, { ${related.idParam}s: [] });`
+      : ''
+  }
+});
+`
+  : '';
+
+const testFile = `// The ${pluralPhrase} API against a real PostgreSQL: create, read and list${related ? `, links to ${related.pluralPhrase}` : ''}, and the answers to bad input.
 import t from 'tap';
-import type { ${pascal}Dto, ${pascal}Page } from '../../src/modules/${name}/${singular}.dto.ts';
+import type { ${related ? `${pascal}${related.pascalPlural}, ` : ''}${pascal}Dto, ${pascal}Page } from '../../src/modules/${name}/${singular}.dto.ts';
 import { startTestDatabase } from '../helpers/database.ts';
 import { buildServer, type Envelope } from '../helpers/server.ts';
 
@@ -406,7 +664,7 @@ t.test('an unknown id is a 404; a malformed id or an empty name a 400', async (t
   const empty = await app.json({ method: 'POST', url: '/v1/${name}', payload: { name: ' ' } });
   t.match(empty, { status: 400, body: { success: false } });
 });
-`;
+${relationTest}`;
 
 function camel(parts: string[]): string {
   return parts.map((word, i) => (i === 0 ? word : upperFirst(word))).join('');

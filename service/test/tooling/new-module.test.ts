@@ -1,6 +1,7 @@
-// `npm run new:module` in a copy of the project: its output typechecks, lints, passes its own test (which
-// checks each answer against the OpenAPI document) and the module, docs and migration checks.
-import { existsSync, readdirSync } from 'node:fs';
+// `npm run new:module` (plain, and with --relation) in a copy of the project: its output typechecks, lints,
+// passes its own tests (each answer checked against the OpenAPI document) and the module, docs and migration checks.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { copyWorkTree, testFiles } from '../helpers/work-tree-copy.ts';
@@ -10,6 +11,23 @@ t.setTimeout(900_000);
 const { root, serviceDir, run } = await copyWorkTree(t);
 const modulesDir = path.join(serviceDir, 'src/modules');
 const before = readdirSync(modulesDir).sort();
+
+/** Every file of the copy with a hash of its content, the folders .gitignore lists aside. */
+function contents(): Map<string, string> {
+  const files = readdirSync(root, { recursive: true, withFileTypes: true }).filter(
+    (entry) =>
+      entry.isFile() &&
+      !/(?:^|\/)(?:node_modules|\.git|\.data|\.tap|\.bench|dist|coverage)(?:\/|$)/.test(
+        path.relative(root, entry.parentPath),
+      ),
+  );
+  return new Map(
+    files.map((entry) => {
+      const file = path.join(entry.parentPath, entry.name);
+      return [path.relative(root, file), createHash('sha256').update(readFileSync(file)).digest('hex')];
+    }),
+  );
+}
 
 t.test('a bad name is refused with the reason, and nothing is written', async (t) => {
   const cases: [string[], RegExp][] = [
@@ -21,6 +39,7 @@ t.test('a bad name is refused with the reason, and nothing is written', async (t
     [['author'], /reads as singular/],
     [['api-key-usages'], /entity named ApiKeyUsage already exists/],
     [[], /exactly one module name/],
+    [['authors', '--relation', 'nope'], /no module of that name/],
   ];
   for (const [args, reason] of cases) {
     const result = await run('npm', ['run', '--silent', 'new:module', '--', ...args], root);
@@ -30,28 +49,55 @@ t.test('a bad name is refused with the reason, and nothing is written', async (t
   t.same(readdirSync(modulesDir).sort(), before, 'no module folder appeared');
 });
 
-t.test('npm run new:module -- authors writes a module that passes typecheck, lint and tests', async (t) => {
-  const scaffold = await run('npm', ['run', 'new:module', '--', 'authors'], root);
-  t.equal(scaffold.code, 0, 'npm run new:module -- authors', { output: scaffold.output });
-  if (scaffold.code !== 0) return;
+t.test('new:module writes modules (one related to books) that pass typecheck, lint and tests', async (t) => {
+  const untouched = contents();
+  for (const args of [['publishers'], ['authors', '--relation', 'books']]) {
+    const scaffold = await run('npm', ['run', 'new:module', '--', ...args], root);
+    t.equal(scaffold.code, 0, `npm run new:module -- ${args.join(' ')}`, { output: scaffold.output });
+    if (scaffold.code !== 0) return;
+  }
 
-  const written = [
-    ...readdirSync(path.join(modulesDir, 'authors')).map((file) => `service/src/modules/authors/${file}`),
-    ...readdirSync(path.join(serviceDir, 'src/db/migrations'))
-      .filter((file) => file.endsWith('_authors.ts'))
-      .map((file) => `service/src/db/migrations/${file}`),
-    'service/src/db/migrations/index.ts',
-    'service/src/db/migrations/.schema-snapshot.json',
-    'service/src/modules/index.ts',
-    'service/test/api/authors.test.ts',
-  ];
-  t.ok(
-    written.some((file) => /Migration\d{14}_authors\.ts$/.test(file)),
-    'a migration',
+  // What adding a module touches: its folder, its list entry, its migration (with the generator's index
+  // and snapshot) and its test. The books folder stays as it was, relation included.
+  const after = contents();
+  const changed = [...after].filter(([file, hash]) => untouched.get(file) !== hash).map(([file]) => file);
+  const migrations = 'service/src/db/migrations/';
+  const other = changed.filter(
+    (file) =>
+      !/^service\/src\/modules\/(?:publishers|authors)\//.test(file) &&
+      !new RegExp(`^${migrations}Migration\\d{14}_(?:publishers|authors)\\.ts$`).test(file),
   );
-  t.ok(existsSync(path.join(root, 'service/test/api/authors.test.ts')), 'a test');
+  t.same(
+    other.sort(),
+    [
+      `${migrations}.schema-snapshot.json`,
+      `${migrations}index.ts`,
+      'service/src/modules/index.ts',
+      'service/test/api/authors.test.ts',
+      'service/test/api/publishers.test.ts',
+    ],
+    'nothing else changed',
+  );
+  t.equal(
+    changed.filter((file) => file.startsWith(migrations + 'Migration')).length,
+    2,
+    'one migration each',
+  );
+  t.same(
+    [...untouched.keys()].filter((file) => !after.has(file)),
+    [],
+    'nothing was deleted',
+  );
+  const written = changed;
+
+  const authorsMigration = changed.find((file) => file.endsWith('_authors.ts')) ?? '';
+  const sql = readFileSync(path.join(root, authorsMigration), 'utf8');
+  t.match(sql, /create table "authors_books"/, 'the join table is created with the authors');
+  // A book's purge (a hard delete) must not be refused because an author still lists it.
+  t.match(sql, /foreign key \("book_id"\) references "books" \("id"\)[^;]*on delete cascade/);
+
   const again = await run('npm', ['run', 'db:migration:create', '--', '--name', 'again'], root);
-  t.match(again.output, /No schema changes/, 'the schema snapshot moved with the migration', {
+  t.match(again.output, /No schema changes/, 'the schema snapshot moved with the migrations', {
     output: again.output,
   });
 
@@ -83,10 +129,11 @@ t.test('npm run new:module -- authors writes a module that passes typecheck, lin
   t.equal(knip.code, 0, 'knip', { output: knip.output });
 
   const tests = [
+    'test/api/publishers.test.ts',
     'test/api/authors.test.ts',
     ...testFiles(serviceDir, ['modules.test.ts', 'docs.test.ts', 'migrations.test.ts', 'openapi.test.ts']),
   ];
-  t.equal(tests.length, 5, tests.join(' '));
+  t.equal(tests.length, 6, tests.join(' '));
   const tap = await run(
     'npm',
     ['exec', '--offline', '--', 'tap', '--disable-coverage', ...tests],
