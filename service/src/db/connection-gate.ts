@@ -4,6 +4,27 @@
 /** What an overloaded instance asks a client to wait before trying again. */
 export const OVERLOAD_RETRY_AFTER_SECONDS = 1;
 
+/**
+ * Connections an instance's pool may open for a gate of `places`. Outside Lambda one more, so readiness
+ * probes and event jobs never wait behind requests; inside Lambda an instance serves one invocation at a
+ * time (readiness and events arrive as invocations too), so they share it (docs/database.md).
+ */
+export function poolSize(places: number, inLambda: boolean): number {
+  return inLambda ? places : places + 1;
+}
+
+/** PostgreSQL's too_many_connections: the database has no connection slot left for this instance. */
+const TOO_MANY_CONNECTIONS = '53300';
+
+/** True when `error` (or a cause a few levels down) is PostgreSQL refusing a connection for lack of slots. */
+export function isOutOfConnectionSlots(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if ((current as { code?: unknown }).code === TOO_MANY_CONNECTIONS) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
 /** A request that could not get a connection within its time budget: the instance is overloaded. */
 export class OverloadError extends Error {
   override readonly name = 'OverloadError';

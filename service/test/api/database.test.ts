@@ -12,7 +12,8 @@ import { buildServer } from '../helpers/server.ts';
 const db = await startTestDatabase(t);
 
 t.test('two concurrent requests never share an identity map', async (t) => {
-  const app = await buildServer(t, { DATABASE_URL: db.url });
+  // Two places in the gate: inside Lambda the default is one, and these two must run at once.
+  const app = await buildServer(t, { DATABASE_URL: db.url, DATABASE_POOL_MAX: '2' });
   const setup = (await app.server.plugins.database.getOrm()).em.fork();
   const row = setup.create(ApiKeySchema, {
     prefix: 'ak_identitymap',

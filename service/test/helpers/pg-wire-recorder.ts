@@ -23,6 +23,9 @@ export interface RecordedConnection {
 export interface PgWireRecorder {
   readonly port: number;
   readonly connections: readonly RecordedConnection[];
+  /** Client connections open now, and the most open at once so far. */
+  readonly open: number;
+  readonly peak: number;
 }
 
 const SSL_REQUEST = 80877103;
@@ -33,9 +36,16 @@ const PROTOCOL_3 = 196608;
 export async function startPgWireRecorder(t: Teardown, targetPort: number): Promise<PgWireRecorder> {
   const connections: RecordedConnection[] = [];
   const sockets = new Set<Socket>();
+  let open = 0;
+  let peak = 0;
   const server = createServer((client) => {
     const record: RecordedConnection = { startup: {}, preludes: [], messages: [] };
     connections.push(record);
+    open += 1;
+    peak = Math.max(peak, open);
+    client.once('close', () => {
+      open -= 1;
+    });
     const upstream = connect(targetPort, '127.0.0.1');
     for (const socket of [client, upstream]) {
       sockets.add(socket);
@@ -57,12 +67,23 @@ export async function startPgWireRecorder(t: Teardown, targetPort: number): Prom
     () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
+        server.close(() => {
+          resolve();
+        });
       }),
   );
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('the recorder has no port');
-  return { port: address.port, connections };
+  return {
+    port: address.port,
+    connections,
+    get open() {
+      return open;
+    },
+    get peak() {
+      return peak;
+    },
+  };
 }
 
 /** Splits the client's byte stream into protocol messages (they may span or share TCP chunks). */
