@@ -132,7 +132,8 @@ export const environmentSchema = Joi.object({
     }
     return certificates.join('\n');
   }),
-  DATABASE_POOL_MAX: Joi.number().integer().min(1).max(100).default(5),
+  // Unset: 1 inside Lambda (an instance serves one request at a time), 5 elsewhere (loadConfig).
+  DATABASE_POOL_MAX: Joi.number().integer().min(1).max(100),
   DATABASE_CONNECT_TIMEOUT_MS: Joi.number().integer().min(100).max(60_000).default(3000),
   // Capped at half of REQUEST_TIMEOUT_MS in loadConfig: the other half is left for the work itself.
   DATABASE_QUEUE_TIMEOUT_MS: Joi.number().integer().min(0).max(120_000).default(5000),
@@ -173,7 +174,7 @@ interface ValidatedEnv {
   DATABASE_SSL: boolean;
   /** The certificates of the file, not its path. */
   DATABASE_CA_FILE?: string;
-  DATABASE_POOL_MAX: number;
+  DATABASE_POOL_MAX?: number;
   DATABASE_CONNECT_TIMEOUT_MS: number;
   DATABASE_QUEUE_TIMEOUT_MS: number;
   DATABASE_QUERY_TIMEOUT_MS: number;
@@ -224,7 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       secretArn: v.DATABASE_SECRET_ARN,
       ssl: v.DATABASE_SSL,
       privateCa: v.DATABASE_CA_FILE,
-      poolMax: v.DATABASE_POOL_MAX,
+      poolMax: v.DATABASE_POOL_MAX ?? (v.AWS_LAMBDA_RUNTIME_API === undefined ? 5 : 1),
       connectTimeoutMs: v.DATABASE_CONNECT_TIMEOUT_MS,
       queueTimeoutMs: Math.min(v.DATABASE_QUEUE_TIMEOUT_MS, Math.floor(v.REQUEST_TIMEOUT_MS / 2)),
       queryTimeoutMs: v.DATABASE_QUERY_TIMEOUT_MS,

@@ -3,7 +3,12 @@
 import type { Plugin, Request } from '@hapi/hapi';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config.ts';
-import { ConnectionGate, OVERLOAD_RETRY_AFTER_SECONDS } from '../db/connection-gate.ts';
+import {
+  ConnectionGate,
+  isOutOfConnectionSlots,
+  OVERLOAD_RETRY_AFTER_SECONDS,
+  poolSize,
+} from '../db/connection-gate.ts';
 import { explainDatabaseTlsError } from '../db/database-tls-error.ts';
 import { resolveDatabaseUrl } from '../db/database-url.ts';
 import { codedBoom } from '../errors/coded-boom.ts';
@@ -41,9 +46,9 @@ export const databasePlugin: Plugin<DatabasePluginOptions> = {
           import('../db/orm.ts'),
           resolveDatabaseUrl(config.database),
         ]);
-        // One connection beyond the gate's places: readiness probes (and event jobs, which run outside
-        // a request's work) never wait behind requests, nor make admitted work wait in the pool.
-        const created = await createOrm({ ...config.database, poolMax: config.database.poolMax + 1, url });
+        // Outside Lambda one connection beyond the gate's places, for readiness probes and event jobs.
+        const poolMax = poolSize(config.database.poolMax, config.inLambda);
+        const created = await createOrm({ ...config.database, poolMax, url });
         try {
           await created.em.getConnection().execute('select 1');
         } catch (error) {
@@ -79,6 +84,12 @@ export const databasePlugin: Plugin<DatabasePluginOptions> = {
           if (!request.active()) throw codedBoom('OVERLOADED');
           request.app.em ??= (await getOrm()).em.fork();
           return await work(request.app.em);
+        } catch (error) {
+          // PostgreSQL has no connection slot for this instance: overload, worth a retry, not an outage.
+          if (isOutOfConnectionSlots(error)) {
+            throw codedBoom('OVERLOADED', { 'retry-after': String(OVERLOAD_RETRY_AFTER_SECONDS) });
+          }
+          throw error;
         } finally {
           release();
         }
