@@ -1,6 +1,5 @@
 // Prod's defaults fit their connection budget: the function's reserved concurrency is derived from it, no
 // proxy exists, and the writer's connections and capacity are alarmed on and on the dashboard.
-/* eslint-disable @typescript-eslint/no-unsafe-member-access -- mock inputs are untyped JSON */
 import t from 'tap';
 import { settingOf } from './fixtures/assertions.ts';
 import { runProgram } from './fixtures/program.ts';
@@ -28,7 +27,7 @@ t.test('database alarms: connections at a share of max_connections, capacity nea
       .ofType('aws:cloudwatch/metricAlarm:MetricAlarm')
       .filter((alarm) => alarm.inputs.namespace === 'AWS/RDS')
       .map((alarm) => [alarm.inputs.metricName, alarm.inputs]),
-  );
+  ) as Record<string, Record<string, unknown>>;
   const topicArn = run.one('aws:sns/topic:Topic').state.arn;
   const common = {
     dimensions: { DBClusterIdentifier: cluster.state.clusterIdentifier, Role: 'WRITER' },
