@@ -1,8 +1,10 @@
 // The reference tables of docs/ against the code's own data, both ways: a code or variable added to the
 // code and not documented fails here, and so does a documented one the code no longer has.
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { environmentSchema } from '../../src/config.ts';
 import { errorRegistry } from '../../src/errors/error-codes.ts';
+import { API_DOC, withErrorTable } from '../../tools/error-table.ts';
 import { readMarkdown, repositoryRoot, tableRows } from '../helpers/markdown.ts';
 
 const apiDoc = readMarkdown(`${repositoryRoot}docs/api.md`);
@@ -23,6 +25,10 @@ t.test(
     t.same([...documented].sort(), [...registry].sort());
   },
 );
+
+t.test('the error table of docs/api.md is what `npm run docs:errors` writes', async (t) => {
+  t.equal(readFileSync(API_DOC, 'utf8'), await withErrorTable(), 'stale: run `npm run docs:errors`');
+});
 
 t.test('the variable table of docs/configuration.md lists exactly the config schema keys', async (t) => {
   const documented = tableRows(configurationDoc, 'Variable').map((row) => row.Variable);

@@ -27,7 +27,17 @@ export const booksModule = {
     return [BookSchema, BookCoverSchema];
   },
   errorCodes: {
-    BOOK_NOT_FOUND: { code: 9001, status: 404, message: 'The book was not found' },
-    BOOK_ISBN_TAKEN: { code: 9002, status: 409, message: 'A book with this ISBN already exists' },
+    BOOK_NOT_FOUND: {
+      code: 9001,
+      status: 404,
+      message: 'The book was not found',
+      when: 'No (live) book with this id',
+    },
+    BOOK_ISBN_TAKEN: {
+      code: 9002,
+      status: 409,
+      message: 'A book with this ISBN already exists',
+      when: 'Another live book has this ISBN',
+    },
   },
 } as const satisfies DomainModule;
