@@ -16,6 +16,9 @@ import {
   type DropStmt,
   type IndexStmt,
   type List,
+  type ObjectWithArgs,
+  type CreateFunctionStmt,
+  type CreateTrigStmt,
   type Node,
   type RangeVar,
   type RenameStmt,
@@ -175,6 +178,9 @@ interface Nodes {
   DropStmt: DropStmt;
   IndexStmt: IndexStmt;
   List: List;
+  ObjectWithArgs: ObjectWithArgs;
+  CreateFunctionStmt: CreateFunctionStmt;
+  CreateTrigStmt: CreateTrigStmt;
   RangeVar: RangeVar;
   RenameStmt: RenameStmt;
   String: PgString;
@@ -207,6 +213,9 @@ function checkNode(stmt: Node, created: Set<string>): Raw[] {
     if (create.relation?.relname) created.add(create.relation.relname);
     return [];
   }
+  const routine = strings(field(stmt, 'CreateFunctionStmt')?.funcname).at(-1);
+  const trigger = field(stmt, 'CreateTrigStmt')?.trigname;
+  for (const name of [routine, trigger]) if (name !== undefined) created.add(name);
   const index = field(stmt, 'IndexStmt');
   if (index) {
     const table = index.relation?.relname ?? '';
@@ -273,8 +282,8 @@ function checkNode(stmt: Node, created: Set<string>): Raw[] {
 }
 
 function lastName(node: Node | undefined): string | undefined {
-  const list = field(node, 'List');
-  return list ? strings(list.items).at(-1) : field(node, 'String')?.sval;
+  const list = field(node, 'List') ?? { items: field(node, 'ObjectWithArgs')?.objname };
+  return list.items ? strings(list.items).at(-1) : field(node, 'String')?.sval;
 }
 
 function checkDrop(drop: DropStmt, created: Set<string>): Raw[] {

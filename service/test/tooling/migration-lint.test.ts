@@ -4,11 +4,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { raw, type MigrationObject } from '@mikro-orm/core';
 import { Migration } from '@mikro-orm/migrations';
+import pg from 'pg';
 import t from 'tap';
 import { createOrm } from '../../src/db/orm.ts';
 import type { ContractStep } from '../../src/db/migrations/contract.ts';
 import { migrations } from '../../src/db/migrations/index.ts';
 import { formatFinding, lintMigrations } from '../../tools/migration-lint.ts';
+import { startTestDatabase } from '../helpers/database.ts';
 
 const orm = await createOrm({
   url: 'postgres://lint@127.0.0.1:9/lint',
@@ -205,4 +207,56 @@ t.test('npm run lint runs the linter', async (t) => {
     (JSON.parse(readFileSync(path.join(root, name), 'utf8')) as { scripts: Record<string, string> }).scripts;
   t.match(scripts('package.json').lint, /npm run lint:migrations -w service/);
   t.equal(scripts('service/package.json')['lint:migrations'], 'node scripts/lint-migrations.ts');
+});
+
+t.test('the worked example of docs/migrations.md: what it says of the linter, and its trigger', async (t) => {
+  const doc = readFileSync(path.resolve(import.meta.dirname, '../../../docs/migrations.md'), 'utf8');
+  const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
+  const sqlOf = (block: string) =>
+    [...block.matchAll(/this\.addSql\(`([\s\S]*?)`\);/g)].map((m) => m[1] ?? '');
+  const [expand, contract] = [sqlOf(blocks[0] ?? ''), sqlOf(blocks[1] ?? '')];
+  t.ok(expand.length > 0 && contract.length > 0, 'the two migrations of the example');
+  const objects = [...(/objects: \[([^\]]*)\]/.exec(blocks[1] ?? '')?.[1] ?? '').matchAll(/'([^']+)'/g)].map(
+    (m) => m[1] ?? '',
+  );
+  const mark: ContractStep = { release: 'v1.8.0', objects, reason: 'release 2 uses only "name"' };
+
+  t.same((await lint(fixture(expand))).problems.map(formatFinding), [], 'release 1 is an expand step');
+  t.same(
+    (await lint(fixture(contract))).problems.map((problem) => problem.kind),
+    ['drop-object', 'drop-object', 'drop-column', 'set-not-null'],
+    'release 3 unmarked is refused',
+  );
+  t.same((await lint(fixture(contract, mark))).problems.map(formatFinding), [], 'and passes with its mark');
+
+  // On a real database: release 1's schema serves code that knows only title and code that knows only name.
+  const db = await startTestDatabase(t);
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  t.teardown(() => client.end());
+  for (const sql of expand) await client.query(sql);
+  const insert = (column: string, id: string, isbn: string) =>
+    client.query(
+      `insert into books (id, "${column}", author, isbn, created_at, updated_at) values ($1, $2, 'A', $3, now(), now())`,
+      [id, `by ${column}`, isbn],
+    );
+  const one = '00000000-0000-4000-8000-000000000001';
+  const two = '00000000-0000-4000-8000-000000000002';
+  await insert('title', one, '9780000000002');
+  await insert('name', two, '9780000000019');
+  await client.query(`update books set title = 'new title' where id = $1`, [one]);
+  await client.query(`update books set name = 'new name' where id = $1`, [two]);
+  const { rows } = await client.query<{ title: string; name: string }>(
+    'select title, name from books order by id',
+  );
+  t.same(rows, [
+    { title: 'new title', name: 'new title' },
+    { title: 'new name', name: 'new name' },
+  ]);
+  for (const sql of contract) await client.query(sql);
+  const after = await client.query<{ name: string }>('select name from books order by id');
+  t.same(
+    after.rows.map((row) => row.name),
+    ['new title', 'new name'],
+  );
 });
