@@ -1,5 +1,5 @@
 // Fires N simultaneous GETs at one loopback URL (one socket each) and tallies the answers by status and
-// error code, noting which 503s lacked Retry-After. Used by bench/covers.ts and test/api/overload.test.ts.
+// error code, noting which 503s lacked Retry-After. Used by bench/covers.ts and test/api/books/overload.test.ts.
 import { Agent, request } from 'node:http';
 
 export interface DownloadTally {

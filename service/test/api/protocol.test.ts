@@ -1,5 +1,6 @@
 // HTTP protocol answers that Node or hapi get wrong on their own: an unsupported Expect, If-None-Match: *,
 // a body without a type or in another charset. Each answer is the envelope with the security headers.
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { connect } from 'node:net';
 import t, { type Test } from 'tap';
@@ -8,7 +9,7 @@ import { loadConfig } from '../../src/config.ts';
 import { answerClientError, SECURITY_HEADERS } from '../../src/lib/client-error-answer.ts';
 import { createServer } from '../../src/server.ts';
 import { startTestDatabase } from '../helpers/database.ts';
-import { addFixtureModule, FIXTURE_PATH } from '../helpers/fixture-module.ts';
+import { addFixtureModule, ATTACHMENT_TYPE, FIXTURE_PATH } from '../helpers/fixture-module.ts';
 import { rawExchange } from '../helpers/raw-http.ts';
 import { buildServer, type Envelope } from '../helpers/server.ts';
 
@@ -67,6 +68,32 @@ t.test('an Expect the server does not support: 417 with the envelope and securit
     `POST ${FIXTURE_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${String(body.length)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n${body}`,
   );
   t.match(continued, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 201 /);
+});
+
+t.test('If-None-Match: * on a download that exists is a 304, as for its own ETag', async (t) => {
+  const { body: created } = await app.json<Envelope<{ id: string }>>({
+    method: 'POST',
+    url: FIXTURE_PATH,
+    payload: { title: 'Conditional' },
+  });
+  const url = `${FIXTURE_PATH}/${created.data.id}/attachment`;
+  const none = await app.inject({ url, headers: { 'if-none-match': '*' } });
+  t.equal(none.statusCode, 404, 'nothing stored: no current representation, so no 304');
+  const bytes = randomBytes(24);
+  await app.inject({ method: 'PUT', url, payload: bytes, headers: { 'content-type': ATTACHMENT_TYPE } });
+  const current = await app.inject(url);
+  t.equal(current.statusCode, 200);
+  t.same(current.rawPayload, bytes);
+  for (const value of ['*', current.headers.etag as string, `"nope", ${current.headers.etag as string}`]) {
+    const response = await app.inject({ url, headers: { 'if-none-match': value } });
+    t.equal(response.statusCode, 304, `If-None-Match: ${value}`);
+    t.equal(response.payload, '');
+    t.equal(response.headers['x-content-type-options'], 'nosniff');
+  }
+  const head = await app.inject({ method: 'HEAD', url, headers: { 'if-none-match': '*' } });
+  t.equal(head.statusCode, 304, 'HEAD too');
+  const other = await app.inject({ url, headers: { 'if-none-match': '"nope"' } });
+  t.equal(other.statusCode, 200, 'another ETag: the download');
 });
 
 t.test('a JSON body in another charset, or a body without a type, is 415', async (t) => {

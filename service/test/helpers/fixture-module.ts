@@ -1,12 +1,23 @@
-// A test-only domain module (a `notes` table and CRUD routes under /v1/fixture-notes): tests of what every
-// module gets (envelope, input guard, protocol, auth) use it, so they do not depend on the books example.
+// A test-only domain module built with the shared route helpers (notes with a binary attachment): tests of
+// what every module gets (envelope, input guard, protocol, auth) use it, so they do not depend on books.
+import { createHash } from 'node:crypto';
 import Boom from '@hapi/boom';
-import type { Plugin, Server } from '@hapi/hapi';
+import type { Plugin, Server, ServerRoute } from '@hapi/hapi';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import Joi from 'joi';
 import type { Config } from '../../src/config.ts';
+import { emptySuccessSchema } from '../../src/lib/envelope.ts';
+import {
+  binaryDownload,
+  binaryReply,
+  errorResponses,
+  serviceRunner,
+  type BinaryFile,
+} from '../../src/lib/routes.ts';
 import type { DomainModule } from '../../src/modules/module.ts';
 
 export const FIXTURE_PATH = '/v1/fixture-notes';
+export const ATTACHMENT_TYPE = 'application/octet-stream';
 
 export interface FixtureNote {
   id: string;
@@ -14,116 +25,183 @@ export interface FixtureNote {
   tag: string | null;
 }
 
-const payload = { title: Joi.string().max(200), tag: Joi.string().max(50).allow(null) };
+const TABLE = `create table if not exists fixture_notes (id uuid primary key default gen_random_uuid(),
+  title varchar(200) not null, tag varchar(50) null, attachment bytea null)`;
+const COLUMNS = 'id, title, tag';
+
+class Notes {
+  readonly #em: EntityManager;
+
+  constructor(em: EntityManager) {
+    this.#em = em;
+  }
+
+  async #rows<T = FixtureNote>(query: string, args: unknown[]): Promise<T[]> {
+    return this.#em.getConnection().execute<T[]>(query, args);
+  }
+
+  async #one(query: string, args: unknown[]): Promise<FixtureNote> {
+    const [row] = await this.#rows(query, args);
+    if (row === undefined) throw Boom.notFound('The note was not found');
+    return row;
+  }
+
+  create(title: string, tag: string | null) {
+    return this.#one(`insert into fixture_notes (title, tag) values (?, ?) returning ${COLUMNS}`, [
+      title,
+      tag,
+    ]);
+  }
+
+  list(tag: string | undefined, limit: number) {
+    return tag === undefined
+      ? this.#rows(`select ${COLUMNS} from fixture_notes limit ?`, [limit])
+      : this.#rows(`select ${COLUMNS} from fixture_notes where tag = ? limit ?`, [tag, limit]);
+  }
+
+  get(id: string) {
+    return this.#one(`select ${COLUMNS} from fixture_notes where id = ?`, [id]);
+  }
+
+  update(id: string, title: string | null, tag: string | null) {
+    return this.#one(
+      `update fixture_notes set title = coalesce(?, title), tag = coalesce(?, tag) where id = ? returning ${COLUMNS}`,
+      [title, tag, id],
+    );
+  }
+
+  remove(id: string) {
+    return this.#one(`delete from fixture_notes where id = ? returning ${COLUMNS}`, [id]);
+  }
+
+  attach(id: string, data: Buffer) {
+    return this.#one(`update fixture_notes set attachment = ? where id = ? returning ${COLUMNS}`, [data, id]);
+  }
+
+  async attachment(id: string): Promise<BinaryFile> {
+    const [row] = await this.#rows<{ attachment: Buffer | null }>(
+      'select attachment from fixture_notes where id = ?',
+      [id],
+    );
+    if (row?.attachment == null) throw Boom.notFound('The note has no attachment');
+    const etag = createHash('sha256').update(row.attachment).digest('hex');
+    return { data: row.attachment, contentType: ATTACHMENT_TYPE, etag };
+  }
+}
+
+const fields = { title: Joi.string().max(200), tag: Joi.string().max(50).allow(null) };
 const idParams = Joi.object({ id: Joi.string().guid({ version: 'uuidv4' }).required() });
-const TABLE = `create table if not exists fixture_notes (
-  id uuid primary key default gen_random_uuid(), title varchar(200) not null, tag varchar(50) null)`;
+/** The routes over one server's database: the table is created by the first request that needs it. */
+function routes(): ServerRoute[] {
+  let table: Promise<unknown> | undefined;
+  const withNotes = serviceRunner(async (em) => {
+    table ??= em
+      .getConnection()
+      .execute(TABLE)
+      .catch((error: unknown) => {
+        table = undefined;
+        throw error;
+      });
+    await table;
+    return new Notes(em);
+  });
+  return [
+    {
+      method: 'POST',
+      path: FIXTURE_PATH,
+      options: {
+        validate: { payload: Joi.object({ ...fields, title: fields.title.required() }) },
+        plugins: errorResponses(400, 413, 415, 503),
+        handler: async (request, h) => {
+          const { title, tag = null } = request.payload as { title: string; tag?: string | null };
+          return h.success(await withNotes(request, (notes) => notes.create(title, tag)), {
+            message: 'Note created',
+            statusCode: 201,
+          });
+        },
+      },
+    },
+    {
+      method: 'GET',
+      path: FIXTURE_PATH,
+      options: {
+        validate: { query: Joi.object({ tag: Joi.string().max(50), limit: Joi.number().integer().min(1) }) },
+        handler: async (request, h) => {
+          const { tag, limit = 20 } = request.query as { tag?: string; limit?: number };
+          return h.success({ items: await withNotes(request, (notes) => notes.list(tag, limit)) });
+        },
+      },
+    },
+    {
+      method: 'GET',
+      path: `${FIXTURE_PATH}/{id}`,
+      options: {
+        validate: { params: idParams },
+        handler: async (request, h) => {
+          const { id } = request.params as { id: string };
+          return h.success(await withNotes(request, (notes) => notes.get(id)));
+        },
+      },
+    },
+    {
+      method: 'PATCH',
+      path: `${FIXTURE_PATH}/{id}`,
+      options: {
+        validate: { params: idParams, payload: Joi.object(fields).min(1) },
+        handler: async (request, h) => {
+          const { title = null, tag = null } = request.payload as { title?: string; tag?: string | null };
+          const { id } = request.params as { id: string };
+          return h.success(await withNotes(request, (notes) => notes.update(id, title, tag)), {
+            message: 'Note updated',
+          });
+        },
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `${FIXTURE_PATH}/{id}`,
+      options: {
+        validate: { params: idParams },
+        response: { status: { 200: emptySuccessSchema } },
+        handler: async (request, h) => {
+          const { id } = request.params as { id: string };
+          await withNotes(request, (notes) => notes.remove(id));
+          return h.success(null, { message: 'Note deleted' });
+        },
+      },
+    },
+    {
+      method: 'PUT',
+      path: `${FIXTURE_PATH}/{id}/attachment`,
+      options: {
+        validate: { params: idParams },
+        payload: { allow: ATTACHMENT_TYPE, maxBytes: 1024 * 1024, output: 'data', parse: false },
+        handler: async (request, h) => {
+          const { id } = request.params as { id: string };
+          return h.success(await withNotes(request, (notes) => notes.attach(id, request.payload as Buffer)));
+        },
+      },
+    },
+    {
+      method: 'GET',
+      path: `${FIXTURE_PATH}/{id}/attachment`,
+      options: {
+        validate: { params: idParams },
+        plugins: binaryDownload('The attachment', [ATTACHMENT_TYPE]),
+        handler: async (request, h) => {
+          const { id } = request.params as { id: string };
+          return binaryReply(h, await withNotes(request, (notes) => notes.attachment(id)));
+        },
+      },
+    },
+  ];
+}
 
 const fixturePlugin: Plugin<{ config: Config }> = {
   name: 'fixture-notes',
   dependencies: ['database', 'errors'],
   register(server) {
-    let table: Promise<unknown> | undefined;
-    const sql = <T>(
-      request: Parameters<typeof server.plugins.database.run>[0],
-      query: string,
-      args: unknown[],
-    ) =>
-      server.plugins.database.run(request, async (em) => {
-        const connection = em.getConnection();
-        await (table ??= connection.execute(TABLE).catch((error: unknown) => {
-          table = undefined;
-          throw error;
-        }));
-        return connection.execute<T[]>(query, args);
-      });
-    const found = (rows: FixtureNote[]) => {
-      if (rows[0] === undefined) throw Boom.notFound('The note was not found');
-      return rows[0];
-    };
-    server.route([
-      {
-        method: 'POST',
-        path: FIXTURE_PATH,
-        options: {
-          validate: { payload: Joi.object({ ...payload, title: payload.title.required() }) },
-          handler: async (request, h) => {
-            const { title, tag = null } = request.payload as { title: string; tag?: string | null };
-            const rows = await sql<FixtureNote>(
-              request,
-              'insert into fixture_notes (title, tag) values (?, ?) returning id, title, tag',
-              [title, tag],
-            );
-            return h.success(rows[0], { message: 'Note created', statusCode: 201 });
-          },
-        },
-      },
-      {
-        method: 'GET',
-        path: FIXTURE_PATH,
-        options: {
-          validate: {
-            query: Joi.object({ tag: Joi.string().max(50), limit: Joi.number().integer().min(1) }),
-          },
-          handler: async (request, h) => {
-            const { tag, limit = 20 } = request.query as { tag?: string; limit?: number };
-            const rows = await sql<FixtureNote>(
-              request,
-              `select id, title, tag from fixture_notes ${tag === undefined ? '' : 'where tag = ?'} limit ?`,
-              tag === undefined ? [limit] : [tag, limit],
-            );
-            return h.success({ items: rows });
-          },
-        },
-      },
-      {
-        method: 'GET',
-        path: `${FIXTURE_PATH}/{id}`,
-        options: {
-          validate: { params: idParams },
-          handler: async (request, h) =>
-            h.success(
-              found(
-                await sql<FixtureNote>(request, 'select id, title, tag from fixture_notes where id = ?', [
-                  (request.params as { id: string }).id,
-                ]),
-              ),
-            ),
-        },
-      },
-      {
-        method: 'PATCH',
-        path: `${FIXTURE_PATH}/{id}`,
-        options: {
-          validate: { params: idParams, payload: Joi.object(payload).min(1) },
-          handler: async (request, h) => {
-            const { title, tag } = request.payload as { title?: string; tag?: string | null };
-            const rows = await sql<FixtureNote>(
-              request,
-              'update fixture_notes set title = coalesce(?, title), tag = coalesce(?, tag) where id = ? returning id, title, tag',
-              [title ?? null, tag ?? null, (request.params as { id: string }).id],
-            );
-            return h.success(found(rows), { message: 'Note updated' });
-          },
-        },
-      },
-      {
-        method: 'DELETE',
-        path: `${FIXTURE_PATH}/{id}`,
-        options: {
-          validate: { params: idParams },
-          handler: async (request, h) => {
-            const rows = await sql<FixtureNote>(
-              request,
-              'delete from fixture_notes where id = ? returning id, title, tag',
-              [(request.params as { id: string }).id],
-            );
-            found(rows);
-            return h.success(null, { message: 'Note deleted' });
-          },
-        },
-      },
-    ]);
+    server.route(routes());
   },
 };
 

@@ -3,15 +3,15 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import t from 'tap';
-import { downloadInParallel } from '../../bench/parallel-downloads.ts';
-import { ErrorCodes } from '../../src/errors/error-codes.ts';
-import { MAX_COVER_BYTES } from '../../src/modules/books/cover-image.ts';
-import { freePort } from '../../tools/free-port.ts';
-import { startTestDatabase } from '../helpers/database.ts';
-import { uniqueIsbn } from '../helpers/isbn.ts';
-import { spawnCollecting } from '../helpers/spawned.ts';
+import { downloadInParallel } from '../../../bench/parallel-downloads.ts';
+import { ErrorCodes } from '../../../src/errors/error-codes.ts';
+import { MAX_COVER_BYTES } from '../../../src/modules/books/cover-image.ts';
+import { freePort } from '../../../tools/free-port.ts';
+import { startTestDatabase } from '../../helpers/database.ts';
+import { uniqueIsbn } from '../../helpers/isbn.ts';
+import { spawnCollecting } from '../../helpers/spawned.ts';
 
-const SERVICE_DIR = path.resolve(import.meta.dirname, '../..');
+const SERVICE_DIR = path.resolve(import.meta.dirname, '../../..');
 const PARALLEL = 400;
 const db = await startTestDatabase(t);
 

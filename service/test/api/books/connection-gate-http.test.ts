@@ -6,14 +6,14 @@ import { promisify } from 'node:util';
 import path from 'node:path';
 import pg from 'pg';
 import t from 'tap';
-import { ErrorCodes } from '../../src/errors/error-codes.ts';
-import { freePort } from '../../tools/free-port.ts';
-import { startTestDatabase } from '../helpers/database.ts';
-import { uniqueIsbn } from '../helpers/isbn.ts';
-import { spawnCollecting } from '../helpers/spawned.ts';
-import type { Teardown } from '../helpers/teardown.ts';
+import { ErrorCodes } from '../../../src/errors/error-codes.ts';
+import { freePort } from '../../../tools/free-port.ts';
+import { startTestDatabase } from '../../helpers/database.ts';
+import { uniqueIsbn } from '../../helpers/isbn.ts';
+import { spawnCollecting } from '../../helpers/spawned.ts';
+import type { Teardown } from '../../helpers/teardown.ts';
 
-const SERVICE_DIR = path.resolve(import.meta.dirname, '../..');
+const SERVICE_DIR = path.resolve(import.meta.dirname, '../../..');
 // `SERVICE_ENTRY=dist/main.mjs` runs the same checks against the built bundle.
 const ENTRY = process.env.SERVICE_ENTRY ?? 'src/index.ts';
 const db = await startTestDatabase(t);
