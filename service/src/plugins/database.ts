@@ -63,7 +63,10 @@ export const databasePlugin: Plugin<DatabasePluginOptions> = {
         // the setting that fixes it where we know one; clients get a plain 503.
         const logged =
           explainDatabaseTlsError(error) ?? (error instanceof Error ? error : new Error(String(error)));
-        server.log(['error', 'database'], logged);
+        // A database with no connection slot left is busy, not down: a warning, and the request is shed.
+        if (isOutOfConnectionSlots(error)) {
+          server.logger.warn({ err: logged, tags: ['database'] }, 'database has no connection slot left');
+        } else server.log(['error', 'database'], logged);
         // The cause lets callers tell a transient failure (retry) from a bad certificate or password.
         throw new DomainError('DATABASE_UNAVAILABLE', undefined, { cause: logged });
       });

@@ -60,8 +60,17 @@ function countBy(answers: readonly Answer[]): Record<string, number> {
   return counts;
 }
 
+function countLines(lines: readonly Record<string, unknown>[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const line of lines) {
+    const key = `${String(line.level)} ${String(line.msg)}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
 async function listening(env: Record<string, string>): Promise<TestServer & { origin: string }> {
-  const app = await buildServer(t, { PORT: '0', HOST: '127.0.0.1', ...env });
+  const app = await buildServer(t, { PORT: '0', HOST: '127.0.0.1', ...env }, { captureLogs: true });
   await app.server.start();
   return Object.assign(app, { origin: `http://127.0.0.1:${String(app.server.info.port)}` });
 }
@@ -136,6 +145,14 @@ t.test(
       `storm: ${INSTANCES} instances x ${STORM_REQUESTS_PER_INSTANCE} requests, max_connections ${MAX_CONNECTIONS} ` +
         `(one for the monitor): ${JSON.stringify(countBy(stormAnswers))}; ` +
         `${served.length} instances served; peak connections ${peakConnections}`,
+    );
+    // pino levels: 40 warn, 50 error. Shedding is a warning; an error would page someone for an outage.
+    const warnings = instances.flatMap((app) => app.logs.lines()).filter((line) => Number(line.level) >= 40);
+    t.comment(`storm log lines (warn and above): ${JSON.stringify(countLines(warnings))}`);
+    t.same(
+      warnings.filter((line) => Number(line.level) >= 50).map((line) => line.msg),
+      [],
+      'no error logged: the database is full, not down',
     );
     t.same(unexpected(stormAnswers), [], 'every answer is 200, or 503 5034 with Retry-After');
     t.ok(served.length > 0 && served.length < INSTANCES, 'some instances were served, some shed');
