@@ -4,7 +4,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import type { Teardown } from './teardown.ts';
 
 /** One frontend message after the startup, decoded where it matters for session state. */
-export type FrontendMessage =
+type FrontendMessage =
   | { readonly type: 'Query'; readonly sql: string }
   | { readonly type: 'Parse'; readonly statement: string; readonly sql: string }
   | { readonly type: 'Bind'; readonly portal: string; readonly statement: string }
