@@ -6,6 +6,7 @@ import { BRANCH_STACKS, isPreviewStack } from './branch-stack.ts';
 import { PLATFORMS } from './platforms.ts';
 import { readAlarmSettings, type AlarmSettings } from './config/alarms.ts';
 import { budgetedReservedConcurrency, readDatabaseConfig, type DatabaseConfig } from './config/database.ts';
+import { readDeploymentSettings, type DeploymentSettings } from './config/deployment.ts';
 import { readFunctionSettings, type FunctionSettings } from './config/function.ts';
 import { readHttpApiSettings, type HttpApiSettings } from './config/http-api.ts';
 import { readImageSettings, type ImageSettings, type TagSources } from './config/image.ts';
@@ -29,6 +30,8 @@ export interface StackConfig {
   database: DatabaseConfig;
   maintenance: MaintenanceSettings | undefined;
   alarms: AlarmSettings;
+  /** How `live` moves to a new version, its provisioned concurrency, the versions kept. */
+  deployment: DeploymentSettings;
 }
 
 export interface ConfigContext extends TagSources {
@@ -69,6 +72,7 @@ export function readStackConfig(source: ConfigSource, context: ConfigContext): S
     database,
     maintenance: readMaintenanceSettings(settings),
     alarms: readAlarmSettings(settings, fn.timeout, database),
+    deployment: readDeploymentSettings(settings, fn.reservedConcurrency),
   };
 }
 

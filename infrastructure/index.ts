@@ -11,6 +11,7 @@ import { HttpApi } from './components/http-api.ts';
 import { MaintenanceSchedule } from './components/maintenance-schedule.ts';
 import { ServiceFunction } from './components/service-function.ts';
 import { ServiceImage } from './components/service-image.ts';
+import { TrafficShift } from './components/traffic-shift.ts';
 import { loadConfig } from './config.ts';
 
 const config = loadConfig();
@@ -59,6 +60,8 @@ const service = new ServiceFunction(
     createAfter: [database.credentials, image.pullPolicy],
     // Its first invoke connects to the database and reads the secret through the VPC endpoint.
     invokeAfter: database.networkReady,
+    shiftsTraffic: config.deployment.shift !== undefined,
+    provisionedConcurrency: config.deployment.provisionedConcurrency,
   },
   opts,
 );
@@ -102,8 +105,37 @@ const alarms = new ServiceAlarms(
   opts,
 );
 
+// Shifting stacks: CodeDeploy moves `live` to the version this update published, watched by the alarms.
+const shift =
+  config.deployment.shift === undefined
+    ? undefined
+    : new TrafficShift(
+        `${config.prefix}-deploy`,
+        {
+          shift: config.deployment.shift,
+          functionName: service.functionName,
+          functionArn: service.function.arn,
+          aliasName: service.alias.name,
+          version: service.function.version,
+          stackAlarmNames: alarms.alarms.map((alarm) => alarm.name),
+          alarmTopicArn: alarms.topic.arn,
+        },
+        opts,
+      );
+
 export const apiUrl = api.url;
 export const functionName = service.functionName;
 export const imageRef = image.imageUri;
 export const dashboardUrl = alarms.dashboardUrl;
 export const alarmTopicArn = alarms.topic.arn;
+// What the deploy workflow needs to start, watch and record a shift, and to prune versions (docs/deploy.md).
+export const aliasName = service.alias.name;
+export const aliasUrn = service.alias.urn;
+export const functionVersion = service.function.version;
+export const trafficShift = config.deployment.trafficShift;
+export const retainedVersions = config.deployment.retainedVersions;
+export const provisionedConcurrency = config.deployment.provisionedConcurrency;
+export const codedeployApplicationName = shift?.application.name;
+export const codedeployDeploymentGroupName = shift?.deploymentGroup.deploymentGroupName;
+export const codedeployDeploymentConfigName = shift?.deploymentConfigName;
+export const deploymentAlarmNames = shift?.alarmNames;

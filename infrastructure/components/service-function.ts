@@ -28,6 +28,10 @@ export interface ServiceFunctionArgs extends FunctionSettings {
   createAfter: pulumi.Resource[];
   /** What the migration invoke must wait for besides the function (the network path to the database). */
   invokeAfter: pulumi.Resource[];
+  /** CodeDeploy moves `live` (TrafficShift): Pulumi publishes and migrates, but leaves the alias where it is. */
+  shiftsTraffic: boolean;
+  /** Instances kept initialised on `live`; 0 for none. */
+  provisionedConcurrency: number;
   /** Present in managed-database mode: the function runs in these subnets with this security group. */
   vpc?: {
     subnetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -40,6 +44,7 @@ export class ServiceFunction extends pulumi.ComponentResource {
   readonly logGroup: aws.cloudwatch.LogGroup;
   readonly function: aws.lambda.Function;
   readonly alias: aws.lambda.Alias;
+  readonly provisionedConcurrency: aws.lambda.ProvisionedConcurrencyConfig | undefined;
   readonly migrations: Migrations;
   readonly functionName: pulumi.Output<string>;
 
@@ -171,8 +176,26 @@ export class ServiceFunction extends pulumi.ComponentResource {
         functionVersion: this.function.version,
         description: 'The version the HTTP API serves; moves only after migrations succeed',
       },
-      { parent: this, dependsOn: [this.migrations] },
+      {
+        parent: this,
+        dependsOn: [this.migrations],
+        // Shifted by CodeDeploy: the workflow refreshes the alias after each deployment (docs/deploy.md).
+        ignoreChanges: args.shiftsTraffic ? ['functionVersion', 'routingConfig'] : [],
+      },
     );
+
+    this.provisionedConcurrency =
+      args.provisionedConcurrency > 0
+        ? new aws.lambda.ProvisionedConcurrencyConfig(
+            `${name}-provisioned`,
+            {
+              functionName: this.function.name,
+              qualifier: this.alias.name,
+              provisionedConcurrentExecutions: args.provisionedConcurrency,
+            },
+            { parent: this },
+          )
+        : undefined;
 
     this.functionName = this.function.name;
     this.registerOutputs({ functionName: this.functionName, aliasArn: this.alias.arn });

@@ -79,7 +79,12 @@ t.test('managed database: Aurora Serverless v2 in isolated subnets, function in 
     t.match(instance.inputs, { instanceClass: 'db.serverless', publiclyAccessible: false });
   }
 
-  const policy = JSON.parse(String(run.one('aws:iam/rolePolicy:RolePolicy').inputs.policy)) as {
+  const policy = JSON.parse(
+    String(
+      run.ofType('aws:iam/rolePolicy:RolePolicy').find((p) => p.name === 'hapi-lambda-prod-api-policy')
+        ?.inputs.policy,
+    ),
+  ) as {
     Statement: { Sid: string }[];
   };
   t.ok(policy.Statement.some((statement) => statement.Sid === 'VpcNetworkInterfaces'));
@@ -109,7 +114,12 @@ t.test('no database password in state: RDS manages and rotates it in its own sec
     },
     'where to connect and which secret holds the rotated password; no password',
   );
-  const policy = JSON.parse(String(run.one('aws:iam/rolePolicy:RolePolicy').inputs.policy)) as {
+  const policy = JSON.parse(
+    String(
+      run.ofType('aws:iam/rolePolicy:RolePolicy').find((p) => p.name === 'hapi-lambda-prod-api-policy')
+        ?.inputs.policy,
+    ),
+  ) as {
     Statement: { Sid: string; Resource: unknown }[];
   };
   const read = policy.Statement.find((statement) => statement.Sid === 'ReadDatabaseSecret');

@@ -1,0 +1,122 @@
+// The prod stack (Pulumi.prod.yaml: canary): CodeDeploy shifts `live`, watched by the stack's alarms and
+// the new version's own; Pulumi publishes and migrates but leaves the alias to CodeDeploy.
+import t from 'tap';
+import { settingOf } from './fixtures/assertions.ts';
+import { ACCOUNT, FUNCTION_VERSION, runProgram } from './fixtures/program.ts';
+import { SCENARIOS } from './fixtures/scenarios.ts';
+
+const { stack, config, secretKeys } = SCENARIOS.prod;
+const run = await runProgram(stack, config, [...secretKeys]);
+const setting = settingOf(config);
+const prefix = `hapi-lambda-${stack}`;
+const fn = run.one('aws:lambda/function:Function');
+const alias = run.one('aws:lambda/alias:Alias');
+const group = run.one('aws:codedeploy/deploymentGroup:DeploymentGroup');
+const stackAlarms = run
+  .ofType('aws:cloudwatch/metricAlarm:MetricAlarm')
+  .filter((alarm) => alarm.name.startsWith(`${prefix}-alarms-`));
+
+t.test('prod shifts by canary, 10 % for 5 minutes: CodeDeploy’s own configuration', async (t) => {
+  t.equal(setting('trafficShift'), 'canary');
+  t.match(run.one('aws:codedeploy/application:Application').inputs, {
+    name: `${prefix}-deploy`,
+    computePlatform: 'Lambda',
+  });
+  t.equal(
+    run.ofType('aws:codedeploy/deploymentConfig:DeploymentConfig').length,
+    0,
+    'predefined, none created',
+  );
+  t.match(group.inputs, {
+    appName: `${prefix}-deploy`,
+    deploymentGroupName: `${prefix}-deploy-live`,
+    deploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+    deploymentStyle: { deploymentOption: 'WITH_TRAFFIC_CONTROL', deploymentType: 'BLUE_GREEN' },
+    autoRollbackConfiguration: { enabled: true },
+    alarmConfiguration: { enabled: true },
+  });
+  t.same([...(group.inputs.autoRollbackConfiguration as { events: string[] }).events].sort(), [
+    'DEPLOYMENT_FAILURE',
+    'DEPLOYMENT_STOP_ON_ALARM',
+  ]);
+});
+
+t.test('the group watches every stack alarm and the new version’s errors through live', async (t) => {
+  const version = run
+    .ofType('aws:cloudwatch/metricAlarm:MetricAlarm')
+    .find((alarm) => alarm.name === `${prefix}-deploy-version-errors`);
+  t.ok(version, 'a new-version alarm');
+  t.match(version?.inputs, {
+    namespace: 'AWS/Lambda',
+    metricName: 'Errors',
+    // Lambda's per-version metric of an alias invocation (Lambda guide, "Types of metrics": dimensions).
+    dimensions: {
+      FunctionName: fn.inputs.name,
+      Resource: `${String(fn.inputs.name)}:live`,
+      ExecutedVersion: FUNCTION_VERSION,
+    },
+    threshold: 0,
+    comparisonOperator: 'GreaterThanThreshold',
+    alarmActions: [run.one('aws:sns/topic:Topic').state.arn],
+  });
+  const watched = (group.inputs.alarmConfiguration as { alarms: string[] }).alarms;
+  t.ok(stackAlarms.length > 0);
+  t.same(
+    [...watched].sort(),
+    [...stackAlarms.map((alarm) => String(alarm.inputs.name)), `${prefix}-deploy-version-errors`].sort(),
+  );
+  // CodeDeploy accepts at most 10 alarms per deployment group (CodeDeploy quotas).
+  t.ok(watched.length <= 10);
+  t.same(run.outputs.deploymentAlarmNames, watched);
+});
+
+t.test('its service role: CodeDeploy only, moves this alias only, inside the boundary', async (t) => {
+  const role = run.ofType('aws:iam/role:Role').find((r) => r.name === `${prefix}-deploy-role`);
+  t.ok(role);
+  t.match(JSON.parse(String(role?.inputs.assumeRolePolicy)), {
+    Statement: [{ Principal: { Service: 'codedeploy.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+  });
+  t.equal(role?.inputs.permissionsBoundary, `arn:aws:iam::${ACCOUNT}:policy/hapi-lambda-workload-boundary`);
+  const policy = run
+    .ofType('aws:iam/rolePolicy:RolePolicy')
+    .find((p) => p.name === `${prefix}-deploy-policy`);
+  const document = JSON.parse(String(policy?.inputs.policy)) as {
+    Statement: { Action: string[]; Resource: string }[];
+  };
+  t.same(
+    document.Statement.map((s) => [s.Action, s.Resource]),
+    [
+      [
+        ['lambda:GetAlias', 'lambda:UpdateAlias', 'lambda:GetProvisionedConcurrencyConfig'],
+        `${String(fn.state.arn)}:live`,
+      ],
+      [['cloudwatch:DescribeAlarms'], '*'],
+    ],
+  );
+  t.equal(group.inputs.serviceRoleArn, role?.state.arn);
+  t.ok(policy !== undefined && run.waitsFor(group, policy), 'the group waits for its permissions');
+});
+
+t.test('Pulumi publishes and migrates, CodeDeploy moves live', async (t) => {
+  t.same([...alias.ignoreChanges].sort(), ['functionVersion', 'routingConfig']);
+  const invoke = run.one('aws:lambda/invocation:Invocation');
+  t.equal(invoke.inputs.qualifier, FUNCTION_VERSION, 'migrations run on the new version itself');
+  t.ok(run.waitsFor(alias, invoke), 'a first deploy creates the alias only after migrating');
+  t.equal(run.ofType('aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig').length, 0);
+});
+
+t.test('outputs the deploy workflow reads', async (t) => {
+  t.match(run.outputs, {
+    functionName: fn.inputs.name,
+    aliasName: 'live',
+    aliasUrn: alias.urn,
+    functionVersion: FUNCTION_VERSION,
+    trafficShift: 'canary',
+    codedeployApplicationName: `${prefix}-deploy`,
+    codedeployDeploymentGroupName: `${prefix}-deploy-live`,
+    codedeployDeploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+    retainedVersions: Number(setting('retainedVersions')),
+    provisionedConcurrency: 0,
+  });
+  t.match(String(run.outputs.aliasUrn), /::hapi-lambda-prod-api-alias$/);
+});
