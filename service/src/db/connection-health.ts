@@ -1,0 +1,116 @@
+// Keeps dead database connections out of use: one whose query timed out or broke it is destroyed, one idle
+// for a while is checked before it is handed out again (docs/database.md, "Dead connections").
+import pg, { type Pool, type PoolClient, type QueryConfig } from 'pg';
+
+export interface ConnectionHealthOptions {
+  /** A connection idle at least this long is checked (`select 1`) before use. */
+  readonly idleCheckAfterMs: number;
+  /** How long that check may take before the connection counts as dead. */
+  readonly idleCheckTimeoutMs: number;
+}
+
+/** pg's Pool as far as it is wrapped here (Kysely calls `connect()` without a callback). */
+interface ConnectingPool {
+  connect: (...args: unknown[]) => unknown;
+}
+
+/**
+ * Whether a failed query leaves its connection unusable or in doubt: anything but an SQL error from a live
+ * session. pg's read timeout resolves the caller but keeps the query on the wire (what is sent next would
+ * queue behind it, maybe on a dead socket); a FATAL error is followed by the server closing the socket,
+ * which pg may not have read yet when the connection is given back.
+ */
+function breaksConnection(error: unknown): boolean {
+  if (!(error instanceof pg.DatabaseError)) return true;
+  const { severity, code = '' } = error;
+  return severity === 'FATAL' || severity === 'PANIC' || code.startsWith('08') || code.startsWith('57P');
+}
+
+/** Marks a connection dead: pg-pool destroys a client released with an error. */
+class DeadConnectionError extends Error {
+  override readonly name = 'DeadConnectionError';
+}
+
+/** Watches `pool` (MikroORM's `onPoolCreated` hands it over before any connection is made). */
+export function guardPool(pool: Pool, options: ConnectionHealthOptions): void {
+  const releasedAt = new WeakMap<PoolClient, number>();
+  // Connections given back before the last dead one was found are suspects, however briefly idle:
+  // whatever killed one (a failover, a NAT, a thaw) most likely killed its siblings too.
+  let suspectBefore = 0;
+
+  const broken = new WeakSet<PoolClient>();
+
+  pool.on('connect', (client) => {
+    // pg emits 'error' on a client whose connection died (reset, terminated, closed by the server).
+    client.on('error', () => {
+      suspectBefore = Date.now();
+    });
+    // Notes a query failure that breaks the connection; the caller's own handling runs after this.
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: typeof query }).query = (...args) => {
+      const result = query(...args);
+      if (result instanceof Promise) {
+        result.catch((error: unknown) => {
+          if (breaksConnection(error)) broken.add(client);
+        });
+      }
+      return result;
+    };
+  });
+  // pg's types say Error, but pg-pool passes whatever release() was given: usually nothing.
+  pool.on('release', (error: unknown, client: PoolClient) => {
+    // Wall-clock time: a thawed instance's monotonic clock may not count the time it was frozen.
+    releasedAt.set(client, Date.now());
+    if (Boolean(error) || !broken.has(client)) return;
+    suspectBefore = Date.now();
+    // pg-pool checks `_ending` right after this event: the client is removed, not put back.
+    void client.end().catch(() => undefined);
+  });
+
+  const connect = pool.connect.bind(pool) as (...args: unknown[]) => unknown;
+  const healthyClient = async (): Promise<PoolClient> => {
+    // Each failed round removes a connection from the pool; a new one is never checked: bounded.
+    for (let round = 0; ; round++) {
+      const client = (await connect()) as PoolClient;
+      const given = releasedAt.get(client);
+      if (given === undefined || round > pool.options.max) return client;
+      if (given <= suspectBefore) {
+        client.release(new DeadConnectionError('a sibling connection was found dead'));
+        continue;
+      }
+      if (Date.now() - given < options.idleCheckAfterMs) return client;
+      try {
+        const check: QueryConfig & { query_timeout: number } = {
+          text: 'select 1',
+          query_timeout: options.idleCheckTimeoutMs,
+        };
+        await client.query(check);
+        return client;
+      } catch (error) {
+        suspectBefore = Date.now();
+        client.release(new DeadConnectionError('an idle connection failed its check', { cause: error }));
+      }
+    }
+  };
+  (pool as unknown as ConnectingPool).connect = (...args: unknown[]) =>
+    args.length > 0 ? connect(...args) : healthyClient();
+}
+
+/** `config` with guardPool run on its pool, after any `onPoolCreated` it already has. */
+export function withConnectionHealth<T extends { driverOptions?: unknown }>(
+  config: T,
+  options: ConnectionHealthOptions,
+): T {
+  const driverOptions = (config.driverOptions ?? {}) as { onPoolCreated?: (pool: Pool) => unknown };
+  const previous = driverOptions.onPoolCreated;
+  return {
+    ...config,
+    driverOptions: {
+      ...driverOptions,
+      onPoolCreated(pool: Pool) {
+        previous?.(pool);
+        guardPool(pool, options);
+      },
+    },
+  };
+}
