@@ -3,8 +3,8 @@
 import { connect, type Socket } from 'node:net';
 import t from 'tap';
 import { startTestDatabase } from '../helpers/database.ts';
+import { addFixtureModule, FIXTURE_PATH } from '../helpers/fixture-module.ts';
 import { buildServer } from '../helpers/server.ts';
-import { uniqueIsbn } from '../helpers/isbn.ts';
 import { EVENTS_PATH } from '../../src/plugins/lambda-events.ts';
 import { lwaHeaders, PASS_THROUGH_HEADERS } from '../fixtures/lambda.ts';
 
@@ -16,6 +16,7 @@ const app = await buildServer(t, {
   CORS_ORIGINS: ORIGIN,
   PAYLOAD_MAX_BYTES: '2048',
 });
+await addFixtureModule(app.server);
 const created = await app.json<{ success: boolean; data: { key: string } }>({
   method: 'POST',
   url: EVENTS_PATH,
@@ -24,7 +25,7 @@ const created = await app.json<{ success: boolean; data: { key: string } }>({
 });
 if (!created.body.success) throw new Error(`keys.create failed: ${JSON.stringify(created.body)}`);
 const auth = { 'x-api-key': created.body.data.key };
-const book = () => ({ title: 'T', author: 'A', isbn: uniqueIsbn() });
+const note = () => ({ title: 'T', tag: 'a' });
 
 const SECURITY_HEADERS = {
   'strict-transport-security': /max-age=\d+/,
@@ -37,9 +38,9 @@ const SECURITY_HEADERS = {
 t.test('a body over PAYLOAD_MAX_BYTES → 413 envelope', async (t) => {
   const { status, body } = await app.json({
     method: 'POST',
-    url: '/v1/books',
+    url: FIXTURE_PATH,
     headers: auth,
-    payload: { ...book(), title: 'x'.repeat(4000) },
+    payload: { ...note(), title: 'x'.repeat(4000) },
   });
   t.equal(status, 413);
   t.match(body, { success: false, code: 4130 });
@@ -55,7 +56,7 @@ t.test('only JSON bodies are accepted → 415 for anything else', async (t) => {
   ]) {
     const { status, body } = await app.json({
       method: 'POST',
-      url: '/v1/books',
+      url: FIXTURE_PATH,
       headers: { ...auth, 'content-type': contentType },
       payload: 'title=T&author=A',
     });
@@ -64,22 +65,22 @@ t.test('only JSON bodies are accepted → 415 for anything else', async (t) => {
   }
   const json = await app.inject({
     method: 'POST',
-    url: '/v1/books',
+    url: FIXTURE_PATH,
     headers: { ...auth, 'content-type': 'application/json; charset=utf-8' },
-    payload: JSON.stringify(book()),
+    payload: JSON.stringify(note()),
   });
   t.equal(json.statusCode, 201, 'JSON with a charset is fine');
 });
 
 t.test('prototype poisoning in a JSON body is rejected, never merged', async (t) => {
   for (const payload of [
-    `{"title":"T","author":"A","isbn":"${uniqueIsbn()}","__proto__":{"isAdmin":true}}`,
-    `{"title":"T","author":"A","isbn":"${uniqueIsbn()}","constructor":{"prototype":{"isAdmin":true}}}`,
-    `{"publishedYear":1,"nested":{"__proto__":{"x":1}}}`,
+    '{"title":"T","tag":"a","__proto__":{"isAdmin":true}}',
+    '{"title":"T","tag":"a","constructor":{"prototype":{"isAdmin":true}}}',
+    '{"tag":"a","nested":{"__proto__":{"x":1}}}',
   ]) {
     const { status, body } = await app.json({
       method: 'POST',
-      url: '/v1/books',
+      url: FIXTURE_PATH,
       headers: { ...auth, 'content-type': 'application/json' },
       payload,
     });
@@ -148,10 +149,11 @@ await t.test('request bodies over a real socket: too slow → 408, too large and
     REQUEST_TIMEOUT_MS: '500',
     PAYLOAD_MAX_BYTES: '2048',
   });
+  await addFixtureModule(server);
   await server.start();
   const port = server.info.port as number;
   const head = (body: string) =>
-    `POST /v1/books HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: ${auth['x-api-key']}\r\n` +
+    `POST ${FIXTURE_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: ${auth['x-api-key']}\r\n` +
     `content-type: application/json\r\n${body}\r\n`;
 
   await t.test(
@@ -207,7 +209,7 @@ t.test('unknown query parameters are rejected on every /v1 route', async (t) => 
     t.equal(response.status, 400, `${route.method} ${url}`);
     t.match(response.body, { code: 8001, errors: [{ field: 'query.unexpected' }] });
   }
-  const bounded = await app.json({ url: '/v1/books?limit=100000&offset=-1', headers: auth });
+  const bounded = await app.json({ url: `${FIXTURE_PATH}?limit=100000`, headers: auth });
   t.equal(bounded.status, 400, 'query values are bounded');
 });
 
@@ -227,11 +229,11 @@ t.test('routes without a query schema refuse any query parameter, naming each on
 t.test('security headers on every response: success, 4xx, 404 and 5xx', async (t) => {
   const requests = [
     { url: '/health' },
-    { url: '/v1/books', headers: auth },
-    { url: '/v1/books' },
+    { url: FIXTURE_PATH, headers: auth },
+    { url: FIXTURE_PATH },
     { url: '/nowhere' },
-    { url: '/v1/books/not-a-uuid', headers: auth },
-    { method: 'POST', url: '/v1/books', headers: { ...auth, 'content-type': 'text/plain' }, payload: 'x' },
+    { url: `${FIXTURE_PATH}/not-a-uuid`, headers: auth },
+    { method: 'POST', url: FIXTURE_PATH, headers: { ...auth, 'content-type': 'text/plain' }, payload: 'x' },
     { method: 'DELETE', url: '/health' },
   ];
   for (const request of requests) {
@@ -246,9 +248,10 @@ t.test('security headers on every response: success, 4xx, 404 and 5xx', async (t
 
 t.test('no framework fingerprint headers, also over real HTTP', async (t) => {
   const { server } = await buildServer(t, { DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1' });
+  await addFixtureModule(server);
   await server.start();
   t.teardown(() => server.stop());
-  for (const path of ['/health', '/nowhere', '/v1/books/x']) {
+  for (const path of ['/health', '/nowhere', `${FIXTURE_PATH}/x`]) {
     const response = await fetch(`http://127.0.0.1:${String(server.info.port)}${path}`);
     await response.arrayBuffer();
     for (const name of ['server', 'x-powered-by', 'via', 'x-aspnet-version', 'x-runtime']) {
@@ -261,7 +264,7 @@ t.test('CORS: preflight succeeds only for configured origins and allows the key 
   const preflight = (origin: string) =>
     app.inject({
       method: 'OPTIONS',
-      url: '/v1/books',
+      url: FIXTURE_PATH,
       headers: {
         origin,
         'access-control-request-method': 'POST',
@@ -280,17 +283,17 @@ t.test('CORS: preflight succeeds only for configured origins and allows the key 
 
   const malformed = await app.inject({
     method: 'OPTIONS',
-    url: '/v1/books/%zz',
+    url: `${FIXTURE_PATH}/%zz`,
     headers: { origin: ORIGIN, 'access-control-request-method': 'GET' },
   });
   t.equal(malformed.statusCode, 400, 'a preflight for an undecodable path is a 400, not hapi’s 500');
   t.match(JSON.parse(malformed.payload), { success: false, code: 4000 });
 
-  const simple = await app.inject({ url: '/v1/books', headers: { ...auth, origin: ORIGIN } });
+  const simple = await app.inject({ url: FIXTURE_PATH, headers: { ...auth, origin: ORIGIN } });
   t.equal(simple.headers['access-control-allow-origin'], ORIGIN);
   t.match(simple.headers['access-control-expose-headers'], /x-quota-remaining/i);
   const other = await app.inject({
-    url: '/v1/books',
+    url: FIXTURE_PATH,
     headers: { ...auth, origin: 'https://evil.example.net' },
   });
   t.equal(other.headers['access-control-allow-origin'], undefined);
@@ -342,7 +345,8 @@ t.test('a preflight cannot tell the events route from a path that does not exist
 
 t.test('with CORS off, a preflight for an existing route is refused with 403, as documented', async (t) => {
   const none = await buildServer(t, { DATABASE_URL: db.url });
-  for (const url of ['/v1/books', '/health']) {
+  await addFixtureModule(none.server);
+  for (const url of [FIXTURE_PATH, '/health']) {
     const response = await none.inject({
       method: 'OPTIONS',
       url,
@@ -380,8 +384,9 @@ t.test('every /v1 route needs a key; only health, docs and events are open', asy
     );
   }
   const off = await buildServer(t, { DATABASE_URL: db.url, APP_ENV: 'local' });
+  await addFixtureModule(off.server);
   t.equal(off.config.apiKeys.required, false, 'off by default locally');
-  t.equal((await off.inject('/v1/books')).statusCode, 200, 'and /v1 answers without a key');
+  t.equal((await off.inject(FIXTURE_PATH)).statusCode, 200, 'and /v1 answers without a key');
 });
 
 t.test('OpenAPI declares the key schemes and requires them on /v1 operations only', async (t) => {

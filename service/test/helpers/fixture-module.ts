@@ -125,7 +125,9 @@ function routes(): ServerRoute[] {
       method: 'GET',
       path: FIXTURE_PATH,
       options: {
-        validate: { query: Joi.object({ tag: Joi.string().max(50), limit: Joi.number().integer().min(1) }) },
+        validate: {
+          query: Joi.object({ tag: Joi.string().max(50), limit: Joi.number().integer().min(1).max(100) }),
+        },
         handler: async (request, h) => {
           const { tag, limit = 20 } = request.query as { tag?: string; limit?: number };
           return h.success({ items: await withNotes(request, (notes) => notes.list(tag, limit)) });
