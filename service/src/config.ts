@@ -26,6 +26,10 @@ export interface DatabaseConfig {
   readonly queueTimeoutMs: number;
   /** Bounds how long the service waits for a query (client side; the server-side bound: docs/database.md). */
   readonly queryTimeoutMs: number;
+  /** A pooled connection idle this long is checked before use (a thaw, a NAT or a failover may have killed it). */
+  readonly idleCheckAfterMs: number;
+  /** How long that check may take before the connection is discarded for a new one. */
+  readonly idleCheckTimeoutMs: number;
 }
 
 interface ApiKeysConfig {
@@ -138,6 +142,8 @@ export const environmentSchema = Joi.object({
   // Capped at half of REQUEST_TIMEOUT_MS in loadConfig: the other half is left for the work itself.
   DATABASE_QUEUE_TIMEOUT_MS: Joi.number().integer().min(0).max(120_000).default(5000),
   DATABASE_QUERY_TIMEOUT_MS: Joi.number().integer().min(100).max(300_000).default(5000),
+  DATABASE_IDLE_CHECK_AFTER_MS: Joi.number().integer().min(0).max(3_600_000).default(1000),
+  DATABASE_IDLE_CHECK_TIMEOUT_MS: Joi.number().integer().min(50).max(30_000).default(1000),
   KEEP_ALIVE_TIMEOUT_MS: Joi.number().integer().min(5000).max(600_000).default(65_000),
   HEADERS_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(10_000),
   // Set by Lambda for the runtime (reserved: a function's configuration cannot set it), never by us.
@@ -178,6 +184,8 @@ interface ValidatedEnv {
   DATABASE_CONNECT_TIMEOUT_MS: number;
   DATABASE_QUEUE_TIMEOUT_MS: number;
   DATABASE_QUERY_TIMEOUT_MS: number;
+  DATABASE_IDLE_CHECK_AFTER_MS: number;
+  DATABASE_IDLE_CHECK_TIMEOUT_MS: number;
   KEEP_ALIVE_TIMEOUT_MS: number;
   HEADERS_TIMEOUT_MS: number;
   AWS_LAMBDA_RUNTIME_API?: string;
@@ -229,6 +237,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       connectTimeoutMs: v.DATABASE_CONNECT_TIMEOUT_MS,
       queueTimeoutMs: Math.min(v.DATABASE_QUEUE_TIMEOUT_MS, Math.floor(v.REQUEST_TIMEOUT_MS / 2)),
       queryTimeoutMs: v.DATABASE_QUERY_TIMEOUT_MS,
+      idleCheckAfterMs: v.DATABASE_IDLE_CHECK_AFTER_MS,
+      idleCheckTimeoutMs: v.DATABASE_IDLE_CHECK_TIMEOUT_MS,
     },
     apiKeys: {
       required: v.API_KEYS_REQUIRED ?? (v.APP_ENV === 'dev' || v.APP_ENV === 'prod'),

@@ -1,12 +1,22 @@
 // Creates the MikroORM instance from the service's database settings. Loaded lazily (see the database
 // plugin) so that starting the server and answering liveness never pay for the driver stack.
 import { MikroORM } from '@mikro-orm/postgresql';
+import { withConnectionHealth, type ConnectionHealthOptions } from './connection-health.ts';
 import { withRotatingPassword } from './database-url.ts';
 import { createOrmConfig, type OrmConnectionOptions } from './mikro-orm.config.ts';
 
-export async function createOrm(options: OrmConnectionOptions): Promise<MikroORM> {
+/** With `idleCheckAfterMs`, dead connections are kept out of use (connection-health.ts). */
+export async function createOrm(
+  options: OrmConnectionOptions & Partial<ConnectionHealthOptions>,
+): Promise<MikroORM> {
   // A password from a secret is re-read when PostgreSQL refuses it (RDS rotates it).
-  return MikroORM.init(withRotatingPassword(await createOrmConfig(options), options.url));
+  const config = withRotatingPassword(await createOrmConfig(options), options.url);
+  const { idleCheckAfterMs, idleCheckTimeoutMs } = options;
+  return MikroORM.init(
+    idleCheckAfterMs === undefined || idleCheckTimeoutMs === undefined
+      ? config
+      : withConnectionHealth(config, { idleCheckAfterMs, idleCheckTimeoutMs }),
+  );
 }
 
 /** Applies pending migrations (all or nothing) and returns the names of those that ran. */

@@ -11,11 +11,20 @@ import {
 } from '../db/connection-gate.ts';
 import { explainDatabaseTlsError } from '../db/database-tls-error.ts';
 import { resolveDatabaseUrl } from '../db/database-url.ts';
+import { isConnectionFailure } from '../errors/classify-error.ts';
 import { codedBoom } from '../errors/coded-boom.ts';
 import { DomainError } from '../errors/domain-error.ts';
 
 export interface DatabasePluginOptions {
   readonly config: Config;
+}
+
+export interface RunOptions {
+  /**
+   * Whether `work` may run twice: then a failure on a dead connection runs it once more, on another.
+   * Default: only for GET and HEAD requests. Pass false for work that writes inside a read request.
+   */
+  readonly retryOnDeadConnection?: boolean;
 }
 
 export interface DatabaseApi {
@@ -29,9 +38,23 @@ export interface DatabaseApi {
    * for a request that is no longer active. Never nest: nested work would wait for a second place.
    */
   run<T>(
-    request: Pick<Request, 'app' | 'info' | 'active'>,
+    request: Pick<Request, 'app' | 'info' | 'active' | 'method'>,
     work: (em: EntityManager) => Promise<T>,
+    options?: RunOptions,
   ): Promise<T>;
+}
+
+/** pg's client-side query timeout: the connection may be dead (a server-side timeout says it is not). */
+const QUERY_READ_TIMEOUT = /Query read timeout/;
+
+/** The connection died under the work (it is destroyed, never handed out again: db/connection-health.ts). */
+function onDeadConnection(error: unknown): boolean {
+  if (isConnectionFailure(error)) return true;
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (QUERY_READ_TIMEOUT.test(current.message)) return true;
+    current = current.cause;
+  }
+  return false;
 }
 
 export const databasePlugin: Plugin<DatabasePluginOptions> = {
@@ -75,7 +98,7 @@ export const databasePlugin: Plugin<DatabasePluginOptions> = {
 
     const api: DatabaseApi = {
       getOrm,
-      async run(request, work) {
+      async run(request, work, options = {}) {
         const release = await gate
           .acquire(request.info.received + config.database.queueTimeoutMs)
           // The gate rejects only when the deadline passed: an OverloadError.
@@ -85,8 +108,18 @@ export const databasePlugin: Plugin<DatabasePluginOptions> = {
         try {
           // The client left or the route timed out while this waited: nobody reads the answer.
           if (!request.active()) throw codedBoom('OVERLOADED');
-          request.app.em ??= (await getOrm()).em.fork();
-          return await work(request.app.em);
+          const shared = await getOrm();
+          request.app.em ??= shared.em.fork();
+          try {
+            return await work(request.app.em);
+          } catch (error) {
+            const retry =
+              options.retryOnDeadConnection ?? (request.method === 'get' || request.method === 'head');
+            if (!retry || !onDeadConnection(error) || !request.active()) throw error;
+            // Once, on a fresh fork: the failed attempt's identity map may hold half of what it read.
+            request.app.em = shared.em.fork();
+            return await work(request.app.em);
+          }
         } catch (error) {
           // PostgreSQL has no connection slot for this instance: overload, worth a retry, not an outage.
           if (isOutOfConnectionSlots(error)) {

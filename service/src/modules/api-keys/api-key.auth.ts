@@ -31,8 +31,11 @@ export function apiKeyScheme(): ServerAuthSchemeObject {
       if (presented.kind === 'missing') throw unauthorized('API_KEY_MISSING', false);
       if (presented.kind === 'malformed') throw unauthorized('API_KEY_INVALID', true);
 
-      const key = await request.server.plugins.database.run(request, async (em) =>
-        (await apiKeyServiceFor(em)).consume(presented.prefix, presented.hash),
+      // Counting a use is a write: never run twice, whatever the request's method.
+      const key = await request.server.plugins.database.run(
+        request,
+        async (em) => (await apiKeyServiceFor(em)).consume(presented.prefix, presented.hash),
+        { retryOnDeadConnection: false },
       );
       if (key === undefined) throw unauthorized('API_KEY_INVALID', true);
       if (key.revokedAt !== null) throw unauthorized('API_KEY_REVOKED', true);
