@@ -11,6 +11,7 @@ import { migrateDatabase } from '../../tools/with-orm.ts';
 import { PASS_THROUGH_HEADERS } from '../fixtures/lambda.ts';
 import { startPgWireRecorder } from '../helpers/pg-wire-recorder.ts';
 import { buildServer, type TestServer } from '../helpers/server.ts';
+import type { Teardown } from '../helpers/teardown.ts';
 
 /** Small on purpose: the storm's instances outnumber it twice over. */
 const MAX_CONNECTIONS = 7;
@@ -69,7 +70,7 @@ function countLines(lines: readonly Record<string, unknown>[]): Record<string, n
   return counts;
 }
 
-async function listening(env: Record<string, string>): Promise<TestServer & { origin: string }> {
+async function listening(t: Teardown, env: Record<string, string>): Promise<TestServer & { origin: string }> {
   const app = await buildServer(t, { PORT: '0', HOST: '127.0.0.1', ...env }, { captureLogs: true });
   await app.server.start();
   return Object.assign(app, { origin: `http://127.0.0.1:${String(app.server.info.port)}` });
@@ -77,7 +78,7 @@ async function listening(env: Record<string, string>): Promise<TestServer & { or
 
 t.test('inside Lambda an instance opens one connection, whatever overlaps', async (t) => {
   const recorder = await startPgWireRecorder(t, db.port);
-  const app = await listening({ DATABASE_URL: via(recorder.port) });
+  const app = await listening(t, { DATABASE_URL: via(recorder.port) });
   t.equal(app.config.database.poolMax, 1, 'DATABASE_POOL_MAX defaults to 1 inside Lambda');
   // Leftovers of earlier invocations (a request cut off by its timeout, a readiness check) can overlap.
   const answers = await Promise.all([
@@ -96,9 +97,36 @@ t.test('inside Lambda an instance opens one connection, whatever overlaps', asyn
   t.same(unexpected(answers.slice(0, 6)), [], 'requests are served or shed with Retry-After');
 });
 
+t.test('inside Lambda the one connection busy: a bounded wait, then 503 5034 with Retry-After', async (t) => {
+  const app = await listening(t, { DATABASE_URL: db.url, DATABASE_QUEUE_TIMEOUT_MS: '300' });
+  await call(`${app.origin}/v1/books?limit=1`);
+  // Another session locks the table: the instance's only connection waits inside its first request.
+  const locker = new pg.Client({ connectionString: db.url });
+  await locker.connect();
+  t.teardown(() => locker.end());
+  await locker.query('begin; lock table books in access exclusive mode');
+  const holding = call(`${app.origin}/v1/books?limit=1`);
+  for (let waited = 0; waited < 100; waited++) {
+    const { rows } = await locker.query<{ n: string }>(
+      "select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()",
+    );
+    if (Number(rows[0]?.n) > 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const started = performance.now();
+  const shed = await call(`${app.origin}/v1/books?limit=1`);
+  const waitedMs = Math.round(performance.now() - started);
+  await locker.query('commit');
+  t.comment(`the queued request waited ${waitedMs} ms (DATABASE_QUEUE_TIMEOUT_MS 300)`);
+  t.same(shed, { status: 503, code: 5034, retryAfter: '1' }, 'shed as overload, with Retry-After');
+  t.ok(waitedMs < 3000, 'the wait is bounded by the queue timeout, not the connect or query timeout');
+  t.equal((await holding).status, 200, 'the request holding the connection is served once the lock goes');
+  t.equal((await call(`${app.origin}/v1/books?limit=1`)).status, 200, 'and the next one too');
+});
+
 t.test('outside Lambda the pool is DATABASE_POOL_MAX (default 5) plus one for readiness', async (t) => {
   const recorder = await startPgWireRecorder(t, db.port);
-  const app = await listening({ DATABASE_URL: via(recorder.port), AWS_LAMBDA_RUNTIME_API: '' });
+  const app = await listening(t, { DATABASE_URL: via(recorder.port), AWS_LAMBDA_RUNTIME_API: '' });
   t.equal(app.config.database.poolMax, 5);
   const answers = await Promise.all([
     ...Array.from({ length: 20 }, () => call(`${app.origin}/v1/books?limit=1`)),
@@ -128,7 +156,7 @@ t.test(
 
     // Each instance as inside Lambda (defaults), driven by its own client one request at a time.
     const instances = await Promise.all(
-      Array.from({ length: INSTANCES }, () => listening({ DATABASE_URL: db.url })),
+      Array.from({ length: INSTANCES }, () => listening(t, { DATABASE_URL: db.url })),
     );
     const storm = await Promise.all(
       instances.map(async (app) => {
