@@ -21,6 +21,8 @@ import {
 import {
   CLI_CALLS,
   DOCKER_CALLS,
+  resolveTemplate,
+  SCRIPT_CALLS,
   shellCalls,
   workflowJob,
   workflowJobs,
@@ -234,9 +236,15 @@ void t.test('every row names its source and is used by some scenario', (t) => {
 
 /**
  * The program run each Pulumi command makes. pulumi/actions runs `up` through the Automation API with
- * --skip-preview; `destroy` does not run the program (only with --run-program).
+ * --skip-preview; `destroy` does not run the program (only with --run-program); deploy.yml's refresh
+ * targets the alias alone and only reads it (lambda:GetAlias, as in rollout.mjs's row).
  */
-const PROGRAM_RUNS: Record<string, Mode | null> = { preview: 'preview', up: 'up', destroy: null };
+const PROGRAM_RUNS: Record<string, Mode | null> = {
+  preview: 'preview',
+  up: 'up',
+  destroy: null,
+  refresh: null,
+};
 const scenariosOf = (stack: Role) =>
   Object.keys(SCENARIOS).filter((scenario) => roleForStack(SCENARIOS[scenario]?.stack ?? '') === stack);
 
@@ -316,11 +324,22 @@ void t.test('every AWS call a workflow job makes itself is mapped and allowed to
       for (const { command, row } of job.calls) {
         for (const { action, resources } of row?.calls ?? []) {
           for (const template of resources) {
-            const resource = template === '{repository}' ? ecrRepository(stack) : template;
-            const decision = await decide(rolePolicies(role), { action, resource });
-            evaluated++;
-            if (decision !== 'Allowed')
-              refused.push(`${job.name} (${stack}, ${role} role) ${command}: ${action}: ${decision}`);
+            // A script's resources are the stack's own, from its recorded graph (none: the call is not made).
+            const arns =
+              template === '{repository}'
+                ? [ecrRepository(stack)]
+                : scenariosOf(stack).flatMap((scenario) => {
+                    const graph = graphs[scenario];
+                    return graph === undefined ? [] : resolveTemplate(template, graph);
+                  });
+            for (const resource of arns) {
+              const decision = await decide(rolePolicies(role), { action, resource });
+              evaluated++;
+              if (decision !== 'Allowed')
+                refused.push(
+                  `${job.name} (${stack}, ${role} role) ${command}: ${action} on ${resource}: ${decision}`,
+                );
+            }
           }
         }
       }
@@ -381,7 +400,7 @@ void t.test(
         Object.values(g).flatMap((graph) => graph.invokes.map((i) => i.token)),
       ),
     );
-    const rows = { ...INVOKE_CALLS, ...CLI_CALLS, ...DOCKER_CALLS };
+    const rows = { ...INVOKE_CALLS, ...CLI_CALLS, ...DOCKER_CALLS, ...SCRIPT_CALLS };
     for (const [key, row] of Object.entries(rows)) {
       t.ok(row.source.length > 10, `${key} has a source`);
       for (const { action } of row.calls.filter((call) => call.resources.includes('*'))) {
@@ -399,5 +418,17 @@ void t.test(
     );
     for (const command of Object.keys(CLI_CALLS))
       t.ok(commands.has(command), `aws ${command} is run by some job`);
+    for (const [script, row] of Object.entries(SCRIPT_CALLS)) {
+      t.ok(commands.has(`node ${script}`), `${script} is run by some job`);
+      // Each placeholder names a resource some recorded stack has (a typo would silently check nothing).
+      for (const template of row.calls.flatMap((call) => call.resources))
+        t.ok(
+          template === '*' ||
+            Object.values(graphs).some((graph) =>
+              resolveTemplate(template, graph).some((arn) => arn.startsWith('arn:aws:')),
+            ),
+          `${script}: ${template} resolves in some scenario`,
+        );
+    }
   },
 );
