@@ -58,7 +58,11 @@ const SHIFTING = {
 
 void t.test('success: smoke-checks the new version, then CodeDeploy shifts live to it', async (t) => {
   const aws = await start(t, {
-    steps: [{ status: 'InProgress', weight: 0.1 }, { status: 'InProgress', weight: 0.1 }, { status: 'Succeeded' }],
+    steps: [
+      { status: 'InProgress', weight: 0.1 },
+      { status: 'InProgress', weight: 0.1 },
+      { status: 'Succeeded' },
+    ],
     deploymentConfigs: CONFIGS,
   });
   const result = await run('rollout.mjs', aws.url, { ...SHIFTING, ROLLOUT_DEPLOYMENT_CONFIG: CANARY });
@@ -89,7 +93,7 @@ void t.test('success: smoke-checks the new version, then CodeDeploy shifts live 
       },
     ],
   });
-  t.equal(spec?.sha256, createHash('sha256').update(spec.content).digest('hex'));
+  t.equal(spec?.sha256, createHash('sha256').update(spec?.content ?? '').digest('hex'));
   t.same(aws.aliases.live, { FunctionVersion: '8' });
 });
 
@@ -139,18 +143,27 @@ void t.test('rollback on alarm: the job fails naming the alarm that fired and wh
     /rollout: FAILED: deployment d-TEST00001 Stopped: alarm hapi-lambda-prod-api-errors fired at \d{4}-\d\d-\d\dT[\d:.]+Z \(Threshold Crossed: 1 datapoint \[3\.0\] was greater than the threshold \(0\.0\)\.\)\. CodeDeploy rolled back \(rollback deployment d-TEST00002\)\. live is on version 7 \(was 7, target 8\)\./,
   );
   t.notMatch(result.stderr, LATENCY_ALARM, 'only the alarm that fired is named');
-  t.match(result.stdout, /^::error title=Rollout failed::deployment d-TEST00001 Stopped: alarm hapi-lambda-prod-api-errors/m);
+  t.match(
+    result.stdout,
+    /^::error title=Rollout failed::deployment d-TEST00001 Stopped: alarm hapi-lambda-prod-api-errors/m,
+  );
   t.ok(aws.calls.includes('DescribeAlarmHistory'));
 });
 
 void t.test('an alarm back to OK by the time the job looks is still named from its history', async (t) => {
   const aws = await start(t, {
     steps: [{ status: 'Failed', errorInformation: { code: 'ALARM_ACTIVE', message: 'alarms activated' } }],
-    alarms: { [ERRORS_ALARM]: { state: 'OK' }, [LATENCY_ALARM]: { state: 'OK', reason: 'p99 over 3 s', firedAfter: 30 } },
+    alarms: {
+      [ERRORS_ALARM]: { state: 'OK' },
+      [LATENCY_ALARM]: { state: 'OK', reason: 'p99 over 3 s', firedAfter: 30 },
+    },
   });
   const result = await run('rollout.mjs', aws.url, SHIFTING);
   t.equal(result.code, 1);
-  t.match(result.stderr, /deployment d-TEST00001 Failed: alarm hapi-lambda-prod-api-latency fired at \S+ \(p99 over 3 s\)/);
+  t.match(
+    result.stderr,
+    /deployment d-TEST00001 Failed: alarm hapi-lambda-prod-api-latency fired at \S+ \(p99 over 3 s\)/,
+  );
 });
 
 void t.test('stopped by hand: no alarm fired, the job says what CodeDeploy said', async (t) => {
@@ -198,7 +211,10 @@ void t.test('a shift longer than the job waits is refused before it starts', asy
 
 void t.test('all-at-once: only the version smoke check, no CodeDeploy call', async (t) => {
   const aws = await start(t, { aliases: { live: { FunctionVersion: '8' } } });
-  const result = await run('rollout.mjs', aws.url, { SMOKE_API_KEY: '', ROLLOUT_TRAFFIC_SHIFT: 'all-at-once' });
+  const result = await run('rollout.mjs', aws.url, {
+    SMOKE_API_KEY: '',
+    ROLLOUT_TRAFFIC_SHIFT: 'all-at-once',
+  });
   t.equal(result.code, 0, result.stderr);
   t.match(result.stdout, 'rollout: all-at-once stack: pulumi up moved live itself; no traffic shift');
   t.same(aws.calls, [
@@ -226,8 +242,14 @@ void t.test('bad settings are named', async (t) => {
   const version = await run('rollout.mjs', aws.url, { ROLLOUT_TARGET_VERSION: '$LATEST' });
   t.match(version.stderr, 'ROLLOUT_TARGET_VERSION must be a version number, got "$LATEST"');
   const missing = await run('rollout.mjs', aws.url, { ROLLOUT_FUNCTION: 'hapi-lambda-prod-other' });
-  t.match(missing.stderr, 'rollout: FAILED: GetAlias hapi-lambda-prod-other:live failed: ResourceNotFoundException');
-  t.same(aws.calls.filter((c) => c.startsWith('Invoke')), []);
+  t.match(
+    missing.stderr,
+    'rollout: FAILED: GetAlias hapi-lambda-prod-other:live failed: ResourceNotFoundException',
+  );
+  t.same(
+    aws.calls.filter((c) => c.startsWith('Invoke')),
+    [],
+  );
   const canaryWithout = await run('rollout.mjs', aws.url, { ROLLOUT_TRAFFIC_SHIFT: 'canary' });
   t.match(canaryWithout.stderr, 'the stack shifts traffic "canary" but exports no CodeDeploy application');
   const allWith = await run('rollout.mjs', aws.url, { ...SHIFTING, ROLLOUT_TRAFFIC_SHIFT: 'all-at-once' });
@@ -274,18 +296,28 @@ void t.test('prune: keeps the newest N, live, its split, other aliases and the t
   );
 });
 
-void t.test('prune: a version Lambda refuses to delete stays, with a warning, and the job passes', async (t) => {
-  const aws = await start(t, { versions: MANY, aliases: { live: { FunctionVersion: '14' } }, inUse: ['3'] });
-  const result = await run('prune-versions.mjs', aws.url, {
-    PRUNE_KEEP: '5',
-    ROLLOUT_TARGET_VERSION: '14',
-    GITHUB_ACTIONS: 'true',
-  });
-  t.equal(result.code, 0, result.stderr);
-  t.same(aws.versions, ['$LATEST', '3', '10', '11', '12', '13', '14']);
-  t.match(result.stdout, '! kept version 3: DeleteFunction hapi-lambda-prod-api:3 failed: ResourceConflictException');
-  t.match(result.stdout, '::warning title=Version pruning::1 old version(s) could not be deleted');
-});
+void t.test(
+  'prune: a version Lambda refuses to delete stays, with a warning, and the job passes',
+  async (t) => {
+    const aws = await start(t, {
+      versions: MANY,
+      aliases: { live: { FunctionVersion: '14' } },
+      inUse: ['3'],
+    });
+    const result = await run('prune-versions.mjs', aws.url, {
+      PRUNE_KEEP: '5',
+      ROLLOUT_TARGET_VERSION: '14',
+      GITHUB_ACTIONS: 'true',
+    });
+    t.equal(result.code, 0, result.stderr);
+    t.same(aws.versions, ['$LATEST', '3', '10', '11', '12', '13', '14']);
+    t.match(
+      result.stdout,
+      '! kept version 3: DeleteFunction hapi-lambda-prod-api:3 failed: ResourceConflictException',
+    );
+    t.match(result.stdout, '::warning title=Version pruning::1 old version(s) could not be deleted');
+  },
+);
 
 void t.test('prune: a rollback window under one version is refused before any call', async (t) => {
   const aws = await start(t, { versions: MANY });
@@ -323,7 +355,10 @@ void t.test('deploy.yml: up, rollout, state refresh, full smoke test, pruning, i
     at((s) => s.run?.includes('.github/scripts/smoke.mjs') === true, 'smoke test'),
     at((s) => s.run?.includes('.github/scripts/prune-versions.mjs') === true, 'prune'),
   ];
-  t.same([...order].sort((a, b) => a - b), order);
+  t.same(
+    [...order].sort((a, b) => a - b),
+    order,
+  );
   const refresh = deploySteps[order[2] ?? -1];
   // After a rollback too: the state must say which version live serves.
   t.match(refresh?.if, /always\(\) && steps\.up\.outcome == 'success'/);
@@ -332,7 +367,7 @@ void t.test('deploy.yml: up, rollout, state refresh, full smoke test, pruning, i
   t.end();
 });
 
-void t.test("deploy.yml reads only outputs the program exports", (t) => {
+void t.test('deploy.yml reads only outputs the program exports', (t) => {
   const program = readFileSync(resolve(ROOT, 'infrastructure/index.ts'), 'utf8');
   const exported = new Set([...program.matchAll(/^export const (\w+)/gm)].map((m) => m[1]));
   const used = new Set([...deploySource.matchAll(/steps\.up\.outputs\.(\w+)/g)].map((m) => m[1]));
