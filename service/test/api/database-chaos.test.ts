@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildBundle, startBundle, type Bundle } from '../helpers/bundle.ts';
 import { startTestDatabase } from '../helpers/database.ts';
+import { uniqueIsbn } from '../helpers/isbn.ts';
 import { createSilencingProxy, type SilencingProxy } from '../helpers/silencing-proxy.ts';
 import type { Teardown } from '../helpers/teardown.ts';
 
@@ -204,6 +205,24 @@ t.test('every open connection silenced with no idle time: the next reads all suc
   const answers = await reads(service, 12, 5);
   t.comment(`silenced ${silenced} connections; at once, 12 reads 5 at a time: ${tally(answers)}`);
   t.same(failures(answers), [], 'zero failed answers', { errors: loggedErrors(service) });
+});
+
+t.test('a write that failed on a silenced connection is not run again', async (t) => {
+  const { service, proxy } = await startService(t);
+  t.same(failures(await reads(service, 10, 5)), [], 'warm');
+
+  proxy.silence();
+  const accepted = proxy.accepted;
+  const response = await fetch(`${service.base}/v1/books`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'Maybe written', author: 'A', isbn: uniqueIsbn() }),
+    signal: AbortSignal.timeout(RECOVERY_BOUND_MS),
+  });
+  const body = (await response.json()) as { code?: number };
+  t.comment(`POST on a silenced connection: ${response.status} ${String(body.code)}`);
+  t.equal(response.status, 503, 'the write fails as the database being unavailable');
+  t.equal(proxy.accepted, accepted, 'and no other connection was opened to run it again');
 });
 
 t.test('the server frozen longer than its idle timeouts while its connections die', async (t) => {
