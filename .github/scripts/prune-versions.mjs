@@ -43,10 +43,7 @@ export async function runPrune(env = process.env, log = console.log) {
   }
   const versions = await awsCall(
     `ListVersionsByFunction ${functionName}`,
-    collect(
-      paginateListVersionsByFunction({ client: lambda }, { FunctionName: functionName }),
-      'Versions',
-    ),
+    collect(paginateListVersionsByFunction({ client: lambda }, { FunctionName: functionName }), 'Versions'),
   );
   const doomed = versionsToDelete(
     versions.map((v) => v.Version ?? ''),

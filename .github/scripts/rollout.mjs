@@ -3,7 +3,11 @@
 // with CodeDeploy and watches it, naming the alarm on a rollback (ROLLOUT_* settings: docs/deploy.md).
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  DescribeAlarmHistoryCommand,
+  DescribeAlarmsCommand,
+} from '@aws-sdk/client-cloudwatch';
 import {
   CodeDeployClient,
   CreateDeploymentCommand,
@@ -34,7 +38,8 @@ export function readSettings(env) {
     );
   }
   const target = required(env, 'ROLLOUT_TARGET_VERSION');
-  if (!/^\d+$/.test(target)) throw new CheckError(`ROLLOUT_TARGET_VERSION must be a version number, got "${target}"`);
+  if (!/^\d+$/.test(target))
+    throw new CheckError(`ROLLOUT_TARGET_VERSION must be a version number, got "${target}"`);
   return {
     functionName: required(env, 'ROLLOUT_FUNCTION'),
     alias: env.ROLLOUT_ALIAS?.trim() || 'live',
@@ -70,7 +75,9 @@ function parseList(raw) {
 const describeRouting = (alias) => {
   const weights = Object.entries(alias.RoutingConfig?.AdditionalVersionWeights ?? {});
   if (weights.length === 0) return `version ${alias.FunctionVersion}`;
-  const shifted = weights.map(([version, weight]) => `${Math.round(weight * 1000) / 10} % on version ${version}`);
+  const shifted = weights.map(
+    ([version, weight]) => `${Math.round(weight * 1000) / 10} % on version ${version}`,
+  );
   return `version ${alias.FunctionVersion} with ${shifted.join(', ')}`;
 };
 
@@ -190,7 +197,10 @@ async function firedAlarms(cloudwatch, settings, info) {
   );
   const now = (states.MetricAlarms ?? [])
     .filter((alarm) => alarm.StateValue === 'ALARM')
-    .map((alarm) => ({ name: alarm.AlarmName ?? '?', detail: ` (in ALARM now: ${alarm.StateReason ?? ''})` }));
+    .map((alarm) => ({
+      name: alarm.AlarmName ?? '?',
+      detail: ` (in ALARM now: ${alarm.StateReason ?? ''})`,
+    }));
   return now.length > 0 ? now : named.map((name) => ({ name, detail: '' }));
 }
 
@@ -250,7 +260,9 @@ export async function runRollout(env = process.env, log = console.log) {
   };
   const before = await getAlias(clients.lambda, settings);
   const current = before.FunctionVersion;
-  log(`rollout: ${settings.functionName}:${settings.alias} is on ${describeRouting(before)}; new version ${settings.target}`);
+  log(
+    `rollout: ${settings.functionName}:${settings.alias} is on ${describeRouting(before)}; new version ${settings.target}`,
+  );
   await smokeVersion(clients.lambda, settings, log);
 
   if (settings.application === '') {
@@ -294,7 +306,9 @@ export async function runRollout(env = process.env, log = console.log) {
       }),
     ),
   );
-  log(`rollout: deployment ${deploymentId}: version ${current} → ${settings.target}, watched for up to ${minutes} min`);
+  log(
+    `rollout: deployment ${deploymentId}: version ${current} → ${settings.target}, watched for up to ${minutes} min`,
+  );
 
   const { info, timedOut } = await watch(clients, settings, deploymentId, minutes * 60_000, log);
   if (timedOut) {
@@ -309,7 +323,8 @@ export async function runRollout(env = process.env, log = console.log) {
         `${settings.alias} is on ${describeRouting(alias)} (was ${current}, target ${settings.target}).`,
     );
   }
-  if (info.status !== 'Succeeded') throw new CheckError(await failureMessage(clients, settings, info, current));
+  if (info.status !== 'Succeeded')
+    throw new CheckError(await failureMessage(clients, settings, info, current));
   const after = await getAlias(clients.lambda, settings);
   log(`rollout: deployment ${deploymentId} Succeeded: ${settings.alias} is on ${describeRouting(after)}`);
 }
