@@ -173,3 +173,42 @@ t.test('requests, API keys, readiness and events send nothing that pins a sessio
   }
   t.comment(`sent: ${JSON.stringify(kinds)}`);
 });
+
+t.test(
+  'a statement_timeout set on the role bounds the service server side, with nothing on the wire',
+  async (t) => {
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    t.teardown(() => admin.end());
+    await admin.query(`create role bounded_service login password 'bounded'`);
+    await admin.query(
+      'grant select, insert, update, delete on all tables in schema public to bounded_service',
+    );
+    await admin.query(`alter role bounded_service set statement_timeout = '300ms'`);
+    const recorder = await startPgWireRecorder(t, db.port);
+    const url = new URL(db.url.replace(`:${db.port}/`, `:${recorder.port}/`));
+    url.username = 'bounded_service';
+    url.password = 'bounded';
+    // The client-side bound is far away: only PostgreSQL can end the query this soon.
+    const app = await buildServer(t, { DATABASE_URL: url.toString(), DATABASE_QUERY_TIMEOUT_MS: '20000' });
+    app.server.route({
+      method: 'GET',
+      path: '/test/slow',
+      handler: async (request) =>
+        request.server.plugins.database.run(request, async (em) => {
+          await em.getConnection().execute('select pg_sleep(5)');
+          return 'unreachable';
+        }),
+    });
+    t.equal((await app.json('/v1/books?limit=1')).status, 200);
+    const started = performance.now();
+    const { status, body } = await app.json('/test/slow');
+    const elapsed = Math.round(performance.now() - started);
+    t.comment(`pg_sleep(5) ended by the role's statement_timeout after ${elapsed} ms`);
+    t.equal(status, 503);
+    t.equal(body.code, 5031);
+    t.ok(elapsed < 3000, 'PostgreSQL cancelled it, long before the client-side bound');
+    t.equal((await app.json('/v1/books?limit=1')).status, 200, 'the connection serves the next request');
+    t.same(recorder.connections.flatMap(pinningReasons), [], 'and the service sent nothing that pins');
+  },
+);
