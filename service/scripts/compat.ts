@@ -8,11 +8,12 @@ import { parseArgs } from 'node:util';
 import { startEmbeddedPostgres } from '../tools/embedded-postgres.ts';
 import { migrateDatabase } from '../tools/with-orm.ts';
 
-const USAGE = `Usage: npm run test:compat -- <previous-ref> [--always] [--keep] [--jobs N] [--tests DIR]
+const USAGE = `Usage: npm run test:compat -- <previous-ref> [--always] [--keep] [--jobs N] [--timeout S] [--tests DIR]
   <previous-ref>  the release a rollback returns to (e.g. the deployed commit)
   --always        run even when no migration changed since <previous-ref>
   --keep          keep the temporary copy of the previous release (printed)
   --jobs N        test files run at once (default 2)
+  --timeout S     seconds one test file may take (default: the previous release's tap setting)
   --tests DIR     the previous release's tests to run, under service/ (default test/api)`;
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -24,6 +25,7 @@ const { values, positionals } = parseArgs({
     always: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     jobs: { type: 'string', default: '2' },
+    timeout: { type: 'string' },
     tests: { type: 'string', default: 'test/api' },
     help: { type: 'boolean', default: false },
   },
@@ -69,7 +71,14 @@ async function migrationFiles(dir: string): Promise<Map<string, string>> {
 
 async function main(): Promise<number> {
   const ref = positionals[0];
-  if (values.help || ref === undefined || positionals.length > 1 || !/^[1-9]\d?$/.test(values.jobs)) {
+  const badTimeout = values.timeout !== undefined && !/^[1-9]\d{0,4}$/.test(values.timeout);
+  if (
+    values.help ||
+    ref === undefined ||
+    positionals.length > 1 ||
+    !/^[1-9]\d?$/.test(values.jobs) ||
+    badTimeout
+  ) {
     console.error(USAGE);
     return 2;
   }
@@ -141,7 +150,14 @@ async function main(): Promise<number> {
     const log = path.join(work, 'tests.log');
     const tests = await run(
       'npx',
-      ['tap', '--disable-coverage', '--reporter=tap', `--jobs=${values.jobs}`, values.tests],
+      [
+        'tap',
+        '--disable-coverage',
+        '--reporter=tap',
+        `--jobs=${values.jobs}`,
+        ...(values.timeout === undefined ? [] : [`--timeout=${values.timeout}`]),
+        values.tests,
+      ],
       { cwd: path.join(previous, 'service'), capture: true },
     );
     await writeFile(log, tests.output);
