@@ -579,7 +579,7 @@ export const ${camelPlural}Module = {
     const { ${pascal}Schema } = await import('./${singular}.entity.ts');
     return [${pascal}Schema];
   },
-  // Its own codes go here (and in docs/api.md's error table); the generic NOT_FOUND serves until then.
+  // Its codes go here, then \`npm run docs:errors\`; the generic NOT_FOUND serves until then.
   errorCodes: {},
 } as const satisfies DomainModule;
 `,
