@@ -8,7 +8,12 @@ import {
 } from '../../src/db/database-url.ts';
 import { startTestDatabase } from '../helpers/database.ts';
 import { rotatingDatabaseSecrets } from '../helpers/fake-secrets-manager.ts';
-import { uniqueIsbn } from '../helpers/isbn.ts';
+import {
+  addFixtureModule,
+  ATTACHMENT_TYPE,
+  createFixtureTable,
+  FIXTURE_PATH,
+} from '../helpers/fixture-module.ts';
 import { buildServer, type Envelope } from '../helpers/server.ts';
 
 t.test('a rotated password is read again after one failed authentication', async (t) => {
@@ -35,31 +40,33 @@ t.test('a rotated password is read again after one failed authentication', async
   t.equal(secrets.requests.length, 2, 'and not again while the password works');
 });
 
-// Cover downloads read through the same pool hook as every other query.
-t.test('the first cover download after a rotation succeeds', async (t) => {
+// Binary downloads read through the same pool hook as every other query.
+t.test('the first binary download after a rotation succeeds', async (t) => {
   const db = await startTestDatabase(t);
-  const secrets = await rotatingDatabaseSecrets(t, db.url, 'app_cover_reader');
+  await createFixtureTable(db.url);
+  const secrets = await rotatingDatabaseSecrets(t, db.url, 'app_download_reader');
   const app = await buildServer(t, { DATABASE_SECRET_ARN: secrets.connectionArn, DATABASE_SSL: 'false' });
+  await addFixtureModule(app.server);
   const created = await app.json<Envelope<{ id: string }>>({
     method: 'POST',
-    url: '/v1/books',
-    payload: { title: 'Rotated', author: 'A', isbn: uniqueIsbn() },
+    url: FIXTURE_PATH,
+    payload: { title: 'Rotated' },
   });
   t.equal(created.status, 201);
-  const id = created.body.data.id;
-  const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(32, 7)]);
+  const url = `${FIXTURE_PATH}/${created.body.data.id}/attachment`;
+  const bytes = Buffer.alloc(40, 7);
   const put = await app.inject({
     method: 'PUT',
-    url: `/v1/books/${id}/cover`,
-    headers: { 'content-type': 'image/png' },
-    payload: png,
+    url,
+    headers: { 'content-type': ATTACHMENT_TYPE },
+    payload: bytes,
   });
   t.equal(put.statusCode, 200);
 
   await secrets.rotate('second-password');
-  const cover = await app.inject(`/v1/books/${id}/cover`);
-  t.equal(cover.statusCode, 200, 'the cover is served with the new password');
-  t.same(cover.rawPayload, png, 'byte for byte');
+  const download = await app.inject(url);
+  t.equal(download.statusCode, 200, 'the download is served with the new password');
+  t.same(download.rawPayload, bytes, 'byte for byte');
 });
 
 t.test('the rotation hook, piece by piece', async (t) => {

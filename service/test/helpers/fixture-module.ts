@@ -5,6 +5,7 @@ import Boom from '@hapi/boom';
 import type { Plugin, Server, ServerRoute } from '@hapi/hapi';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import Joi from 'joi';
+import pg from 'pg';
 import type { Config } from '../../src/config.ts';
 import { emptySuccessSchema } from '../../src/lib/envelope.ts';
 import {
@@ -91,17 +92,34 @@ class Notes {
 
 const fields = { title: Joi.string().max(200), tag: Joi.string().max(50).allow(null) };
 const idParams = Joi.object({ id: Joi.string().guid({ version: 'uuidv4' }).required() });
+/** A role without CREATE on the schema (test/api/database-rotation.test.ts) finds it made by createFixtureTable. */
+async function createTableIfMissing(em: EntityManager): Promise<void> {
+  const connection = em.getConnection();
+  const [found] = await connection.execute<{ name: string | null }[]>(
+    "select to_regclass('fixture_notes')::text as name",
+  );
+  if (found?.name == null) await connection.execute(TABLE);
+}
+
+/** Makes the fixture's table as `url`'s user, for a server that connects as a role that cannot. */
+export async function createFixtureTable(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(TABLE);
+  } finally {
+    await client.end();
+  }
+}
+
 /** The routes over one server's database: the table is created by the first request that needs it. */
 function routes(): ServerRoute[] {
   let table: Promise<unknown> | undefined;
   const withNotes = serviceRunner(async (em) => {
-    table ??= em
-      .getConnection()
-      .execute(TABLE)
-      .catch((error: unknown) => {
-        table = undefined;
-        throw error;
-      });
+    table ??= createTableIfMissing(em).catch((error: unknown) => {
+      table = undefined;
+      throw error;
+    });
     await table;
     return new Notes(em);
   });
