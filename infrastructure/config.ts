@@ -52,7 +52,12 @@ export function readStackConfig(source: ConfigSource, context: ConfigContext): S
   const unbudgeted = readFunctionSettings(settings);
   const fn = {
     ...unbudgeted,
-    reservedConcurrency: budgetedReservedConcurrency(settings, database, unbudgeted.reservedConcurrency),
+    reservedConcurrency: budgetedReservedConcurrency(
+      settings,
+      database,
+      unbudgeted.reservedConcurrency,
+      isPreviewStack(stack),
+    ),
   };
   const ephemeral = isPreviewStack(stack);
   return {

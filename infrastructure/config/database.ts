@@ -44,14 +44,19 @@ export function readDatabaseConfig(settings: Settings, stack: string): DatabaseC
   return mode === 'external' ? readExternal(settings, stack, poolMax) : readManaged(settings, poolMax);
 }
 
+/** A preview stack's derived reservation: each one takes it from the account's shared concurrency. */
+export const PREVIEW_RESERVED_CONCURRENCY = 10;
+
 /**
  * The function's reserved concurrency within the connection budget: in managed mode without the proxy,
- * derived when unset (-1) and refused when its worst case can exceed max_connections. Elsewhere as set.
+ * derived when unset (-1; at most PREVIEW_RESERVED_CONCURRENCY on a preview stack) and refused when its
+ * worst case can exceed max_connections. Elsewhere as set.
  */
 export function budgetedReservedConcurrency(
   settings: Settings,
   database: DatabaseConfig,
   reservedConcurrency: number | undefined,
+  preview = false,
 ): number | undefined {
   if (database.mode === 'external' || database.proxy !== undefined) return reservedConcurrency;
   const input = { ...database, reservedConcurrency };
@@ -60,7 +65,9 @@ export function budgetedReservedConcurrency(
   if (problem !== undefined) {
     throw new ConfigError(settings.key(budget.derived ? 'databasePoolMax' : 'reservedConcurrency'), problem);
   }
-  return budget.reservedConcurrency;
+  return budget.derived && preview
+    ? Math.min(budget.reservedConcurrency, PREVIEW_RESERVED_CONCURRENCY)
+    : budget.reservedConcurrency;
 }
 
 function readExternal(settings: Settings, stack: string, poolMax: number): ExternalDatabaseConfig {
