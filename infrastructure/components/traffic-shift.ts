@@ -113,9 +113,16 @@ export class TrafficShift extends pulumi.ComponentResource {
           Version: '2012-10-17',
           Statement: [
             {
+              // Alias calls authorise on the function's own ARN (IAM service authorization reference).
               Sid: 'ShiftOwnAlias',
               Effect: 'Allow',
-              Action: ['lambda:GetAlias', 'lambda:UpdateAlias', 'lambda:GetProvisionedConcurrencyConfig'],
+              Action: ['lambda:GetAlias', 'lambda:UpdateAlias'],
+              Resource: args.functionArn,
+            },
+            {
+              Sid: 'ReadOwnAliasProvisionedConcurrency',
+              Effect: 'Allow',
+              Action: ['lambda:GetProvisionedConcurrencyConfig'],
               Resource: pulumi.interpolate`${args.functionArn}:${args.aliasName}`,
             },
             {

@@ -86,10 +86,8 @@ t.test('its service role: CodeDeploy only, moves this alias only, inside the bou
   t.same(
     document.Statement.map((s) => [s.Action, s.Resource]),
     [
-      [
-        ['lambda:GetAlias', 'lambda:UpdateAlias', 'lambda:GetProvisionedConcurrencyConfig'],
-        `${String(fn.state.arn)}:live`,
-      ],
+      [['lambda:GetAlias', 'lambda:UpdateAlias'], fn.state.arn],
+      [['lambda:GetProvisionedConcurrencyConfig'], `${String(fn.state.arn)}:live`],
       [['cloudwatch:DescribeAlarms'], '*'],
     ],
   );

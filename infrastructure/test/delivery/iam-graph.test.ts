@@ -28,6 +28,8 @@ import {
   workflowJobs,
 } from './iam/fixtures/workflow-calls.ts';
 
+// Every scenario runs the program twice, each in its own process: more than tap's 120 s on a loaded machine.
+t.setTimeout(360_000);
 const [graphs, previews] = await Promise.all([
   recordScenarios(Object.keys(SCENARIOS)),
   recordScenarios(Object.keys(SCENARIOS), 'preview'),
