@@ -8,6 +8,7 @@ import { INVOCATION_ERROR_STATUS } from '../../src/errors/error-codes.ts';
 import { EVENTS_PATH } from '../../src/plugins/lambda-events.ts';
 import { hashKey, normalizePrefix, readPresentedKey } from '../../src/modules/api-keys/api-key.token.ts';
 import { startTestDatabase } from '../helpers/database.ts';
+import { addFixtureModule, FIXTURE_PATH } from '../helpers/fixture-module.ts';
 import { buildServer, type Envelope, type TestServer } from '../helpers/server.ts';
 import { PASS_THROUGH_HEADERS } from '../fixtures/lambda.ts';
 
@@ -22,6 +23,7 @@ async function keysApp(t: Test, { listening = false } = {}): Promise<TestServer>
     { DATABASE_URL: db.url, API_KEYS_REQUIRED: 'true', ...listen },
     { captureLogs: true },
   );
+  await addFixtureModule(app.server);
   if (listening) await app.server.start();
   return app;
 }
@@ -58,7 +60,7 @@ t.test('over real HTTP: a key works, its quota runs out with a 429 and resets th
   t.match(key, /^ak_[a-z2-7]{12}_[A-Za-z0-9_-]{43}$/);
   t.equal(prefix, key.slice(0, 15), 'the public id is the key prefix');
 
-  const call = () => fetch(`${base}/v1/books?limit=1`, { headers: { 'x-api-key': key } });
+  const call = () => fetch(`${base}${FIXTURE_PATH}?limit=1`, { headers: { 'x-api-key': key } });
   const remaining: string[] = [];
   for (let i = 0; i < 3; i++) {
     const response = await call();
@@ -81,7 +83,7 @@ t.test('over real HTTP: a key works, its quota runs out with a 429 and resets th
      where key_id = (select id from api_keys where prefix = ?)`,
     [prefix],
   );
-  const reset = await fetch(`${base}/v1/books`, { headers: { authorization: `Bearer ${key}` } });
+  const reset = await fetch(`${base}${FIXTURE_PATH}`, { headers: { authorization: `Bearer ${key}` } });
   t.equal(reset.status, 200, 'the quota is fresh the next day (Bearer works too)');
   t.equal(reset.headers.get('x-quota-remaining'), '2');
 });
@@ -90,10 +92,10 @@ t.test('the per-minute rate answers 429 RATE_LIMITED without spending the daily 
   const app = await keysApp(t);
   const { key } = await createKey(app, { name: 'rate', quota: 100, rate: 2 });
   const statuses: number[] = [];
-  let last = await app.inject({ url: '/v1/books', headers: { 'x-api-key': key } });
+  let last = await app.inject({ url: FIXTURE_PATH, headers: { 'x-api-key': key } });
   statuses.push(last.statusCode);
   for (let i = 0; i < 3; i++) {
-    last = await app.inject({ url: '/v1/books', headers: { 'x-api-key': key } });
+    last = await app.inject({ url: FIXTURE_PATH, headers: { 'x-api-key': key } });
     statuses.push(last.statusCode);
   }
   t.same(statuses, [200, 200, 429, 429]);
@@ -109,7 +111,9 @@ t.test('concurrent requests are counted exactly (one atomic upsert each)', async
   const app = await keysApp(t);
   const { key, id: prefix } = await createKey(app, { name: 'burst', quota: 25, rate: 1000 });
   const responses = await Promise.all(
-    Array.from({ length: 40 }, () => app.inject({ url: '/v1/books?limit=1', headers: { 'x-api-key': key } })),
+    Array.from({ length: 40 }, () =>
+      app.inject({ url: `${FIXTURE_PATH}?limit=1`, headers: { 'x-api-key': key } }),
+    ),
   );
   const ok = responses.filter((r) => r.statusCode === 200).length;
   const limited = responses.filter((r) => r.statusCode === 429).length;
@@ -138,12 +142,12 @@ t.test('missing, malformed, unknown and revoked keys get a 401 envelope with WWW
     ['Bearer garbage', { authorization: 'Bearer garbage' }, 4012],
   ];
   for (const [label, headers, code] of cases) {
-    const response = await app.inject({ url: '/v1/books', headers });
+    const response = await app.inject({ url: FIXTURE_PATH, headers });
     t.equal(response.statusCode, 401, label);
     t.match(JSON.parse(response.payload), { success: false, code, data: null, traceId: String }, label);
     t.match(response.headers['www-authenticate'], /^Bearer realm="api"/, label);
   }
-  const before = await app.inject({ url: '/v1/books', headers: { 'x-api-key': key } });
+  const before = await app.inject({ url: FIXTURE_PATH, headers: { 'x-api-key': key } });
   t.equal(before.statusCode, 200);
 
   const revoked = await app.json<Envelope<{ revokedAt: string }>>({
@@ -154,10 +158,10 @@ t.test('missing, malformed, unknown and revoked keys get a 401 envelope with WWW
   });
   t.equal(revoked.status, 200);
   t.ok(revoked.body.data.revokedAt);
-  const after = await app.json({ url: '/v1/books', headers: { 'x-api-key': key } });
+  const after = await app.json({ url: FIXTURE_PATH, headers: { 'x-api-key': key } });
   t.equal(after.status, 401);
   t.equal(after.body.code, 4013, 'API_KEY_REVOKED');
-  const wrongAfter = await app.json({ url: '/v1/books', headers: { 'x-api-key': wrongSecret } });
+  const wrongAfter = await app.json({ url: FIXTURE_PATH, headers: { 'x-api-key': wrongSecret } });
   t.equal(wrongAfter.body.code, 4012, 'without the secret, revocation is not revealed');
 
   const again = await app.json<Envelope<{ revokedAt: string }>>({
@@ -190,7 +194,7 @@ t.test('open routes need no key; usage headers appear on errors of identified ke
   }
   const { key } = await createKey(app, { name: 'headers', quota: 10, rate: 5 });
   const notFound = await app.inject({
-    url: '/v1/books/0b7f5bde-0d9c-4c1b-8f3e-6e0f7f8f9a0b',
+    url: `${FIXTURE_PATH}/0b7f5bde-0d9c-4c1b-8f3e-6e0f7f8f9a0b`,
     headers: { 'x-api-key': key },
   });
   t.equal(notFound.statusCode, 404);
@@ -218,7 +222,7 @@ t.test('keys.create validates its input; keys.list reports usage; events never t
   const { id: prefix, key, dailyQuota, rateLimitPerMinute } = await createKey(app, { name: 'defaults' });
   t.equal(dailyQuota, app.config.apiKeys.defaultDailyQuota);
   t.equal(rateLimitPerMinute, app.config.apiKeys.defaultRatePerMinute);
-  await app.inject({ url: '/v1/books', headers: { 'x-api-key': key } });
+  await app.inject({ url: FIXTURE_PATH, headers: { 'x-api-key': key } });
   const listed = await app.json<
     Envelope<{ keys: { id: string; usedToday: number; lastUsedAt: string | null }[] }>
   >({
@@ -243,7 +247,7 @@ t.test('keys.create validates its input; keys.list reports usage; events never t
 t.test('maintenance purges old usage windows', async (t) => {
   const app = await keysApp(t);
   const { id: prefix, key } = await createKey(app, { name: 'purge' });
-  await app.inject({ url: '/v1/books', headers: { 'x-api-key': key } });
+  await app.inject({ url: FIXTURE_PATH, headers: { 'x-api-key': key } });
   await sql(
     app,
     `insert into api_key_usage (key_id, period, window_start, count)
@@ -279,7 +283,7 @@ t.test('keys:create, keys:list and keys:revoke scripts against DATABASE_URL', as
   const key = created.stdout.trim().split('\n').at(-1) ?? '';
   t.match(key, /^ak_[a-z2-7]{12}_[A-Za-z0-9_-]{43}$/, 'the key is the last line, printed once');
   t.match(created.stdout, /7\/day, 3\/min/);
-  const response = await app.inject({ url: '/v1/books', headers: { 'x-api-key': key } });
+  const response = await app.inject({ url: FIXTURE_PATH, headers: { 'x-api-key': key } });
   t.equal(response.statusCode, 200, 'the printed key works');
 
   const listed = JSON.parse((await run('list', '--json')).stdout) as { id: string; usedToday: number }[];
@@ -293,7 +297,7 @@ t.test('keys:create, keys:list and keys:revoke scripts against DATABASE_URL', as
 
   const revoked = await run('revoke', '--id', key.slice(0, 15));
   t.match(revoked.stdout, /Revoked ak_/);
-  t.equal((await app.inject({ url: '/v1/books', headers: { 'x-api-key': key } })).statusCode, 401);
+  t.equal((await app.inject({ url: FIXTURE_PATH, headers: { 'x-api-key': key } })).statusCode, 401);
 
   await t.rejects(run('create'), { code: 1, stderr: /--name is required/ });
   await t.rejects(run('create', '--name', 'x', '--quota', '0'), { code: 1, stderr: /--quota/ });
@@ -307,10 +311,10 @@ t.test(
     const app = await keysApp(t);
     const { key } = await createKey(app, { name: 'log-check' });
     const bearer = `Bearer ${key}`;
-    await app.inject({ url: '/v1/books', headers: { 'x-api-key': key } });
-    await app.inject({ url: '/v1/books', headers: { authorization: bearer } });
+    await app.inject({ url: FIXTURE_PATH, headers: { 'x-api-key': key } });
+    await app.inject({ url: FIXTURE_PATH, headers: { authorization: bearer } });
     await app.inject({ url: '/v1/nope', headers: { authorization: bearer, 'x-api-key': 'wrong' } });
-    await app.inject({ url: `/v1/books?key=${key}`, headers: { 'x-api-key': key } });
+    await app.inject({ url: `${FIXTURE_PATH}?key=${key}`, headers: { 'x-api-key': key } });
     const text = app.logs.text();
     t.ok(text.length > 0, 'logs were captured');
     t.notMatch(text, key.slice(16), 'no key secret (also not from the keys.create event result)');
@@ -318,7 +322,7 @@ t.test(
     t.notMatch(text, db.url, 'no database URL');
     t.notMatch(text, new URL(db.url).password || '\u0000', 'no database password');
     t.notMatch(text, 'Bearer ', 'no authorization header');
-    t.match(text, /api-key|x-api-key|REDACTED|GET \/v1\/books/, 'the requests themselves are logged');
+    t.match(text, /api-key|x-api-key|REDACTED|GET \/v1\/fixture-notes/, 'the requests themselves are logged');
   },
 );
 
