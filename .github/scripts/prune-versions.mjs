@@ -11,7 +11,7 @@ import { awsCall, CLIENT_SETTINGS, required } from './aws-support.mjs';
 import { CheckError, reportFailure, runAsCommand } from './cli-support.mjs';
 
 /** Which numbered versions go: all but the newest `keep` and every protected one. */
-export function versionsToDelete(versions, protectedVersions, keep) {
+function versionsToDelete(versions, protectedVersions, keep) {
   const numbered = versions.filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
   return numbered.slice(keep).filter((v) => !protectedVersions.has(v));
 }

@@ -24,7 +24,7 @@ const EVENT_FILE = '.github/events/http-api-v2.json';
 const DONE = new Set(['Succeeded', 'Failed', 'Stopped']);
 
 /** The stack's outputs and the rollout's bounds, from the environment the workflow step sets. */
-export function readSettings(env) {
+function readSettings(env) {
   const application = env.ROLLOUT_APPLICATION?.trim() ?? '';
   const deploymentGroup = env.ROLLOUT_DEPLOYMENT_GROUP?.trim() ?? '';
   if ((application === '') !== (deploymentGroup === '')) {
@@ -109,7 +109,7 @@ async function invokeVersion(lambda, settings, template, path, expectStatus, hea
 }
 
 /** `/health`, then one read through the adapter (the books list with a key, else readiness: both reach the database). */
-export async function smokeVersion(lambda, settings, log) {
+async function smokeVersion(lambda, settings, log) {
   const template = JSON.parse(await readFile(EVENT_FILE, 'utf8'));
   const health = await invokeVersion(lambda, settings, template, '/health', 200);
   log(`✓ version ${settings.target}: GET /health → 200 (traceId ${health.body.traceId})`);
@@ -121,7 +121,7 @@ export async function smokeVersion(lambda, settings, log) {
 }
 
 /** Minutes a configuration takes to move all traffic (canary: one interval; linear: one per step). */
-export function shiftMinutes(routing) {
+function shiftMinutes(routing) {
   if (routing?.type === 'TimeBasedCanary') return routing.timeBasedCanary?.canaryInterval ?? 0;
   if (routing?.type === 'TimeBasedLinear') {
     const { linearPercentage = 100, linearInterval = 0 } = routing.timeBasedLinear ?? {};
@@ -142,7 +142,7 @@ async function timeoutMinutes(codedeploy, settings) {
 }
 
 /** The Lambda AppSpec: CodeDeploy shifts `alias` from CurrentVersion to TargetVersion. */
-export function appSpec(settings, current) {
+function appSpec(settings, current) {
   return JSON.stringify({
     version: 0.0,
     Resources: [

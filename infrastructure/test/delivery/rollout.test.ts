@@ -93,7 +93,12 @@ void t.test('success: smoke-checks the new version, then CodeDeploy shifts live 
       },
     ],
   });
-  t.equal(spec?.sha256, createHash('sha256').update(spec?.content ?? '').digest('hex'));
+  t.equal(
+    spec?.sha256,
+    createHash('sha256')
+      .update(spec?.content ?? '')
+      .digest('hex'),
+  );
   t.same(aws.aliases.live, { FunctionVersion: '8' });
 });
 
