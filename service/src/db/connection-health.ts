@@ -39,19 +39,26 @@ export function guardPool(pool: Pool, options: ConnectionHealthOptions): void {
   let suspectBefore = 0;
 
   const broken = new WeakSet<PoolClient>();
+  // The release of each connection handed out by healthyClient, callable more than once.
+  const releases = new WeakMap<PoolClient, (error?: Error) => void>();
 
   pool.on('connect', (client) => {
     // pg emits 'error' on a client whose connection died (reset, terminated, closed by the server).
     client.on('error', () => {
       suspectBefore = Date.now();
     });
-    // Notes a query failure that breaks the connection; the caller's own handling runs after this.
+    // A query failure that breaks the connection gives it back at once, as dead, before its holder
+    // reacts: Kysely never releases a transaction whose rollback failed, which would leak it for good.
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as unknown as { query: typeof query }).query = (...args) => {
       const result = query(...args);
       if (result instanceof Promise) {
         result.catch((error: unknown) => {
-          if (breaksConnection(error)) broken.add(client);
+          if (!breaksConnection(error)) return;
+          suspectBefore = Date.now();
+          const release = releases.get(client);
+          if (release === undefined) broken.add(client);
+          else release(new DeadConnectionError('its query failed', { cause: error }));
         });
       }
       return result;
@@ -62,16 +69,29 @@ export function guardPool(pool: Pool, options: ConnectionHealthOptions): void {
     // Wall-clock time: a thawed instance's monotonic clock may not count the time it was frozen.
     releasedAt.set(client, Date.now());
     if (Boolean(error) || !broken.has(client)) return;
-    suspectBefore = Date.now();
-    // pg-pool checks `_ending` right after this event: the client is removed, not put back.
+    // Handed out by pg-pool's own query(): pg-pool checks `_ending` right after this event.
     void client.end().catch(() => undefined);
   });
 
   const connect = pool.connect.bind(pool) as (...args: unknown[]) => unknown;
+  const checkedOut = async (): Promise<PoolClient> => {
+    const client = (await connect()) as PoolClient;
+    const release = client.release.bind(client);
+    let released = false;
+    const releaseOnce = (error?: Error | boolean) => {
+      if (released) return;
+      released = true;
+      releases.delete(client);
+      release(error);
+    };
+    client.release = releaseOnce;
+    releases.set(client, releaseOnce);
+    return client;
+  };
   const healthyClient = async (): Promise<PoolClient> => {
     // Each failed round removes a connection from the pool; a new one is never checked: bounded.
     for (let round = 0; ; round++) {
-      const client = (await connect()) as PoolClient;
+      const client = await checkedOut();
       const given = releasedAt.get(client);
       if (given === undefined || round > pool.options.max) return client;
       if (given <= suspectBefore) {
@@ -87,7 +107,6 @@ export function guardPool(pool: Pool, options: ConnectionHealthOptions): void {
         await client.query(check);
         return client;
       } catch (error) {
-        suspectBefore = Date.now();
         client.release(new DeadConnectionError('an idle connection failed its check', { cause: error }));
       }
     }
