@@ -1,0 +1,84 @@
+// In process, through a loopback proxy that can silence connections: which database connections the
+// service keeps, checks, replaces and retries on (the built service's faults: database-chaos.test.ts).
+import t from 'tap';
+import pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { guardPool } from '../../src/db/connection-health.ts';
+import { startTestDatabase } from '../helpers/database.ts';
+import { uniqueIsbn } from '../helpers/isbn.ts';
+import { buildServer } from '../helpers/server.ts';
+import { createSilencingProxy } from '../helpers/silencing-proxy.ts';
+import type { Teardown } from '../helpers/teardown.ts';
+
+const db = await startTestDatabase(t);
+
+async function serviceBehindProxy(t: Teardown, env: Record<string, string> = {}) {
+  const proxy = await createSilencingProxy(t, { targetPort: db.port });
+  const url = new URL(db.url);
+  url.port = String(proxy.port);
+  const app = await buildServer(t, { DATABASE_URL: url.toString(), ...env });
+  return { app, proxy };
+}
+
+t.test('an SQL error leaves its connection in use', async (t) => {
+  const { app, proxy } = await serviceBehindProxy(t);
+  const isbn = uniqueIsbn();
+  const book = { method: 'POST', url: '/v1/books', payload: { title: 'T', author: 'A', isbn } };
+  t.equal((await app.json(book)).status, 201);
+  const opened = proxy.accepted;
+  t.equal((await app.json(book)).status, 409, 'a unique violation');
+  t.equal((await app.json('/v1/books')).status, 200);
+  t.equal(proxy.accepted, opened, 'served on the same connection: none opened');
+});
+
+t.test('a connection silenced while idle fails its check and is replaced', async (t) => {
+  const { app, proxy } = await serviceBehindProxy(t, {
+    DATABASE_IDLE_CHECK_AFTER_MS: '200',
+    DATABASE_IDLE_CHECK_TIMEOUT_MS: '300',
+  });
+  t.equal((await app.json('/v1/books')).status, 200);
+  const opened = proxy.accepted;
+  t.equal(proxy.silence(), 1, 'inside Lambda the pool holds one connection');
+  await sleep(400);
+  const started = performance.now();
+  t.equal((await app.json('/v1/books')).status, 200, 'the next read succeeds');
+  t.comment(`first read after the silence: ${Math.round(performance.now() - started)} ms`);
+  t.equal(proxy.accepted, opened + 1, 'on a new connection');
+});
+
+t.test('a connection silenced and still fresh: a read runs again, a write does not', async (t) => {
+  const { app, proxy } = await serviceBehindProxy(t, {
+    DATABASE_IDLE_CHECK_AFTER_MS: '60000',
+    DATABASE_QUERY_TIMEOUT_MS: '500',
+  });
+  t.equal((await app.json('/v1/books')).status, 200);
+  let opened = proxy.accepted;
+  proxy.silence();
+  t.equal((await app.json('/v1/books')).status, 200, 'a read timed out on it, then ran on another');
+  t.equal(proxy.accepted, opened + 1, 'which was opened for it');
+
+  opened = proxy.accepted;
+  proxy.silence();
+  const write = await app.json({
+    method: 'POST',
+    url: '/v1/books',
+    payload: { title: 'Maybe written', author: 'A', isbn: uniqueIsbn() },
+  });
+  t.equal(write.status, 503, 'a write that timed out answers 503');
+  t.match(write.body, { code: 5031 });
+  t.equal(proxy.accepted, opened, 'and is not run again on another connection');
+  t.equal((await app.json('/v1/books')).status, 200, 'the timed-out connection is not reused');
+});
+
+t.test("the pool's own query() (a callback to connect) passes the guard untouched", async (t) => {
+  const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+  t.teardown(() => pool.end());
+  guardPool(pool, { idleCheckAfterMs: 0, idleCheckTimeoutMs: 1000 });
+  const { rows } = await pool.query<{ one: number }>('select 1 as one');
+  t.same(rows, [{ one: 1 }]);
+  const client = await pool.connect();
+  client.release();
+  const again = await pool.connect();
+  t.equal(again, client, 'an idle connection that passes its check is handed out again');
+  again.release();
+});
