@@ -92,6 +92,11 @@ function relationTo(target: string): Relation {
   const folder = path.join(MODULES_DIR, target);
   if (!KEBAB.test(target) || !existsSync(folder))
     fail(`--relation ${target}: no module of that name in src/modules/`);
+  const routes = readdirSync(folder)
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => readFileSync(path.join(folder, file), 'utf8'));
+  if (!routes.some((source) => source.includes(`'/v1/${target}'`) && source.includes("method: 'POST'")))
+    fail(`--relation ${target}: the module has no POST /v1/${target}, through which the test makes one`);
   const targetTable = target.split('-').join('_');
   for (const file of readdirSync(folder).filter((entry) => entry.endsWith('.entity.ts'))) {
     const source = readFileSync(path.join(folder, file), 'utf8');

@@ -40,6 +40,7 @@ t.test('a bad name is refused with the reason, and nothing is written', async (t
     [['api-key-usages'], /entity named ApiKeyUsage already exists/],
     [[], /exactly one module name/],
     [['authors', '--relation', 'nope'], /no module of that name/],
+    [['reviews', '--relation', 'api-keys'], /no POST \/v1\/api-keys/],
   ];
   for (const [args, reason] of cases) {
     const result = await run('npm', ['run', '--silent', 'new:module', '--', ...args], root);
