@@ -1,6 +1,7 @@
 // `npm run test:compat -- <previous-ref>`: the previous release's API tests against the schema this tree's
 // migrations build, so a rollback of the code is known to work on the new schema (docs/migrations.md).
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,7 @@ const USAGE = `Usage: npm run test:compat -- <previous-ref> [--always] [--keep] 
   --keep          keep the temporary copy of the previous release (printed)
   --jobs N        test files run at once (default 2)
   --timeout S     seconds one test file may take (default: the previous release's tap setting)
-  --tests DIR     the previous release's tests to run, under service/ (default test/api)`;
+  --tests PATH    the previous release's tests to run, under service/ (default test/api; repeatable)`;
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const MIGRATIONS = 'service/src/db/migrations';
@@ -26,7 +27,7 @@ const { values, positionals } = parseArgs({
     keep: { type: 'boolean', default: false },
     jobs: { type: 'string', default: '2' },
     timeout: { type: 'string' },
-    tests: { type: 'string', default: 'test/api' },
+    tests: { type: 'string', multiple: true, default: ['test/api'] },
     help: { type: 'boolean', default: false },
   },
 });
@@ -109,6 +110,11 @@ async function main(): Promise<number> {
       return 0;
     }
 
+    const missing = values.tests.filter((test) => !existsSync(path.join(previous, 'service', test)));
+    if (missing.length > 0) {
+      console.error(`The previous release has no ${missing.join(', ')}: name its API tests with --tests.`);
+      return 2;
+    }
     console.log(`[${seconds()} s] npm ci in the previous release (service and the workspace root)`);
     await must(
       'npm',
@@ -145,7 +151,7 @@ async function main(): Promise<number> {
     await cp(newDir, oldDir, { recursive: true, filter: (source) => !source.endsWith('.json') });
     const list = [...newFiles.keys()].filter((file) => /^Migration\d/.test(file)).length;
     console.log(
-      `[${seconds()} s] the previous release's ${values.tests} on the new schema (${list} migrations)`,
+      `[${seconds()} s] the previous release's ${values.tests.join(' ')} on the new schema (${list} migrations)`,
     );
     const log = path.join(work, 'tests.log');
     const tests = await run(
@@ -156,7 +162,7 @@ async function main(): Promise<number> {
         '--reporter=tap',
         `--jobs=${values.jobs}`,
         ...(values.timeout === undefined ? [] : [`--timeout=${values.timeout}`]),
-        values.tests,
+        ...values.tests,
       ],
       { cwd: path.join(previous, 'service'), capture: true },
     );
@@ -171,6 +177,10 @@ async function main(): Promise<number> {
           : 'no summary'),
     );
     for (const file of failed) console.log(`  failed: ${file}`);
+    if (files.length === 0) {
+      console.error(`No test ran:\n${tests.output.slice(0, 2000)}`);
+      return 2;
+    }
     if (tests.code !== 0) {
       console.error(
         `The previous release fails on the new schema: rolling back past these migrations is not safe.` +
