@@ -171,6 +171,17 @@ void t.test('an alarm back to OK by the time the job looks is still named from i
   );
 });
 
+void t.test('an alarm already in ALARM before the deployment started is named by its state', async (t) => {
+  const aws = await start(t, {
+    steps: [{ status: 'Stopped', errorInformation: { code: 'ALARM_ACTIVE', message: 'alarms activated' } }],
+    alarms: { [ERRORS_ALARM]: { state: 'ALARM', reason: '7 errors' }, [LATENCY_ALARM]: { state: 'OK' } },
+  });
+  const result = await run('rollout.mjs', aws.url, SHIFTING);
+  t.equal(result.code, 1);
+  t.match(result.stderr, 'Stopped: alarm hapi-lambda-prod-api-errors fired (in ALARM now: 7 errors).');
+  t.ok(aws.calls.includes('DescribeAlarms'));
+});
+
 void t.test('stopped by hand: no alarm fired, the job says what CodeDeploy said', async (t) => {
   const aws = await start(t, {
     steps: [
