@@ -8,7 +8,6 @@ import { promisify } from 'node:util';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import Joi from 'joi';
 import t from 'tap';
-import { isValidIsbn } from '../../src/modules/books/isbn.ts';
 import { OpenApiResponseValidator } from '../helpers/openapi-responses.ts';
 import { buildServer } from '../helpers/server.ts';
 
@@ -43,16 +42,13 @@ t.test('the served spec is valid OpenAPI 3 and complete', async (t) => {
     .filter((route) => route.settings.tags?.includes('api'))
     .map((route) => route.path);
   t.same(keysAt(spec, 'paths').sort(), [...new Set(documented)].sort());
-  t.ok(documented.includes('/health') && documented.includes('/v1/books/{id}/cover'));
+  t.ok(documented.includes('/health'));
   const undocumented = app.server
     .table()
     .filter((route) => !route.settings.tags?.includes('api'))
     .map((route) => route.path)
     .filter((path) => !/^\/(?:internal\/events|docs|openapi\.json|swaggerui\/.*)$/.test(path));
   t.same(undocumented, [], "a route without the 'api' tag is only the events route or the docs' own");
-  t.same(keysAt(spec, 'paths', '/v1/books/{id}/cover').sort(), ['delete', 'get', 'put']);
-  t.same(keysAt(spec, 'paths', '/v1/books/{id}').sort(), ['delete', 'get', 'patch']);
-  t.same(keysAt(spec, 'paths', '/v1/books').sort(), ['get', 'post']);
 });
 
 t.test('the server URL is relative, whatever Host or X-Forwarded-Host say', async (t) => {
@@ -66,23 +62,9 @@ t.test('nullable values are documented as nullable', async (t) => {
   const nullable = (schema: string, property: string) =>
     at(spec, 'components', 'schemas', schema, 'properties', property, 'nullable');
   t.equal(nullable('ErrorEnvelope', 'data'), true, 'error envelopes send data: null');
-  t.equal(nullable('EmptyEnvelope', 'data'), true, 'deletes send data: null');
-  t.equal(nullable('Book', 'publishedYear'), true);
-  t.equal(nullable('CreateBook', 'publishedYear'), true, 'requests may send null');
-  t.equal(nullable('UpdateBook', 'publishedYear'), true);
 });
 
 t.test('every success status, with its media types', async (t) => {
-  const cover = at(spec, 'paths', '/v1/books/{id}/cover');
-  t.ok(at(spec, 'paths', '/v1/books/{id}', 'delete', 'responses', '200'), 'DELETE book answers 200');
-  t.ok(at(cover, 'delete', 'responses', '200'), 'DELETE cover answers 200');
-  const images = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
-  t.same(keysAt(cover, 'get', 'responses', '200', 'content'), images, 'GET cover answers the image');
-  t.ok(at(cover, 'get', 'responses', '200', 'headers', 'ETag'));
-  t.ok(at(cover, 'get', 'responses', '304'), 'a matching If-None-Match answers 304');
-  t.same(keysAt(cover, 'put', 'requestBody', 'content'), images, 'PUT cover takes the raw image');
-  t.equal(at(cover, 'put', 'requestBody', 'required'), true);
-  t.same(keysAt(spec, 'paths', '/v1/books', 'post', 'requestBody', 'content'), ['application/json']);
   for (const { path, method, operation } of operations) {
     for (const [status, response] of Object.entries(operation.responses)) {
       if (status === '304') continue;
@@ -123,15 +105,6 @@ t.test('error statuses: every registry code an operation can answer', async (t) 
       t.equal(Boolean(responses[status]), method !== 'get', `${method} ${path} ${status}: it reads a body`);
     }
   }
-  const description = (method: string, status: string) =>
-    String(at(spec, 'paths', '/v1/books', method, 'responses', status, 'description'));
-  t.match(
-    description('get', '503'),
-    /5031 .*5032 .*5033 .*5030 /s,
-    'unavailable, not migrated, missing, timeout',
-  );
-  t.match(description('post', '413'), /4130 /);
-  t.match(description('post', '408'), /4080 /);
   const codes = at(spec, 'components', 'schemas', 'ErrorEnvelope', 'properties', 'code', 'description');
   t.match(codes, /4050 \(405\)/);
 });
@@ -144,10 +117,6 @@ t.test('every parameter and JSON body has a realistic example', async (t) => {
     const body = operation.requestBody?.content?.['application/json'];
     if (body) t.ok(Object.keys(body.example ?? {}).length > 0, `${method} ${path} body`);
   }
-  const created = ['paths', '/v1/books', 'post', 'requestBody', 'content', 'application/json', 'example'];
-  t.ok(isValidIsbn(String(at(spec, ...created, 'isbn'))), 'a real ISBN');
-  const id = at(spec, 'paths', '/v1/books/{id}', 'get', 'parameters', '0', 'example');
-  t.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a UUIDv7');
 });
 
 t.test('the response check fails routes, statuses and bodies the document does not describe', async (t) => {
