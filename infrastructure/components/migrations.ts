@@ -26,8 +26,9 @@ export class Migrations extends pulumi.ComponentResource {
 
     // A synchronous invoke: when the migration fails the service answers 599, the adapter
     // (AWS_LWA_ERROR_STATUS_CODES=599, set by the image) reports a function error, the provider fails
-    // this resource, and the deploy stops before the alias — which waits for this invoke — moves. The
-    // event itself retries connection failures (a resuming Aurora) until shortly before its deadline.
+    // this resource, and the deploy stops before the alias — which waits for this invoke — moves (in a
+    // shifting stack CodeDeploy starts only after `pulumi up` succeeded). The event itself retries
+    // connection failures (a resuming Aurora) until shortly before its deadline.
     this.invocation = new aws.lambda.Invocation(
       `${name}-invoke`,
       {

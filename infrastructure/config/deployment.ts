@@ -2,8 +2,8 @@
 // it and how many published versions a deploy keeps; docs/deploy.md says who does what.
 import { ConfigError, type Settings } from './settings.ts';
 
-export const TRAFFIC_SHIFTS = ['all-at-once', 'canary', 'linear'] as const;
-export type TrafficShift = (typeof TRAFFIC_SHIFTS)[number];
+const TRAFFIC_SHIFTS = ['all-at-once', 'canary', 'linear'] as const;
+type TrafficShift = (typeof TRAFFIC_SHIFTS)[number];
 
 /** CodeDeploy's own Lambda configurations (CodeDeploy user guide, "Deployment configurations on an AWS Lambda compute platform"). */
 const PREDEFINED = {
