@@ -9,7 +9,7 @@ import { readLambdaContext } from '../../src/lib/lambda-context.ts';
 import { EVENTS_PATH } from '../../src/plugins/lambda-events.ts';
 import { startTestDatabase } from '../helpers/database.ts';
 import { buildServer } from '../helpers/server.ts';
-import { uniqueIsbn } from '../helpers/isbn.ts';
+import { addFixtureModule } from '../helpers/fixture-module.ts';
 import { lwaHeaders, PASS_THROUGH_HEADERS } from '../fixtures/lambda.ts';
 
 const DEFAULT_RUNS = 1000;
@@ -27,13 +27,35 @@ const { body: created } = await app.json<{ data: { key: string } }>({
   payload: { action: 'keys.create', name: 'fuzz', quota: 1_000_000_000, rate: 1_000_000 },
 });
 const KEY = created.data.key;
-const existing = await app.json<{ data: { id: string } }>({
-  method: 'POST',
-  url: '/v1/books',
-  headers: { 'x-api-key': KEY },
-  payload: { title: 'Fuzz', author: 'Fuzz', isbn: uniqueIsbn() },
-});
-const BOOK_ID = existing.body.data.id;
+// Without a module of its own, the service's /v1 layers are fuzzed through the test-only fixture module.
+if (!app.server.table().some((route) => route.path.startsWith('/v1/'))) await addFixtureModule(app.server);
+type Example = Record<string, unknown>;
+const document = JSON.parse((await app.inject('/openapi.json')).payload) as {
+  paths: Record<
+    string,
+    Record<string, { requestBody?: { content?: Record<string, { example?: Example }> } }>
+  >;
+};
+const exampleFor = (path: string, method: string) =>
+  document.paths[path]?.[method]?.requestBody?.content?.['application/json']?.example;
+const EXAMPLES: Example[] = Object.entries(document.paths).flatMap(([path, operations]) =>
+  Object.keys(operations).flatMap((method) => {
+    const example = exampleFor(path, method);
+    return example === undefined ? [] : [example];
+  }),
+);
+// One existing row per collection (from its documented example), so paths name real ids too.
+const EXISTING_IDS: string[] = [];
+for (const route of app.server.table()) {
+  if (route.method !== 'post' || !route.path.startsWith('/v1/') || route.path.includes('{')) continue;
+  const { body } = await app.json<{ data: { id?: unknown } | null }>({
+    method: 'POST',
+    url: route.path,
+    headers: { 'x-api-key': KEY },
+    payload: exampleFor(route.path, 'post') ?? { title: 'Fuzz' },
+  });
+  if (typeof body.data?.id === 'string') EXISTING_IDS.push(body.data.id);
+}
 
 /** What must never appear in a body: stack frames, file paths, driver and ORM internals. */
 const LEAKS = [
@@ -62,8 +84,8 @@ const nasty = fc.constantFrom(
   'x'.repeat(2000),
   '',
   '00000000-0000-0000-0000-000000000000',
-  BOOK_ID,
-  BOOK_ID.toUpperCase(),
+  ...EXISTING_IDS,
+  ...EXISTING_IDS.map((id) => id.toUpperCase()),
 );
 const segment = fc.oneof(
   { weight: 2, arbitrary: fc.uuid({ version: [4, 7] }).map(String) },
@@ -167,12 +189,10 @@ const anyString = fc.oneof(
     'é'.repeat(201),
   ),
 );
-const bookLike = fc.record(
+const FIELDS = [...new Set(['title', ...EXAMPLES.flatMap((example) => Object.keys(example))])];
+const fieldValue = fc.oneof(anyString, fc.jsonValue(), fc.integer(), fc.double(), fc.constant(null));
+const eventLike = fc.record(
   {
-    title: fc.oneof(anyString, fc.jsonValue()),
-    author: fc.oneof(anyString, fc.jsonValue()),
-    isbn: fc.oneof(fc.constant(uniqueIsbn()), anyString, fc.integer()),
-    publishedYear: fc.oneof(fc.integer(), fc.double(), fc.constant(null), anyString),
     action: fc.constantFrom('keys.list', 'keys.create', 'keys.revoke', 'nope', 'maintenance'),
     name: anyString,
     id: anyString,
@@ -180,15 +200,29 @@ const bookLike = fc.record(
   },
   { requiredKeys: [] },
 );
+const objectLike = fc
+  .tuple(fc.dictionary(fc.constantFrom(...FIELDS), fieldValue), eventLike)
+  .map(([fields, event]) => ({ ...fields, ...event }));
+/** A documented example with its strings (some or all) replaced. */
+const exampleLike = fc
+  .constantFrom(...(EXAMPLES.length > 0 ? EXAMPLES : [{ title: 'Fuzz' }]))
+  .chain((example) =>
+    fc.record(
+      Object.fromEntries(
+        Object.entries(example).map(([key, value]) => [
+          key,
+          typeof value === 'string' ? fc.oneof(fc.constant(value), anyString) : fc.constant(value),
+        ]),
+      ),
+    ),
+  );
 const body = fc.oneof(
   { weight: 2, arbitrary: fc.constant(undefined) },
-  { weight: 3, arbitrary: bookLike.map((value) => JSON.stringify(value)) },
+  { weight: 3, arbitrary: objectLike.map((value) => JSON.stringify(value)) },
   // Valid but for the strings, so that they reach the database unless validation stops them.
   {
     weight: 2,
-    arbitrary: fc
-      .record({ title: anyString, author: anyString })
-      .map((strings) => JSON.stringify({ ...strings, isbn: uniqueIsbn() })),
+    arbitrary: exampleLike.map((value) => JSON.stringify(value)),
   },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((value) => JSON.stringify(value)) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
