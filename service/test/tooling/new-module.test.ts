@@ -129,12 +129,9 @@ t.test('new:module writes modules (one related to books) that pass typecheck, li
   );
   t.equal(knip.code, 0, 'knip', { output: knip.output });
 
-  const tests = [
-    'test/api/publishers.test.ts',
-    'test/api/authors.test.ts',
-    ...testFiles(serviceDir, ['modules.test.ts', 'docs.test.ts', 'migrations.test.ts', 'openapi.test.ts']),
-  ];
-  t.equal(tests.length, 6, tests.join(' '));
+  const checks = ['modules.test.ts', 'docs.test.ts', 'migrations.test.ts', 'openapi.test.ts'];
+  const tests = ['test/api/publishers.test.ts', 'test/api/authors.test.ts', ...testFiles(serviceDir, checks)];
+  t.same(new Set(tests.slice(2).map((file) => path.basename(file))), new Set(checks), tests.join(' '));
   const tap = await run(
     'npm',
     ['exec', '--offline', '--', 'tap', '--disable-coverage', ...tests],
