@@ -19,7 +19,7 @@ export interface DatabasePluginOptions {
   readonly config: Config;
 }
 
-export interface RunOptions {
+interface RunOptions {
   /**
    * Whether `work` may run twice: then a failure on a dead connection runs it once more, on another.
    * Default: only for GET and HEAD requests. Pass false for work that writes inside a read request.
