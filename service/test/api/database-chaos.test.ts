@@ -255,7 +255,8 @@ t.test('the server frozen longer than its idle timeouts while its connections di
 t.test(
   'a keep-alive connection idle as long as the Web Adapter reuses one, across a freeze, is answered',
   async (t) => {
-    const { service } = await startService(t);
+    // The shortest headers timeout too: it bounds a request's headers, never an idle connection.
+    const { service } = await startService(t, { HEADERS_TIMEOUT_MS: '1000' });
     const pid = service.child.pid;
     if (pid === undefined) throw new Error('the service has no pid');
     const socket = connect(service.port, '127.0.0.1');
