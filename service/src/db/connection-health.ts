@@ -38,7 +38,6 @@ export function guardPool(pool: Pool, options: ConnectionHealthOptions): void {
   // whatever killed one (a failover, a NAT, a thaw) most likely killed its siblings too.
   let suspectBefore = 0;
 
-  const broken = new WeakSet<PoolClient>();
   // The release of each connection handed out by healthyClient, callable more than once.
   const releases = new WeakMap<PoolClient, (error?: Error) => void>();
 
@@ -56,21 +55,16 @@ export function guardPool(pool: Pool, options: ConnectionHealthOptions): void {
         result.catch((error: unknown) => {
           if (!breaksConnection(error)) return;
           suspectBefore = Date.now();
-          const release = releases.get(client);
-          if (release === undefined) broken.add(client);
-          else release(new DeadConnectionError('its query failed', { cause: error }));
+          // A client taken with a callback (pg-pool's own query()) is released with the error by its holder.
+          releases.get(client)?.(new DeadConnectionError('its query failed', { cause: error }));
         });
       }
       return result;
     };
   });
-  // pg's types say Error, but pg-pool passes whatever release() was given: usually nothing.
-  pool.on('release', (error: unknown, client: PoolClient) => {
+  pool.on('release', (_error, client) => {
     // Wall-clock time: a thawed instance's monotonic clock may not count the time it was frozen.
     releasedAt.set(client, Date.now());
-    if (Boolean(error) || !broken.has(client)) return;
-    // Handed out by pg-pool's own query(): pg-pool checks `_ending` right after this event.
-    void client.end().catch(() => undefined);
   });
 
   const connect = pool.connect.bind(pool) as (...args: unknown[]) => unknown;
