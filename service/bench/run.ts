@@ -1,5 +1,6 @@
 // `npm run bench`: the service against a bare node:http server and hapi alone, on loopback; reports, never
-// fails (docs/performance.md). BENCH_RUNS (15), BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (10).
+// fails (docs/performance.md). BENCH_RUNS (15), BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (10),
+// BENCH_PARTS (cold,load,per-request: a comma list of the parts to run), BENCH_REQUESTS (2000, per-request).
 import { execFile } from 'node:child_process';
 import { chmod, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
@@ -12,7 +13,15 @@ import { startEmbeddedPostgres } from '../tools/embedded-postgres.ts';
 import { freePort } from '../tools/free-port.ts';
 import { loadRound, type LoadRound } from './load.ts';
 import { createCpuGroups } from './cpu-share.ts';
-import { cpuMsOf, launch, memoryOf, waitFor200, type Launch, type Running } from './processes.ts';
+import { cpuMsOf, launch, memoryOf, probe, waitFor200, type Launch, type Running } from './processes.ts';
+import {
+  FIRST_REQUEST_VARIANTS,
+  firstRequestFigures,
+  firstRequestTable,
+  perRequestCpu,
+  perRequestTable,
+  type FirstRequestSample,
+} from './first-request.ts';
 import {
   COLD_START_VARIANTS,
   coldStartByCpuTable,
@@ -54,6 +63,8 @@ const SECONDS = positiveInt('BENCH_SECONDS', 5);
 const ROUNDS = positiveInt('BENCH_ROUNDS', 3);
 const CONNECTIONS = positiveInt('BENCH_CONNECTIONS', 10);
 const READY_PATH = '/health';
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'cold,load,per-request').split(','));
+const REQUESTS = positiveInt('BENCH_REQUESTS', 2000);
 
 const started = performance.now();
 // The machine is shared: how busy it was before and after the run goes into the results.
@@ -170,235 +181,286 @@ const variants: Record<(typeof COLD_START_VARIANTS)[number], () => Promise<Launc
   unbundled: async () => ({ args: ['src/index.ts'], env: await serviceEnv(), cwd: serviceDir }),
 };
 
+// A labelled block: a run without the load part ends early and still cleans up.
 try {
-  progress('migrating and seeding one book');
-  await run(process.execPath, [path.join(distDir, 'main.mjs'), 'migrate'], {
-    cwd: serviceDir,
-    env: { ...(await serviceEnv()), LOG_LEVEL: 'warn' },
-  });
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  const { rows } = await client.query<{ id: string }>(
-    `insert into books (id, title, author, isbn, published_year, created_at, updated_at)
+  parts: {
+    progress('migrating and seeding one book');
+    await run(process.execPath, [path.join(distDir, 'main.mjs'), 'migrate'], {
+      cwd: serviceDir,
+      env: { ...(await serviceEnv()), LOG_LEVEL: 'warn' },
+    });
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    const { rows } = await client.query<{ id: string }>(
+      `insert into books (id, title, author, isbn, published_year, created_at, updated_at)
      values (gen_random_uuid(), 'The Benchmark', 'A. Author', '9780000000002', 2026, now(), now())
      returning id`,
-  );
-  await client.end();
-  const bookPath = `/v1/books/${rows[0]?.id ?? ''}`;
-
-  // ---- cold start: interleaved, the order rotating from run to run --------------------------------
-  // Every variant unthrottled, and the floors and the shipped service at each CPU share too.
-  const cpuGroups = await createCpuGroups(CPU_SHARES);
-  if (cpuGroups.available) cleanups.push(() => cpuGroups.remove());
-  else progress(`CPU shares not measured, unthrottled only: ${cpuGroups.reason}`);
-  const throttling = cpuGroups.available
-    ? { available: true, note: `cgroup v1 cpu quota per 100 ms period: ${CPU_SHARES.join(', ')} CPU` }
-    : { available: false, note: cpuGroups.reason };
-  interface Case {
-    readonly level: string;
-    readonly variant: (typeof COLD_START_VARIANTS)[number];
-    readonly procsFile?: string;
-  }
-  const cases: Case[] = [
-    ...COLD_START_VARIANTS.map((variant) => ({ level: 'unthrottled', variant })),
-    ...(cpuGroups.available ? cpuGroups.groups : []).flatMap((group) =>
-      THROTTLED_VARIANTS.map((variant) => ({
-        level: shareKey(group.share),
-        variant,
-        procsFile: group.procsFile,
-      })),
-    ),
-  ];
-  const cold = new Map<string, { wall: number[]; cpu: number[]; rss: number[] }>(
-    cases.map(({ level, variant }) => [`${level} ${variant}`, { wall: [], cpu: [], rss: [] }]),
-  );
-  const coldFailures: string[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const order = cases.map((_, k) => cases[(i + k) % cases.length] as Case);
-    const line: string[] = [];
-    for (const { level, variant, procsFile } of order) {
-      const key = `${level} ${variant}`;
-      const spec = await variants[variant]();
-      const port = await freePort();
-      const since = performance.now();
-      const server = launch(spec, port, procsFile);
-      try {
-        const wall = await waitFor200(server, READY_PATH, since);
-        const pid = server.child.pid ?? 0;
-        const sample = cold.get(key);
-        sample?.wall.push(wall);
-        sample?.cpu.push(cpuMsOf(pid));
-        sample?.rss.push(memoryOf(pid).rssMb);
-        line.push(`${key} ${wall.toFixed(0)}`);
-      } catch (error) {
-        // One broken variant (say, a half-edited source tree for `unbundled`) must not sink the others.
-        coldFailures.push(`${key}: ${error instanceof Error ? error.message : String(error)}`);
-        line.push(`${key} FAILED`);
-      } finally {
-        await server.stop();
-      }
-    }
-    progress(`cold start ${i + 1}/${RUNS} (ms): ${line.join(' · ')}`);
-  }
-  const coldStart: Record<string, ColdStartFigures> = {};
-  const coldStartByCpu: Record<string, Record<string, ColdStartFigures>> = {};
-  for (const { level, variant } of cases) {
-    const sample = cold.get(`${level} ${variant}`);
-    if (sample === undefined || sample.wall.length === 0) continue;
-    const figures = {
-      wallMs: summarize(sample.wall),
-      cpuMs: summarize(sample.cpu),
-      rssMb: summarize(sample.rss),
-    };
-    if (level === 'unthrottled') coldStart[variant] = figures;
-    else (coldStartByCpu[level] ??= {})[variant] = figures;
-  }
-  for (const failure of new Set(coldFailures)) progress(`cold start failure: ${failure.slice(0, 1500)}`);
-
-  // ---- load: the shipped bundle, the bare server and hapi alone, all long-lived -------------------
-  const servers: Record<LoadTarget, Running> = {
-    bare: launch(await variants.bare(), await freePort()),
-    hapi: launch(await variants.hapi(), await freePort()),
-    service: launch(await variants.bundled(), await freePort()),
-  };
-  for (const server of Object.values(servers)) cleanups.push(() => server.stop());
-  for (const server of Object.values(servers)) await waitFor200(server, READY_PATH, performance.now());
-  const readyMemory = {
-    bare: memoryOf(servers.bare.child.pid ?? 0),
-    service: memoryOf(servers.service.child.pid ?? 0),
-  };
-  for (const [name, server] of Object.entries({ bare: servers.bare, service: servers.service })) {
-    const status = await fetch(`http://127.0.0.1:${server.port}${bookPath}`).then((r) => r.status);
-    if (status !== 200) {
-      throw new Error(
-        `${name}: GET ${bookPath} answered ${status}; if /v1 now needs an API key, teach bench/run.ts to make one`,
-      );
-    }
-  }
-
-  /** Load rounds against `names`, the order rotating from round to round so drift hits all alike. */
-  const phase = async <Name extends LoadTarget>(
-    label: string,
-    routePath: string,
-    connections: number,
-    names: readonly Name[],
-  ) => {
-    // Each round's server CPU time (all threads) per completed request, µs: unlike req/s it is not
-    // capped by autocannon, which shares the cores with the servers.
-    const rounds = new Map<Name, (LoadRound & { cpuUsPerRequest: number })[]>(
-      names.map((name) => [name, []]),
     );
-    progress(`${label}: warm-up`);
-    for (const name of names) {
-      await loadRound({
-        url: `http://127.0.0.1:${servers[name].port}${routePath}`,
-        connections,
-        durationSeconds: 1,
-      });
+    await client.end();
+    const bookPath = `/v1/books/${rows[0]?.id ?? ''}`;
+
+    // ---- cold start: interleaved, the order rotating from run to run --------------------------------
+    // Every variant unthrottled, and the floors and the shipped service at each CPU share too.
+    const cpuGroups = await createCpuGroups(CPU_SHARES);
+    if (cpuGroups.available) cleanups.push(() => cpuGroups.remove());
+    else progress(`CPU shares not measured, unthrottled only: ${cpuGroups.reason}`);
+    const throttling = cpuGroups.available
+      ? { available: true, note: `cgroup v1 cpu quota per 100 ms period: ${CPU_SHARES.join(', ')} CPU` }
+      : { available: false, note: cpuGroups.reason };
+    interface Case {
+      readonly level: string;
+      readonly variant: (typeof COLD_START_VARIANTS)[number];
+      readonly procsFile?: string;
     }
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = names.map((_, k) => names[(round + k) % names.length] as Name);
-      for (const name of order) {
-        const pid = servers[name].child.pid ?? 0;
-        const cpuBefore = cpuMsOf(pid);
-        const result = await loadRound({
-          url: `http://127.0.0.1:${servers[name].port}${routePath}`,
-          connections,
-          durationSeconds: SECONDS,
-        });
-        const cpuUsPerRequest = ((cpuMsOf(pid) - cpuBefore) * 1000) / result.requests;
-        rounds.get(name)?.push({ ...result, cpuUsPerRequest });
-        progress(
-          `${label} ${round + 1}/${ROUNDS} ${name}: ${result.rps.toFixed(0)} req/s, ${cpuUsPerRequest.toFixed(0)} µs CPU per request, p50 ${quantile(result.latenciesMs, 0.5).toFixed(2)} ms`,
+    const cases: Case[] = [
+      ...COLD_START_VARIANTS.map((variant) => ({ level: 'unthrottled', variant })),
+      ...(cpuGroups.available ? cpuGroups.groups : []).flatMap((group) =>
+        THROTTLED_VARIANTS.map((variant) => ({
+          level: shareKey(group.share),
+          variant,
+          procsFile: group.procsFile,
+        })),
+      ),
+    ];
+    const cold = new Map<string, { wall: number[]; cpu: number[]; rss: number[] }>(
+      cases.map(({ level, variant }) => [`${level} ${variant}`, { wall: [], cpu: [], rss: [] }]),
+    );
+    const coldFailures: string[] = [];
+    // The service's first database-backed answer, right after its first /health (as the adapter sends it).
+    const firstBook = new Map<string, FirstRequestSample>();
+    for (let i = 0; i < (PARTS.has('cold') ? RUNS : 0); i++) {
+      const order = cases.map((_, k) => cases[(i + k) % cases.length] as Case);
+      const line: string[] = [];
+      for (const { level, variant, procsFile } of order) {
+        const key = `${level} ${variant}`;
+        const spec = await variants[variant]();
+        const port = await freePort();
+        const since = performance.now();
+        const server = launch(spec, port, procsFile);
+        try {
+          const wall = await waitFor200(server, READY_PATH, since);
+          const pid = server.child.pid ?? 0;
+          const sample = cold.get(key);
+          sample?.wall.push(wall);
+          sample?.cpu.push(cpuMsOf(pid));
+          sample?.rss.push(memoryOf(pid).rssMb);
+          line.push(`${key} ${wall.toFixed(0)}`);
+          if (FIRST_REQUEST_VARIANTS.has(variant)) {
+            const healthCpu = sample?.cpu.at(-1) ?? Number.NaN;
+            const status = await probe(server.port, bookPath);
+            if (status !== 200) throw new Error(`first GET ${bookPath} answered ${status}`);
+            const entry = firstBook.get(key) ?? { healthWall: [], healthCpu: [], bookWall: [], bookCpu: [] };
+            entry.healthWall.push(wall);
+            entry.healthCpu.push(healthCpu);
+            entry.bookWall.push(performance.now() - since);
+            entry.bookCpu.push(cpuMsOf(pid));
+            firstBook.set(key, entry);
+            line.push(`→ book ${(performance.now() - since).toFixed(0)}`);
+          }
+        } catch (error) {
+          // One broken variant (say, a half-edited source tree for `unbundled`) must not sink the others.
+          coldFailures.push(`${key}: ${error instanceof Error ? error.message : String(error)}`);
+          line.push(`${key} FAILED`);
+        } finally {
+          await server.stop();
+        }
+      }
+      progress(`cold start ${i + 1}/${RUNS} (ms): ${line.join(' · ')}`);
+    }
+    const coldStart: Record<string, ColdStartFigures> = {};
+    const coldStartByCpu: Record<string, Record<string, ColdStartFigures>> = {};
+    for (const { level, variant } of cases) {
+      const sample = cold.get(`${level} ${variant}`);
+      if (sample === undefined || sample.wall.length === 0) continue;
+      const figures = {
+        wallMs: summarize(sample.wall),
+        cpuMs: summarize(sample.cpu),
+        rssMb: summarize(sample.rss),
+      };
+      if (level === 'unthrottled') coldStart[variant] = figures;
+      else (coldStartByCpu[level] ??= {})[variant] = figures;
+    }
+    for (const failure of new Set(coldFailures)) progress(`cold start failure: ${failure.slice(0, 1500)}`);
+    const firstRequest = firstRequestFigures(firstBook, coldStartByCpu);
+    if (firstBook.size > 0) process.stdout.write(`${firstRequestTable(firstRequest)}\n`);
+
+    // ---- per request: the service's warm GET against one raw pg query of the same row ---------------
+    const perRequest = PARTS.has('per-request')
+      ? await perRequestCpu({
+          requests: REQUESTS,
+          rounds: ROUNDS,
+          bookPath,
+          databaseUrl: db.url,
+          service: async () => launch(await variants.bundled(), await freePort()),
+          progress,
+        })
+      : undefined;
+    if (perRequest !== undefined) process.stdout.write(`${perRequestTable(perRequest)}\n`);
+    if (!PARTS.has('load')) {
+      const partial = { date: new Date().toISOString(), loadAverage: loadavg(), firstRequest, perRequest };
+      await mkdir(outDir, { recursive: true });
+      await writeFile(path.join(outDir, 'partial.json'), `${JSON.stringify(partial, null, 2)}\n`);
+      process.stdout.write(
+        `Load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} at start, ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')} at end; results: .bench/partial.json\n`,
+      );
+      break parts;
+    }
+
+    // ---- load: the shipped bundle, the bare server and hapi alone, all long-lived -------------------
+    const servers: Record<LoadTarget, Running> = {
+      bare: launch(await variants.bare(), await freePort()),
+      hapi: launch(await variants.hapi(), await freePort()),
+      service: launch(await variants.bundled(), await freePort()),
+    };
+    for (const server of Object.values(servers)) cleanups.push(() => server.stop());
+    for (const server of Object.values(servers)) await waitFor200(server, READY_PATH, performance.now());
+    const readyMemory = {
+      bare: memoryOf(servers.bare.child.pid ?? 0),
+      service: memoryOf(servers.service.child.pid ?? 0),
+    };
+    for (const [name, server] of Object.entries({ bare: servers.bare, service: servers.service })) {
+      const status = await fetch(`http://127.0.0.1:${server.port}${bookPath}`).then((r) => r.status);
+      if (status !== 200) {
+        throw new Error(
+          `${name}: GET ${bookPath} answered ${status}; if /v1 now needs an API key, teach bench/run.ts to make one`,
         );
       }
     }
-    const figures = (list: (LoadRound & { cpuUsPerRequest: number })[]): LoadFigures => {
-      const latencies = list.flatMap((round) => round.latenciesMs);
-      return {
-        rps: summarize(list.map((round) => round.rps)),
-        cpuUsPerRequest: list.map((round) => round.cpuUsPerRequest),
-        p50Ms: quantile(latencies, 0.5),
-        p99Ms: quantile(latencies, 0.99),
-        errors: list.reduce((sum, round) => sum + round.errors, 0),
-        non2xx: list.reduce((sum, round) => sum + round.non2xx, 0),
+
+    /** Load rounds against `names`, the order rotating from round to round so drift hits all alike. */
+    const phase = async <Name extends LoadTarget>(
+      label: string,
+      routePath: string,
+      connections: number,
+      names: readonly Name[],
+    ) => {
+      // Each round's server CPU time (all threads) per completed request, µs: unlike req/s it is not
+      // capped by autocannon, which shares the cores with the servers.
+      const rounds = new Map<Name, (LoadRound & { cpuUsPerRequest: number })[]>(
+        names.map((name) => [name, []]),
+      );
+      progress(`${label}: warm-up`);
+      for (const name of names) {
+        await loadRound({
+          url: `http://127.0.0.1:${servers[name].port}${routePath}`,
+          connections,
+          durationSeconds: 1,
+        });
+      }
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = names.map((_, k) => names[(round + k) % names.length] as Name);
+        for (const name of order) {
+          const pid = servers[name].child.pid ?? 0;
+          const cpuBefore = cpuMsOf(pid);
+          const result = await loadRound({
+            url: `http://127.0.0.1:${servers[name].port}${routePath}`,
+            connections,
+            durationSeconds: SECONDS,
+          });
+          const cpuUsPerRequest = ((cpuMsOf(pid) - cpuBefore) * 1000) / result.requests;
+          rounds.get(name)?.push({ ...result, cpuUsPerRequest });
+          progress(
+            `${label} ${round + 1}/${ROUNDS} ${name}: ${result.rps.toFixed(0)} req/s, ${cpuUsPerRequest.toFixed(0)} µs CPU per request, p50 ${quantile(result.latenciesMs, 0.5).toFixed(2)} ms`,
+          );
+        }
+      }
+      const figures = (list: (LoadRound & { cpuUsPerRequest: number })[]): LoadFigures => {
+        const latencies = list.flatMap((round) => round.latenciesMs);
+        return {
+          rps: summarize(list.map((round) => round.rps)),
+          cpuUsPerRequest: list.map((round) => round.cpuUsPerRequest),
+          p50Ms: quantile(latencies, 0.5),
+          p99Ms: quantile(latencies, 0.99),
+          errors: list.reduce((sum, round) => sum + round.errors, 0),
+          non2xx: list.reduce((sum, round) => sum + round.non2xx, 0),
+        };
       };
+      return Object.fromEntries([...rounds].map(([name, list]) => [name, figures(list)])) as Record<
+        Name,
+        LoadFigures
+      >;
     };
-    return Object.fromEntries([...rounds].map(([name, list]) => [name, figures(list)])) as Record<
-      Name,
-      LoadFigures
-    >;
-  };
 
-  const health = await phase(`/health, ${CONNECTIONS} connections`, READY_PATH, CONNECTIONS, [
-    'bare',
-    'hapi',
-    'service',
-  ]);
-  const pgTargets = ['bare', 'service'] as const;
-  const booksLatency = await phase('books, 1 connection', bookPath, 1, pgTargets);
-  const booksThroughput = await phase(`books, ${CONNECTIONS} connections`, bookPath, CONNECTIONS, pgTargets);
-  const memoryAfter = (name: 'bare' | 'service'): MemoryFigures => {
-    const now = memoryOf(servers[name].child.pid ?? 0);
-    return { readyMb: readyMemory[name].rssMb, afterLoadMb: now.rssMb, peakMb: now.peakMb };
-  };
-  const memory = { bare: memoryAfter('bare'), service: memoryAfter('service') };
+    const health = await phase(`/health, ${CONNECTIONS} connections`, READY_PATH, CONNECTIONS, [
+      'bare',
+      'hapi',
+      'service',
+    ]);
+    const pgTargets = ['bare', 'service'] as const;
+    const booksLatency = await phase('books, 1 connection', bookPath, 1, pgTargets);
+    const booksThroughput = await phase(
+      `books, ${CONNECTIONS} connections`,
+      bookPath,
+      CONNECTIONS,
+      pgTargets,
+    );
+    const memoryAfter = (name: 'bare' | 'service'): MemoryFigures => {
+      const now = memoryOf(servers[name].child.pid ?? 0);
+      return { readyMb: readyMemory[name].rssMb, afterLoadMb: now.rssMb, peakMb: now.peakMb };
+    };
+    const memory = { bare: memoryAfter('bare'), service: memoryAfter('service') };
 
-  const results: BenchResults = {
-    coldStart,
-    coldStartByCpu,
-    throttling,
-    health,
-    booksLatency,
-    booksThroughput,
-    memory,
-    bundleBytes,
-  };
-  const targets = evaluate(results);
-  const table = renderReport(targets);
-  const byCpu = coldStartByCpuTable(results);
-  const bySize = memorySizeTable(results);
-  const meta = {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cpus: cpus().length,
-    loadAverageAtStart: loadAtStart,
-    loadAverage: loadavg(),
-    commit: await run('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoDir }).then(
-      ({ stdout }) => stdout.trim(),
-      () => 'unknown',
-    ),
-    settings: { runs: RUNS, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS },
-    prices: PRICES,
-  };
-  await mkdir(outDir, { recursive: true });
-  const json = `${JSON.stringify({ meta, results, targets, coldFailures }, null, 2)}\n`;
-  const stamp = meta.date.replaceAll(':', '-').replace(/\..*$/, '');
-  await writeFile(path.join(outDir, `results-${stamp}.json`), json);
-  await writeFile(path.join(outDir, 'latest.json'), json);
-  const markdown = [renderMarkdown(targets), '', markdownTable(byCpu), '', markdownTable(bySize)].join('\n');
-  await writeFile(path.join(outDir, 'latest.md'), `${markdown}\n`);
+    const extra = { firstRequest, perRequest };
+    const results: BenchResults = {
+      coldStart,
+      coldStartByCpu,
+      throttling,
+      health,
+      booksLatency,
+      booksThroughput,
+      memory,
+      bundleBytes,
+    };
+    const targets = evaluate(results);
+    const table = renderReport(targets);
+    const byCpu = coldStartByCpuTable(results);
+    const bySize = memorySizeTable(results);
+    const meta = {
+      date: new Date().toISOString(),
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cpus: cpus().length,
+      loadAverageAtStart: loadAtStart,
+      loadAverage: loadavg(),
+      commit: await run('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoDir }).then(
+        ({ stdout }) => stdout.trim(),
+        () => 'unknown',
+      ),
+      settings: { runs: RUNS, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS },
+      prices: PRICES,
+    };
+    await mkdir(outDir, { recursive: true });
+    const json = `${JSON.stringify({ meta, results, targets, coldFailures, ...extra }, null, 2)}\n`;
+    const stamp = meta.date.replaceAll(':', '-').replace(/\..*$/, '');
+    await writeFile(path.join(outDir, `results-${stamp}.json`), json);
+    await writeFile(path.join(outDir, 'latest.json'), json);
+    const markdown = [renderMarkdown(targets), '', markdownTable(byCpu), '', markdownTable(bySize)].join(
+      '\n',
+    );
+    await writeFile(path.join(outDir, 'latest.md'), `${markdown}\n`);
 
-  const errors = [health, booksLatency, booksThroughput].flatMap((p) => Object.values(p));
-  const failures = errors.reduce((sum, f) => sum + f.errors + f.non2xx, 0);
-  const lines = [
-    '',
-    table,
-    '',
-    `Cold start by CPU share (spawn → first 200 /health, medians; ${throttling.note}):`,
-    formatTable(byCpu),
-    '',
-    'Cold start by Lambda memorySize (CPU share = memory / 1,769 MB; init = CPU to ready ÷ share):',
-    formatTable(bySize),
-    '',
-    `Node ${meta.node} on ${meta.cpus}× ${meta.cpu}, load average ${meta.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')} at start, ${meta.loadAverage.map((l) => l.toFixed(2)).join(' ')} at end`,
-    ...(failures > 0 ? [`WARNING: ${failures} failed or non-2xx responses during the load phases`] : []),
-    ...(coldFailures.length > 0 ? [`WARNING: ${coldFailures.length} cold starts failed (see above)`] : []),
-    `Results: ${path.relative(process.cwd(), path.join(outDir, 'latest.json'))} (table: latest.md)`,
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+    const errors = [health, booksLatency, booksThroughput].flatMap((p) => Object.values(p));
+    const failures = errors.reduce((sum, f) => sum + f.errors + f.non2xx, 0);
+    const lines = [
+      '',
+      table,
+      '',
+      `Cold start by CPU share (spawn → first 200 /health, medians; ${throttling.note}):`,
+      formatTable(byCpu),
+      '',
+      'Cold start by Lambda memorySize (CPU share = memory / 1,769 MB; init = CPU to ready ÷ share):',
+      formatTable(bySize),
+      '',
+      `Node ${meta.node} on ${meta.cpus}× ${meta.cpu}, load average ${meta.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')} at start, ${meta.loadAverage.map((l) => l.toFixed(2)).join(' ')} at end`,
+      ...(failures > 0 ? [`WARNING: ${failures} failed or non-2xx responses during the load phases`] : []),
+      ...(coldFailures.length > 0 ? [`WARNING: ${coldFailures.length} cold starts failed (see above)`] : []),
+      `Results: ${path.relative(process.cwd(), path.join(outDir, 'latest.json'))} (table: latest.md)`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
 } finally {
   await cleanup();
   progress('done');
