@@ -24,13 +24,18 @@ if (!/^[a-z][a-z0-9-]*$/.test(name) || !existsSync(path.join(moduleDir, 'index.t
   fail(`no module folder src/modules/${name}`);
 
 const rel = (file: string) => path.relative(ROOT, file);
+const format = async (source: string, filepath: string) =>
+  prettier.format(source, { ...(await prettier.resolveConfig(filepath)), filepath });
 
 // The manifest's export, read from the list's import line.
 const listPath = path.join(MODULES_DIR, 'index.ts');
 const list = readFileSync(listPath, 'utf8');
 const importLine = new RegExp(`^import \\{ (\\w+) \\} from '\\./${name}/index\\.ts';\\n`, 'm');
-const exportName = importLine.exec(list)?.[1] ?? fail(`src/modules/index.ts does not import ./${name}/index.ts`);
-const manifest = ((await import(path.join(moduleDir, 'index.ts'))) as Record<string, DomainModule>)[exportName];
+const exportName =
+  importLine.exec(list)?.[1] ?? fail(`src/modules/index.ts does not import ./${name}/index.ts`);
+const manifest = ((await import(path.join(moduleDir, 'index.ts'))) as Record<string, DomainModule>)[
+  exportName
+];
 const errorCodes = Object.keys(manifest?.errorCodes ?? {});
 
 // Files outside src that import the module, or import such a file (helpers), transitively.
@@ -48,7 +53,7 @@ const importsOf = (file: string) =>
   );
 const isRemoved = (target: string) =>
   [...removed].some((gone) => target === gone || target.startsWith(`${gone}${path.sep}`));
-for (let grew = true; grew; ) {
+for (let grew = true; grew;) {
   grew = false;
   for (const file of candidates) {
     if (!removed.has(file) && importsOf(file).some(isRemoved)) {
@@ -59,20 +64,40 @@ for (let grew = true; grew; ) {
 }
 const testFolder = path.join(SERVICE_DIR, 'test/api', name);
 if (existsSync(testFolder)) removed.add(testFolder);
+// Test helpers that only removed files imported (a test file is its own entry point).
+const isEntry = (file: string) =>
+  !file.startsWith(path.join(SERVICE_DIR, 'test/')) || file.endsWith('.test.ts');
+for (let grew = true; grew;) {
+  grew = false;
+  const kept = candidates.filter((file) => !isRemoved(file));
+  const importedByKept = new Set(kept.flatMap(importsOf));
+  for (const file of kept) {
+    if (isEntry(file) || importedByKept.has(file)) continue;
+    if (candidates.some((other) => isRemoved(other) && importsOf(other).includes(file))) {
+      removed.add(file);
+      grew = true;
+    }
+  }
+}
 
 for (const file of removed) {
   rmSync(file, { recursive: true, force: true });
   console.log(`removed ${rel(file)}`);
 }
 
-writeFileSync(listPath, list.replace(importLine, '').replace(new RegExp(`\\b${exportName}, |, ${exportName}\\b`), ''));
+writeFileSync(
+  listPath,
+  list.replace(importLine, '').replace(new RegExp(`\\b${exportName}, |, ${exportName}\\b`), ''),
+);
 console.log(`edited ${rel(listPath)}`);
 
 if (errorCodes.length > 0) {
   const apiDoc = path.join(ROOT, 'docs/api.md');
   const rows = readFileSync(apiDoc, 'utf8').split('\n');
-  const kept = rows.filter((row) => !(row.startsWith('|') && errorCodes.some((code) => row.includes(`\`${code}\``))));
-  writeFileSync(apiDoc, await prettier.format(kept.join('\n'), { filepath: apiDoc }));
+  const kept = rows.filter(
+    (row) => !(row.startsWith('|') && errorCodes.some((code) => row.includes(`\`${code}\``))),
+  );
+  writeFileSync(apiDoc, await format(kept.join('\n'), apiDoc));
   console.log(`edited ${rel(apiDoc)}: ${String(rows.length - kept.length)} error-table row(s)`);
 }
 
@@ -82,13 +107,18 @@ const pkg = JSON.parse(readFileSync(manifestPath, 'utf8')) as { scripts: Record<
 const goneScripts = Object.keys(pkg.scripts).filter((script) =>
   [...removed].some((file) => pkg.scripts[script]?.includes(path.relative(SERVICE_DIR, file))),
 );
-for (const script of goneScripts) delete pkg.scripts[script];
+pkg.scripts = Object.fromEntries(
+  Object.entries(pkg.scripts).filter(([script]) => !goneScripts.includes(script)),
+);
 writeFileSync(manifestPath, `${JSON.stringify(pkg, null, 2)}\n`);
 const rootManifestPath = path.join(ROOT, 'package.json');
 const rootPkg = JSON.parse(readFileSync(rootManifestPath, 'utf8')) as { scripts: Record<string, string> };
-for (const script of goneScripts) {
-  if (rootPkg.scripts[script]?.includes(`npm run ${script} -w service`)) delete rootPkg.scripts[script];
-}
+rootPkg.scripts = Object.fromEntries(
+  Object.entries(rootPkg.scripts).filter(
+    ([script, command]) =>
+      !(goneScripts.includes(script) && command.includes(`npm run ${script} -w service`)),
+  ),
+);
 writeFileSync(rootManifestPath, `${JSON.stringify(rootPkg, null, 2)}\n`);
 if (goneScripts.length > 0) console.log(`removed npm scripts: ${goneScripts.join(', ')}`);
 
@@ -105,7 +135,7 @@ for (const file of readdirSync(migrationsDir).filter((file) => !before.has(file)
   const migration = path.join(migrationsDir, file);
   // The generator escapes `$` in down()'s SQL, which ESLint's no-useless-escape refuses.
   const source = readFileSync(migration, 'utf8').replaceAll('\\$', '$');
-  writeFileSync(migration, await prettier.format(source, { filepath: migration }));
+  writeFileSync(migration, await format(source, migration));
 }
 
 const left = spawnSync('git', ['grep', '-n', '-i', '-w', name, '--', 'service', 'docs', '.github'], {

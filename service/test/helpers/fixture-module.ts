@@ -20,7 +20,7 @@ import type { DomainModule } from '../../src/modules/module.ts';
 export const FIXTURE_PATH = '/v1/fixture-notes';
 export const ATTACHMENT_TYPE = 'application/octet-stream';
 
-export interface FixtureNote {
+interface FixtureNote {
   id: string;
   title: string;
   tag: string | null;
@@ -225,7 +225,7 @@ const fixturePlugin: Plugin<{ config: Config }> = {
   },
 };
 
-export const fixtureModule = {
+const fixtureModule = {
   plugin: fixturePlugin,
   entities: () => Promise.resolve([]),
   errorCodes: {},
