@@ -19,6 +19,8 @@ const USAGE = `Usage: npm run test:compat -- <previous-ref> [--always] [--keep] 
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const MIGRATIONS = 'service/src/db/migrations';
+/** Checks that the previous release's entities match its own migrations: every expand step fails them. */
+const OWN_SCHEMA_TESTS = ['service/test/api/migrations.test.ts', 'service/test/migrations.test.ts'];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -153,6 +155,12 @@ async function main(): Promise<number> {
     console.log(
       `[${seconds()} s] the previous release's ${values.tests.join(' ')} on the new schema (${list} migrations)`,
     );
+    for (const test of OWN_SCHEMA_TESTS.filter((file) => existsSync(path.join(previous, file)))) {
+      await rm(path.join(previous, test));
+      console.log(
+        `Left out ${test}: it compares the previous entities with the schema, which expand steps change`,
+      );
+    }
     const log = path.join(work, 'tests.log');
     const tests = await run(
       'npx',
