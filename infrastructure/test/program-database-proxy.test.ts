@@ -3,13 +3,12 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access -- mock inputs are untyped JSON */
 import t from 'tap';
 import { proxyMaxConnectionsPercent } from '../config/connection-budget.ts';
-import { runProgram, secretPlaintext, stackFileConfig } from './fixtures/program.ts';
+import { assertEngineGraph } from './fixtures/engine-graph.ts';
+import { runProgram, secretPlaintext } from './fixtures/program.ts';
+import { SCENARIOS } from './fixtures/scenarios.ts';
 
-const run = await runProgram('prod', {
-  ...stackFileConfig('prod'),
-  'hapi-lambda:imageTag': 'git-0123456789ab',
-  'hapi-lambda:databaseProxy': 'true',
-});
+const run = await runProgram(SCENARIOS['prod-proxy'].stack, SCENARIOS['prod-proxy'].config);
+assertEngineGraph(t, run, 'prod-proxy');
 
 t.test('the proxy: TLS required, the managed secret, the cluster as its target', async (t) => {
   const cluster = run.one('aws:rds/cluster:Cluster');

@@ -118,6 +118,11 @@ const SHARED: { pattern: RegExp; why: string }[] = [
     why: "RDS creates its managed secret (rds!…) with the caller's credentials before the secret has tags; the aws:rds tag that rotation and the boundary rely on cannot be set by users",
   },
   {
+    pattern:
+      /^rds:(ModifyDBProxyTargetGroup|RegisterDBProxyTargets|DescribeDBProxyTargets|DeregisterDBProxyTargets) .*:target-group:/,
+    why: "RDS Proxy target groups: created by RDS with a generated id, not known to carry their proxy's tags",
+  },
+  {
     pattern: /^iam:CreateServiceLinkedRole .*:role\/aws-service-role\//,
     why: "AWS's service-linked roles, one per account",
   },
