@@ -58,6 +58,11 @@ export interface Config {
    * served and the adapter's x-amzn-* headers trusted. Lambda itself sets AWS_LAMBDA_RUNTIME_API.
    */
   readonly inLambda: boolean;
+  /** The paths the Web Adapter POSTs to around a SnapStart snapshot (plugins/snapstart.ts); unset: no hook. */
+  readonly snapStartHooks: {
+    readonly beforeCheckpointPath: string | undefined;
+    readonly afterRestorePath: string | undefined;
+  };
   /** How long SIGTERM waits for in-flight requests; in Lambda the runtime gets at most 300 ms (docs/configuration.md). */
   readonly shutdownTimeoutMs: number;
   readonly payloadMaxBytes: number;
@@ -148,6 +153,13 @@ export const environmentSchema = Joi.object({
   HEADERS_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(10_000),
   // Set by Lambda for the runtime (reserved: a function's configuration cannot set it), never by us.
   AWS_LAMBDA_RUNTIME_API: Joi.string().max(256),
+  // The adapter's own SnapStart settings, read by both: a plain path of its own (the adapter refuses others).
+  AWS_LWA_SNAPSTART_BEFORE_CHECKPOINT_PATH: Joi.string()
+    .pattern(/^(\/[\w.-]+)+$/)
+    .max(256),
+  AWS_LWA_SNAPSTART_AFTER_RESTORE_PATH: Joi.string()
+    .pattern(/^(\/[\w.-]+)+$/)
+    .max(256),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).max(30_000).default(1500),
   PAYLOAD_MAX_BYTES: Joi.number()
     .integer()
@@ -189,6 +201,8 @@ interface ValidatedEnv {
   KEEP_ALIVE_TIMEOUT_MS: number;
   HEADERS_TIMEOUT_MS: number;
   AWS_LAMBDA_RUNTIME_API?: string;
+  AWS_LWA_SNAPSTART_BEFORE_CHECKPOINT_PATH?: string;
+  AWS_LWA_SNAPSTART_AFTER_RESTORE_PATH?: string;
   SHUTDOWN_TIMEOUT_MS: number;
   PAYLOAD_MAX_BYTES: number;
   SERVICE_VERSION: string;
@@ -223,6 +237,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS,
     headersTimeoutMs: v.HEADERS_TIMEOUT_MS,
     inLambda: v.AWS_LAMBDA_RUNTIME_API !== undefined,
+    snapStartHooks: {
+      beforeCheckpointPath: v.AWS_LWA_SNAPSTART_BEFORE_CHECKPOINT_PATH,
+      afterRestorePath: v.AWS_LWA_SNAPSTART_AFTER_RESTORE_PATH,
+    },
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     payloadMaxBytes: v.PAYLOAD_MAX_BYTES,
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,

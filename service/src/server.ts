@@ -19,6 +19,7 @@ import { loggingPlugin } from './plugins/logging.ts';
 import { preflightPlugin } from './plugins/preflight.ts';
 import { protocolPlugin } from './plugins/protocol.ts';
 import { requestContextPlugin } from './plugins/request-context.ts';
+import { snapStartPlugin } from './plugins/snapstart.ts';
 
 export interface ServerOptions {
   /** Where log lines go (tests read them back); defaults to stdout. */
@@ -118,6 +119,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     { plugin: protocolPlugin },
     { plugin: databasePlugin, options: { config } },
     { plugin: lambdaEventsPlugin },
+    { plugin: snapStartPlugin },
     // Domain modules (modules/index.ts), before docs: their response hooks run before the error mapper,
     // docs' after it. With API keys required, that strategy is the default unless a route opts out.
     ...domainModules.map((module) => ({ plugin: module.plugin, options: { config } })),

@@ -30,6 +30,8 @@ interface RunOptions {
 export interface DatabaseApi {
   /** The shared ORM, created on first use. */
   getOrm(): Promise<MikroORM>;
+  /** Closes the shared ORM and its pool; the next use creates it again (and resolves the secret again). */
+  close(): Promise<void>;
   /**
    * Runs `work` with this request's EntityManager fork (one per request) once the connection gate gives it
    * a place, which it holds only while `work` runs: a request waiting for its body, or answered early by
@@ -96,8 +98,16 @@ export const databasePlugin: Plugin<DatabasePluginOptions> = {
       return pending;
     };
 
+    const close = async (): Promise<void> => {
+      const current = orm;
+      orm = undefined;
+      pending = undefined;
+      await current?.close();
+    };
+
     const api: DatabaseApi = {
       getOrm,
+      close,
       async run(request, work, options = {}) {
         const release = await gate
           .acquire(request.info.received + config.database.queueTimeoutMs)
@@ -133,10 +143,6 @@ export const databasePlugin: Plugin<DatabasePluginOptions> = {
     };
     server.expose(api);
 
-    server.ext('onPostStop', async () => {
-      await orm?.close();
-      orm = undefined;
-      pending = undefined;
-    });
+    server.ext('onPostStop', close);
   },
 };

@@ -1,0 +1,200 @@
+// A simulated SnapStart checkpoint and restore of the built bundle, with the hook calls the Web Adapter makes
+// (an empty POST, no x-amzn-* headers); what a real restore does that this cannot: docs/performance.md.
+import { readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import t from 'tap';
+import { freePort } from '../../tools/free-port.ts';
+import { buildBundle } from '../helpers/bundle.ts';
+import { startTestDatabase } from '../helpers/database.ts';
+import { spawnCollecting, type Spawned } from '../helpers/spawned.ts';
+
+const BEFORE = '/internal/snapstart/before-checkpoint';
+const AFTER = '/internal/snapstart/after-restore';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+const db = await startTestDatabase(t);
+const bundleDir = await buildBundle(t, 'snapstart-restore-');
+
+// The snapshot stands in for SnapStart's: a V8 startup snapshot copies the heap into every start, and Node
+// keeps randomUUID's batch in it. The head fills that batch while the blob is built, as a process would have
+// before its checkpoint (a module that called randomUUID during init).
+const snapshotSource = await readFile(path.join(bundleDir, 'snapshot.cjs'), 'utf8');
+await writeFile(
+  path.join(bundleDir, 'restored.cjs'),
+  `require('node:crypto').randomUUID();\n${snapshotSource}`,
+);
+await writeFile(
+  path.join(bundleDir, 'restored.json'),
+  JSON.stringify({ builder: 'restored.cjs', withoutCodeCache: true }),
+);
+await promisify(execFile)(
+  process.execPath,
+  ['--snapshot-blob', 'restored.blob', '--build-snapshot-config', 'restored.json'],
+  { cwd: bundleDir, env: { PATH: process.env.PATH } },
+);
+
+interface App extends Spawned {
+  readonly base: string;
+}
+
+/** A start from the blob inside "Lambda" (AWS_LAMBDA_RUNTIME_API), with the adapter's two hook variables. */
+async function startRestored(): Promise<App> {
+  const port = await freePort();
+  const app = spawnCollecting(t, process.execPath, ['--snapshot-blob', 'restored.blob'], {
+    cwd: bundleDir,
+    env: {
+      PATH: process.env.PATH,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      APP_ENV: 'test',
+      DATABASE_URL: db.url,
+      AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9',
+      AWS_LWA_SNAPSTART_BEFORE_CHECKPOINT_PATH: BEFORE,
+      AWS_LWA_SNAPSTART_AFTER_RESTORE_PATH: AFTER,
+    },
+  });
+  // Not /health: every request draws a trace id from the batch, and the two starts must draw alike.
+  await app.waitFor(/server started/);
+  return { ...app, base: `http://127.0.0.1:${port}` };
+}
+
+/** As the adapter calls a hook: an empty POST from loopback, no x-amzn-* header. */
+const hook = (app: App, hookPath: string, headers: Record<string, string> = {}) =>
+  fetch(`${app.base}${hookPath}`, { method: 'POST', headers });
+
+const admin = new pg.Client({ connectionString: db.url });
+await admin.connect();
+t.teardown(() => admin.end());
+
+/** The service's connections to PostgreSQL: every client backend but this test's own. */
+async function appConnections(): Promise<number> {
+  const { rows } = await admin.query<{ n: string }>(
+    "select count(*) as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()",
+  );
+  return Number(rows[0]?.n);
+}
+
+/** The TCP sockets the process holds, by state (0A is LISTEN), from /proc. */
+async function tcpStates(pid: number): Promise<string[]> {
+  const inodes = new Set<string>();
+  for (const fd of await readdir(`/proc/${pid}/fd`)) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+    if (inode !== undefined) inodes.add(inode);
+  }
+  const states: string[] = [];
+  for (const table of ['tcp', 'tcp6']) {
+    const text = await readFile(`/proc/${pid}/net/${table}`, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields[9] !== undefined && inodes.has(fields[9]) && fields[3] !== undefined) states.push(fields[3]);
+    }
+  }
+  return states;
+}
+
+async function eventually(check: () => Promise<boolean>, ms = 3000): Promise<boolean> {
+  for (const started = Date.now(); Date.now() - started < ms;) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return check();
+}
+
+t.test('before checkpoint: no database connection and no socket but the listener stay open', async (t) => {
+  const app = await startRestored();
+  const pid = app.child.pid ?? 0;
+  t.equal((await fetch(`${app.base}/v1/books`)).status, 200, 'a database-backed read before the checkpoint');
+  t.ok((await appConnections()) > 0, 'the read left a pooled connection');
+
+  // An API request, which the adapter forwards with its request context, never reaches a hook.
+  const unknown = await fetch(`${app.base}/internal/snapstart/nothing`, { method: 'POST' });
+  const forwarded: Record<string, string>[] = [
+    { 'x-amzn-request-context': JSON.stringify({ requestId: 'r', apiId: 'a' }) },
+    { 'x-amzn-request-context': 'null' },
+    { 'x-amzn-lambda-context': '{}' },
+  ];
+  for (const headers of forwarded) {
+    const refused = await hook(app, BEFORE, headers);
+    t.equal(refused.status, 404, `refused with ${Object.keys(headers).join()}`);
+    const { code, message } = (await refused.json()) as { code: number; message: string };
+    const expected = (await unknown.clone().json()) as { code: number; message: string };
+    t.same(
+      { code, message },
+      { code: expected.code, message: expected.message },
+      'as a path that does not exist',
+    );
+  }
+  t.equal(
+    (await fetch(`${app.base}${BEFORE}`)).status,
+    405,
+    'GET runs nothing (405, as on every POST route)',
+  );
+  const withBody = await fetch(`${app.base}${BEFORE}`, {
+    method: 'POST',
+    headers: { 'x-amzn-request-context': 'null' },
+    body: 'x'.repeat(100),
+  });
+  t.equal(withBody.status, 404, 'a body too large for a hook still gives nothing away');
+  t.ok((await appConnections()) > 0, 'a refused call closed nothing');
+
+  const before = await hook(app, BEFORE);
+  t.equal(
+    before.status,
+    204,
+    'the before-checkpoint hook answers 2xx (the adapter fails the phase otherwise)',
+  );
+  t.equal(await appConnections(), 0, 'every database connection is closed once the hook answered');
+  t.ok(
+    await eventually(async () => (await tcpStates(pid)).every((state) => state === '0A')),
+    `only the listening socket is left (${(await tcpStates(pid)).join(',')})`,
+  );
+  t.ok(
+    app.output().includes('"msg":"snapstart: ready for the checkpoint"'),
+    'the log says so before the snapshot (logs flushed)',
+  );
+
+  const after = await hook(app, AFTER);
+  t.equal(after.status, 204, 'the after-restore hook answers 2xx');
+  const read = await fetch(`${app.base}/v1/books`);
+  t.equal(read.status, 200, 'the next database request reconnects lazily');
+  t.equal(await appConnections(), 1, 'on a new connection');
+});
+
+t.test('two restores of one snapshot draw their own ids', async (t) => {
+  const apps = [await startRestored(), await startRestored()];
+  const ids: string[] = [];
+  for (const app of apps) {
+    t.equal((await hook(app, AFTER)).status, 204, 'after restore');
+    ids.push((await fetch(`${app.base}/health`)).headers.get('x-request-id') ?? '');
+  }
+  t.match(ids[0], UUID);
+  t.match(ids[1], UUID);
+  t.not(ids[0], ids[1], 'randomUUID: not the batch both inherited from the snapshot');
+});
+
+for (const [name, env] of [
+  ['in Lambda without the hook variables', { AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9' }],
+  ['with the hook variables outside Lambda', { AWS_LWA_SNAPSTART_BEFORE_CHECKPOINT_PATH: BEFORE }],
+] as const) {
+  t.test(`${name}: no hook route`, async (t) => {
+    const port = await freePort();
+    const app = spawnCollecting(t, process.execPath, [path.join(bundleDir, 'main.mjs')], {
+      cwd: bundleDir,
+      env: {
+        PATH: process.env.PATH,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        APP_ENV: 'test',
+        DATABASE_URL: db.url,
+        ...env,
+      },
+    });
+    await app.waitFor(/server started/);
+    const answer = await fetch(`http://127.0.0.1:${port}${BEFORE}`, { method: 'POST' });
+    t.equal(answer.status, 404);
+  });
+}
