@@ -18,17 +18,17 @@ export interface ClassifiedError {
   readonly definition: ErrorCodeDefinition;
   readonly message: string;
   readonly errors?: readonly FieldError[];
-  /** Unexpected: log it with its stack (the client sees only the generic message). */
+  // Logged with its stack; the client sees the generic message.
   readonly unexpected: boolean;
-  /** The status to answer with: the code's own, or INVOCATION_ERROR_STATUS for any failed event. */
+  // INVOCATION_ERROR_STATUS for any failed event.
   readonly status: number;
 }
 
 export interface ClassifyContext {
   readonly routeMatched: boolean;
-  /** For a request no route took, the methods its path does serve: non-empty makes it a 405. */
+  // Non-empty makes it a 405.
   readonly allowedMethods?: readonly string[];
-  /** A Lambda pass-through event rather than an HTTP request: every failure is an invocation error. */
+  // Every failure of a pass-through event is an invocation error.
   readonly passThroughEvent?: boolean;
 }
 
@@ -48,7 +48,6 @@ const BOOM_STATUS_CODES: Readonly<Partial<Record<number, ErrorCodeName>>> = {
   503: 'TIMEOUT',
 };
 
-/** Network-level failures of the pg driver and PostgreSQL's "cannot serve you now" SQLSTATEs. */
 const CONNECTION_ERRNOS = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -61,17 +60,14 @@ const CONNECTION_ERRNOS = new Set([
 const CONNECTION_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
 const CONNECTION_MESSAGES =
   /timeout exceeded when trying to connect|Connection terminated|Connection ended|Client has encountered a connection error|connect ECONNREFUSED|database system is (starting up|shutting down)/i;
-/** Values PostgreSQL refuses to store (bad UTF-8 such as NUL, untranslatable, too long): the client's input. */
+// Bad UTF-8 (NUL), untranslatable, too long: the client's input.
 const INVALID_VALUE_SQLSTATES = new Set(['22021', '22P05', '22001']);
-/** The most field errors one answer lists; the message counts the rest. */
+// The message counts the rest.
 export const MAX_FIELD_ERRORS = 20;
-/** A query that ran out of time (client side or PostgreSQL's statement_timeout): the connection was fine. */
+// Client timeout or statement_timeout: the connection was fine.
 const QUERY_TIMEOUT_SQLSTATES = new Set(['57014']);
 const QUERY_TIMEOUT_MESSAGES = /Query read timeout/i;
-/**
- * The database is there but not set up for this service, and only an operator can fix it:
- * undefined_table and undefined_column (migrations not run, or not all), invalid_catalog_name.
- */
+// Only an operator can fix these: migrations not (all) run, or no such database.
 const SETUP_SQLSTATES: Readonly<Record<string, DatabaseSetupProblem>> = {
   '42P01': 'DATABASE_NOT_MIGRATED',
   '42703': 'DATABASE_NOT_MIGRATED',
@@ -124,19 +120,14 @@ function classify(error: unknown, context: ClassifyContext): Classification {
   };
 }
 
-/** True for errors that mean "the database cannot answer right now", as opposed to a bad query. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   return isConnectionFailure(error) || anyInChain(error, isQueryTimeout);
 }
 
-/**
- * True when the database could not be reached or dropped the connection: nothing ran, or whatever ran
- * was rolled back with the connection, so trying again is safe. Never true for an SQL error.
- */
+// Nothing ran, or it rolled back with the connection: a retry is safe. Never an SQL error.
 export function isConnectionFailure(error: unknown): boolean {
   return anyInChain(error, (current) => {
-    // The database plugin could not start the ORM (it tries again on the next call): judged by its
-    // cause when it names one, otherwise taken as transient.
+    // The ORM failed to start: judged by its cause if any, else transient.
     if (current instanceof DomainError) {
       return current.code === 'DATABASE_UNAVAILABLE' && current.cause === undefined;
     }
@@ -149,7 +140,6 @@ export function isConnectionFailure(error: unknown): boolean {
   });
 }
 
-/** Why the database cannot serve this service until an operator acts, if that is the failure. */
 export function databaseSetupProblem(error: unknown): DatabaseSetupProblem | undefined {
   for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth++) {
     const { code } = current as Error & { code?: unknown };
@@ -172,7 +162,7 @@ function isQueryTimeout(error: Error): boolean {
   );
 }
 
-/** Drivers and the ORM wrap errors: look a few causes deep. */
+// Drivers and the ORM wrap errors.
 function anyInChain(error: unknown, test: (error: Error) => boolean): boolean {
   for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth++) {
     if (test(current)) return true;

@@ -6,7 +6,7 @@ export class DomainError extends Error {
   override readonly name: string = 'DomainError';
   readonly code: ErrorCodeName;
 
-  /** `options.cause` is for the log (the error mapper writes its message); clients never see it. */
+  // `cause` goes to the log only; clients never see it.
   constructor(code: ErrorCodeName, message: string = errorCode(code).message, options?: ErrorOptions) {
     super(message, options);
     this.code = code;

@@ -5,21 +5,16 @@ import { DOMAIN_MODULES, domainModules } from '../modules/index.ts';
 export interface ErrorCodeDefinition {
   readonly code: number;
   readonly status: number;
-  /** Safe to show to clients. */
+  // Safe to show to clients.
   readonly message: string;
-  /** When a client gets it, for docs/api.md's table (`npm run docs:errors`); the message if absent. */
+  // For docs/api.md's table (`npm run docs:errors`); the message if absent.
   readonly when?: string;
 }
 
-/**
- * The status of every failed Lambda pass-through event, and of nothing else: no HTTP route can answer it
- * (the error mapper sends a 500 instead). The image lists exactly this one in AWS_LWA_ERROR_STATUS_CODES,
- * so the Lambda Web Adapter turns a failed event (a migration) into an invocation error, while HTTP
- * errors keep their envelope; the adapter would otherwise drop the status of an event's answer.
- */
+// Failed pass-through events only: docs/container.md#what-the-image-sets-for-the-adapter
 export const INVOCATION_ERROR_STATUS = 599;
 
-/** The cross-cutting codes; a domain module's own are in its manifest (modules/). */
+// A module's own codes are in its manifest.
 export const ErrorCodes = {
   UNKNOWN: {
     code: 100,
@@ -105,7 +100,7 @@ export const ErrorCodes = {
     message: 'The database is unavailable; try again shortly',
     when: 'The database is down, unreachable or too slow; retry shortly',
   },
-  // Not transient: an operator must act (run the migrations, fix DATABASE_URL); retrying will not help.
+  // Not transient: an operator must act (migrations, DATABASE_URL).
   DATABASE_NOT_MIGRATED: {
     code: 5032,
     status: 503,
@@ -119,7 +114,7 @@ export const ErrorCodes = {
     when: 'The database named in the connection URL does not exist on the server',
   },
   TIMEOUT: { code: 5030, status: 503, message: 'The request took too long' },
-  // The database is fine: this instance has more requests than connections; Retry-After says when to retry.
+  // More requests than connections on this instance; the database is fine.
   OVERLOADED: {
     code: 5034,
     status: 503,
@@ -133,10 +128,7 @@ export type ErrorCodeName = keyof typeof ErrorCodes | KeysOf<(typeof DOMAIN_MODU
 
 let registry: ReadonlyMap<ErrorCodeName, ErrorCodeDefinition> | undefined;
 
-/**
- * Every code: the cross-cutting ones, then each module's in list order. Built on first use: the modules
- * import this file (through their errors), so it cannot read their list while they load.
- */
+// Built on first use: the modules import this file, so their list is not there while they load.
 export function errorRegistry(): ReadonlyMap<ErrorCodeName, ErrorCodeDefinition> {
   if (registry !== undefined) return registry;
   const entries: [string, ErrorCodeDefinition][] = [

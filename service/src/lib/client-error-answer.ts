@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import { errorCode, type ErrorCodeName } from '../errors/error-codes.ts';
 import { errorEnvelope } from './envelope.ts';
 
-/** What server.ts's routes.security makes hapi send (test/api/protocol.test.ts compares them). */
+// Must match server.ts's routes.security (test/api/protocol.test.ts compares them).
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'strict-transport-security': 'max-age=15768000',
   'x-frame-options': 'DENY',
@@ -24,7 +24,7 @@ const REASONS: Readonly<Record<number, string>> = {
   431: 'Request Header Fields Too Large',
 };
 
-/** The registry entry for a parser error, as Node itself would choose the status (its socketOnError). */
+// The status as Node's socketOnError would choose it.
 function errorName(code: unknown): { name: ErrorCodeName; message?: string } {
   if (code === 'HPE_HEADER_OVERFLOW') return { name: 'HEADERS_TOO_LARGE' };
   if (code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') return { name: 'PAYLOAD_TOO_LARGE' };
@@ -34,7 +34,6 @@ function errorName(code: unknown): { name: ErrorCodeName; message?: string } {
   return { name: 'BAD_REQUEST' };
 }
 
-/** The whole HTTP response, as bytes, for one parser error. */
 function clientErrorResponse(code: unknown, traceId: string = randomUUID()): string {
   const { name, message } = errorName(code);
   const definition = errorCode(name);
@@ -50,12 +49,7 @@ function clientErrorResponse(code: unknown, traceId: string = randomUUID()): str
   return `HTTP/1.1 ${String(definition.status)} ${REASONS[definition.status] ?? ''}\r\n${lines.join('\r\n')}\r\n\r\n${body}`;
 }
 
-/**
- * Answers and closes; nothing is written to a socket that is gone (reset, timed out). While a response is
- * under way (Node's socket._httpMessage): bad bytes in that request's body go to `answerInRequest` (hapi's
- * own listener, which fails the request in progress: a 400 with the envelope); bad bytes after it (a
- * pipelined request) are answered once it is out.
- */
+// Mid-response, bad body bytes fail that request via hapi (`answerInRequest`); pipelined ones wait for it.
 export function answerClientError(
   error: unknown,
   socket: Socket,
@@ -79,22 +73,18 @@ export function answerClientError(
       });
     }
   } catch {
-    // Runs inside the listener's 'clientError' event, where a throw would end the process.
+    // Inside 'clientError' a throw would end the process.
     socket.destroy();
   }
 }
 
-/** How long a refused CONNECT's socket may stay open for its answer to reach the client. */
 const CONNECT_LINGER_MS = 1000;
 
-/**
- * A CONNECT (this service is no proxy): refused like a method Node's parser does not know. Node hands
- * the socket over without its own listeners, so an 'error' here (a reset) would otherwise end the process.
- */
+// Node hands a CONNECT's socket over without listeners: an unhandled 'error' would end the process.
 export function answerConnect(socket: Socket): void {
   try {
     socket.on('error', () => socket.destroy());
-    // Bytes sent for the tunnel are read and dropped: unread ones would turn the close into a reset.
+    // Unread tunnel bytes would turn the close into a reset.
     socket.resume();
     socket.end(clientErrorResponse('HPE_INVALID_METHOD'));
     setTimeout(() => socket.destroy(), CONNECT_LINGER_MS).unref();

@@ -11,7 +11,7 @@ interface ClientErrorFields {
   readonly remoteAddress?: string;
 }
 
-/** Error code, message and peer address; never raw bytes, headers or a stack. */
+// Never raw bytes, headers or a stack.
 function clientErrorFields(error: unknown, remoteAddress: string | undefined): ClientErrorFields {
   const { code, message } = (typeof error === 'object' && error !== null ? error : {}) as {
     code?: unknown;
@@ -36,25 +36,24 @@ export class ClientErrorLog {
     this.intervalMs = intervalMs;
   }
 
-  /** Runs inside the listener's 'clientError' event, where a throw would end the process: never throws. */
+  // Inside 'clientError' a throw would end the process.
   record(error: unknown, remoteAddress: string | undefined): void {
     let fields: ClientErrorFields = {};
     try {
       fields = clientErrorFields(error, remoteAddress);
       this.logger.debug(fields, 'client error');
     } catch {
-      // An error object whose fields cannot be read: still counted, as UNKNOWN.
+      // Unreadable error objects still count, as UNKNOWN.
     }
     this.count++;
     const code = fields.code ?? 'UNKNOWN';
     this.byCode[code] = (this.byCode[code] ?? 0) + 1;
-    // Unref'd: a pending summary never keeps the process alive; stop() flushes it.
+    // Unref'd so it never holds the process open; stop() flushes it.
     this.timer ??= setTimeout(() => {
       this.flush();
     }, this.intervalMs).unref();
   }
 
-  /** Logs the summary of the errors counted since the last one, if any. */
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;

@@ -26,7 +26,7 @@ export interface SuccessReplyOptions {
   readonly statusCode?: number;
 }
 
-/** `h.success(data, options)` in handlers: the toolkit decoration (server.ts adds it; types/hapi.d.ts types it). */
+// `h.success(data, options)`: server.ts decorates the toolkit with it.
 export function replyWithSuccess(
   this: ResponseToolkit,
   data: unknown,
@@ -50,7 +50,7 @@ export function errorEnvelope(
 
 const traceIdSchema = Joi.string().required().description('Request id; quote it when reporting a problem');
 
-/** Documents (and in tests, enforces) a success envelope around `data`. */
+// Tests enforce what it documents.
 export function successSchema(data: Joi.Schema, label: string): Joi.ObjectSchema {
   return Joi.object({
     success: Joi.boolean().valid(true).required(),
@@ -60,7 +60,6 @@ export function successSchema(data: Joi.Schema, label: string): Joi.ObjectSchema
   }).label(label);
 }
 
-/** The success envelope of an answer that has nothing to return (a delete): `data` is null. */
 export const emptySuccessSchema = successSchema(Joi.valid(null), 'EmptyEnvelope');
 
 export const errorSchema = Joi.object({

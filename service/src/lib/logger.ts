@@ -4,7 +4,6 @@ import type { Config } from '../config.ts';
 import { withNoThrowingFunctions } from './never-throws.ts';
 import { skipUnreachableRedaction } from './redaction-fast-path.ts';
 
-/** Paths pino masks wherever a request or an error object drags headers into a log line. */
 const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
@@ -24,10 +23,8 @@ const REDACTED_PATHS = [
   '*.rawPacket',
 ];
 
-/** What a serializer writes for a value it cannot read (a half-built or hostile object). */
 const UNSERIALIZABLE = '[unserializable]';
 
-/** Method and path when they are strings; a request at any stage of its life has at most those. */
 function serializeRequest(request: { method?: unknown; path?: unknown } | null | undefined) {
   const { method, path } = request ?? {};
   return {
@@ -36,16 +33,15 @@ function serializeRequest(request: { method?: unknown; path?: unknown } | null |
   };
 }
 
-/** The logger's settings: redaction and the lean serializers. */
 export function loggerOptions(config: Config): LoggerOptions {
   return {
     level: config.logLevel,
     base: { env: config.appEnv, version: config.version },
     redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
-    // Called while a line is written, so they must never throw (lib/never-throws.ts).
+    // Called while a line is written: must never throw.
     serializers: withNoThrowingFunctions(
       {
-        // Deliberately lean: method and path only (query strings may carry tokens), never headers.
+        // Never headers or query strings: they may carry tokens.
         req: serializeRequest,
         res: (res: { statusCode?: unknown } | null | undefined) => ({
           statusCode: typeof res?.statusCode === 'number' ? res.statusCode : undefined,
@@ -65,8 +61,7 @@ export function createLogger(config: Config, stream?: DestinationStream): Logger
           target: 'pino-pretty',
           options: { singleLine: true, translateTime: 'SYS:HH:MM:ss' },
         })
-      : // Synchronous: Lambda may freeze the process once a response is out, and an asynchronous write
-        // still queued then arrives late or never (pino's docs/asynchronous.md). No slower here either.
+      : // Sync: Lambda may freeze with a write still queued (docs/performance.md#throughput-levers).
         pino.destination({ dest: 1, sync: true }));
   const logger = pino(loggerOptions(config), destination);
   skipUnreachableRedaction(logger, REDACTED_PATHS);

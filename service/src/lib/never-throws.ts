@@ -1,7 +1,6 @@
 // What pino and hapi-pino call while writing a line runs inside hapi's event emitter, where an exception
 // ends the process: each such function is wrapped so that it degrades to a fallback instead.
 
-/** `fn`, except that a throw yields `fallback`. */
 export function neverThrows<A extends unknown[], R>(fn: (...args: A) => R, fallback: R): (...args: A) => R {
   return function (this: unknown, ...args: A): R {
     try {
@@ -12,7 +11,6 @@ export function neverThrows<A extends unknown[], R>(fn: (...args: A) => R, fallb
   };
 }
 
-/** A copy of `functions` with each function-valued entry wrapped by neverThrows. */
 export function withNoThrowingFunctions<T extends object>(functions: T, fallback: unknown): T {
   const guarded: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(functions)) {

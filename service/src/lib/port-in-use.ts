@@ -3,11 +3,10 @@
 import { ConfigError } from '../config.ts';
 
 export interface PortInUse {
-  /** Who wanted the port, e.g. "The API" or "The embedded PostgreSQL". */
+  // e.g. "The API"
   readonly server: string;
   readonly host: string;
   readonly port: number;
-  /** The environment variable that chooses this port. */
   readonly variable: string;
 }
 
@@ -20,7 +19,6 @@ export function portInUseError({ server, host, port, variable }: PortInUse, caus
   );
 }
 
-/** Node's error for a port someone else listens on (net, http, hapi). */
 export function isAddressInUse(error: unknown): boolean {
   return error instanceof Error && (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
 }

@@ -3,7 +3,7 @@
 import { pino, type Logger } from 'pino';
 import { neverThrows } from './never-throws.ts';
 
-/** What a stringifier writes (valid JSON) for a value that cannot be read: a throwing getter or proxy. */
+// Valid JSON, for a throwing getter or proxy.
 const UNREADABLE_JSON = '"[unserializable]"';
 
 type Stringifier = (value: unknown, stringifySafe?: unknown) => string | undefined;
@@ -16,15 +16,15 @@ function pathSegments(path: string): string[] {
   );
 }
 
-/** Wraps the logger's redacting stringifiers (inherited by its children) with the fast path. */
+// Child loggers inherit the wrapped stringifiers.
 export function skipUnreachableRedaction(logger: Logger, paths: readonly string[]): void {
   const { stringifiersSym, redactFmtSym, wildcardFirstSym } = pino.symbols;
   const segments = paths.map(pathSegments);
-  // A one-segment path censors the whole value of that key, whatever it is: never bypassed.
+  // A one-segment path censors the whole value: never bypassed.
   const censoredKeys = new Set<string | symbol>(
     segments.filter((s) => s.length === 1).map(([key]) => (key === '*' ? wildcardFirstSym : (key ?? ''))),
   );
-  // Keys a redacted path looks for inside a logged value; a value with none of them is left as it is.
+  // A value with none of these keys skips the redactor.
   const innerKeys = new Set(segments.filter((s) => s.length > 1).map((s) => s[1] ?? ''));
   const anyInnerKey = innerKeys.has('*');
 
@@ -34,7 +34,7 @@ export function skipUnreachableRedaction(logger: Logger, paths: readonly string[
     const redacting = stringifiers[key];
     if (redacting === undefined) continue;
     const bypass = key !== redactFmtSym && !censoredKeys.has(key);
-    // Every stringifier, fast path or not, runs while a line is written: none may throw.
+    // Runs while a line is written: must never throw.
     stringifiers[key] = neverThrows(
       bypass
         ? function (this: unknown, value, stringifySafe) {
@@ -57,7 +57,7 @@ function unreachable(value: unknown, innerKeys: ReadonlySet<string>, anyInnerKey
   const type = typeof value;
   if (type === 'string' || type === 'number' || type === 'boolean') return true;
   if (type !== 'object' || value === null || anyInnerKey) return false;
-  // Plain objects only: arrays, Dates, Buffers and class instances keep the redactor's own handling.
+  // Arrays, Dates, Buffers and class instances keep the redactor's handling.
   const prototype: unknown = Object.getPrototypeOf(value);
   if (prototype !== Object.prototype && prototype !== null) return false;
   for (const key in value) if (innerKeys.has(key)) return false;

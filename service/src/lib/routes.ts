@@ -4,10 +4,7 @@ import type { ReqRef, Request, ResponseObject, ResponseToolkit } from '@hapi/hap
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { errorSchema } from './envelope.ts';
 
-/**
- * `withService(request, work)`: runs `work` inside the connection gate, with the service that
- * `serviceFor` builds over this request's EntityManager.
- */
+// `withService(request, work)`: `work` runs inside the connection gate.
 export function serviceRunner<Service>(serviceFor: (em: EntityManager) => Promise<Service>) {
   return <Refs extends ReqRef, T>(
     request: Request<Refs>,
@@ -15,7 +12,6 @@ export function serviceRunner<Service>(serviceFor: (em: EntityManager) => Promis
   ): Promise<T> => request.server.plugins.database.run(request, async (em) => work(await serviceFor(em)));
 }
 
-/** The error statuses a route documents (route `options.plugins`), each answered with the envelope. */
 export function errorResponses(...statuses: number[]) {
   return {
     'hapi-swagger': {
@@ -26,19 +22,18 @@ export function errorResponses(...statuses: number[]) {
   };
 }
 
-/** Stored bytes with their own content type and a strong validator. */
 export interface BinaryFile {
   readonly data: Buffer;
   readonly contentType: string;
   readonly etag: string;
 }
 
-/** A download: the bytes as stored, revalidated on every use (If-None-Match answers 304). */
+// Revalidated on every use: If-None-Match answers 304.
 export function binaryReply<Refs extends ReqRef>(h: ResponseToolkit<Refs>, file: BinaryFile): ResponseObject {
   return h.response(file.data).type(file.contentType).etag(file.etag).header('cache-control', 'no-cache');
 }
 
-/** binaryReply's OpenAPI description (route `options.plugins`): hapi-swagger describes JSON answers only. */
+// hapi-swagger describes JSON answers only.
 export function binaryDownload(description: string, contentTypes: readonly string[]) {
   return {
     openapi: {
