@@ -46,6 +46,32 @@ t.test('a connection silenced while idle fails its check and is replaced', async
   t.equal(proxy.accepted, opened + 1, 'on a new connection');
 });
 
+t.test('one connection found dead: its idle siblings are replaced without their own checks', async (t) => {
+  const { app, proxy } = await serviceBehindProxy(t, {
+    // Outside Lambda: a pool of several connections.
+    AWS_LAMBDA_RUNTIME_API: '',
+    DATABASE_IDLE_CHECK_AFTER_MS: '200',
+    DATABASE_IDLE_CHECK_TIMEOUT_MS: '300',
+  });
+  const statuses = await Promise.all(
+    Array.from({ length: 5 }, async () => (await app.json('/v1/books')).status),
+  );
+  t.same(statuses, [200, 200, 200, 200, 200]);
+  const silenced = proxy.silence();
+  t.ok(silenced > 1, `${silenced} connections open`);
+  const opened = proxy.accepted;
+  await sleep(400);
+  const started = performance.now();
+  t.equal((await app.json('/v1/books')).status, 200);
+  t.comment(
+    `${silenced} silenced: the read took ${Math.round(performance.now() - started)} ms (one 300 ms check)`,
+  );
+  t.equal(proxy.accepted, opened + 1, 'one connection opened');
+  // A simple-protocol query message starts with 'Q': only the one failed check went into the silence.
+  const queries = proxy.swallowed.filter((chunk) => chunk[0] === 'Q'.charCodeAt(0));
+  t.equal(queries.length, 1, 'one check failed, and the siblings were dropped unchecked');
+});
+
 t.test('a connection silenced and still fresh: a read runs again, a write does not', async (t) => {
   const { app, proxy } = await serviceBehindProxy(t, {
     DATABASE_IDLE_CHECK_AFTER_MS: '60000',

@@ -9,6 +9,8 @@ export interface SilencingProxy {
   readonly accepted: number;
   /** Connections open now (silenced ones included). */
   readonly open: number;
+  /** What the client side sent into silenced connections, chunk by chunk. */
+  readonly swallowed: readonly Buffer[];
   /** Stops forwarding on every connection open now; returns how many it silenced. */
   silence(): number;
 }
@@ -23,6 +25,7 @@ export async function createSilencingProxy(
   { targetPort }: { targetPort: number },
 ): Promise<SilencingProxy> {
   let accepted = 0;
+  const swallowed: Buffer[] = [];
   const pairs = new Set<Pair>();
   const server = createServer((client) => {
     accepted++;
@@ -39,8 +42,9 @@ export async function createSilencingProxy(
       [upstream, client],
     ] as const) {
       // A silenced pair swallows data and ends: its peers learn nothing, as over a dead network path.
-      from.on('data', (chunk) => {
+      from.on('data', (chunk: Buffer) => {
         if (!pair.silenced) to.write(chunk);
+        else if (from === client) swallowed.push(chunk);
       });
       from.on('end', () => {
         if (!pair.silenced) close();
@@ -75,6 +79,7 @@ export async function createSilencingProxy(
     get open() {
       return pairs.size;
     },
+    swallowed,
     silence() {
       let silenced = 0;
       for (const pair of pairs) {
