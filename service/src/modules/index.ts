@@ -5,5 +5,5 @@ import type { DomainModule } from './module.ts';
 
 export const DOMAIN_MODULES = [booksModule, apiKeysModule] as const;
 
-/** The same list as the server, the docs and the ORM read it (the tuple above keeps the code names' types). */
+// The tuple above keeps the code names' types.
 export const domainModules: readonly DomainModule[] = DOMAIN_MODULES;

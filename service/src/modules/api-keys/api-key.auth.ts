@@ -8,7 +8,6 @@ import { readPresentedKey } from './api-key.token.ts';
 
 export const API_KEY_SCHEME = 'api-key';
 
-/** What the response headers report about the key's limits. */
 export interface ApiKeyUsage {
   readonly rateLimit: number;
   readonly rateRemaining: number;
@@ -63,7 +62,7 @@ export function apiKeyScheme(): ServerAuthSchemeObject {
   };
 }
 
-/** Headers describing the key's limits, on every response to an identified key (errors included). */
+// On every response to an identified key, errors included.
 export function usageHeaders(usage: ApiKeyUsage): Record<string, string> {
   return {
     'RateLimit-Limit': String(usage.rateLimit),

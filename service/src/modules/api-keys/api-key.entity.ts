@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
-/** `id` is the database id; clients know a key by its `prefix` (which the API calls the key's id). */
+// Clients know a key by its `prefix` (the API's key id), never by `id`.
 export const ApiKeySchema = defineEntity({
   name: 'ApiKey',
   tableName: 'api_keys',
@@ -15,7 +15,7 @@ export const ApiKeySchema = defineEntity({
       .primary()
       .onCreate(() => randomUUID()),
     prefix: p.string().length(32).unique(),
-    /** Hex SHA-256 of the whole key; the key itself is shown once and never stored. */
+    // The key itself is shown once and never stored.
     keyHash: p.string().length(64),
     name: p.string().length(100),
     dailyQuota: p.integer(),
@@ -28,7 +28,7 @@ export const ApiKeySchema = defineEntity({
 
 export type ApiKey = InferEntity<typeof ApiKeySchema>;
 
-/** One fixed-window counter per key, period ('minute' or 'day') and window start. */
+// Fixed windows: one row per key, period and window start.
 export const ApiKeyUsageSchema = defineEntity({
   name: 'ApiKeyUsage',
   tableName: 'api_key_usage',

@@ -9,9 +9,9 @@ export interface ConsumeResult {
   readonly revokedAt: Date | null;
   readonly dailyQuota: number;
   readonly rateLimitPerMinute: number;
-  /** Requests counted in the current minute, this one included (null when the key was not counted). */
+  // This one included; null when the key was not counted.
   readonly minuteCount: number | null;
-  /** Requests counted today (UTC), this one included unless it was over the minute's rate. */
+  // UTC; a request over the minute's rate is not counted here.
   readonly dayCount: number | null;
   readonly minuteResetSeconds: number;
   readonly dayResetSeconds: number;
@@ -28,10 +28,7 @@ export interface ApiKeyListing {
   readonly revokedAt: Date | null;
 }
 
-// Counting happens only for a live key whose hash matches, so a caller who knows a prefix but not the
-// secret cannot spend its owner's quota. The caller still compares the hash in constant time; the SQL
-// equality merely decides whether to count. A request over the minute's rate does not spend the daily
-// quota. last_used_at is written at most once a minute per key, to keep the key row cool.
+// Counts only a live key whose hash matches: docs/api-keys.md#quotas-and-rate-limits
 const CONSUME_SQL = `
 with k as (
   select id, name, key_hash, revoked_at, daily_quota, rate_limit_per_minute
@@ -103,7 +100,7 @@ export class ApiKeyRepository {
     this.em = em;
   }
 
-  /** Looks the key up by prefix and counts the request; undefined when no key has this prefix. */
+  // Undefined when no key has this prefix.
   async consume(prefix: string, hash: string): Promise<ConsumeResult | undefined> {
     const [row] = await this.em.getConnection().execute<ConsumeRow[]>(CONSUME_SQL, [prefix, hash]);
     if (row === undefined) return undefined;
@@ -155,7 +152,6 @@ export class ApiKeyRepository {
     }));
   }
 
-  /** Drops minute windows that started before `minuteBefore` and day windows before `dayBefore`. */
   async purgeUsage(dayBefore: Date, minuteBefore: Date): Promise<{ minute: number; day: number }> {
     const minute = await this.em.nativeDelete(ApiKeyUsageSchema, {
       period: 'minute',

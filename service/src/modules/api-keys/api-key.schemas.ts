@@ -7,7 +7,7 @@ const MAX_RATE_PER_MINUTE = 1_000_000;
 export const keyName = Joi.string().trim().min(1).max(100);
 export const dailyQuota = Joi.number().integer().min(1).max(MAX_DAILY_QUOTA);
 export const ratePerMinute = Joi.number().integer().min(1).max(MAX_RATE_PER_MINUTE);
-/** A key's public id as clients send it (`id` in keys.revoke, `--id`): its prefix, or the whole key. */
+// Its prefix or the whole key (`id` in keys.revoke, `--id`).
 export const keyId = Joi.string().trim().max(200);
 
 export const createKeyEvent = Joi.object({

@@ -11,7 +11,7 @@ export interface CreateApiKeyInput {
 }
 
 export interface ApiKeyDto {
-  /** The key's public id: its prefix (`ak_…`). The database id never leaves the repository. */
+  // The prefix; the database id never leaves the repository.
   readonly id: string;
   readonly name: string;
   readonly dailyQuota: number;
@@ -26,7 +26,7 @@ export interface ApiKeyListingDto extends ApiKeyDto {
 }
 
 export interface CreatedApiKey extends ApiKeyDto {
-  /** The secret key, shown exactly once. */
+  // Shown exactly once.
   readonly key: string;
 }
 
@@ -46,10 +46,7 @@ export class ApiKeyService {
     return { ...toDto(created), key };
   }
 
-  /**
-   * Finds the key with this prefix and counts the request (see the repository). Undefined when no key
-   * has the prefix or its secret is wrong, which callers must not tell apart.
-   */
+  // Undefined for an unknown prefix or a wrong secret: callers must not tell them apart.
   async consume(prefix: string, hash: string): Promise<ConsumeResult | undefined> {
     const key = await this.keys.consume(prefix, hash);
     return key !== undefined && hashesEqual(key.keyHash, hash) ? key : undefined;
@@ -59,10 +56,7 @@ export class ApiKeyService {
     return (await this.keys.list()).map(listingToDto);
   }
 
-  /**
-   * Revokes the key a client names by its public id (the prefix, its 12 characters, or the whole key).
-   * Idempotent: revoking a revoked key keeps its original revocation time.
-   */
+  // Idempotent: a revoked key keeps its original revocation time.
   async revoke(publicId: string): Promise<ApiKeyDto> {
     const prefix = normalizePrefix(publicId);
     const key = prefix === undefined ? null : await this.keys.findByPrefix(prefix);
@@ -74,7 +68,7 @@ export class ApiKeyService {
     return toDto(key);
   }
 
-  /** Maintenance: minute windows are useless after an hour; day windows are kept for `retentionDays`. */
+  // Minute windows are useless after an hour.
   async purgeUsage(retentionDays: number, now = new Date()) {
     const dayBefore = new Date(now.getTime() - retentionDays * DAY_MS);
     const purged = await this.keys.purgeUsage(dayBefore, new Date(now.getTime() - HOUR_MS));
@@ -86,7 +80,6 @@ export class ApiKeyService {
   }
 }
 
-/** The fields a key and a listing row share. */
 type KeyFields = Pick<
   ApiKeyListing,
   'prefix' | 'name' | 'dailyQuota' | 'rateLimitPerMinute' | 'createdAt'

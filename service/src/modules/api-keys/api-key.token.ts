@@ -24,19 +24,17 @@ export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-/** The prefix of a well-formed key, or undefined. */
 function parseKey(key: string): { prefix: string; hash: string } | undefined {
   const match = KEY_PATTERN.exec(key);
   return match?.[1] === undefined ? undefined : { prefix: match[1], hash: hashKey(key) };
 }
 
-/** Accepts `ak_xxxxxxxxxxxx`, the bare 12 characters, or a whole key; returns `ak_xxxxxxxxxxxx`. */
+// `ak_xxxxxxxxxxxx`, its 12 characters or a whole key → `ak_xxxxxxxxxxxx`.
 export function normalizePrefix(value: string): string | undefined {
   const prefixChars = PREFIX_PATTERN.exec(value.trim())?.[1];
   return prefixChars === undefined ? undefined : `ak_${prefixChars}`;
 }
 
-/** Constant-time equality of two hex hashes. */
 export function hashesEqual(a: string, b: string): boolean {
   const left = Buffer.from(a, 'hex');
   const right = Buffer.from(b, 'hex');
@@ -48,7 +46,7 @@ export type PresentedKey =
   | { readonly kind: 'malformed' }
   | { readonly kind: 'key'; readonly prefix: string; readonly hash: string };
 
-/** Reads the key from `x-api-key`, or else from `Authorization: Bearer <key>`. */
+// `x-api-key`, else `Authorization: Bearer <key>`.
 export function readPresentedKey(headers: Readonly<Record<string, unknown>>): PresentedKey {
   const header = headers['x-api-key'];
   let value: string;

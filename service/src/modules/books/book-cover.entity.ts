@@ -11,7 +11,7 @@ export const BookCoverSchema = defineEntity({
     book: () => p.oneToOne(BookSchema).primary().deleteRule('cascade'),
     contentType: p.string().length(64),
     data: p.blob(),
-    /** sha256 of the bytes, served as the ETag. */
+    // Served as the ETag.
     sha256: p.string().length(64),
     updatedAt: p
       .datetime()

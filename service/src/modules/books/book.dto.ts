@@ -4,11 +4,10 @@ import type { AsJson, EntityFields } from '../../lib/entity-json.ts';
 import type { BookCover } from './book-cover.entity.ts';
 import type { Book } from './book.entity.ts';
 
-/** A book's public fields: all but the soft-delete marker, which the API never shows. */
+// The API never shows the soft-delete marker.
 export type BookFields = Omit<EntityFields<Book>, 'deletedAt'>;
 export type BookDto = AsJson<BookFields>;
 
-/** The fields a client sets; the rest the service fills in. */
 export type CreateBookInput = Pick<BookFields, 'title' | 'author' | 'isbn'> &
   Partial<Pick<BookFields, 'publishedYear'>>;
 export type UpdateBookInput = Partial<CreateBookInput>;
@@ -21,7 +20,7 @@ export interface ListBooksInput {
   limit: number;
   offset: number;
   author?: string;
-  /** A field name, prefixed with - for descending. */
+  // `-` prefix: descending.
   sort: string;
 }
 
@@ -32,7 +31,7 @@ export interface BookPage {
   offset: number;
 }
 
-/** A cover's description (its bytes are served on their own): the ETag is the bytes' sha256. */
+// The bytes are served on their own; the ETag is their sha256.
 export type CoverFields = Pick<BookCover, 'contentType' | 'updatedAt'> & { size: number; etag: string };
 export type CoverDto = AsJson<CoverFields>;
 

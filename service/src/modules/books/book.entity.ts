@@ -25,7 +25,7 @@ export const BookSchema = defineEntity({
       .datetime()
       .onCreate(() => new Date())
       .onUpdate(() => new Date()),
-    /** Soft delete: the row stays recoverable until the maintenance job purges it after the retention. */
+    // Recoverable until the maintenance job purges it.
     deletedAt: p.datetime().nullable(),
   },
 });

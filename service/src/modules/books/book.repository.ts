@@ -23,15 +23,12 @@ export class BookRepository {
     this.em = em;
   }
 
-  /** Live books only: a deleted book is gone for the API. */
+  // Live books only.
   findById(id: string): Promise<Book | null> {
     return this.em.findOne(BookSchema, { id, deletedAt: null });
   }
 
-  /**
-   * The page, then the total: one query after the other (findAndCount runs both at once, which takes a
-   * second pooled connection that the connection gate never granted).
-   */
+  // Sequential: findAndCount would take a second connection the gate never granted.
   async list({ limit, offset, author, sort }: ListBooksInput): Promise<[Book[], number]> {
     const descending = sort.startsWith('-');
     const field = (descending ? sort.slice(1) : sort) as keyof Book;
@@ -54,10 +51,7 @@ export class BookRepository {
     return book;
   }
 
-  /**
-   * One `update … where id = ? and deleted_at is null returning *`: a book deleted meanwhile (even while
-   * this statement waited for its row lock) is never written. null: no live book.
-   */
+  // One conditional update: a book deleted meanwhile (even during the row lock wait) is never written.
   async updateLive(id: string, changes: UpdateBookInput): Promise<Book | null> {
     const rows = await this.em
       .createQueryBuilder(BookSchema)
@@ -69,23 +63,14 @@ export class BookRepository {
     return row === undefined ? null : this.em.map(BookSchema, row);
   }
 
-  /**
-   * Soft delete, recoverable by an operator until purgeDeleted() removes it for good. One conditional
-   * update: of concurrent deletes exactly one matches a live row; false if none did.
-   */
+  // One conditional update: of concurrent deletes exactly one matches a live row.
   async softDelete(id: string): Promise<boolean> {
     return (await this.em.nativeUpdate(BookSchema, { id, deletedAt: null }, { deletedAt: new Date() })) === 1;
   }
 
-  /**
-   * A live book's cover in one query, without the ORM's hydration and copy: the connection is held for
-   * one round trip. Through the ORM's connection, not the driver's pool, so it opens connections the
-   * way every other query does (a rotated password included). `undefined`: no live book; `null`: a book
-   * without a cover.
-   */
+  // One round trip, no hydration; the ORM's connection so a rotated password applies. undefined: no live book.
   async findCoverOfLiveBook(id: string): Promise<StoredCover | null | undefined> {
-    // pg reads bytea as hex text and decodes it natively. Its binary result format is no option: pg-protocol
-    // decodes every field as UTF-8 text, which mangles arbitrary bytes.
+    // Hex text: pg-protocol decodes binary results as UTF-8, which mangles arbitrary bytes.
     const rows = await this.em.getConnection().execute<CoverRow[]>(
       `select c.content_type, c.sha256, c.data from books b left join book_covers c on c.book_id = b.id
        where b.id = ? and b.deleted_at is null`,
@@ -97,12 +82,8 @@ export class BookRepository {
     return { contentType: row.content_type, sha256: row.sha256, data: row.data };
   }
 
-  /**
-   * One `insert … select … on conflict (book_id) do update` of a live book only: concurrent first uploads
-   * all succeed, the last writer wins, there is never more than one row (a find-then-insert raced into
-   * 409s), and a book deleted meanwhile gets no cover (its row is share-locked, so a DELETE waiting on it
-   * or done before is seen). false: no live book.
-   */
+  // One upsert: concurrent first uploads all succeed, last writer wins, one row at most.
+  // The book row is share-locked, so a book deleted meanwhile gets no cover.
   async saveLiveCover(
     id: string,
     cover: { contentType: string; data: Buffer; sha256: string; updatedAt: Date },
@@ -118,10 +99,7 @@ export class BookRepository {
     return rows.length === 1;
   }
 
-  /**
-   * One statement: the live book (share-locked, so a DELETE waiting on it or done before is seen) and its
-   * cover's removal. Of concurrent deletes exactly one removes the row; a deleted book keeps its cover.
-   */
+  // Share-locks the live book; of concurrent deletes exactly one removes the row.
   async removeLiveCover(id: string): Promise<{ live: boolean; removed: boolean }> {
     const rows = await this.em.getConnection().execute<{ live: number; removed: number }[]>(
       `with live as (select id from books where id = ? and deleted_at is null for share),
@@ -132,7 +110,7 @@ export class BookRepository {
     return { live: rows[0]?.live === 1, removed: rows[0]?.removed === 1 };
   }
 
-  /** Removes books deleted before `before` (and their covers, by cascade); returns how many. */
+  // Covers go by cascade.
   async purgeDeleted(before: Date): Promise<number> {
     return this.em.nativeDelete(BookSchema, { deletedAt: { $lt: before } });
   }

@@ -18,7 +18,6 @@ import { COVER_TYPES, MAX_COVER_BYTES } from './cover-image.ts';
 
 const BOOKS_PATH = '/v1/books';
 
-/** Runs `work` inside the connection gate, with a BookService over this request's EntityManager. */
 const withBooks = serviceRunner(bookServiceFor);
 
 const createBook: ServerRoute<{ Payload: CreateBookInput }> = {
@@ -151,10 +150,7 @@ const deleteCover: ServerRoute<{ Params: BookIdParams }> = {
   },
 };
 
-/**
- * Adds the routes one by one: hapi's route type is invariant in its ReqRef, so routes typed with
- * different params, payloads and queries have no common array type (short of casting them back).
- */
+// One by one: hapi's route type is invariant in its ReqRef, so the routes share no array type.
 export function addBookRoutes(server: Server): void {
   server.route(createBook);
   server.route(listBooks);

@@ -15,15 +15,12 @@ import { isValidIsbn, normalizeIsbn, toIsbn13 } from './isbn.ts';
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
-/** Deep offsets are slow on any database; past this, clients should narrow the filter instead. */
+// Deep offsets are slow on any database: narrow the filter instead.
 const MAX_OFFSET = 10_000;
 const SORT_FIELDS = ['title', 'author', 'publishedYear', 'createdAt'] as const;
 const SORT_VALUES = SORT_FIELDS.flatMap((field) => [field, `-${field}`]);
 
-/**
- * ISBN-10 or ISBN-13 with a valid check digit; hyphens and spaces allowed. Stored and answered as ISBN-13,
- * so the two forms of one book are one value (and one unique key).
- */
+// Stored as ISBN-13, so both forms of one book are one value and one unique key.
 const isbn = Joi.string()
   .trim()
   .max(20)
@@ -33,13 +30,12 @@ const isbn = Joi.string()
   })
   .messages({ 'any.invalid': '{{#label}} must be a valid ISBN-10 or ISBN-13' })
   .description('ISBN-10 or ISBN-13, hyphens and spaces allowed; stored and answered as ISBN-13')
-  // The hardcover of the README's book: Swagger UI's example must not collide with the README's request.
+  // Not the README's ISBN: trying the example must not collide with it.
   .example('9780262011532');
 
 const title = Joi.string().trim().min(1).max(200);
 const author = Joi.string().trim().min(1).max(200);
-// The limit is read when a request is validated, not when this module is evaluated: the image's V8
-// snapshot evaluates it at build time, and a warm process can live across New Year.
+// Read per request: the V8 snapshot evaluates modules at build time, and a process can outlive New Year.
 const publishedYear = Joi.number()
   .integer()
   .min(0)

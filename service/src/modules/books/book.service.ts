@@ -72,7 +72,6 @@ export class BookService {
     if (!removed) throw new DomainError('NOT_FOUND', 'This book has no cover');
   }
 
-  /** Maintenance: deleted books are kept for `retentionDays`, then purged. */
   async purgeDeleted(retentionDays: number, now = new Date()): Promise<{ purged: number; before: string }> {
     const before = new Date(now.getTime() - retentionDays * 24 * 60 * 60 * 1000);
     return { purged: await this.books.purgeDeleted(before), before: before.toISOString() };
@@ -89,7 +88,7 @@ function bookNotFound(id: string): DomainError {
   return new DomainError('BOOK_NOT_FOUND', `No book with id ${id}`);
 }
 
-/** The unique index is the source of truth (no check-then-insert race); its violation becomes a 409. */
+// The unique index decides: no check-then-insert race.
 async function isbnMustBeFree<T>(write: Promise<T>): Promise<T> {
   try {
     return await write;

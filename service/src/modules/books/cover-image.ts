@@ -1,7 +1,6 @@
 // What a cover may be: a small image of a known type, recognised by its first bytes (the declared
 // content type must match them, so clients get back exactly what they stored).
 
-/** Image types a cover may have, with the test its bytes must pass. */
 export const COVER_TYPES: Readonly<Record<string, (data: Buffer) => boolean>> = {
   'image/png': (data) =>
     data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
@@ -11,10 +10,9 @@ export const COVER_TYPES: Readonly<Record<string, (data: Buffer) => boolean>> = 
     data.subarray(0, 4).toString('latin1') === 'RIFF' && data.subarray(8, 12).toString('latin1') === 'WEBP',
 };
 
-/** Covers are small images; the whole body is held in memory and in one database row. */
+// Held whole in memory and in one database row.
 export const MAX_COVER_BYTES = 1024 * 1024;
 
-/** True when `data` really is an image of the declared `contentType` (and that type is allowed). */
 export function isCoverImage(contentType: string, data: Buffer): boolean {
   return Object.hasOwn(COVER_TYPES, contentType) && COVER_TYPES[contentType]?.(data) === true;
 }

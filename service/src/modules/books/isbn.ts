@@ -1,11 +1,9 @@
 // ISBN check digits (ISBN-10: weights 10..1, mod 11, X for 10; ISBN-13: weights 1,3,1,3…, mod 10).
 
-/** The ISBN as stored: hyphens and spaces dropped, a lower-case x check digit upper-cased. */
 export function normalizeIsbn(value: string): string {
   return value.replace(/[-\s]/g, '').toUpperCase();
 }
 
-/** True for a normalized ISBN-10 or ISBN-13 (978/979) whose check digit is right. */
 export function isValidIsbn(value: string): boolean {
   if (/^\d{9}[\dX]$/.test(value)) {
     const sum = Array.from(value).reduce(
@@ -20,17 +18,13 @@ export function isValidIsbn(value: string): boolean {
   return false;
 }
 
-/**
- * The one stored form of a valid normalized ISBN: ISBN-13. An ISBN-10 becomes 978 + its first nine digits
- * + a new check digit (the same book: 0441013597 is 9780441013593); an ISBN-13 is already canonical.
- */
+// ISBN-10 → 978 + its first nine digits + a new check digit: 0441013597 is 9780441013593.
 export function toIsbn13(isbn: string): string {
   if (isbn.length !== 10) return isbn;
   const first12 = `978${isbn.slice(0, 9)}`;
   return `${first12}${String(isbn13CheckDigit(first12))}`;
 }
 
-/** The check digit that completes the first twelve digits of an ISBN-13. */
 export function isbn13CheckDigit(first12: string): number {
   const sum = Array.from(first12).reduce((acc, char, i) => acc + Number(char) * (i % 2 === 0 ? 1 : 3), 0);
   return (10 - (sum % 10)) % 10;
