@@ -11,34 +11,33 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface DatabaseConfig {
-  /** postgres:// URL; absent when the URL comes from Secrets Manager (`secretArn`). */
+  // Absent when Secrets Manager holds it (`secretArn`).
   readonly url: string | undefined;
-  /** Secrets Manager secret holding the URL or RDS-style JSON credentials. */
+  // The URL, or RDS-style JSON credentials.
   readonly secretArn: string | undefined;
-  /** TLS, verifying the certificate and the host name against the public roots and the Amazon RDS CAs. */
+  // Verified against the public roots and the Amazon RDS CAs.
   readonly ssl: boolean;
-  /** PEM certificates read from DATABASE_CA_FILE: a private CA trusted as well (needs `ssl`). */
+  // DATABASE_CA_FILE's certificates, trusted as well (needs `ssl`).
   readonly privateCa: string | undefined;
   readonly poolMax: number;
-  /** Bounds the pool's hand-over of a connection, opening one included (a slow or unreachable database). */
+  // Opening a connection included.
   readonly connectTimeoutMs: number;
-  /** How long a request may queue for one of the pool's connections before it is shed as overload. */
+  // Then the request is shed as overload.
   readonly queueTimeoutMs: number;
-  /** Bounds how long the service waits for a query (client side; the server-side bound: docs/database.md). */
+  // Client side; the server's bound: docs/database.md#the-server-side-statement-bound
   readonly queryTimeoutMs: number;
-  /** A pooled connection idle this long is checked before use (a thaw, a NAT or a failover may have killed it). */
+  // Checked before use: a thaw, NAT or failover may have killed it.
   readonly idleCheckAfterMs: number;
-  /** How long that check may take before the connection is discarded for a new one. */
   readonly idleCheckTimeoutMs: number;
 }
 
 interface ApiKeysConfig {
-  /** When true, every route except the open ones (health, docs, events) needs an API key. */
+  // Open routes (health, docs, events) never need one.
   readonly required: boolean;
-  /** Quota and rate given to keys created without explicit values. */
+  // For keys created without explicit values.
   readonly defaultDailyQuota: number;
   readonly defaultRatePerMinute: number;
-  /** Daily usage rows older than this are purged by the maintenance event. */
+  // Purged by the maintenance event.
   readonly usageRetentionDays: number;
 }
 
@@ -49,33 +48,29 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly logPretty: boolean;
   readonly corsOrigins: readonly string[];
-  /** Longer than the Lambda Web Adapter's 4 s idle pool, so the adapter never reuses a closed socket. */
+  // Above the Web Adapter's 4 s idle pool: it never reuses a closed socket.
   readonly keepAliveTimeoutMs: number;
-  /** How long a client may take to send a request's headers (slowloris bound). */
   readonly headersTimeoutMs: number;
-  /**
-   * Running inside AWS Lambda (behind the Lambda Web Adapter): only then are the pass-through events route
-   * served and the adapter's x-amzn-* headers trusted. Lambda itself sets AWS_LAMBDA_RUNTIME_API.
-   */
+  // Only then are the events route served and the adapter's x-amzn-* headers trusted.
   readonly inLambda: boolean;
-  /** The paths the Web Adapter POSTs to around a SnapStart snapshot (plugins/snapstart.ts); unset: no hook. */
+  // Where the Web Adapter POSTs around a SnapStart snapshot; unset: no hook.
   readonly snapStartHooks: {
     readonly beforeCheckpointPath: string | undefined;
     readonly afterRestorePath: string | undefined;
   };
-  /** How long SIGTERM waits for in-flight requests; in Lambda the runtime gets at most 300 ms (docs/configuration.md). */
+  // In Lambda the runtime gets at most 300 ms (docs/configuration.md).
   readonly shutdownTimeoutMs: number;
   readonly payloadMaxBytes: number;
-  /** A handler still running after this answers 503 (hapi's route server timeout). */
+  // A handler still running then answers 503.
   readonly requestTimeoutMs: number;
-  /** Soft-deleted rows older than this are purged by the scheduled maintenance event. */
+  // Purged by the maintenance event.
   readonly deletedRetentionDays: number;
   readonly database: DatabaseConfig;
   readonly apiKeys: ApiKeysConfig;
   readonly version: string;
 }
 
-/** Exported as data for the docs test, which lists its keys and defaults against docs/configuration.md. */
+// Exported for the test that compares it with docs/configuration.md.
 export const environmentSchema = Joi.object({
   APP_ENV: Joi.string()
     .valid(...APP_ENVS)
@@ -153,7 +148,7 @@ export const environmentSchema = Joi.object({
   HEADERS_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(10_000),
   // Set by Lambda for the runtime (reserved: a function's configuration cannot set it), never by us.
   AWS_LAMBDA_RUNTIME_API: Joi.string().max(256),
-  // The adapter's own SnapStart settings, read by both: a plain path of its own (the adapter refuses others).
+  // The adapter's own settings, read by both; it refuses anything but a plain path.
   AWS_LWA_SNAPSTART_BEFORE_CHECKPOINT_PATH: Joi.string()
     .pattern(/^(\/[\w.-]+)+$/)
     .max(256),
@@ -218,7 +213,7 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** Validates the environment once; a bad value throws a ConfigError naming every offending variable. */
+// A ConfigError names every offending variable.
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings mean "unset" (a common shape of `FOO= npm run dev`).
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));

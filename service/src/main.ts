@@ -29,7 +29,7 @@ async function main(command: string | undefined): Promise<void> {
 
 async function migrate(config: Config): Promise<void> {
   const server = await createServer(config);
-  // The server never starts, so it is not stopped either (that would log "server stopped"): only the ORM closes.
+  // Never started, so not stopped (no "server stopped" line): only the ORM closes.
   let orm: Awaited<ReturnType<typeof server.plugins.database.getOrm>> | undefined;
   try {
     const { runMigrations } = await import('./db/orm.ts');
@@ -48,7 +48,7 @@ function installShutdown(server: Server, config: Config): void {
     if (stopping) return;
     stopping = true;
     server.logger.info({ signal }, 'shutting down');
-    // stop() refuses new connections, waits for in-flight requests up to the timeout, then closes the ORM.
+    // Drains in-flight requests up to the timeout, then closes the ORM.
     void server
       .stop({ timeout: config.shutdownTimeoutMs })
       .then(
@@ -66,7 +66,6 @@ function installShutdown(server: Server, config: Config): void {
   process.once('SIGINT', shutdown);
 }
 
-/** Runs `command` (undefined: serve); on failure prints the reason and exits 1. */
 export function runService(command: string | undefined): void {
   main(command).catch((error: unknown) => {
     // Config errors are for humans: print the message, not a stack.

@@ -22,20 +22,16 @@ import { requestContextPlugin } from './plugins/request-context.ts';
 import { snapStartPlugin } from './plugins/snapstart.ts';
 
 export interface ServerOptions {
-  /** Where log lines go (tests read them back); defaults to stdout. */
+  // Tests read log lines back; default stdout.
   readonly logStream?: DestinationStream;
 }
 
-/** Surfaces joi's per-field details to the error mapper instead of hapi's generic message. */
+// The error mapper needs joi's per-field details, not hapi's generic message.
 const exposeValidationDetails: Lifecycle.FailAction = (_request, _h, error) => {
   throw error ?? new Error('validation failed without an error');
 };
 
-/**
- * `Joi.object({})`, which refuses every query parameter (one error each), except that a request without
- * a query string, the common case, skips joi (its cost per request: docs/performance.md). It
- * stays that joi schema for whatever reads it: the OpenAPI document lists no parameter for it.
- */
+// No query string skips joi (docs/performance.md#throughput-levers); the OpenAPI document reads the schema.
 const noQueryParameters = Joi.object({});
 const refuseQueryParameters: Joi.ObjectSchema = Object.create(noQueryParameters, {
   validateAsync: {
@@ -44,10 +40,7 @@ const refuseQueryParameters: Joi.ObjectSchema = Object.create(noQueryParameters,
   },
 }) as Joi.ObjectSchema;
 
-/**
- * A body must have arrived by 80 % of REQUEST_TIMEOUT_MS, so a slow one is the client's 408, never the
- * route timeout's 503.
- */
+// 80 % of REQUEST_TIMEOUT_MS: a slow body is the client's 408, never the route timeout's 503.
 function payloadTimeoutMs(config: Config): number {
   return Math.floor(config.requestTimeoutMs * 0.8);
 }
@@ -56,37 +49,32 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const server = Hapi.server({
     host: config.host,
     port: config.port,
-    // Keep-alive and headers timeouts (see lib/http-listener.ts).
+    // Keep-alive and headers timeouts.
     listener: createHttpListener(config),
-    // hapi must not print errors to the console: the error mapper logs them once, with the trace id.
+    // The error mapper logs errors once, with the trace id.
     debug: false,
     router: { stripTrailingSlash: true },
     routes: {
       validate: {
         failAction: exposeValidationDetails,
         options: { abortEarly: false },
-        // Unknown query parameters are rejected unless a route declares its own query schema.
         query: refuseQueryParameters,
       },
-      // Responses are validated against their schemas everywhere but prod: a mismatch is a bug that the
-      // tests catch, and prod keeps the per-request cost (docs/performance.md).
+      // Not in prod: tests catch a mismatch, prod saves the per-request cost.
       response: {
         failAction: 'error',
         sample: config.appEnv === 'prod' ? 0 : 100,
         options: { abortEarly: false },
-        // No Range support: hapi would slice envelopes into invalid JSON, and answer a bad range with a
-        // raw 416 after the error mapper has run.
+        // hapi would slice envelopes into invalid JSON and answer a bad range with a raw 416.
         ranges: false,
       },
-      // JSON only (415 otherwise); hapi's default protoAction 'error' rejects __proto__ keys (400).
-      // The body's time limit is the unread-body plugin's (hapi's own waits for the rest of a slow body).
+      // protoAction 'error' (default) rejects __proto__ keys; the unread-body plugin bounds a slow body.
       payload: {
         maxBytes: config.payloadMaxBytes,
         allow: 'application/json',
         protoAction: 'error',
         timeout: false,
       },
-      // A handler still running after this answers 503 with the TIMEOUT code.
       timeout: { server: config.requestTimeoutMs },
       cors:
         config.corsOrigins.length > 0
@@ -120,8 +108,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     { plugin: databasePlugin, options: { config } },
     { plugin: lambdaEventsPlugin },
     { plugin: snapStartPlugin },
-    // Domain modules (modules/index.ts), before docs: their response hooks run before the error mapper,
-    // docs' after it. With API keys required, that strategy is the default unless a route opts out.
+    // Before docs: their response hooks run before the error mapper, docs' after it.
     ...domainModules.map((module) => ({ plugin: module.plugin, options: { config } })),
     { plugin: healthPlugin, options: { config } },
     { plugin: docsPlugin, options: { config } },
