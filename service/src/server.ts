@@ -31,7 +31,7 @@ const exposeValidationDetails: Lifecycle.FailAction = (_request, _h, error) => {
   throw error ?? new Error('validation failed without an error');
 };
 
-// No query string skips joi (docs/performance.md#throughput-levers); the OpenAPI document reads the schema.
+// No query string skips joi (docs/performance.md#throughput-levers); OpenAPI still reads the schema.
 const noQueryParameters = Joi.object({});
 const refuseQueryParameters: Joi.ObjectSchema = Object.create(noQueryParameters, {
   validateAsync: {

@@ -7,20 +7,17 @@ import { domainModules } from '../modules/index.ts';
 import { completeOpenApiDocument } from './openapi-completion.ts';
 
 declare global {
-  /** Set by the bundler (esbuild `define`): the OpenAPI document as JSON text. */
+  // esbuild `define`: the baked OpenAPI document as JSON text.
   var __SERVICE_OPENAPI_DOCUMENT__: string | undefined;
 }
 
 export const OPENAPI_PATH = '/openapi.json';
 export const DOCS_PATH = '/docs';
-/** Where hapi-swagger serves Swagger UI's files; the page's own script is served there too. */
+// The page's own script is served there too.
 const SWAGGER_UI_PATH = '/swaggerui/';
 const DOCS_SCRIPT_PATH = `${SWAGGER_UI_PATH}docs-init.js`;
 
-/**
- * The page asks for API keys: it may run only this origin's scripts and reach only this origin. Swagger
- * UI sets inline styles and draws icons from data: URIs.
- */
+// The page asks for API keys: own origin only; Swagger UI needs inline styles and data: icons.
 const DOCS_CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
@@ -32,7 +29,7 @@ const DOCS_CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
 ].join('; ');
 
-/** Swagger UI's page, without inline script (the policy forbids it). */
+// No inline script: the policy forbids it.
 const DOCS_PAGE = `<!DOCTYPE html>
 <html lang="en">
   <head>
@@ -48,10 +45,7 @@ const DOCS_PAGE = `<!DOCTYPE html>
 </html>
 `;
 
-/**
- * This service's document and no other: no ?url= or ?configUrl= (queryConfigEnabled), no top bar to
- * type one into (BaseLayout), no third-party validator.
- */
+// This service's document only: no ?url=/?configUrl=, no top bar, no third-party validator.
 const DOCS_SCRIPT = `window.onload = function () {
   window.ui = SwaggerUIBundle({
     url: '${OPENAPI_PATH}',
@@ -65,7 +59,6 @@ const DOCS_SCRIPT = `window.onload = function () {
 };
 `;
 
-/** OpenAPI security schemes: the key in x-api-key, or as `Authorization: Bearer <key>`. */
 const SECURITY_DEFINITIONS = {
   apiKey: {
     type: 'apiKey',
@@ -102,12 +95,11 @@ export const docsPlugin: Plugin<{ config: Config }> = {
         version: config.version,
         description: 'A plain hapi service, run on AWS Lambda through the Lambda Web Adapter.',
       },
-      // hapi-swagger's own OpenAPI 3.0 output (nullable, media types); its schema wants an absolute
-      // server URL, so name a placeholder rather than the request's Host: the completion makes it relative.
+      // Its schema wants an absolute server URL: a placeholder (never the Host), made relative later.
       OAS: 'v3.0',
       servers: [{ url: 'http://localhost' }],
       jsonPath: OPENAPI_PATH,
-      // The page is served below: hapi-swagger's loads whatever document its ?url= names.
+      // hapi-swagger's page loads whatever document its ?url= names.
       documentationPage: false,
       swaggerUIPath: SWAGGER_UI_PATH,
       grouping: 'tags',
@@ -134,18 +126,16 @@ export const docsPlugin: Plugin<{ config: Config }> = {
       },
     ]);
 
-    // Every operation whose route does not opt out of auth (`auth: false`) needs a key wherever keys are
-    // required, so the document is the same in every environment and Swagger UI offers "Authorize".
+    // Documented as keyed in every environment, so Swagger UI always offers "Authorize".
     server.ext('onPreResponse', (request, h) => {
       const { response } = request;
-      // Every Swagger UI file too: swagger-ui-dist's own index.html runs an inline script. (The error
-      // mapper, registered earlier, has already turned any Boom into a response.)
+      // Every Swagger UI file too: swagger-ui-dist's own index.html runs an inline script.
       if (request.path === DOCS_PATH || request.path.startsWith(SWAGGER_UI_PATH)) {
         (response as ResponseObject).header('content-security-policy', DOCS_CONTENT_SECURITY_POLICY);
         return h.continue;
       }
       if (request.path !== OPENAPI_PATH || ('isBoom' in response && response.isBoom)) return h.continue;
-      // Only the document itself: a refused request already carries the error mapper's envelope.
+      // A refused request already carries the envelope.
       if (!('source' in response) || response.statusCode !== 200) return h.continue;
       if (typeof response.source !== 'object' || response.source === null) return h.continue;
       const document = completeOpenApiDocument(response.source, {

@@ -5,7 +5,7 @@ import { classifyError } from '../errors/classify-error.ts';
 import { INVOCATION_ERROR_STATUS } from '../errors/error-codes.ts';
 import { errorEnvelope } from '../lib/envelope.ts';
 
-/** `options.app` of a route that serves Lambda pass-through events: its failures are invocation errors. */
+// Its failures are invocation errors.
 export interface PassThroughRouteApp {
   readonly passThroughEvents: true;
 }
@@ -32,7 +32,7 @@ export const errorsPlugin: Plugin<void> = {
       } else if (classified.name === 'OVERLOADED') {
         request.logger.warn({ code: definition.code }, 'overloaded: request shed');
       } else if (definition.status >= 500 && definition.status !== INVOCATION_ERROR_STATUS) {
-        // (Failed events are logged, with their cause, by the events plugin.)
+        // The events plugin logs failed events with their cause.
         request.logger.warn(
           { err: { message: response.message, cause: causeOf(response) }, code: definition.code },
           'dependency unavailable',
@@ -42,7 +42,7 @@ export const errorsPlugin: Plugin<void> = {
       const reply = h
         .response(errorEnvelope(request.app.traceId, definition.code, classified.message, classified.errors))
         .code(classified.status);
-      // Keep headers hapi set on purpose (Allow on 405, WWW-Authenticate on 401, Retry-After on 429/503).
+      // Allow on 405, WWW-Authenticate on 401, Retry-After on 429/503.
       for (const [key, value] of Object.entries(response.output.headers)) {
         if (value !== undefined && key.toLowerCase() !== 'content-type') reply.header(key, String(value));
       }
@@ -52,13 +52,10 @@ export const errorsPlugin: Plugin<void> = {
   },
 };
 
-/** Methods a client may use, in the order an `Allow` header lists them (HEAD: hapi serves it for GET). */
+// In `Allow` order; hapi serves HEAD for GET.
 const LISTED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
-/**
- * For a request no route took: the methods some route serves on its path (none: the path is unknown).
- * hapi answers both cases 404; the router is asked per method, as it would route them.
- */
+// hapi answers an unknown path and a wrong method alike (404): ask the router per method.
 function methodsServing(request: Request): string[] {
   return LISTED_METHODS.filter((method) => {
     const lookup = method === 'HEAD' ? 'GET' : method;
@@ -70,10 +67,7 @@ function routes(request: Request, method: (typeof LISTED_METHODS)[number]): bool
   return clientRoute(request, method) !== null;
 }
 
-/**
- * The route serving `method` on the request's path for an HTTP client, if any. The pass-through events
- * route stays invisible to them: no Allow header or preflight may reveal it.
- */
+// No Allow header or preflight may reveal the pass-through events route.
 export function clientRoute(request: Request, method: string): RequestRoute | null {
   try {
     const route = request.server.match(method.toUpperCase() as RouteDefMethods, request.path);
@@ -85,13 +79,12 @@ export function clientRoute(request: Request, method: string): RequestRoute | nu
   }
 }
 
-/** A Lambda event on a pass-through route (see lambda-events); every other request is HTTP. */
 function isPassThroughEvent(request: Request): boolean {
   const app: Partial<PassThroughRouteApp> | undefined = request.route.settings.app;
   return app?.passThroughEvents === true && request.app.lambda.passThroughEvent;
 }
 
-/** What lies under a wrapped error (e.g. why the readiness check could not reach the database). */
+// e.g. why the readiness check could not reach the database.
 function causeOf(error: Error): string | undefined {
   return error.cause instanceof Error ? error.cause.message : undefined;
 }

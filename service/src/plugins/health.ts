@@ -12,10 +12,7 @@ import { errorSchema, successSchema } from '../lib/envelope.ts';
 export const LIVENESS_PATH = '/health';
 const READINESS_PATH = '/health/ready';
 
-/**
- * Readiness answers within this, whatever the database does: probes give up after 1 to 5 s, far
- * sooner than the connect and query timeouts (seconds each) that bound data routes.
- */
+// Probes give up after 1 to 5 s, sooner than the data routes' connect and query timeouts.
 const READINESS_TIMEOUT_MS = 1000;
 
 export interface HealthPluginOptions {
@@ -110,7 +107,7 @@ export const healthPlugin: Plugin<HealthPluginOptions> = {
   },
 };
 
-/** Rejects after `ms`; the work itself carries on (the next probe joins it) and ends at its own timeout. */
+// The work carries on (the next probe joins it) until its own timeout.
 async function withinBound(work: Promise<void>, ms: number): Promise<void> {
   const timer = new AbortController();
   const expired = delay(ms, undefined, { signal: timer.signal }).then(() => {

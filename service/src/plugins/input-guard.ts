@@ -4,7 +4,7 @@ import Boom from '@hapi/boom';
 import type { Plugin } from '@hapi/hapi';
 import type { ValidationErrorItem } from 'joi';
 
-/** More values (object keys plus array items, all levels) than any route's input has, by far. */
+// Keys plus array items, all levels: far more than any route's input has.
 const MAX_INPUT_VALUES = 1000;
 
 // A high surrogate not followed by a low one, or a low one not preceded by a high one.
@@ -12,7 +12,6 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 export const inputGuardPlugin: Plugin<void> = {
   name: 'input-guard',
-  // Its refusals are Boom errors: the error mapper turns them into envelopes.
   dependencies: ['errors'],
   register(server) {
     server.ext('onPostAuth', (request, h) => {
@@ -28,7 +27,6 @@ export const inputGuardPlugin: Plugin<void> = {
   },
 };
 
-/** Absent, or an object without own keys: nothing findProblem could refuse. */
 function isEmpty(value: unknown): boolean {
   if (value === null || value === undefined) return true;
   if (typeof value !== 'object') return false;
@@ -73,7 +71,7 @@ function stringProblem(value: string): string | undefined {
   return undefined;
 }
 
-/** Shaped like hapi's validation failure, so the error mapper names the field as it does for joi. */
+// Shaped like hapi's validation failure, so the error mapper names the field.
 function validationBoom(source: string, { path, message }: Problem): Boom.Boom {
   const error = Boom.badRequest('Invalid request input');
   const details: Pick<ValidationErrorItem, 'path' | 'message'>[] = [

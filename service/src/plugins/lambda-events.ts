@@ -10,12 +10,12 @@ import type { PassThroughRouteApp } from './errors.ts';
 
 export const EVENTS_PATH = '/internal/events';
 
-/** A job the scheduled maintenance event runs; modules register their own. */
+// Modules register their own.
 type MaintenanceTask = (em: EntityManager) => Promise<unknown>;
 
-/** An operator action invoked as `{"action": "<name>", …}`; modules register their own. */
+// Invoked as `{"action": "<name>", …}`; modules register their own.
 interface EventAction {
-  /** Validates the whole event (including `action`); a failure is a 400 with field errors. */
+  // The whole event, `action` included.
   readonly schema: Joi.ObjectSchema;
   run(event: Record<string, unknown>, em: EntityManager): Promise<{ message: string; data: unknown }>;
 }
@@ -35,7 +35,7 @@ const maintenanceEvent = Joi.alternatives(
   }).unknown(true),
 );
 
-/** What a retry log line says about the failure: driver messages and codes carry host and port only. */
+// Driver messages and codes carry host and port only.
 function errorSummary(error: unknown): { message: string; code?: string } {
   if (!(error instanceof Error)) return { message: String(error) };
   const { code } = error as Error & { code?: unknown };
@@ -61,12 +61,10 @@ export const lambdaEventsPlugin: Plugin<void> = {
       },
     };
     server.expose(api);
-    // Outside Lambda nothing but the adapter's absence guards this path: anyone who can reach the server
-    // could run the operator actions. There it does not exist (404); operators use the npm scripts.
+    // Outside Lambda anyone could run operator actions here: 404, operators use the npm scripts.
     if (!server.app.config.inLambda) return;
 
-    // Connection failures are retried until a margin before the invocation's deadline (a paused Aurora
-    // cluster takes ~15 s to resume); a failed migration is not.
+    // Connection failures retry until near the deadline (Aurora resumes in ~15 s); failed migrations do not.
     const migrate = async (request: Request) => {
       const { migrateWithRetries } = await import('../db/migrate-with-retries.ts');
       let attempts = 1;
@@ -105,7 +103,7 @@ export const lambdaEventsPlugin: Plugin<void> = {
       const results: Record<string, unknown> = {};
       for (const [name, task] of tasks) {
         try {
-          // Each task gets its own fork: one task's identity map never leaks into the next.
+          // A fork per task: no identity map leaks into the next.
           results[name] = await task((await server.plugins.database.getOrm()).em.fork());
         } catch (error) {
           request.logger.error({ err: error, task: name }, 'maintenance task failed');
@@ -123,16 +121,16 @@ export const lambdaEventsPlugin: Plugin<void> = {
       const result: Joi.ValidationResult<Record<string, unknown>> = action.schema.validate(event, {
         abortEarly: false,
       });
-      // A joi error carries details: the mapper turns it into VALIDATION_FAILED with field errors.
+      // The mapper turns joi's details into field errors.
       if (result.error) throw boomify(result.error, { statusCode: 400 });
       return server.plugins.database.run(request, (em) => action.run(result.value, em));
     };
 
-    // Indistinguishable from a path that does not exist, for anything but a pass-through event.
+    // For HTTP, indistinguishable from an unknown path.
     const refuseHttpRequests = (request: Request) => {
       if (!request.app.lambda.passThroughEvent) throw new DomainError('ROUTE_NOT_FOUND');
     };
-    // A body that does not parse (or is too large, or not JSON) must not reveal the route either.
+    // Nor may a bad body reveal the route.
     const payloadFailure: Lifecycle.FailAction = (request, _h, error) => {
       refuseHttpRequests(request);
       throw error ?? new Error('payload failed without an error');
@@ -142,14 +140,12 @@ export const lambdaEventsPlugin: Plugin<void> = {
       method: 'POST',
       path: EVENTS_PATH,
       options: {
-        // Never behind API keys: no HTTP request can reach this route (see the handler).
+        // No HTTP request can reach this route.
         auth: false,
         description: 'Lambda pass-through events (not reachable through API Gateway)',
-        // The error mapper answers this route's failures with the invocation error status.
         app: { passThroughEvents: true } satisfies PassThroughRouteApp,
         payload: { parse: true, allow: ['application/json'], failAction: payloadFailure },
-        // An event runs until it is done or the invocation's deadline passes (Lambda then ends it), not
-        // for the HTTP request timeout: migrations may wait for a resuming database (see migrate).
+        // Bounded by the invocation's deadline: migrations may wait for a resuming database.
         timeout: { server: false },
         handler: async (request, h) => {
           refuseHttpRequests(request);

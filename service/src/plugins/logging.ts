@@ -19,7 +19,7 @@ export const loggingPlugin: Plugin<LoggingOptions> = {
     await server.register({ plugin: hapiPino, options: hapiPinoOptions(logger) });
 
     const clientErrors = new ClientErrorLog(logger);
-    // Replaces hapi's bare "400 Bad Request" with the envelope; a request in progress stays hapi's.
+    // The envelope, not hapi's bare "400 Bad Request"; a request in progress stays hapi's.
     const { listener } = server;
     const hapiListeners = listener.listeners('clientError') as ((error: unknown, socket: Socket) => void)[];
     const answerInRequest = (error: unknown, socket: Socket) => {
@@ -30,12 +30,12 @@ export const loggingPlugin: Plugin<LoggingOptions> = {
       clientErrors.record(error, socket.remoteAddress);
       answerClientError(error, socket, answerInRequest);
     });
-    // Node closes a CONNECT without a word unless someone listens: answered and counted like the above.
+    // Node closes a CONNECT without a word unless someone listens.
     listener.on('connect', (_request: unknown, socket: Socket) => {
       clientErrors.record({ code: 'CONNECT', message: 'CONNECT is not supported' }, socket.remoteAddress);
       answerConnect(socket);
     });
-    // Node caches the peer address on first read (net.js _getpeername): read it while the socket is open.
+    // Node caches the peer address on first read: read it while the socket is open.
     server.listener.on('connection', readPeerAddress);
     server.ext('onPostStop', () => {
       clientErrors.flush();
@@ -43,21 +43,17 @@ export const loggingPlugin: Plugin<LoggingOptions> = {
   },
 };
 
-/**
- * hapi-pino's settings. Its callbacks also run for a request hapi logs before any onRequest extension
- * (a malformed Accept-Encoding): they must read nothing that extension sets, and can never throw.
- */
+// Callbacks also run before onRequest (a bad Accept-Encoding): read nothing it sets, never throw.
 export function hapiPinoOptions(logger: Logger): HapiPinoOptions {
   return {
     instance: logger,
     getChildBindings: neverThrows(getChildBindings, {}),
     customRequestCompleteMessage: neverThrows(requestCompleteMessage, 'request completed'),
-    // The request-completed line is enough; the error mapper logs what went wrong, once.
+    // The error mapper logs what went wrong, once.
     logEvents: ['onPostStart', 'onPostStop', 'response'],
     logRequestComplete: true,
     logRequestStart: false,
-    // hapi would log each client error whole, raw request bytes included; ClientErrorLog logs them instead.
-    // (The typings say object[]; the code reads { log: tags }.)
+    // hapi would log raw request bytes; ClientErrorLog does. Typed object[], read as { log }.
     ignoredEventTags: { log: ['client'] } as unknown as object[],
   };
 }
@@ -70,7 +66,6 @@ function readPeerAddress(socket: Socket): string | undefined {
   return socket.remoteAddress;
 }
 
-/** The Lambda context fields a request's log lines carry, in this order, when present. */
 const LOGGED_LAMBDA_FIELDS = [
   'apiRequestId',
   'lambdaRequestId',
@@ -79,10 +74,7 @@ const LOGGED_LAMBDA_FIELDS = [
   'xrayTraceId',
 ] as const;
 
-/**
- * Built field by field (no spreads or entry arrays): this runs on every request. Before onRequest the
- * request has no trace id or Lambda context yet (hapi-pino binds again once it has).
- */
+// No spreads: runs on every request. Before onRequest there is no trace id yet; hapi-pino binds again.
 function getChildBindings(request: Request): Record<string, unknown> {
   const { traceId, lambda } = request.app as Partial<typeof request.app>;
   const bindings: Record<string, unknown> = { traceId };

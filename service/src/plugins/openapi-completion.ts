@@ -4,14 +4,14 @@ import type { RequestRoute, RouteOptionsPayload } from '@hapi/hapi';
 import { errorRegistry } from '../errors/error-codes.ts';
 import type { DomainModule, HeaderObjects } from '../modules/module.ts';
 
-/** OpenAPI fragments a route adds to its operation (responses hapi-swagger cannot express, e.g. binary). */
+// What hapi-swagger cannot express, e.g. binary responses.
 interface OperationOverrides {
   readonly responses?: Record<string, unknown>;
 }
 
 declare module '@hapi/hapi' {
   interface PluginSpecificConfiguration {
-    /** Read by the docs plugin only: documentation, never behaviour. */
+    // Documentation only, never behaviour.
     openapi?: OperationOverrides;
   }
 }
@@ -29,19 +29,17 @@ export interface OpenApiDocument extends Json {
 }
 
 export interface CompletionContext {
-  /** The hapi route of an operation, or null (none). */
   route(method: string, path: string): RequestRoute | null;
-  /** Whether keys are checked on a route (every environment documents the same: keys may be on). */
+  // Every environment documents the same: keys may be on.
   keyed(route: RequestRoute): boolean;
   readonly security: unknown;
-  /** Their manifests' response headers are documented on the operations they are on. */
   readonly modules: readonly DomainModule[];
 }
 
 const ref = (name: string) => ({ $ref: `#/components/headers/${name}` });
 const integerHeader = (description: string) => ({ description, schema: { type: 'integer', minimum: 0 } });
 
-/** The headers of the service itself; the modules' own come from their manifests. */
+// The modules' own come from their manifests.
 const SERVICE_HEADERS = {
   'x-request-id': {
     description: "The request's trace id, also the envelope's traceId",
@@ -51,7 +49,6 @@ const SERVICE_HEADERS = {
   ETag: { description: 'Strong validator of the cover bytes', required: true, schema: { type: 'string' } },
 } as const;
 
-/** The modules' response headers: on authenticated answers, and on refusals by status. */
 function moduleHeaders(modules: readonly DomainModule[]) {
   const components: Record<string, HeaderObjects[string]> = { ...SERVICE_HEADERS };
   const add = (headers: HeaderObjects = {}) => {
@@ -71,7 +68,6 @@ function moduleHeaders(modules: readonly DomainModule[]) {
   return { components, authenticated, refusals: [...refusals].sort(([a], [b]) => a - b) };
 }
 
-/** Which registry codes an error status carries, for the response descriptions. */
 function codesOf(status: number): string {
   const codes = [...errorRegistry().values()]
     .filter((definition) => definition.status === status)
@@ -85,17 +81,15 @@ const errorResponse = (status: number, extraHeaders: readonly string[] = []) => 
   content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } },
 });
 
-/** Answers any operation can give: malformed input (input guard, bad encoding), an unexpected failure, a
- * database that is unavailable, not migrated or missing, and a handler that ran out of time. */
+// Input guard, bad encoding; any failure; database down or unmigrated, route timeout.
 const ALWAYS = [400, 500, 503];
-/** Answers of every method but GET (hapi reads a body, even a DELETE's): its payload timeout, size limit
- * and media type check. */
+// hapi reads a body for every method but GET, even a DELETE's.
 const WITH_BODY = [408, 413, 415];
 
 export function completeOpenApiDocument(raw: unknown, context: CompletionContext): OpenApiDocument {
   const document = structuredClone(raw) as OpenApiDocument;
   document.openapi = '3.0.3';
-  // Relative: the document never names a host, so no request header can choose where Swagger UI sends keys.
+  // No request header may choose where Swagger UI sends keys.
   document.servers = [{ url: '/', description: 'The server that served this document' }];
   const headersOf = moduleHeaders(context.modules);
   document.components.headers = structuredClone(headersOf.components);
@@ -138,7 +132,7 @@ export function completeOpenApiDocument(raw: unknown, context: CompletionContext
           operation.responses[status] = errorResponse(status, names);
       }
       for (const [status, response] of Object.entries(operation.responses)) {
-        // The routes say only "Error": name the registry codes behind the status.
+        // The routes say only "Error".
         if (response.description === 'Error') response.description = codesOf(Number(status));
         const headers = (response.headers ?? {}) as Json;
         headers['x-request-id'] = ref('x-request-id');
@@ -152,7 +146,7 @@ export function completeOpenApiDocument(raw: unknown, context: CompletionContext
   return document;
 }
 
-/** Example-driven tools (dredd, Prism) need a value for every parameter and body: take the schemas'. */
+// Example-driven tools (dredd, Prism) need a value for every parameter and body.
 function addExamples(operation: Operation, schemas: Record<string, Json>): void {
   for (const parameter of operation.parameters ?? []) {
     const schema = parameter.schema as Json | undefined;

@@ -11,8 +11,7 @@ export const preflightPlugin: Plugin<void> = {
   dependencies: ['request-context', 'errors'],
   register(server) {
     const corsEnabled = server.app.config.corsOrigins.length > 0;
-    // hapi's CORS preflight handler asserts on a path it cannot decode (`/v1/books/%zz`) and answers 500;
-    // other methods already get a 400 for it, so give preflights the same.
+    // hapi's preflight handler answers 500 for a path it cannot decode (`/v1/books/%zz`); others get 400.
     server.ext('onRequest', (request, h) => {
       if (request.method !== 'options') return h.continue;
       try {
@@ -29,8 +28,7 @@ export const preflightPlugin: Plugin<void> = {
       return h.continue;
     });
 
-    // hapi answers a refused preflight (origin or headers not allowed, CORS off) with a bare 200
-    // `{ message }`; answer 403 with the envelope like every other refusal.
+    // hapi answers a refused preflight with a bare 200 `{ message }`.
     server.ext('onPreResponse', (request, h) => {
       const { response } = request;
       const source = 'source' in response ? (response.source as { message?: unknown } | null) : null;

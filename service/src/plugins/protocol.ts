@@ -7,15 +7,14 @@ import { DomainError } from '../errors/domain-error.ts';
 import type { PassThroughRouteApp } from './errors.ts';
 import { hasBody } from './unread-body.ts';
 
-/** A media type no route allows: hapi then refuses the body with its own 415, after authentication. */
+// No route allows it: hapi refuses the body with its 415, after authentication.
 const REFUSED_TYPE = 'application/x-refused-body';
 
 export const protocolPlugin: Plugin<void> = {
   name: 'protocol',
   dependencies: ['request-context', 'errors'],
   register(server) {
-    // Node answers an Expect other than 100-continue itself, with a bare 417, unless someone listens:
-    // hand the request to hapi, which refuses it below.
+    // Otherwise Node answers an unknown Expect itself, with a bare 417.
     const listener = server.listener;
     listener.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
       listener.emit('request', req, res);
@@ -31,7 +30,7 @@ export const protocolPlugin: Plugin<void> = {
       if (typeof expect === 'string' && expect.toLowerCase() !== '100-continue') {
         throw new DomainError('EXPECTATION_FAILED');
       }
-      // hapi parses a body without a type as JSON (its defaultContentType) and ignores the charset.
+      // hapi parses an untyped body as JSON and ignores the charset.
       const type = headers['content-type'];
       if (type === undefined ? hasBody(headers) : typeof type === 'string' && !isAcceptedCharset(type)) {
         headers['content-type'] = REFUSED_TYPE;
@@ -39,8 +38,7 @@ export const protocolPlugin: Plugin<void> = {
       return h.continue;
     });
 
-    // hapi says 100 Continue before it checks the declared length, then waits for the whole body to refuse
-    // it (until the payload timeout if it never comes): refuse it before the client sends it.
+    // hapi says 100 Continue before it checks the length, then waits for the whole body to refuse it.
     server.ext('onPreAuth', (request, h) => {
       const { headers } = request;
       const maxBytes = request.route.settings.payload?.maxBytes;
@@ -48,7 +46,7 @@ export const protocolPlugin: Plugin<void> = {
       if (
         typeof headers.expect === 'string' &&
         maxBytes !== undefined &&
-        // Not for a path no route serves, nor the events route: a 413 there would tell them apart.
+        // A 413 would tell an unknown path and the events route apart.
         (request.route.method as string) !== '_special' &&
         app?.passThroughEvents !== true &&
         Number(headers['content-length']) > maxBytes
@@ -58,8 +56,7 @@ export const protocolPlugin: Plugin<void> = {
       return h.continue;
     });
 
-    // hapi compares If-None-Match with the ETag but knows nothing of `*`, which matches any current
-    // representation (RFC 9110 13.1.2): a GET or HEAD answered 200 with an ETag becomes a 304.
+    // hapi knows nothing of `*`, which matches any current representation (RFC 9110 13.1.2).
     server.ext('onPreResponse', (request, h) => {
       const response = request.response as ResponseObject;
       if (
@@ -75,7 +72,7 @@ export const protocolPlugin: Plugin<void> = {
   },
 };
 
-/** JSON is UTF-8 (RFC 8259 8.1): a JSON type naming any other charset is refused (utf8 is a name of UTF-8). */
+// JSON is UTF-8 (RFC 8259 8.1).
 function isAcceptedCharset(type: string): boolean {
   const [mime = '', ...parameters] = type.split(';');
   if (mime.trim().toLowerCase() !== 'application/json') return true;
@@ -91,7 +88,7 @@ function listsAnyTag(ifNoneMatch: unknown): boolean {
   return typeof ifNoneMatch === 'string' && ifNoneMatch.split(',').some((tag) => tag.trim() === '*');
 }
 
-/** A name the Encoding Standard gives UTF-8 (utf-8, utf8, unicode-1-1-utf-8, …), as browsers read it. */
+// The Encoding Standard's labels, as browsers read them.
 function isUtf8Label(label: string): boolean {
   try {
     return new TextDecoder(label).encoding === 'utf-8';

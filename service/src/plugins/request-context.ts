@@ -17,7 +17,7 @@ export const requestContextPlugin: Plugin<void> = {
       return h.continue;
     });
 
-    // Lets a client quote the id of any response. Runs after the error mapper, which replaces errors.
+    // Lets a client quote any response's id; after the error mapper, which replaces errors.
     server.ext(
       'onPreResponse',
       (request, h) => {

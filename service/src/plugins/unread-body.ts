@@ -5,12 +5,11 @@ import type { Plugin } from '@hapi/hapi';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface UnreadBodyOptions {
-  /** How long a client may take to send the body, counted from the request's start. */
+  // Counted from the request's start.
   readonly payloadTimeoutMs: number;
 }
 
-// hapi 21 alone waits without limit for a slow body (route.js `internals.drain`: 503, not 408), and Wreck
-// destroys the socket of a chunked body over maxBytes (a reset, not 413).
+// hapi 21 waits without limit for a slow body (503, not 408); Wreck resets an oversized chunked one.
 export const unreadBodyPlugin: Plugin<UnreadBodyOptions> = {
   name: 'unread-body',
   register(server, { payloadTimeoutMs }) {
@@ -18,12 +17,11 @@ export const unreadBodyPlugin: Plugin<UnreadBodyOptions> = {
       const { req, res } = request.raw;
       if (!hasBody(req.headers)) return h.continue;
 
-      // Wreck calls destroy() on the stream when the body is over maxBytes (then rejects with 413). A
-      // socket already gone (the client aborted) is destroyed as usual.
+      // Wreck destroys the stream of a body over maxBytes; an aborted socket is destroyed as usual.
       const destroy = req.destroy.bind(req);
       req.destroy = (error?: Error) => {
         if (req.socket.destroyed) return destroy(error);
-        // After Wreck has settled with its own error, so this one only releases hapi.
+        // After Wreck settles with its own error: this one only releases hapi.
         process.nextTick(() => {
           abandon(req, res, error ?? new Error('request body abandoned'));
         });
@@ -44,18 +42,16 @@ export const unreadBodyPlugin: Plugin<UnreadBodyOptions> = {
   },
 };
 
-/** Whether the request announces a body (Content-Length: 0 does not). */
+// Content-Length: 0 announces none.
 export function hasBody(headers: Readonly<Record<string, unknown>>): boolean {
   const length = headers['content-length'];
   return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/** Stops reading the body, answers whatever hapi decides (408/413), and closes the connection after it. */
 function abandon(req: IncomingMessage, res: ServerResponse, error: Error): void {
   if (req.complete || res.headersSent) return;
   req.unpipe();
-  // The rest of the body is read and discarded until the socket closes: unread bytes would make the
-  // kernel reset the connection, and the client might lose the answer.
+  // Unread bytes would make the kernel reset the connection, losing the answer.
   req.resume();
   res.setHeader('connection', 'close');
   req.emit('error', error);

@@ -68,7 +68,7 @@ export class BookRepository {
     return (await this.em.nativeUpdate(BookSchema, { id, deletedAt: null }, { deletedAt: new Date() })) === 1;
   }
 
-  // One round trip, no hydration; the ORM's connection so a rotated password applies. undefined: no live book.
+  // One round trip, no hydration; the ORM's connection, so a rotated password applies.
   async findCoverOfLiveBook(id: string): Promise<StoredCover | null | undefined> {
     // Hex text: pg-protocol decodes binary results as UTF-8, which mangles arbitrary bytes.
     const rows = await this.em.getConnection().execute<CoverRow[]>(
