@@ -9,7 +9,7 @@ import { isPortTaken, startEmbeddedPostgres, type EmbeddedDatabase } from './emb
 import { canEnter, ensurePostgresUser, runningAsRoot } from './postgres-user.ts';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-/** Writable only by root, enterable by everyone (FHS: state that survives reboots). */
+// FHS: state that survives reboots; root writes, everyone enters.
 export const RELOCATED_DEV_DATA_ROOT = '/var/lib/embedded-postgres';
 const DEV_DATABASE_PORT = 54329;
 
@@ -31,17 +31,15 @@ export async function startDevelopmentDatabase(): Promise<{ url: string; embedde
   }
 }
 
-/** Where the clone at `projectRoot` keeps its development data. */
 export function developmentDataDir(projectRoot = PROJECT_ROOT): Promise<string> {
   return reachableDataDir(projectRoot, path.join('.data', 'postgres'), 'postgres');
 }
 
-/** Where `npm run bench` keeps its throw-away cluster: the same rule as the development data. */
 export function benchDataDir(projectRoot = PROJECT_ROOT): Promise<string> {
   return reachableDataDir(projectRoot, path.join('.bench', 'pgdata'), 'bench-pgdata');
 }
 
-/** `inClone` under the clone, unless PostgreSQL runs as postgres and cannot enter it: then `relocated`. */
+// `relocated` when PostgreSQL runs as postgres and cannot enter the clone.
 async function reachableDataDir(projectRoot: string, inClone: string, relocated: string): Promise<string> {
   if (!runningAsRoot() || canEnter(ensurePostgresUser(), projectRoot)) return path.join(projectRoot, inClone);
   // Keyed by the clone's path: each clone keeps its own data, found again on every run.
@@ -51,7 +49,7 @@ async function reachableDataDir(projectRoot: string, inClone: string, relocated:
   return path.join(RELOCATED_DEV_DATA_ROOT, `${path.basename(projectRoot)}-${clone}`, relocated);
 }
 
-/** Runs `work` on the development database; `embedded` is set when it was started here. */
+// `embedded` is set when it was started here.
 export async function withDevelopmentDatabase(
   work: (url: string, embedded: EmbeddedDatabase | undefined) => Promise<void>,
 ): Promise<void> {

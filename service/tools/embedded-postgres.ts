@@ -9,12 +9,12 @@ import { loadEmbeddedPostgres } from './postgres-binaries.ts';
 import { canEnter, ensurePostgresUser, runningAsRoot as isRoot } from './postgres-user.ts';
 
 export interface EmbeddedDatabase {
-  /** URL of the application database (created if missing). */
+  // Created if missing.
   readonly url: string;
   readonly port: number;
   readonly dataDir: string;
   readonly postgres: EmbeddedPostgres;
-  /** Stops the server; a non-persistent cluster's data directory is deleted. */
+  // A non-persistent cluster's data directory is deleted.
   stop(): Promise<void>;
 }
 
@@ -22,26 +22,22 @@ export interface EmbeddedDatabaseOptions {
   readonly dataDir: string;
   readonly database?: string;
   readonly port?: number;
-  /** How a port is chosen when `port` is not given: a free one from the kernel (tests replace it). */
+  // Default: a free port from the kernel.
   readonly choosePort?: () => Promise<number>;
-  /** Keep the data directory when stopping (development) or delete it (tests). */
   readonly persistent: boolean;
-  /** Trade durability for speed: fine for tests, never for data you care about. */
+  // Trades durability for speed: tests only.
   readonly fast?: boolean;
-  /** More server flags, appended to ours (e.g. `['-c', 'ssl=on', …]` for the TLS tests). */
+  // Appended to ours, e.g. `['-c', 'ssl=on']`.
   readonly postgresFlags?: readonly string[];
   readonly onLog?: (message: string) => void;
 }
 
 const USER = 'postgres';
 const PASSWORD = 'postgres';
-/** A chosen port can be taken by another process before PostgreSQL binds it; choose again this often. */
+// Another process may take a chosen port before PostgreSQL binds it.
 const PORT_ATTEMPTS = 3;
 const PORT_TAKEN = /Address already in use/;
-/**
- * UTF-8 whatever the caller's locale (with no LANG initdb picks SQL_ASCII, where lengths count bytes);
- * PostgreSQL's own C.UTF-8 folds case for every letter and exists on every OS; C for the libc categories.
- */
+// Without LANG initdb picks SQL_ASCII (lengths in bytes); the builtin C.UTF-8 exists on every OS.
 const INITDB_FLAGS = [
   '--encoding=UTF8',
   '--locale=C',
@@ -56,8 +52,7 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
   if (runningAsRoot) await prepareDataDirForPostgresUser(dataDir);
   else await mkdir(path.dirname(dataDir), { recursive: true });
 
-  // Another process (say `npm run dev` while you run `npm run db:migrate`) already serves this cluster:
-  // share it, and leave stopping it to its owner.
+  // Another process (`npm run dev`) may serve this cluster: share it, its owner stops it.
   const runningPort = await portOfRunningServer(dataDir);
   if (runningPort !== undefined) {
     const EmbeddedPostgres = await loadEmbeddedPostgres();
@@ -86,7 +81,6 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
   }
 }
 
-/** Whether startEmbeddedPostgres failed because another process listens on the port. */
 export function isPortTaken(error: unknown): boolean {
   return error instanceof Error && PORT_TAKEN.test(error.message);
 }
@@ -147,7 +141,7 @@ async function startCluster(
   };
 }
 
-/** PostgreSQL runs as `postgres`, so it must own the data directory and reach it through its parents. */
+// PostgreSQL runs as `postgres`: it must own the directory and reach it through its parents.
 async function prepareDataDirForPostgresUser(dataDir: string): Promise<void> {
   const parent = path.dirname(dataDir);
   await mkdir(parent, { recursive: true });
@@ -156,7 +150,7 @@ async function prepareDataDirForPostgresUser(dataDir: string): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const ids = ensurePostgresUser();
   await chown(dataDir, ids.uid, ids.gid);
-  // A closed folder further up (root's home, `mktemp -d`) is the caller's to choose, not ours to open.
+  // A closed folder further up (root's home, `mktemp -d`) is not ours to open.
   if (!canEnter(ids, dataDir))
     throw new Error(
       `The postgres OS user cannot reach ${dataDir}: a folder above it is closed to other users. ` +
@@ -168,10 +162,7 @@ function urlFor(port: number, database: string): string {
   return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
 }
 
-/**
- * The port of a live server on this data directory, if any. A crash (or kill -9) leaves a stale
- * postmaster.pid behind, which would stop PostgreSQL from starting: that one is removed.
- */
+// A crash leaves a stale postmaster.pid that would stop PostgreSQL from starting: removed.
 async function portOfRunningServer(dataDir: string): Promise<number | undefined> {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   let lines: string[];

@@ -22,7 +22,6 @@ function errorTable(): string {
   ].join('\n');
 }
 
-/** docs/api.md as it should be: the text between the markers replaced by the table, then formatted. */
 export async function withErrorTable(): Promise<string> {
   const source = await readFile(API_DOC, 'utf8');
   const start = source.indexOf(START);

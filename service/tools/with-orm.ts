@@ -7,18 +7,16 @@ import { createOrm, runMigrations } from '../src/db/orm.ts';
 export interface OrmJob {
   readonly orm: MikroORM;
   readonly config: Config;
-  /** The migrations applied before the work (none unless `migrate`). */
   readonly applied: readonly string[];
 }
 
 export interface WithOrmOptions {
-  /** Apply pending migrations before the work. */
   readonly migrate?: boolean;
-  /** Folder that `db:migration:create` writes to. */
+  // `db:migration:create` writes there.
   readonly migrationsPath?: string;
 }
 
-/** `env` is read as the service reads its environment; it must hold DATABASE_URL. */
+// `env` must hold DATABASE_URL.
 export async function withOrm<T>(
   env: Readonly<Record<string, string | undefined>>,
   { migrate = false, migrationsPath }: WithOrmOptions,
@@ -36,7 +34,6 @@ export async function withOrm<T>(
   }
 }
 
-/** Applies pending migrations to the database `env` names; resolves to the names of those applied. */
 export function migrateDatabase(env: Readonly<Record<string, string | undefined>>): Promise<string[]> {
   return withOrm(env, { migrate: true }, ({ applied }) => Promise.resolve([...applied]));
 }
