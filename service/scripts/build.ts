@@ -14,10 +14,7 @@ import {
 import { generateOpenApiDocument } from '../tools/openapi-document.ts';
 import { SNAPSHOT_CONFIG } from '../tools/snapshot-build-args.ts';
 
-/**
- * swagger-ui-dist's entry evaluates browser code on import; hapi-swagger only needs its asset path. (The
- * bundle never loads hapi-swagger, but its chunk is still built.)
- */
+// swagger-ui-dist evaluates browser code on import; hapi-swagger only needs its asset path.
 const withoutSwaggerUiAssets: Plugin = {
   name: 'without-swagger-ui-assets',
   setup(builder) {
@@ -38,7 +35,6 @@ const outdir = path.resolve(process.env.BUILD_OUT_DIR ?? path.join(serviceDir, '
 const outfile = path.join(outdir, 'main.mjs');
 const sourcemap = process.env.SOURCEMAP === '1';
 
-/** What both bundles share. */
 const common: BuildOptions = {
   bundle: true,
   platform: 'node',
@@ -48,10 +44,9 @@ const common: BuildOptions = {
   keepNames: true,
   sourcemap,
   legalComments: 'none',
-  // Optional native or development-only modules that the code never loads in production.
+  // Never loaded in production.
   external: ['pg-native', 'pino-pretty'],
-  // hapi calls only the part of its validator's API that joi has (object, string, alternatives, attempt,
-  // …); the bundle tests run hapi's route and server option checks through joi.
+  // hapi uses only the part of its validator's API that joi has; the bundle tests prove it.
   alias: { '@hapi/validate': 'joi' },
   // The bundle serves the OpenAPI document generated here, so hapi-swagger and Swagger UI never load.
   define: {
@@ -88,14 +83,10 @@ const result = await build({
 });
 
 // ---- the startup snapshot's entry ------------------------------------------------------------------
-/** Node 24 aborts `--build-snapshot` as soon as one of these is loaded. */
+// Node 24 aborts `--build-snapshot` when one of these loads.
 const refusedBySnapshot = /^(node:)?(http|https|http2|tls|_http_\w+|_tls_\w+)$/;
 
-/**
- * The modules that `from` loads at start-up (static imports; the ORM, imported on first use, stays
- * out) whose own static imports never reach a module the snapshot refuses: those can be evaluated
- * while the snapshot is built. Paths as in the metafile (relative to the working directory).
- */
+// Start-up modules whose static imports never reach a refused one: evaluated while the snapshot builds.
 function snapshotSafeModules(metafile: Metafile, from: string): { loaded: string[]; safe: string[] } {
   const { inputs } = metafile;
   const staticImports = (file: string) =>
@@ -126,7 +117,7 @@ function snapshotSafeModules(metafile: Metafile, from: string): { loaded: string
   };
 }
 
-/** Where esbuild itself would resolve an import; the 'resolving' mark keeps the calling hook from recursing. */
+// The 'resolving' mark keeps the calling hook from recursing.
 function resolveOnDisk(builder: PluginBuild, args: OnResolveArgs) {
   return builder.resolve(args.path, {
     kind: args.kind,
@@ -142,13 +133,13 @@ const startup = snapshotSafeModules(
   path.relative(process.cwd(), path.join(serviceDir, 'src/main.ts')),
 );
 const preloaded = startup.safe;
-/** The start-up modules, by absolute path: the snapshot lends them to snapshot-lazy.cjs. */
+// The snapshot lends these to snapshot-lazy.cjs.
 const shared = new Map(startup.loaded.map((file, index) => [path.resolve(file), index]));
 const REGISTRY = "Symbol.for('service.snapshot.modules')";
 const lazyFile = path.join(outdir, 'snapshot-lazy.cjs');
-/** What the snapshot bundle imports dynamically (the ORM, the AWS SDK, …): loaded from snapshot-lazy.cjs. */
+// Dynamic imports (the ORM, the AWS SDK): loaded from snapshot-lazy.cjs.
 const lazy = new Set<string>();
-/** A lazy module's key in snapshot-lazy.cjs: its path, not a counter (resolve callbacks run concurrently). */
+// A path, not a counter: resolve callbacks run concurrently.
 const lazyKey = (file: string) => JSON.stringify(path.relative(serviceDir, file).split(path.sep).join('/'));
 const snapshotEntry = path.join(serviceDir, 'src/snapshot.ts');
 const toLazyFile: Plugin = {
@@ -196,8 +187,7 @@ await build({
   format: 'cjs',
   plugins: [withoutSwaggerUiAssets, toLazyFile],
 });
-// The lazily imported modules, sharing every start-up module with the snapshot (one boom, one joi, one
-// DomainError class: instanceof keeps working across the two files).
+// Sharing start-up modules with the snapshot keeps instanceof working across the two files.
 await build({
   ...common,
   stdin: {

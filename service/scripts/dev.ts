@@ -10,7 +10,7 @@ import type { EmbeddedDatabase } from '../tools/embedded-postgres.ts';
 import { startDevelopmentDatabase } from '../tools/dev-database.ts';
 import { migrateDatabase } from '../tools/with-orm.ts';
 
-// Local settings from the repository's .env (see .env.example); the real environment wins over the file.
+// The real environment wins over .env.
 const dotEnv = path.resolve(import.meta.dirname, '../../.env');
 if (existsSync(dotEnv)) process.loadEnvFile(dotEnv);
 
@@ -61,8 +61,7 @@ const { env, embedded } = await prepare().catch((error: unknown) => {
   process.exit(1);
 });
 
-// Node 24 runs the TypeScript sources directly (type stripping); --watch restarts on every change.
-// `npm run dev -- --inspect[=port]` opens the debugger on the server (docs/development.md#debugging).
+// `npm run dev -- --inspect[=port]`: docs/development.md#debugging
 const inspect = process.argv.slice(2).filter((flag) => flag.startsWith('--inspect'));
 const server = spawn(process.execPath, [...inspect, '--watch', 'src/index.ts'], {
   env,

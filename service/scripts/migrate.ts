@@ -1,5 +1,4 @@
-// `npm run db:migrate`: applies pending migrations to DATABASE_URL (or the embedded development
-// database when DATABASE_URL is unset).
+// `npm run db:migrate`: pending migrations to DATABASE_URL, else the embedded development database.
 import { explainDatabaseTlsError } from '../src/db/database-tls-error.ts';
 import { withDevelopmentDatabase } from '../tools/dev-database.ts';
 import { migrateDatabase } from '../tools/with-orm.ts';

@@ -11,7 +11,6 @@ const SERVICE_DIR = path.resolve(import.meta.dirname, '..');
 const MODULES_DIR = path.join(SERVICE_DIR, 'src/modules');
 const TESTS_DIR = path.join(SERVICE_DIR, 'test/api');
 
-/** Names a module cannot take: folders and plugins the service already has, and JavaScript's own words. */
 const RESERVED = new Set(
   [
     'api',
@@ -75,7 +74,7 @@ if (taken.names.has(pascal))
   fail(`an entity named ${pascal} already exists: choose another name or --singular`);
 if (taken.tables.has(table)) fail(`a table named ${table} already exists: choose another name`);
 
-/** The module this one relates to (many-to-many, owned here), read from its entity file. */
+// Many-to-many, owned here.
 interface Relation {
   module: string;
   entity: string;
@@ -152,7 +151,6 @@ const related = relation && {
   pivot: `${table}_${relation.module.split('-').join('_')}`,
   live: relation.softDelete ? ', deletedAt: null' : '',
 };
-/** The relation's additions to each generated file, empty without --relation. */
 const rel = related
   ? {
       entityImport: `import { ${related.schema} } from '../${related.module}/${related.file}';\n`,
@@ -716,7 +714,7 @@ const listPath = path.join(MODULES_DIR, 'index.ts');
 await writeFile(listPath, await format(listPath, listedModules(readFileSync(listPath, 'utf8'))));
 console.log(`listed ${camelPlural}Module in src/modules/index.ts`);
 
-// The project's own generator: it diffs the entities against the schema snapshot, so the snapshot moves too.
+// The project's generator, so the schema snapshot moves too.
 const migration = spawnSync(
   process.execPath,
   [path.join(SERVICE_DIR, 'scripts/create-migration.ts'), '--name', table],

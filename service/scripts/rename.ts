@@ -5,8 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '../..');
-// Physical names are `<project>-<stack>-<resource>`: at 14 characters a preview stack's Aurora reader
-// identifier is exactly AWS's 63 (infrastructure/test/program-names.test.ts; 16 fails it).
+// A preview stack's Aurora reader identifier then reaches AWS's 63 characters exactly.
 const MAX_LENGTH = 14;
 const VALID = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 
