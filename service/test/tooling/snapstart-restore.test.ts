@@ -9,7 +9,9 @@ import t from 'tap';
 import { freePort } from '../../tools/free-port.ts';
 import { buildBundle } from '../helpers/bundle.ts';
 import { startTestDatabase } from '../helpers/database.ts';
+import { startFakeSecretsManager } from '../helpers/fake-secrets-manager.ts';
 import { spawnCollecting, type Spawned } from '../helpers/spawned.ts';
+import type { Teardown } from '../helpers/teardown.ts';
 
 const BEFORE = '/internal/snapstart/before-checkpoint';
 const AFTER = '/internal/snapstart/after-restore';
@@ -41,7 +43,10 @@ interface App extends Spawned {
 }
 
 /** A start from the blob inside "Lambda" (AWS_LAMBDA_RUNTIME_API), with the adapter's two hook variables. */
-async function startRestored(): Promise<App> {
+async function startRestored(
+  t: Teardown,
+  database: Record<string, string> = { DATABASE_URL: db.url },
+): Promise<App> {
   const port = await freePort();
   const app = spawnCollecting(t, process.execPath, ['--snapshot-blob', 'restored.blob'], {
     cwd: bundleDir,
@@ -50,7 +55,7 @@ async function startRestored(): Promise<App> {
       HOST: '127.0.0.1',
       PORT: String(port),
       APP_ENV: 'test',
-      DATABASE_URL: db.url,
+      ...database,
       AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9',
       AWS_LWA_SNAPSTART_BEFORE_CHECKPOINT_PATH: BEFORE,
       AWS_LWA_SNAPSTART_AFTER_RESTORE_PATH: AFTER,
@@ -105,7 +110,7 @@ async function eventually(check: () => Promise<boolean>, ms = 3000): Promise<boo
 }
 
 t.test('before checkpoint: no database connection and no socket but the listener stay open', async (t) => {
-  const app = await startRestored();
+  const app = await startRestored(t);
   const pid = app.child.pid ?? 0;
   t.equal((await fetch(`${app.base}/v1/books`)).status, 200, 'a database-backed read before the checkpoint');
   t.ok((await appConnections()) > 0, 'the read left a pooled connection');
@@ -164,8 +169,55 @@ t.test('before checkpoint: no database connection and no socket but the listener
   t.equal(await appConnections(), 1, 'on a new connection');
 });
 
+t.test(
+  'after a restore the database secret is read again, not reused from before the snapshot',
+  async (t) => {
+    // The previous test's process has gone; its backends go with it.
+    t.ok(await eventually(async () => (await appConnections()) === 0), "no connection but this test's");
+    let secret = db.url;
+    const requests = await startFakeSecretsManager(t, () => secret);
+    await admin.query("create role restored login password 'fresh'");
+    await admin.query('grant usage on schema public to restored');
+    await admin.query('grant select, insert, update, delete on all tables in schema public to restored');
+    t.teardown(async () => {
+      await admin.query("select pg_terminate_backend(pid) from pg_stat_activity where usename = 'restored'");
+      await admin.query('drop owned by restored');
+      await admin.query('drop role restored');
+    });
+    const aws = Object.fromEntries(
+      ['AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'].map(
+        (name) => [name, process.env[name] ?? ''],
+      ),
+    );
+    const app = await startRestored(t, {
+      DATABASE_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:db',
+      ...aws,
+    });
+    t.equal((await fetch(`${app.base}/v1/books`)).status, 200, 'a read with the secret of the snapshot');
+    t.equal((await hook(app, BEFORE)).status, 204);
+
+    // While the snapshot waits, the secret moves on (rotated, or pointed at another role).
+    const url = new URL(db.url);
+    url.username = 'restored';
+    url.password = 'fresh';
+    secret = url.toString();
+    const readsBefore = requests.length;
+    t.equal((await hook(app, AFTER)).status, 204);
+    t.equal((await fetch(`${app.base}/v1/books`)).status, 200, 'the first read after the restore');
+    t.ok(requests.length > readsBefore, 'read the secret again');
+    const { rows } = await admin.query<{ usename: string }>(
+      "select usename from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()",
+    );
+    t.same(
+      rows.map((row) => row.usename),
+      ['restored'],
+      'connected with the secret of after the restore',
+    );
+  },
+);
+
 t.test('two restores of one snapshot draw their own ids', async (t) => {
-  const apps = [await startRestored(), await startRestored()];
+  const apps = [await startRestored(t), await startRestored(t)];
   const ids: string[] = [];
   for (const app of apps) {
     t.equal((await hook(app, AFTER)).status, 204, 'after restore');
