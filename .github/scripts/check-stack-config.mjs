@@ -7,7 +7,7 @@ import { CheckError, reportFailure, runAsCommand } from './cli-support.mjs';
 
 const readYaml = (file) => parse(readFileSync(file, 'utf8')) ?? {};
 
-/** Problems with the stack's config, each with the commands that fix it; empty when it is complete. */
+// Each problem with the commands that fix it.
 export function stackConfigProblems(stack, dir = '.') {
   const project = readYaml(`${dir}/Pulumi.yaml`);
   const name = project.name;

@@ -33,7 +33,7 @@ async function getJson(url, token) {
   return res.json();
 }
 
-/** The first run (newest first) whose jobs include every required job with conclusion "success". */
+// Newest first.
 export async function findPassingRun({ api, repo, workflow, token, sha, branch, jobs }) {
   const query = new URLSearchParams({ head_sha: sha, branch, event: 'push', per_page: '100' });
   const { workflow_runs: runs = [] } = await getJson(

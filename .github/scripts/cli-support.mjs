@@ -2,7 +2,7 @@
 // numeric settings from the environment, and running as a command.
 import { pathToFileURL } from 'node:url';
 
-/** A failed check: printed as its message, without a stack. */
+// Printed as its message, without a stack.
 export class CheckError extends Error {}
 
 export function envNumber(env, name, fallback) {
@@ -16,14 +16,13 @@ export function envNumber(env, name, fallback) {
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Prints a failure (a CheckError's message, anything else's stack) and returns the exit code. */
 export function reportFailure(label, error) {
   const message = error instanceof CheckError ? error.message : (error?.stack ?? String(error));
   console.error(`${label}: FAILED: ${message}`);
   return 1;
 }
 
-/** Runs `main` when the module is the process's entry point (not when a test imports it). */
+// Not when a test imports the module.
 export async function runAsCommand(moduleUrl, main) {
   if (process.argv[1] !== undefined && moduleUrl === pathToFileURL(process.argv[1]).href) {
     process.exitCode = await main();

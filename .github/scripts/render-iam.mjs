@@ -4,20 +4,19 @@
 import { readFileSync } from 'node:fs';
 import { CheckError, reportFailure, runAsCommand } from './cli-support.mjs';
 
-/** Each placeholder the templates use, and the shape its value must have. */
 export const PLACEHOLDERS = {
   AWS_ACCOUNT_ID: /^\d{12}$/,
   AWS_REGION: /^[a-z]{2}(?:-[a-z]+)+-\d$/,
-  // owner/repo, or the immutable form owner@<org id>/repo@<repo id> that newer repositories present.
+  // Newer repositories present the immutable owner@<org id>/repo@<repo id>.
   OIDC_REPO: /^[\w.-]+(?:@\d+)?\/[\w.-]+(?:@\d+)?$/,
-  // A stack name (prod, dev) or, for the preview role, the glob of every preview stack (preview-*).
+  // The preview role takes the glob of every preview stack.
   STACK: /^(?:[a-z0-9]+|preview-\*)$/,
   STATE_BUCKET: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
   // Derived, never set: the permissions boundary every role the program creates must carry.
   WORKLOAD_BOUNDARY_ARN: /^arn:aws:iam::\d{12}:policy\/[\w+=,.@-]+$/,
 };
 
-/** The boundary policy's name: one home, read by the program too (infrastructure/components/service-function.ts). */
+// One home: the Pulumi program reads it too.
 export const BOUNDARY_POLICY_NAME = JSON.parse(
   readFileSync(new URL('../../infrastructure/permissions-boundary.json', import.meta.url), 'utf8'),
 ).policyName;
@@ -32,7 +31,7 @@ const derived = (values) =>
 
 const PLACEHOLDER = /\$\{([A-Z][A-Z0-9_]*)\}/g;
 
-/** The template's text with every placeholder replaced; throws naming a missing or malformed value. */
+// Throws naming a missing or malformed value.
 export function render(template, given) {
   const values = derived(given);
   const text = template.replace(PLACEHOLDER, (_, name) => {

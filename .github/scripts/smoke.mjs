@@ -17,11 +17,11 @@ function parseBaseUrl(raw) {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new SmokeError(`"${raw}" must be an http:// or https:// URL`);
   }
-  // Keep a stage prefix such as https://host/prod, drop the trailing slash so paths join cleanly.
+  // Keeps a stage prefix such as https://host/prod.
   return url.href.replace(/\/+$/, '');
 }
 
-/** A random ISBN-13 with a valid check digit, so repeated runs never collide on a unique ISBN. */
+// Repeated runs must never collide on the unique ISBN.
 export function randomIsbn13() {
   const digits = [9, 7, 8];
   while (digits.length < 12) digits.push(Math.floor(Math.random() * 10));
@@ -85,7 +85,6 @@ function expectEnvelope(response, success = true) {
   return body;
 }
 
-/** The list endpoint may return the items directly or wrapped ({ items, total }). */
 function listItems(data) {
   if (Array.isArray(data)) return data;
   if (data && typeof data === 'object') {
@@ -114,10 +113,7 @@ async function waitForHealth(request, waitMs, log) {
   }
 }
 
-/**
- * The first /health/ready after a cold start also loads the ORM and opens the first connection (a
- * resuming Aurora may take seconds), so a 503 is tried again, a bounded number of times.
- */
+// A cold start's first readiness loads the ORM and connects (Aurora may be resuming): retry a 503.
 const READY_ATTEMPTS = 3;
 async function waitForReady(request, log) {
   for (let attempt = 1; ; attempt += 1) {
@@ -148,7 +144,7 @@ export async function runSmoke(baseUrlArg, env = process.env, log = console.log)
   await waitForReady(request, log);
 
   if (!env.SMOKE_API_KEY) {
-    // Deployed stacks require API keys: without one, prove that the API refuses, with the envelope.
+    // Deployed stacks require API keys: without one, check the refusal's envelope.
     const refused = await request('GET', '/v1/books?limit=1');
     if (refused.status === 401) {
       expectEnvelope(refused, false);
