@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { DockerfileParser, From, PropertyInstruction } from 'dockerfile-ast';
 
-/** Variables the adapter reads: its own AWS_LWA_* settings and PORT, which it shares with the server. */
+// PORT is shared with the server.
 const ADAPTER_VARIABLE = /^(AWS_LWA_\w+|PORT)$/;
 
-/** The adapter variables set by ENV in the Dockerfile's last (runtime) stage. */
+// From the Dockerfile's last (runtime) stage.
 export function readAdapterSettings(dockerfilePath: string): Record<string, string> {
   const dockerfile = DockerfileParser.parse(readFileSync(dockerfilePath, 'utf8'));
   const instructions = dockerfile.getInstructions();

@@ -2,19 +2,14 @@
 // (`node infrastructure/branch-stack.ts <branch>`), so the rule lives in exactly one place.
 import { createHash } from 'node:crypto';
 
-/** Long-lived branches and the stacks they own. */
 export const BRANCH_STACKS = Object.freeze({ main: 'prod', development: 'dev' } as const);
 
 const PREVIEW_PREFIX = 'preview-';
-/** Slug + `-` + hash; test/program-names.test.ts checks every physical name under this budget. */
+// Slug + `-` + hash; test/program-names.test.ts checks physical names against it.
 const MAX_PREVIEW_NAME = 20;
 const HASH_LENGTH = 6;
 
-/**
- * `main` → `prod`, `development` → `dev`, anything else → `preview-<slug>-<hash>`. The slug only makes
- * the name readable: sanitising maps `feature/login` and `feature-login` to one slug, so the hash of the
- * exact branch name is always part of the name.
- */
+// The hash keeps `feature/login` and `feature-login` apart: they share one slug.
 export function stackForBranch(ref: string): string {
   const branch = ref.trim().replace(/^refs\/heads\//, '');
   if (branch === '') throw new Error('stackForBranch: branch name is empty');
@@ -30,7 +25,7 @@ export function stackForBranch(ref: string): string {
   return `${PREVIEW_PREFIX}${slug === '' ? '' : `${slug}-`}${hash}`;
 }
 
-/** Long-lived stacks are deployed by pushes; preview stacks exist only while their pull request is open. */
+// Preview stacks live only while their pull request is open.
 export function isPreviewStack(stack: string): boolean {
   return stack.startsWith(PREVIEW_PREFIX);
 }

@@ -5,15 +5,13 @@ import * as pulumi from '@pulumi/pulumi';
 import type { HttpApiSettings } from '../config/http-api.ts';
 import { typeToken } from './type-token.ts';
 
-/** The stack's API settings (config/http-api.ts) plus the alias it proxies to. */
 export interface HttpApiArgs extends HttpApiSettings {
-  /** ARN of the alias to invoke (`…:function:<name>:live`). */
   aliasArn: pulumi.Input<string>;
   functionName: pulumi.Input<string>;
   aliasName: pulumi.Input<string>;
 }
 
-/** One line per request in the access log group, as JSON (queryable with Logs Insights). */
+// JSON, so Logs Insights can query it.
 const ACCESS_LOG_FORMAT = JSON.stringify({
   requestId: '$context.requestId',
   ip: '$context.identity.sourceIp',
@@ -31,10 +29,10 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
   userAgent: '$context.identity.userAgent',
 });
 
-/** API Gateway's limit for an HTTP API integration: a longer function timeout is never waited for. */
+// API Gateway's limit: a longer function timeout is never waited for.
 export const INTEGRATION_TIMEOUT_MS = 30_000;
 
-/** The one stage, `$default`: served at the API's root URL, and the `Stage` dimension of its metrics. */
+// Served at the root URL; also the metrics' `Stage` dimension.
 const STAGE_NAME = '$default';
 
 export class HttpApi extends pulumi.ComponentResource {
@@ -44,7 +42,6 @@ export class HttpApi extends pulumi.ComponentResource {
   readonly integration: aws.apigatewayv2.Integration;
   readonly permission: aws.lambda.Permission;
   readonly accessLogGroup: aws.cloudwatch.LogGroup;
-  /** The custom domain's URL when configured, otherwise the stage's execute-api URL. */
   readonly url: pulumi.Output<string>;
 
   constructor(name: string, args: HttpApiArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -55,19 +52,16 @@ export class HttpApi extends pulumi.ComponentResource {
       {
         name,
         protocolType: 'HTTP',
-        // With a custom domain, clients use only it: the execute-api URL would bypass its TLS policy.
+        // The execute-api URL would bypass the custom domain's TLS policy.
         disableExecuteApiEndpoint: args.domain !== undefined,
-        // No CORS configuration: the service answers CORS itself, the same way wherever it runs. With one,
-        // API Gateway would answer preflights and ignore the service's CORS headers, so browsers could
-        // no longer read Retry-After, RateLimit-* or X-Quota-* (see the test for the AWS quote).
+        // No CORS: API Gateway would answer preflights, hiding RateLimit-* and X-Quota-* from browsers.
       },
       { parent: this },
     );
 
     this.accessLogGroup = new aws.cloudwatch.LogGroup(
       `${name}-access-logs`,
-      // Under /aws/vendedlogs/ CloudWatch Logs needs no resource-policy entry per group; elsewhere each
-      // stage grows the account's one 5,120-character policy until new stages fail.
+      // /aws/vendedlogs/ spares the account's log resource policy: docs/deploy.md#stack-configuration
       { name: `/aws/vendedlogs/apigateway/${name}`, retentionInDays: args.logRetentionDays },
       { parent: this },
     );
@@ -79,7 +73,7 @@ export class HttpApi extends pulumi.ComponentResource {
         integrationType: 'AWS_PROXY',
         integrationUri: args.aliasArn,
         integrationMethod: 'POST',
-        // 2.0 is the event shape the Lambda Web Adapter translates back into an HTTP request.
+        // The event shape the Lambda Web Adapter translates back into HTTP.
         payloadFormatVersion: '2.0',
         timeoutMilliseconds: INTEGRATION_TIMEOUT_MS,
       },
@@ -111,7 +105,6 @@ export class HttpApi extends pulumi.ComponentResource {
       { parent: this, dependsOn: [route] },
     );
 
-    // Only this API may invoke the alias (any stage, any route of it).
     this.permission = new aws.lambda.Permission(
       `${name}-invoke`,
       {
@@ -128,7 +121,6 @@ export class HttpApi extends pulumi.ComponentResource {
     this.registerOutputs({ url: this.url, apiId: this.api.id });
   }
 
-  /** ACM certificate (DNS-validated in the hosted zone), regional domain, API mapping and alias record. */
   private customDomain(name: string, domain: { name: string; hostedZoneId: string }): pulumi.Output<string> {
     const certificate = new aws.acm.Certificate(
       `${name}-cert`,
@@ -167,7 +159,7 @@ export class HttpApi extends pulumi.ComponentResource {
           certificateArn: validation.certificateArn,
           endpointType: 'REGIONAL',
           securityPolicy: 'TLS_1_2',
-          // Both A and AAAA alias it; API Gateway's default (ipv4) would leave the AAAA record unanswered.
+          // The default (ipv4) would leave the AAAA record unanswered.
           ipAddressType: 'dualstack',
         },
       },

@@ -5,9 +5,7 @@ import * as pulumi from '@pulumi/pulumi';
 import type { MaintenanceSettings } from '../config/maintenance.ts';
 import { typeToken } from './type-token.ts';
 
-/** The stack's schedule (config/maintenance.ts) plus the alias it invokes. */
 export interface MaintenanceScheduleArgs extends MaintenanceSettings {
-  /** The alias the rule invokes (`…:function:<name>:live`). */
   aliasArn: pulumi.Input<string>;
   functionName: pulumi.Input<string>;
   aliasName: pulumi.Input<string>;
@@ -19,9 +17,8 @@ export class MaintenanceSchedule extends pulumi.ComponentResource {
   constructor(name: string, args: MaintenanceScheduleArgs, opts?: pulumi.ComponentResourceOptions) {
     super(typeToken('maintenance', 'MaintenanceSchedule'), name, {}, opts);
 
-    // A rule (not EventBridge Scheduler) sends the "Scheduled Event" shape the service recognises:
-    // `{"source": "aws.events", "detail-type": "Scheduled Event", …}`.
-    // Named explicitly: an auto-name (URN name + 8) of the longest preview stack passes EventBridge's 64.
+    // A rule, not Scheduler: it sends the "Scheduled Event" shape the service recognises.
+    // Named: the longest preview stack's auto-name would pass EventBridge's 64 characters.
     this.rule = new aws.cloudwatch.EventRule(
       `${name}-rule`,
       {
@@ -48,10 +45,9 @@ export class MaintenanceSchedule extends pulumi.ComponentResource {
       `${name}-target`,
       {
         rule: this.rule.name,
-        // Unique within its rule; an auto-name would pass the Id's 64-character limit on preview stacks.
+        // An auto-name would pass the Id's 64 characters on preview stacks.
         targetId: 'live-alias',
-        // EventBridge invokes asynchronously: a failed run (the service answers 599, an invocation
-        // error) counts in the Errors alarm, and the maintenance tasks are safe to run again.
+        // Asynchronous: a failed run counts in the Errors alarm; the tasks are safe to run again.
         arn: args.aliasArn,
       },
       { parent: this, dependsOn: [permission] },

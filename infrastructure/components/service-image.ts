@@ -6,35 +6,27 @@ import { CACHE_TAG, type ImageSettings } from '../config/image.ts';
 import type { Platform } from '../platforms.ts';
 import { typeToken } from './type-token.ts';
 
-/** The stack's image settings (config/image.ts) plus where to build from and who may pull. */
 export interface ServiceImageArgs extends ImageSettings {
-  /**
-   * The build context (the repository root: the Dockerfile copies the workspaces from there), relative
-   * to the program's working directory, so that it is the same in every checkout.
-   */
+  // Relative, so it is the same in every checkout.
   contextPath: string;
-  /** The Dockerfile, relative to the program's working directory. */
   dockerfilePath: string;
-  /** Region of the functions allowed to pull. */
   region: string;
 }
 
-/** `arn:<partition>:…` → the partition (aws, aws-cn, aws-us-gov). */
 function partitionOf(arn: string): string {
   return arn.slice('arn:'.length, arn.indexOf(':', 'arn:'.length));
 }
 
-/** `<account>.dkr.ecr.<region>.<domain>/<name>` → the registry part. */
 function registryOf(repositoryUrl: string): string {
   return repositoryUrl.slice(0, repositoryUrl.indexOf('/'));
 }
 
 export class ServiceImage extends pulumi.ComponentResource {
   readonly repository: aws.ecr.Repository;
-  /** Lets this account's Lambda functions pull: a function created before it cannot start. */
+  // A function created before it cannot start.
   readonly pullPolicy: aws.ecr.RepositoryPolicy;
   readonly image: dockerBuild.Image;
-  /** `<repository>@sha256:…` — a reused tag would never update the function, a digest always does. */
+  // A reused tag would never update the function; a digest always does.
   readonly imageUri: pulumi.Output<string>;
   readonly digest: pulumi.Output<string>;
   readonly platform: Platform;
@@ -48,18 +40,17 @@ export class ServiceImage extends pulumi.ComponentResource {
       {
         name,
         imageScanningConfiguration: { scanOnPush: true },
-        // Release tags are write-once; only the build cache tag is overwritten on every build.
+        // Only the build cache tag moves.
         imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
         imageTagMutabilityExclusionFilters: [{ filter: CACHE_TAG, filterType: 'WILDCARD' }],
         encryptionConfigurations: [{ encryptionType: 'AES256' }],
-        // Images are rebuilt from git, so `pulumi destroy` may delete them with the repository.
+        // Rebuilt from git: `pulumi destroy` may delete them.
         forceDelete: true,
       },
       { parent: this },
     );
 
-    // Only untagged manifests expire (docs/deploy.md): no "keep the last N", which N failed deploys in a
-    // row would turn into expiring the digest production still runs.
+    // Only untagged manifests expire: docs/deploy.md#stack-configuration
     new aws.ecr.LifecyclePolicy(
       `${name}-lifecycle`,
       {
@@ -83,8 +74,7 @@ export class ServiceImage extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Lambda pulls the image with its service principal; limit that to functions of this account and
-    // region, with aws:SourceArn as AWS's own templates do (the confused-deputy guard).
+    // Lambda's service principal pulls: aws:SourceArn limits it to this account and region (confused deputy).
     const identity = aws.getCallerIdentityOutput({}, { parent: this });
     this.pullPolicy = new aws.ecr.RepositoryPolicy(
       `${name}-lambda-pull`,
@@ -113,7 +103,6 @@ export class ServiceImage extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Each stack has its own repository, so its cache ref is its own.
     const cacheRef = pulumi.interpolate`${this.repository.repositoryUrl}:${CACHE_TAG}`;
     const sharedCacheRef =
       args.sharedCacheRepository === undefined
@@ -125,16 +114,13 @@ export class ServiceImage extends pulumi.ComponentResource {
         context: { location: args.contextPath },
         dockerfile: { location: args.dockerfilePath },
         platforms: [args.platform],
-        // The Dockerfile's runtime stage defaults to arm64 (BuildKit cannot tell whether --platform was
-        // given), so the platform is passed explicitly too: otherwise an x86_64 stack gets an arm64 image.
+        // The runtime stage defaults to arm64 (BuildKit cannot see --platform): an x86_64 stack needs this.
         buildArgs: { PLATFORM: args.platform },
         tags: [pulumi.interpolate`${this.repository.repositoryUrl}:${args.tag}`],
-        // Inputs are the same for `preview` and `up` (docker-build diffs push, cacheTo and buildOnPreview):
-        // no build on preview, because a preview build still exports `cacheTo` (its image.go), which would
-        // let pull-request code write the cache the next deploy builds from. CI builds every commit anyway.
+        // Same inputs for preview and `up`, no build on preview: docs/deploy.md#stack-configuration
         push: true,
         buildOnPreview: false,
-        // One platform and no attestations (docker-build turns them off): Lambda rejects image indexes.
+        // One platform, no attestations: Lambda rejects image indexes.
         // No `registries`: the ECR token would sit in the state that pull-request plans read.
         cacheFrom: [cacheRef, ...(sharedCacheRef === undefined ? [] : [sharedCacheRef])].map((ref) => ({
           registry: { ref },

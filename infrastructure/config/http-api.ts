@@ -1,15 +1,14 @@
-// The HTTP API's settings, shaped as HttpApi's args: throttling, access-log retention and an optional
-// custom domain.
+// The HTTP API's settings, shaped as HttpApi's args.
 import { ConfigError, type Settings } from './settings.ts';
 
 export interface HttpApiSettings {
   throttle: { rateLimit: number; burstLimit: number };
-  /** Of the access log group (the function's logs keep the same). */
+  // The function's logs keep the same.
   logRetentionDays: number;
   domain?: { name: string; hostedZoneId: string };
 }
 
-/** `logRetentionDays` is the function's, read and checked once there. */
+// `logRetentionDays` is read and checked once, for the function.
 export function readHttpApiSettings(settings: Settings, logRetentionDays: number): HttpApiSettings {
   const rateLimit = settings.num('throttleRateLimit', 1, 10_000);
   const burstLimit = settings.num('throttleBurstLimit', 1, 5_000);

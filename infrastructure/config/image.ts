@@ -3,27 +3,24 @@
 import type { Platform } from '../platforms.ts';
 import { ConfigError, type Settings } from './settings.ts';
 
-/** Tag of the BuildKit registry cache: the only tag that moves, so no release tag may start with it. */
+// The only tag that moves: no release tag may start with it.
 export const CACHE_TAG = 'cache';
 
 const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
-/** Where a tag can come from besides the config: the CI environment, git, the clock. */
 export interface TagSources {
   env: Readonly<Record<string, string | undefined>>;
-  /** `git rev-parse HEAD` plus whether the tree is dirty; undefined when git is unavailable. */
+  // Undefined when git is unavailable.
   gitHead: () => { sha: string; dirty: boolean } | undefined;
   now: () => Date;
 }
 
 export interface ImageSettings {
-  /** Must equal the function's architecture, or Lambda fails with `exec format error`. */
+  // Else Lambda fails with `exec format error`.
   platform: Platform;
-  /** Immutable tag for this build (see `resolveImageTag`). */
   tag: string;
-  /** Untagged images older than this are expired. */
   untaggedExpiryDays: number;
-  /** Another repository of this registry whose cache is read too (never written): prod's, for previews. */
+  // Read, never written: prod's, for previews.
   sharedCacheRepository?: string;
 }
 
@@ -39,11 +36,8 @@ export function readImageSettings(
   };
 }
 
-/**
- * Every pushed image gets a tag that is never moved (the repository makes tags immutable), so the
- * lifecycle policy — which only expires untagged images — can never remove a digest a function uses.
- * Order: explicit `imageTag` config, the CI commit (GITHUB_SHA), the local git commit, a timestamp.
- */
+// Never moved, so the lifecycle policy cannot expire a digest a function uses.
+// Order: `imageTag` config, GITHUB_SHA, the local git commit, a timestamp.
 export function resolveImageTag(
   configured: string | undefined,
   fullKey: string,
@@ -64,6 +58,6 @@ export function resolveImageTag(
     .slice(0, 14);
   const head = sources.gitHead();
   if (head === undefined) return `local-${stamp}`;
-  // A dirty tree's content differs from the commit, so it must not claim the commit's tag.
+  // A dirty tree must not claim the commit's tag.
   return head.dirty ? `git-${head.sha.slice(0, 12)}-dirty-${stamp}` : `git-${head.sha.slice(0, 12)}`;
 }

@@ -1,13 +1,11 @@
-// The maintenance setting, shaped as MaintenanceSchedule's args: the EventBridge schedule of the
-// service's maintenance event, or none when it is `off`.
+// The maintenance schedule, shaped as MaintenanceSchedule's args; none when `off`.
 import { ConfigError, type Settings } from './settings.ts';
 
 export interface MaintenanceSettings {
-  /** EventBridge schedule expression, e.g. `rate(1 day)` or `cron(0 3 * * ? *)` (UTC). */
+  // e.g. `rate(1 day)` or `cron(0 3 * * ? *)` (UTC).
   scheduleExpression: string;
 }
 
-/** Undefined when turned off. */
 export function readMaintenanceSettings(settings: Settings): MaintenanceSettings | undefined {
   const schedule = settings.text('maintenanceSchedule');
   if (

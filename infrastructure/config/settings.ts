@@ -2,7 +2,6 @@
 // full key. Defaults are Pulumi.yaml's alone: the engine puts them into the stack's config before the run.
 import type * as pulumi from '@pulumi/pulumi';
 
-/** A configuration value is missing or malformed; the message names the full key. */
 export class ConfigError extends Error {
   constructor(key: string, problem: string) {
     super(`Invalid stack configuration "${key}": ${problem}`);
@@ -10,20 +9,20 @@ export class ConfigError extends Error {
   }
 }
 
-/** The slice of `pulumi.Config` the reader needs, so tests can feed plain values. */
+// So tests can feed plain values.
 export interface ConfigSource {
   get(key: string): string | undefined;
   getSecret(key: string): pulumi.Output<string> | undefined;
 }
 
 export interface Settings {
-  /** The full key (`<project>:<name>`), as error messages name it. */
+  // `<project>:<name>`, as error messages name it.
   key(name: string): string;
-  /** The trimmed value, or undefined when unset or blank (an optional setting, default `''`). */
+  // Undefined when unset or blank (an optional setting's default is `''`).
   raw(name: string): string | undefined;
-  /** The trimmed value of a setting that must have one (Pulumi.yaml declares its default). */
+  // Pulumi.yaml declares its default.
   text(name: string): string;
-  /** A secret setting (no default), still wrapped so it is never printed. */
+  // Still wrapped, so it is never printed.
   secret(name: string): pulumi.Output<string> | undefined;
   oneOf<T extends string>(name: string, allowed: readonly T[]): T;
   num(name: string, min: number, max: number, integer?: boolean): number;
