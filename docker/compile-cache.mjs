@@ -23,7 +23,7 @@ try {
         try {
           symlinkSync(join(baked, bakedFolder, entry), join(root, folder, entry));
         } catch {
-          // Already there (a second process in the same container).
+          // A second process in the same container.
         }
       }
     }

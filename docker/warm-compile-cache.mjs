@@ -15,8 +15,7 @@ if (status !== constants.compileCacheStatus.ENABLED) {
   throw new Error(`Node's compile cache could not be enabled (status ${status}): ${message ?? ''}`);
 }
 
-// The entry and every chunk beside it: the chunks that load on first use (the ORM and driver stack,
-// loaded by the first database request) are compiled now too, so that request does not pay for it.
+// The chunks too: the first database request must not pay for compiling the ORM.
 const chunkDir = join(dirname(resolve(entry)), 'chunks');
 const chunks = existsSync(chunkDir)
   ? readdirSync(chunkDir)
@@ -31,7 +30,7 @@ try {
   await import(`data:text/javascript,${encodeURIComponent(probe)}`);
   throw new Error('the probe module linked, so the bundle ran; expected a link error');
 } catch (error) {
-  // Anything but the intended link error (a missing bundle, a syntax error in it) fails the build.
+  // Anything but the intended link error fails the build.
   if (!(error instanceof SyntaxError && error.message.includes('linkStopsHereOnPurpose'))) throw error;
 }
 flushCompileCache();
