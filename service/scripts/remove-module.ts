@@ -5,19 +5,39 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as prettier from 'prettier';
+import { pathToFileURL } from 'node:url';
 import type { DomainModule } from '../src/modules/module.ts';
 
 const SERVICE_DIR = path.resolve(import.meta.dirname, '..');
 const ROOT = path.resolve(SERVICE_DIR, '..');
 const MODULES_DIR = path.join(SERVICE_DIR, 'src/modules');
-const USAGE = 'usage: npm run remove:module -- <name>   (a folder of service/src/modules)';
+const USAGE =
+  'usage: npm run remove:module -- <name> [--release <ref>]   (name: a folder of service/src/modules)';
+
+/** Prints the linter's findings on one migration (argv: file, class name) as JSON. */
+const LINT_ONE = `
+  const [file, name] = process.argv.slice(1);
+  const { createOrm } = await import(${JSON.stringify(pathToFileURL(path.join(SERVICE_DIR, 'src/db/orm.ts')).href)});
+  const { lintMigrations } = await import(${JSON.stringify(pathToFileURL(path.join(SERVICE_DIR, 'tools/migration-lint.ts')).href)});
+  const orm = await createOrm({ url: 'postgres://lint@127.0.0.1:9/lint', ssl: false, poolMax: 1, connectTimeoutMs: 1000, queryTimeoutMs: 1000 });
+  const { problems } = await lintMigrations(orm, [{ name, class: (await import(file))[name] }]);
+  await orm.close();
+  process.stdout.write(JSON.stringify(problems));
+`;
 
 function fail(message: string): never {
   console.error(`remove:module: ${message}\n${USAGE}`);
   process.exit(1);
 }
 
-const { positionals } = parseArgs({ allowPositionals: true });
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { release: { type: 'string' } },
+});
+// The contract mark's release: the one whose code no longer uses the tables (the N-1 job runs its tests).
+const release =
+  values.release ??
+  execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
 const name = positionals[0] ?? fail('which module?');
 const moduleDir = path.join(MODULES_DIR, name);
 if (!/^[a-z][a-z0-9-]*$/.test(name) || !existsSync(path.join(moduleDir, 'index.ts')))
@@ -131,10 +151,36 @@ const create = spawnSync(
   { cwd: SERVICE_DIR, stdio: 'inherit' },
 );
 if (create.status !== 0) fail('the drop migration could not be generated');
-for (const file of readdirSync(migrationsDir).filter((file) => !before.has(file))) {
+for (const file of readdirSync(migrationsDir).filter(
+  (file) => /^Migration\d+.*\.ts$/.test(file) && !before.has(file),
+)) {
   const migration = path.join(migrationsDir, file);
-  // The generator escapes `$` in down()'s SQL, which ESLint's no-useless-escape refuses.
-  const source = readFileSync(migration, 'utf8').replaceAll('\\$', '$');
+  const className = file.replace(/\.ts$/, '');
+  // The drops are a contract step (docs/migrations.md): the linter names the objects the mark must list.
+  // In a fresh process: this one has loaded the removed module.
+  const linted = spawnSync(
+    process.execPath,
+    ['--input-type=module', '--eval', LINT_ONE, migration, className],
+    {
+      cwd: SERVICE_DIR,
+      encoding: 'utf8',
+    },
+  );
+  if (linted.status !== 0) fail(`could not lint ${file}: ${linted.stderr}`);
+  const problems = JSON.parse(linted.stdout) as { object: string }[];
+  const objects = [...new Set(problems.map((problem) => problem.object))];
+  const mark = `
+  static readonly contract: ContractStep = {
+    release: '${release}',
+    objects: ${JSON.stringify(objects).replaceAll('"', "'")},
+    reason: 'the ${name} module was removed: no release from ${release} on reads or writes its tables',
+  };
+`;
+  const source = readFileSync(migration, 'utf8')
+    // The generator escapes `$` in down()'s SQL, which ESLint's no-useless-escape refuses.
+    .replaceAll('\\$', '$')
+    .replace(/^(import .*\n)/m, `$1import type { ContractStep } from './contract.ts';\n`)
+    .replace(/^(\s+override name = .*\n)/m, objects.length > 0 ? `$1${mark}` : '$1');
   writeFileSync(migration, await format(source, migration));
 }
 
