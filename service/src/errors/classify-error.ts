@@ -1,5 +1,4 @@
-// Turns any thrown value into a registry code, a client-safe message and optional field errors.
-// Pure, so every mapping is unit-tested; the errors plugin only renders the result.
+// Any thrown value → registry code, safe message, field errors; pure, so every mapping is unit-tested.
 import type { Boom } from '@hapi/boom';
 import type { ValidationErrorItem } from 'joi';
 import type { FieldError } from '../lib/envelope.ts';
@@ -20,7 +19,6 @@ export interface ClassifiedError {
   readonly errors?: readonly FieldError[];
   // Logged with its stack; the client sees the generic message.
   readonly unexpected: boolean;
-  // INVOCATION_ERROR_STATUS for any failed event.
   readonly status: number;
 }
 

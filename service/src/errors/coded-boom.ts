@@ -1,5 +1,4 @@
-// A Boom that names a registry code, for errors that must carry HTTP headers (WWW-Authenticate,
-// Retry-After) or are raised where hapi expects a Boom (auth schemes). The error mapper keeps the code.
+// A Boom naming a registry code: for errors with headers (WWW-Authenticate) and in auth schemes.
 import { Boom } from '@hapi/boom';
 import { errorCode, type ErrorCodeName } from './error-codes.ts';
 

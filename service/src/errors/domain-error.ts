@@ -1,5 +1,4 @@
-// Errors raised below the HTTP edge. They name a registry code; the error mapper turns them into
-// envelopes, so services and repositories never import Boom.
+// Errors below the HTTP edge name a registry code, so services and repositories never import Boom.
 import { errorCode, type ErrorCodeName } from './error-codes.ts';
 
 export class DomainError extends Error {

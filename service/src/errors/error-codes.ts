@@ -1,5 +1,4 @@
-// The one registry of internal error codes: the cross-cutting ones below and each domain module's own.
-// Codes are stable (clients switch on them): never renumber one. docs/api.md's table is generated from these.
+// The one error-code registry. Clients switch on the codes: never renumber one.
 import { DOMAIN_MODULES, domainModules } from '../modules/index.ts';
 
 export interface ErrorCodeDefinition {
@@ -14,7 +13,6 @@ export interface ErrorCodeDefinition {
 // Failed pass-through events only: docs/container.md#what-the-image-sets-for-the-adapter
 export const INVOCATION_ERROR_STATUS = 599;
 
-// A module's own codes are in its manifest.
 export const ErrorCodes = {
   UNKNOWN: {
     code: 100,

@@ -1,5 +1,4 @@
-// The answer to a request Node's HTTP parser rejects before hapi sees it: the envelope with the headers
-// every other answer carries, where hapi would write a bare "400 Bad Request" and Node a bare 431 or 408.
+// What Node's parser rejects before hapi sees it still gets the envelope and the usual headers.
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -24,7 +23,6 @@ const REASONS: Readonly<Record<number, string>> = {
   431: 'Request Header Fields Too Large',
 };
 
-// The status as Node's socketOnError would choose it.
 function errorName(code: unknown): { name: ErrorCodeName; message?: string } {
   if (code === 'HPE_HEADER_OVERFLOW') return { name: 'HEADERS_TOO_LARGE' };
   if (code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') return { name: 'PAYLOAD_TOO_LARGE' };

@@ -1,5 +1,4 @@
-// Node's 'clientError's (before a request exists): anyone can cause them and they carry the raw bytes, API
-// keys included, so each is logged at debug with allow-listed fields and counted in one line per interval.
+// Anyone can cause a 'clientError', and it carries raw bytes: logged at debug, allow-listed, counted.
 import type { Logger } from 'pino';
 
 const MAX_FIELD_LENGTH = 200;
@@ -11,7 +10,6 @@ interface ClientErrorFields {
   readonly remoteAddress?: string;
 }
 
-// Never raw bytes, headers or a stack.
 function clientErrorFields(error: unknown, remoteAddress: string | undefined): ClientErrorFields {
   const { code, message } = (typeof error === 'object' && error !== null ? error : {}) as {
     code?: unknown;

@@ -1,5 +1,4 @@
-// The one response shape, for successes and errors alike, the `h.success` reply that sends it, and the
-// joi schemas that document it.
+// The one response shape, its `h.success` reply and the joi schemas that document it.
 import type { ResponseObject, ResponseToolkit } from '@hapi/hapi';
 import Joi from 'joi';
 
@@ -50,7 +49,6 @@ export function errorEnvelope(
 
 const traceIdSchema = Joi.string().required().description('Request id; quote it when reporting a problem');
 
-// Tests enforce what it documents.
 export function successSchema(data: Joi.Schema, label: string): Joi.ObjectSchema {
   return Joi.object({
     success: Joi.boolean().valid(true).required(),

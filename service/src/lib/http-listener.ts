@@ -1,5 +1,4 @@
-// The Node HTTP server under hapi (hapi's `listener` option), built here because its connection timeouts
-// are createServer options: connectionsCheckingInterval can be set nowhere else.
+// hapi's `listener`, built here: connectionsCheckingInterval is a createServer option only.
 import { createServer, type Server } from 'node:http';
 import type { Config } from '../config.ts';
 

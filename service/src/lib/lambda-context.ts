@@ -1,5 +1,4 @@
-// Reads the headers the Lambda Web Adapter adds to every forwarded request; a malformed value is ignored.
-// Outside Lambda any client could forge them, so there only the socket is believed.
+// The Web Adapter's request headers; outside Lambda a client could forge them, so only the socket counts.
 
 export interface LambdaRequestContext {
   // Becomes the envelope's traceId.
@@ -17,7 +16,6 @@ export interface LambdaRequestContext {
 
 const MAX_HEADER_LENGTH = 16 * 1024;
 const SAFE_ID = /^[\w.:=/+-]{1,128}$/;
-// Root=1-…;Parent=…;Sampled=1
 const SAFE_TRACE = /^[\w.:=;/+-]{1,256}$/;
 const SAFE_IP = /^[\da-fA-F.:]{2,45}$/;
 const SAFE_ROUTE_KEY = /^[\w$ /{}+.-]{1,256}$/;
@@ -70,7 +68,6 @@ function pick(value: unknown, pattern: RegExp): string | undefined {
   return typeof value === 'string' && pattern.test(value) ? value : undefined;
 }
 
-// How far ahead it lies is for the caller to judge.
 function pickEpochMs(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : undefined;
 }

@@ -1,5 +1,4 @@
-// What pino and hapi-pino call while writing a line runs inside hapi's event emitter, where an exception
-// ends the process: each such function is wrapped so that it degrades to a fallback instead.
+// pino callbacks run inside hapi's emitter, where a throw ends the process: they degrade instead.
 
 export function neverThrows<A extends unknown[], R>(fn: (...args: A) => R, fallback: R): (...args: A) => R {
   return function (this: unknown, ...args: A): R {

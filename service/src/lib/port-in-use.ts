@@ -1,9 +1,7 @@
-// A taken port is the commonest first-run failure (another checkout's `npm run dev`, a forgotten
-// server): it gets one line that names the port and the variable that moves it, never a stack.
+// A taken port (the commonest first-run failure) gets one line naming the port and its variable.
 import { ConfigError } from '../config.ts';
 
 export interface PortInUse {
-  // e.g. "The API"
   readonly server: string;
   readonly host: string;
   readonly port: number;

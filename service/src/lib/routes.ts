@@ -1,5 +1,4 @@
-// Route helpers every domain module shares: a service per request, documented error answers, and
-// binary downloads (their reply and their OpenAPI description together).
+// Route helpers the domain modules share: a service per request, error answers, binary downloads.
 import type { ReqRef, Request, ResponseObject, ResponseToolkit } from '@hapi/hapi';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { errorSchema } from './envelope.ts';
@@ -28,7 +27,6 @@ export interface BinaryFile {
   readonly etag: string;
 }
 
-// Revalidated on every use: If-None-Match answers 304.
 export function binaryReply<Refs extends ReqRef>(h: ResponseToolkit<Refs>, file: BinaryFile): ResponseObject {
   return h.response(file.data).type(file.contentType).etag(file.etag).header('cache-control', 'no-cache');
 }
