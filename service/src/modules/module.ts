@@ -1,5 +1,4 @@
-// What a domain module's folder exports. modules/index.ts lists them; the server, the docs plugin, the
-// ORM configuration and the error registry read that list, so a new module registers nowhere else.
+// What a module folder exports; modules/index.ts lists it, the only place a module registers.
 import type { Plugin } from '@hapi/hapi';
 import type { EntitySchema } from '@mikro-orm/core';
 import type { Config } from '../config.ts';
@@ -11,10 +10,8 @@ export interface DomainModule {
   readonly openApiTag?: { readonly name: string; readonly description: string };
   // Loaded with the ORM: the startup snapshot keeps MikroORM off the start path.
   readonly entities: () => Promise<readonly EntitySchema[]>;
-  // Listed in docs/api.md's error table.
   readonly errorCodes: Readonly<Record<string, ErrorCodeDefinition>>;
   readonly cors?: { readonly allowHeaders?: readonly string[]; readonly exposeHeaders?: readonly string[] };
-  // For the OpenAPI document.
   readonly responseHeaders?: {
     // On every answer of a route without `auth: false`.
     readonly authenticated?: HeaderObjects;

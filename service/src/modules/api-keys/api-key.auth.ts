@@ -1,5 +1,4 @@
-// The `api-key` hapi auth scheme: reads the key, checks and counts it in one database round trip,
-// and answers 401 (missing, invalid, revoked) or 429 (rate, quota) with the registry codes.
+// The `api-key` auth scheme: one database round trip checks and counts a key; 401 or 429 otherwise.
 import type { Request, ResponseToolkit, ServerAuthSchemeObject } from '@hapi/hapi';
 import { codedBoom } from '../../errors/coded-boom.ts';
 import type { ErrorCodeName } from '../../errors/error-codes.ts';
@@ -62,7 +61,6 @@ export function apiKeyScheme(): ServerAuthSchemeObject {
   };
 }
 
-// On every response to an identified key, errors included.
 export function usageHeaders(usage: ApiKeyUsage): Record<string, string> {
   return {
     'RateLimit-Limit': String(usage.rateLimit),

@@ -1,5 +1,4 @@
-// API keys and their usage counters. Only a SHA-256 hash of each key is stored; the public prefix
-// (ak_xxxxxxxxxxxx) identifies a key to humans and is the lookup index.
+// API keys and usage counters; only a key's SHA-256 is stored, its public prefix is the lookup index.
 import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
@@ -15,7 +14,6 @@ export const ApiKeySchema = defineEntity({
       .primary()
       .onCreate(() => randomUUID()),
     prefix: p.string().length(32).unique(),
-    // The key itself is shown once and never stored.
     keyHash: p.string().length(64),
     name: p.string().length(100),
     dailyQuota: p.integer(),
@@ -28,7 +26,6 @@ export const ApiKeySchema = defineEntity({
 
 export type ApiKey = InferEntity<typeof ApiKeySchema>;
 
-// Fixed windows: one row per key, period and window start.
 export const ApiKeyUsageSchema = defineEntity({
   name: 'ApiKeyUsage',
   tableName: 'api_key_usage',

@@ -1,5 +1,4 @@
-// Data access for API keys. The per-request check is ONE statement that finds the key and counts the request
-// in its minute and day windows (upserts: concurrent Lambda instances never lose a count).
+// API key data access: ONE statement finds a key and counts it; upserts lose no count across instances.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApiKeySchema, ApiKeyUsageSchema, type ApiKey } from './api-key.entity.ts';
 
@@ -100,7 +99,6 @@ export class ApiKeyRepository {
     this.em = em;
   }
 
-  // Undefined when no key has this prefix.
   async consume(prefix: string, hash: string): Promise<ConsumeResult | undefined> {
     const [row] = await this.em.getConnection().execute<ConsumeRow[]>(CONSUME_SQL, [prefix, hash]);
     if (row === undefined) return undefined;

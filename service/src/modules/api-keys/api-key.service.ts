@@ -1,5 +1,4 @@
-// API key use cases: create (the key is returned once), list, revoke, purge old usage. Shared by the
-// HTTP auth scheme, the keys:* scripts and the Lambda pass-through events.
+// API key use cases, shared by the auth scheme, the keys:* scripts and the pass-through events.
 import { DomainError } from '../../errors/domain-error.ts';
 import type { ApiKeyListing, ApiKeyRepository, ConsumeResult } from './api-key.repository.ts';
 import { generateKey, hashesEqual, normalizePrefix } from './api-key.token.ts';

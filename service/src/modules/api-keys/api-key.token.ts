@@ -1,5 +1,4 @@
-// The key format and its hashing: `ak_<12 base32 chars>_<43 base64url chars>`, a public prefix (60 random
-// bits, shown in listings) and 256 secret bits; a strict format check rejects garbage before the database.
+// `ak_<12 base32>_<43 base64url>`: a public prefix, 256 secret bits; garbage never reaches the database.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';

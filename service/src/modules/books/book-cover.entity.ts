@@ -1,5 +1,4 @@
-// A book's cover image: raw bytes with their content type, one row per book. Kept out of the books
-// table so that listing books never reads image data.
+// A book's cover, one row per book: outside the books table, so listings never read image data.
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { BookSchema } from './book.entity.ts';
 

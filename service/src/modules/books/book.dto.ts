@@ -1,5 +1,4 @@
-// What the API takes and answers about books, derived from the entities: a field added to Book shows up here, and
-// tsc then asks for it in the response schema (book.schemas.ts) and in toBookDto below.
+// Derived from the entities: tsc asks for a new Book field in book.schemas.ts and toBookDto.
 import type { AsJson, EntityFields } from '../../lib/entity-json.ts';
 import type { BookCover } from './book-cover.entity.ts';
 import type { Book } from './book.entity.ts';
@@ -31,7 +30,6 @@ export interface BookPage {
   offset: number;
 }
 
-// The bytes are served on their own; the ETag is their sha256.
 export type CoverFields = Pick<BookCover, 'contentType' | 'updatedAt'> & { size: number; etag: string };
 export type CoverDto = AsJson<CoverFields>;
 

@@ -110,7 +110,6 @@ export class BookRepository {
     return { live: rows[0]?.live === 1, removed: rows[0]?.removed === 1 };
   }
 
-  // Covers go by cascade.
   async purgeDeleted(before: Date): Promise<number> {
     return this.em.nativeDelete(BookSchema, { deletedAt: { $lt: before } });
   }

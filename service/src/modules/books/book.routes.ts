@@ -1,5 +1,4 @@
-// The books HTTP API as data: validation and response schemas from book.schemas.ts; handlers parse,
-// call the service, reply. Each route declares the types its validation produces (hapi's ReqRef).
+// The books routes; each declares the types its validation produces (hapi's ReqRef).
 import type { Server, ServerRoute } from '@hapi/hapi';
 import { emptySuccessSchema } from '../../lib/envelope.ts';
 import { binaryDownload, binaryReply, errorResponses as errors, serviceRunner } from '../../lib/routes.ts';

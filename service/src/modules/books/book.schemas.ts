@@ -1,5 +1,4 @@
-// Request and response schemas of the books API, each typed against its shape in book.dto.ts
-// (Joi.object<T, true>: every field, of the right kind), so a schema cannot drift from the entity.
+// Typed against book.dto.ts (Joi.object<T, true>), so no schema can drift from the entity.
 import Joi from 'joi';
 import { successSchema } from '../../lib/envelope.ts';
 import type {

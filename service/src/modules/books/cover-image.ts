@@ -1,5 +1,4 @@
-// What a cover may be: a small image of a known type, recognised by its first bytes (the declared
-// content type must match them, so clients get back exactly what they stored).
+// A cover is a small image of a known type, recognised by its first bytes.
 
 export const COVER_TYPES: Readonly<Record<string, (data: Buffer) => boolean>> = {
   'image/png': (data) =>
