@@ -1,5 +1,4 @@
-// OpenAPI spec (/openapi.json) and Swagger UI (/docs) from the routes' joi schemas; the bundle serves the
-// document baked at build time instead (docs/performance.md).
+// /openapi.json and Swagger UI (/docs); the bundle serves the document baked at build time.
 import type { Plugin, ResponseObject, RouteDefMethods } from '@hapi/hapi';
 import type HapiSwagger from 'hapi-swagger';
 import type { Config } from '../config.ts';
@@ -13,7 +12,6 @@ declare global {
 
 export const OPENAPI_PATH = '/openapi.json';
 export const DOCS_PATH = '/docs';
-// The page's own script is served there too.
 const SWAGGER_UI_PATH = '/swaggerui/';
 const DOCS_SCRIPT_PATH = `${SWAGGER_UI_PATH}docs-init.js`;
 

@@ -1,5 +1,4 @@
-// The one error mapper: every error leaves as an envelope with a registry code (a failed event's as 599).
-// 5xx messages never reach clients; the real error goes to the log with the request's trace id.
+// The one error mapper: an envelope with a registry code; a 5xx's detail goes only to the log.
 import type { Plugin, Request, RequestRoute, RouteDefMethods } from '@hapi/hapi';
 import { classifyError } from '../errors/classify-error.ts';
 import { INVOCATION_ERROR_STATUS } from '../errors/error-codes.ts';
@@ -84,7 +83,6 @@ function isPassThroughEvent(request: Request): boolean {
   return app?.passThroughEvents === true && request.app.lambda.passThroughEvent;
 }
 
-// e.g. why the readiness check could not reach the database.
 function causeOf(error: Error): string | undefined {
   return error.cause instanceof Error ? error.cause.message : undefined;
 }

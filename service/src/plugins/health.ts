@@ -1,5 +1,4 @@
-// Liveness (never touches the database: the Lambda Web Adapter's readiness check points here) and
-// readiness (the database answers, within a short bound, and its schema is at the latest migration).
+// Liveness never touches the database (the adapter's readiness check); readiness checks it, bounded.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Plugin, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';

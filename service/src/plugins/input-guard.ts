@@ -1,5 +1,4 @@
-// Refuses, before validation, what no route can use: strings PostgreSQL cannot store (NUL, lone surrogates)
-// and inputs with so many values that validating them all would cost far more than the request did.
+// Before validation: refuses NUL, lone surrogates, and inputs too large to validate cheaply.
 import Boom from '@hapi/boom';
 import type { Plugin } from '@hapi/hapi';
 import type { ValidationErrorItem } from 'joi';

@@ -1,5 +1,4 @@
-// Non-HTTP Lambda events, which the adapter POSTs to AWS_LWA_PASS_THROUGH_PATH; a failure answers 599, an
-// invocation error, so a failed migration fails the deploy (docs/lambda-events.md). Only inside Lambda.
+// Non-HTTP Lambda events, inside Lambda only; a failure answers 599: docs/lambda-events.md
 import { boomify } from '@hapi/boom';
 import type { Lifecycle, Plugin, Request } from '@hapi/hapi';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -10,12 +9,10 @@ import type { PassThroughRouteApp } from './errors.ts';
 
 export const EVENTS_PATH = '/internal/events';
 
-// Modules register their own.
 type MaintenanceTask = (em: EntityManager) => Promise<unknown>;
 
-// Invoked as `{"action": "<name>", …}`; modules register their own.
+// Invoked as `{"action": "<name>", …}`.
 interface EventAction {
-  // The whole event, `action` included.
   readonly schema: Joi.ObjectSchema;
   run(event: Record<string, unknown>, em: EntityManager): Promise<{ message: string; data: unknown }>;
 }
@@ -121,7 +118,6 @@ export const lambdaEventsPlugin: Plugin<void> = {
       const result: Joi.ValidationResult<Record<string, unknown>> = action.schema.validate(event, {
         abortEarly: false,
       });
-      // The mapper turns joi's details into field errors.
       if (result.error) throw boomify(result.error, { statusCode: 400 });
       return server.plugins.database.run(request, (em) => action.run(result.value, em));
     };

@@ -1,5 +1,4 @@
-// hapi-pino is the service's only request logger: one line per request with method, path, status,
-// duration and the request's ids. Client errors (before a request exists) go through ClientErrorLog.
+// hapi-pino: one line per request; errors before a request exists go through ClientErrorLog.
 import type { Socket } from 'node:net';
 import type { Plugin, Request } from '@hapi/hapi';
 import hapiPino, { type Options as HapiPinoOptions } from 'hapi-pino';

@@ -1,5 +1,4 @@
-// Adds to hapi-swagger's OpenAPI output what the server does on every request but route schemas cannot say
-// (auth, rate limits, x-request-id, error statuses, examples). Pure, so the baked copy is the same document.
+// What route schemas cannot say (auth, limits, errors, examples); pure, so the baked copy is the same.
 import type { RequestRoute, RouteOptionsPayload } from '@hapi/hapi';
 import { errorRegistry } from '../errors/error-codes.ts';
 import type { DomainModule, HeaderObjects } from '../modules/module.ts';
@@ -39,7 +38,6 @@ export interface CompletionContext {
 const ref = (name: string) => ({ $ref: `#/components/headers/${name}` });
 const integerHeader = (description: string) => ({ description, schema: { type: 'integer', minimum: 0 } });
 
-// The modules' own come from their manifests.
 const SERVICE_HEADERS = {
   'x-request-id': {
     description: "The request's trace id, also the envelope's traceId",
@@ -132,7 +130,6 @@ export function completeOpenApiDocument(raw: unknown, context: CompletionContext
           operation.responses[status] = errorResponse(status, names);
       }
       for (const [status, response] of Object.entries(operation.responses)) {
-        // The routes say only "Error".
         if (response.description === 'Error') response.description = codesOf(Number(status));
         const headers = (response.headers ?? {}) as Json;
         headers['x-request-id'] = ref('x-request-id');

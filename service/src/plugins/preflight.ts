@@ -1,5 +1,4 @@
-// CORS preflights end like every other request: a 4xx envelope, never hapi's bare answers; a preflight
-// for the pass-through events route gets exactly what a path no route serves gets.
+// Preflights get the envelope too; the events route's looks like an unknown path's.
 import { badRequest, forbidden, notFound } from '@hapi/boom';
 import type { Plugin } from '@hapi/hapi';
 import { ErrorCodes } from '../errors/error-codes.ts';

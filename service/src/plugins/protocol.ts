@@ -1,5 +1,4 @@
-// HTTP answers Node and hapi get wrong on their own, made like every other answer (the envelope, the
-// security headers): an unsupported Expect, If-None-Match: *, and bodies hapi would parse as JSON anyway.
+// What Node and hapi get wrong alone: unsupported Expect, If-None-Match: *, bodies that are not JSON.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { entityTooLarge } from '@hapi/boom';
 import type { Plugin, ResponseObject } from '@hapi/hapi';
@@ -93,7 +92,6 @@ function isUtf8Label(label: string): boolean {
   try {
     return new TextDecoder(label).encoding === 'utf-8';
   } catch {
-    // Not an encoding's name at all.
     return false;
   }
 }

@@ -1,5 +1,4 @@
-// Gives every request its trace id (API Gateway's request id, else a fresh UUID) and the Lambda context.
-// Registered first: logging binds these ids.
+// Every request's trace id and Lambda context; registered first, as logging binds these ids.
 import { randomUUID } from 'node:crypto';
 import type { Plugin } from '@hapi/hapi';
 import { readLambdaContext, socketContext } from '../lib/lambda-context.ts';

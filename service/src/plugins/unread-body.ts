@@ -1,11 +1,9 @@
-// A body too slow or too large gets its 408/413 envelope, then the connection closes: an 'error' on the
-// request stream gives up on the body without destroying the socket.
+// A slow or oversized body gets its 408/413 envelope, then the connection closes.
 import { clientTimeout } from '@hapi/boom';
 import type { Plugin } from '@hapi/hapi';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface UnreadBodyOptions {
-  // Counted from the request's start.
   readonly payloadTimeoutMs: number;
 }
 
@@ -42,7 +40,6 @@ export const unreadBodyPlugin: Plugin<UnreadBodyOptions> = {
   },
 };
 
-// Content-Length: 0 announces none.
 export function hasBody(headers: Readonly<Record<string, unknown>>): boolean {
   const length = headers['content-length'];
   return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
