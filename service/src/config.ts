@@ -1,5 +1,4 @@
-// The service's settings: one joi schema over the environment, validated once at boot.
-// Nothing else in the service reads process.env.
+// The service's settings: one joi schema over the environment; nothing else reads process.env.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Joi from 'joi';
@@ -15,14 +14,10 @@ export interface DatabaseConfig {
   readonly url: string | undefined;
   // The URL, or RDS-style JSON credentials.
   readonly secretArn: string | undefined;
-  // Verified against the public roots and the Amazon RDS CAs.
   readonly ssl: boolean;
-  // DATABASE_CA_FILE's certificates, trusted as well (needs `ssl`).
   readonly privateCa: string | undefined;
   readonly poolMax: number;
-  // Opening a connection included.
   readonly connectTimeoutMs: number;
-  // Then the request is shed as overload.
   readonly queueTimeoutMs: number;
   // Client side; the server's bound: docs/database.md#the-server-side-statement-bound
   readonly queryTimeoutMs: number;
@@ -34,10 +29,8 @@ export interface DatabaseConfig {
 interface ApiKeysConfig {
   // Open routes (health, docs, events) never need one.
   readonly required: boolean;
-  // For keys created without explicit values.
   readonly defaultDailyQuota: number;
   readonly defaultRatePerMinute: number;
-  // Purged by the maintenance event.
   readonly usageRetentionDays: number;
 }
 
@@ -61,9 +54,7 @@ export interface Config {
   // In Lambda the runtime gets at most 300 ms (docs/configuration.md).
   readonly shutdownTimeoutMs: number;
   readonly payloadMaxBytes: number;
-  // A handler still running then answers 503.
   readonly requestTimeoutMs: number;
-  // Purged by the maintenance event.
   readonly deletedRetentionDays: number;
   readonly database: DatabaseConfig;
   readonly apiKeys: ApiKeysConfig;

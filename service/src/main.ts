@@ -1,5 +1,4 @@
-// The service's start, shared by index.ts and snapshot.ts: config, server, start; SIGTERM/SIGINT drain and
-// exit 0. The command `migrate` applies pending migrations and exits instead of serving.
+// The service's start for index.ts and snapshot.ts; SIGTERM/SIGINT drain, `migrate` migrates and exits.
 import type { Server } from '@hapi/hapi';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createServer } from './server.ts';
@@ -48,7 +47,6 @@ function installShutdown(server: Server, config: Config): void {
     if (stopping) return;
     stopping = true;
     server.logger.info({ signal }, 'shutting down');
-    // Drains in-flight requests up to the timeout, then closes the ORM.
     void server
       .stop({ timeout: config.shutdownTimeoutMs })
       .then(

@@ -1,5 +1,4 @@
-// Builds the hapi server: settings, then ONE ordered plugin list. Never listens; index.ts starts it and
-// tests inject requests into it.
+// The hapi server: settings, then ONE ordered plugin list; it never listens, so tests inject.
 import Hapi, { type Lifecycle, type Server } from '@hapi/hapi';
 import Joi from 'joi';
 import type { DestinationStream } from 'pino';
@@ -22,7 +21,6 @@ import { requestContextPlugin } from './plugins/request-context.ts';
 import { snapStartPlugin } from './plugins/snapstart.ts';
 
 export interface ServerOptions {
-  // Tests read log lines back; default stdout.
   readonly logStream?: DestinationStream;
 }
 
@@ -49,7 +47,6 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const server = Hapi.server({
     host: config.host,
     port: config.port,
-    // Keep-alive and headers timeouts.
     listener: createHttpListener(config),
     // The error mapper logs errors once, with the trace id.
     debug: false,
