@@ -1,5 +1,5 @@
-// The development database: DATABASE_URL, else an embedded PostgreSQL in the gitignored .data/ (as root,
-// maybe under RELOCATED_DEV_DATA_ROOT: docs/development.md#the-embedded-database).
+// DATABASE_URL, else an embedded PostgreSQL in the gitignored .data/
+// docs/development.md#the-embedded-database
 import { createHash } from 'node:crypto';
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';

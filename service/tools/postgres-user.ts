@@ -1,5 +1,5 @@
-// As root, the embedded server runs as the `postgres` OS user; these helpers ask the system, as that user,
-// what it can reach rather than guess from permission bits (ACLs, mount options and parents all count).
+// As root the embedded server runs as `postgres`: ask the system what it can reach,
+// never guess from permission bits (ACLs, mount options and parents all count).
 import { execFileSync, spawnSync } from 'node:child_process';
 
 const POSTGRES_USER = 'postgres';

@@ -1,5 +1,5 @@
-// How the V8 startup snapshot is built and started, in the bundle's folder; docker/Dockerfile spells the
-// same commands (docs/container.md#cold-start-the-startup-snapshot).
+// How the V8 startup snapshot is built and started; docker/Dockerfile spells the same commands.
+// docs/container.md#cold-start-the-startup-snapshot
 
 export const SNAPSHOT_BUILD_ARGS = [
   '--snapshot-blob',

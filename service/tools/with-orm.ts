@@ -1,5 +1,5 @@
-// One ORM for one job outside the server (a script, a test's setup): configure, migrate if asked, work, and
-// always close it (an open pool keeps a process alive). Logs nothing: the URL carries the password.
+// One ORM for one job outside the server, always closed: an open pool keeps a process alive.
+// Logs nothing: the URL carries the password.
 import { loadConfig, type Config } from '../src/config.ts';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { createOrm, runMigrations } from '../src/db/orm.ts';
