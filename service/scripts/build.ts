@@ -1,5 +1,5 @@
-// `npm run build`: bundles the service into dist/ twice, self-contained: main.mjs + chunks/ and snapshot.cjs
-// + snapshot-lazy.cjs (why two: docs/container.md#cold-start-the-startup-snapshot).
+// `npm run build`: two self-contained bundles in dist/, main.mjs and the snapshot's.
+// Why two: docs/container.md#cold-start-the-startup-snapshot
 import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

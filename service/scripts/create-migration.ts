@@ -1,5 +1,5 @@
-// `npm run db:migration:create [-- --name add_x] [--blank]`: diffs the entities against the schema snapshot,
-// writes a migration and regenerates src/db/migrations/index.ts (the bundle never scans folders).
+// `npm run db:migration:create [-- --name add_x] [--blank]`
+// Also regenerates src/db/migrations/index.ts: the bundle never scans folders.
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,5 +1,4 @@
-// `npm run dev`: the API on http://localhost:8080 with hot reload and pretty logs. Without DATABASE_URL
-// it starts an embedded PostgreSQL (data kept in .data/), applies migrations, and stops it on Ctrl-C.
+// `npm run dev`: hot reload, pretty logs; without DATABASE_URL an embedded PostgreSQL in .data/.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';

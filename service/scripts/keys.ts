@@ -1,5 +1,5 @@
-// `npm run keys:create|keys:list|keys:revoke`: API keys in DATABASE_URL, or the embedded development
-// database when unset (docs/api-keys.md). A created key is printed once and stored only hashed.
+// `npm run keys:create|keys:list|keys:revoke`: docs/api-keys.md
+// A created key is printed once and stored only hashed.
 import { parseArgs } from 'node:util';
 import type Joi from 'joi';
 import type { Config } from '../src/config.ts';

@@ -1,5 +1,5 @@
-// `npm run new:module -- <name> [--singular <word>] [--relation <module>]`: writes a domain module, its line in
-// modules/index.ts, a migration and an API test; docs/development.md ("Add a module") says what to edit next.
+// `npm run new:module -- <name> [--singular <word>] [--relation <module>]`
+// What to edit next: docs/development.md#add-a-module
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';

@@ -1,5 +1,4 @@
-// `npm run rename -- <new-name>`: gives the project a new name in every tracked file (Pulumi project, config
-// keys, resource name prefixes, IAM patterns, type tokens, docs). Run it before the first deploy.
+// `npm run rename -- <new-name>`: renames the project in every tracked file, before the first deploy.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,5 +1,4 @@
-// `npm run db:seed`: a few example books in DATABASE_URL, or the embedded development database when unset.
-// Idempotent: a book whose ISBN is already there is skipped (the unique index decides).
+// `npm run db:seed`: example books; idempotent, the unique ISBN index skips repeats.
 import { DomainError } from '../src/errors/domain-error.ts';
 import type { CreateBookInput } from '../src/modules/books/book.dto.ts';
 import { bookServiceFor } from '../src/modules/books/book.service-for.ts';
