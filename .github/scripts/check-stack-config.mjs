@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Fails a deploy or preview early when an `external` database stack lacks its encrypted `databaseUrl` in
-// Pulumi.<stack>.yaml (CI cannot set it), saying what to run locally. Exit code 0 when it is there, else 1.
+// Stops a deploy early when an `external` stack lacks its encrypted `databaseUrl` (CI cannot set it),
+// printing what to run locally. Exit code 0 or 1.
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { CheckError, reportFailure, runAsCommand } from './cli-support.mjs';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Refuses a manual (re)deploy of a commit unless a CI run of it on that branch passed every named job (not
-// the run's conclusion: a failed deploy job must not make a tested commit undeployable). Exit code 0 or 1.
+// A manual deploy needs a CI run of the commit that passed every named job, not the run's
+// conclusion: a failed deploy job must not make a tested commit undeployable. Exit code 0 or 1.
 import { CheckError, reportFailure, runAsCommand } from './cli-support.mjs';
 
 const USAGE = 'usage: node .github/scripts/ci-passed.mjs <sha> <branch> --job "<name>" [--job "<name>" …]';

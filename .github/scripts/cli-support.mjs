@@ -1,5 +1,4 @@
-// Shared by the workflow scripts (smoke.mjs, lambda-invoke.mjs): failures they explain themselves,
-// numeric settings from the environment, and running as a command.
+// Shared by the workflow scripts: explained failures, numeric settings, running as a command.
 import { pathToFileURL } from 'node:url';
 
 // Printed as its message, without a stack.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Invokes a function through the Lambda Runtime Interface Emulator (or any invoke endpoint) with an HTTP API
-// v2 event and checks the proxy result's statusCode and envelope (INVOKE_* settings below). Exit code 0 or 1.
+// Invokes a function (e.g. through the Runtime Interface Emulator) with an HTTP API v2 event
+// and checks statusCode and envelope (INVOKE_* below). Exit code 0 or 1.
 import { readFile } from 'node:fs/promises';
 import { CheckError as InvokeError, envNumber, reportFailure, runAsCommand, sleep } from './cli-support.mjs';
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Fills the ${PLACEHOLDERS} of a .github/iam/ policy template from the environment and prints it for `aws iam
-// … file://` (.github/iam/README.md); IAM's own `${aws:…}` variables are left alone. Exit code 0 or 1.
+// Fills a .github/iam/ template's ${PLACEHOLDERS} for `aws iam … file://` (.github/iam/README.md).
+// IAM's own `${aws:…}` variables stay. Exit code 0 or 1.
 import { readFileSync } from 'node:fs';
 import { CheckError, reportFailure, runAsCommand } from './cli-support.mjs';
 

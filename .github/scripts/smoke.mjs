@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Smoke test for a running API (CI's container, or a deployed stack): health, readiness, then a books round
-// trip; dependency-free (SMOKE_* settings: docs/delivery.md). Exit code 0 when every check passed, else 1.
+// Smoke test of a running API: health, readiness, a books round trip; no dependencies.
+// SMOKE_* settings: docs/delivery.md. Exit code 0 when every check passed, else 1.
 
 import { CheckError as SmokeError, envNumber, reportFailure, runAsCommand, sleep } from './cli-support.mjs';
 
