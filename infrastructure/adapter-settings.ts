@@ -1,5 +1,5 @@
-// The Lambda Web Adapter settings, read from the image's Dockerfile, their one home (the image behaves the
-// same wherever it runs); the function repeats them so its configuration shows what the adapter does.
+// Web Adapter settings from their one home, the Dockerfile; the function repeats them
+// so its configuration shows what the adapter does.
 import { readFileSync } from 'node:fs';
 import { DockerfileParser, From, PropertyInstruction } from 'dockerfile-ast';
 

@@ -1,5 +1,4 @@
-// Maps a git branch to the Pulumi stack it deploys to. Used by the Pulumi program and by the workflows
-// (`node infrastructure/branch-stack.ts <branch>`), so the rule lives in exactly one place.
+// Git branch → Pulumi stack, for the program and the workflows: the rule lives in one place.
 import { createHash } from 'node:crypto';
 
 export const BRANCH_STACKS = Object.freeze({ main: 'prod', development: 'dev' } as const);

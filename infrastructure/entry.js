@@ -1,5 +1,5 @@
-// What Pulumi runs (package.json "main"), with the first `node` on PATH: plain JavaScript, so a Node too old
-// to strip types says what to do instead of failing on index.ts with ERR_UNKNOWN_FILE_EXTENSION.
+// What Pulumi runs: plain JavaScript, so a Node too old to strip types says what to do
+// instead of failing on index.ts with ERR_UNKNOWN_FILE_EXTENSION.
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
   throw new Error(

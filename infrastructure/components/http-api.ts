@@ -1,5 +1,4 @@
-// HttpApi: an API Gateway HTTP API whose single `$default` route proxies every request to the function's
-// `live` alias, with throttling, JSON access logs and an optional custom domain (CORS is the service's).
+// HttpApi: one `$default` route proxies every request to the `live` alias; CORS is the service's.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { HttpApiSettings } from '../config/http-api.ts';

@@ -1,5 +1,4 @@
-// MaintenanceSchedule: an EventBridge rule that sends the service its scheduled maintenance event
-// (purging soft-deleted books and old API-key usage) through the `live` alias.
+// MaintenanceSchedule: an EventBridge rule sending the maintenance event to the `live` alias.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { MaintenanceSettings } from '../config/maintenance.ts';

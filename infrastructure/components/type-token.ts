@@ -1,5 +1,5 @@
-// Type tokens of this program's components: `<project>:<module>:<Class>`. A constant, not the project
-// name at run time, because changing a token changes every child's URN (= replace everything).
+// `<project>:<module>:<Class>` with a constant project: a changed token changes every child's URN,
+// which replaces everything.
 export const TOKEN_PREFIX = 'hapi-lambda';
 
 export function typeToken(module: string, className: string): string {

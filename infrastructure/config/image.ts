@@ -1,5 +1,4 @@
-// The image settings, shaped as ServiceImage's args: the platform, the immutable tag each build is
-// pushed with, when untagged images expire, and whose build cache a preview stack reads as well.
+// The image settings, shaped as ServiceImage's args.
 import type { Platform } from '../platforms.ts';
 import { ConfigError, type Settings } from './settings.ts';
 

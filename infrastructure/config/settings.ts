@@ -1,5 +1,5 @@
-// Reads one stack setting at a time: its trimmed text, checked, and on failure a ConfigError naming the
-// full key. Defaults are Pulumi.yaml's alone: the engine puts them into the stack's config before the run.
+// Reads one stack setting at a time; errors name the full key.
+// Defaults live in Pulumi.yaml alone: the engine fills them in before the run.
 import type * as pulumi from '@pulumi/pulumi';
 
 export class ConfigError extends Error {
