@@ -1,5 +1,5 @@
-// Preloaded by starts without the snapshot: offers the compile cache baked into the image to this process,
-// never failing a start (docs/container.md#the-baked-compile-cache-starts-without-the-snapshot).
+// Preloaded by starts without the snapshot: offers the baked compile cache, never failing a start.
+// docs/container.md#the-baked-compile-cache-starts-without-the-snapshot
 import { readdirSync, symlinkSync } from 'node:fs';
 import { constants, enableCompileCache } from 'node:module';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
-// Build step of docker/Dockerfile: fills Node's compile cache for the bundle without running it (linking a
-// missing export fails after compiling). Usage: node warm-compile-cache.mjs <bundle.mjs> <cache dir>
+// Dockerfile step: compiles the bundle into Node's cache; a missing export stops it before it runs.
+// Usage: node warm-compile-cache.mjs <bundle.mjs> <cache dir>
 import { chmodSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { constants, enableCompileCache, flushCompileCache } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
