@@ -6,7 +6,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as prettier from 'prettier';
 import { pathToFileURL } from 'node:url';
-import type { DomainModule } from '../src/modules/module.ts';
 
 const SERVICE_DIR = path.resolve(import.meta.dirname, '..');
 const ROOT = path.resolve(SERVICE_DIR, '..');
@@ -53,10 +52,6 @@ const list = readFileSync(listPath, 'utf8');
 const importLine = new RegExp(`^import \\{ (\\w+) \\} from '\\./${name}/index\\.ts';\\n`, 'm');
 const exportName =
   importLine.exec(list)?.[1] ?? fail(`src/modules/index.ts does not import ./${name}/index.ts`);
-const manifest = ((await import(path.join(moduleDir, 'index.ts'))) as Record<string, DomainModule>)[
-  exportName
-];
-const errorCodes = Object.keys(manifest?.errorCodes ?? {});
 
 // Files outside src that import the module, or import such a file (helpers), transitively.
 const removed = new Set<string>([moduleDir]);
@@ -111,15 +106,12 @@ writeFileSync(
 );
 console.log(`edited ${rel(listPath)}`);
 
-if (errorCodes.length > 0) {
-  const apiDoc = path.join(ROOT, 'docs/api.md');
-  const rows = readFileSync(apiDoc, 'utf8').split('\n');
-  const kept = rows.filter(
-    (row) => !(row.startsWith('|') && errorCodes.some((code) => row.includes(`\`${code}\``))),
-  );
-  writeFileSync(apiDoc, await format(kept.join('\n'), apiDoc));
-  console.log(`edited ${rel(apiDoc)}: ${String(rows.length - kept.length)} error-table row(s)`);
-}
+// The error table of docs/api.md is generated from the registry, which no longer has the module's codes.
+const table = spawnSync(process.execPath, [path.join(SERVICE_DIR, 'scripts/error-table.ts')], {
+  cwd: ROOT,
+  stdio: 'inherit',
+});
+if (table.status !== 0) fail('docs/api.md: the error table could not be regenerated');
 
 // npm scripts that run a removed file.
 const manifestPath = path.join(SERVICE_DIR, 'package.json');
