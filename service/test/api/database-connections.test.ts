@@ -6,7 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { guardPool } from '../../src/db/connection-health.ts';
 import { startTestDatabase } from '../helpers/database.ts';
 import { uniqueIsbn } from '../helpers/isbn.ts';
-import { buildServer } from '../helpers/server.ts';
+import { buildServer, type Envelope } from '../helpers/server.ts';
+import { EVENTS_PATH } from '../../src/plugins/lambda-events.ts';
+import { PASS_THROUGH_HEADERS } from '../fixtures/lambda.ts';
 import { createSilencingProxy } from '../helpers/silencing-proxy.ts';
 import type { Teardown } from '../helpers/teardown.ts';
 
@@ -94,6 +96,30 @@ t.test('a connection silenced and still fresh: a read runs again, a write does n
   t.match(write.body, { code: 5031 });
   t.equal(proxy.accepted, opened, 'and is not run again on another connection');
   t.equal((await app.json('/v1/books')).status, 200, 'the timed-out connection is not reused');
+});
+
+t.test('a GET whose API-key check timed out on a silenced connection is not checked again', async (t) => {
+  const { app, proxy } = await serviceBehindProxy(t, {
+    API_KEYS_REQUIRED: 'true',
+    DATABASE_IDLE_CHECK_AFTER_MS: '60000',
+    DATABASE_QUERY_TIMEOUT_MS: '500',
+  });
+  const created = await app.json<Envelope<{ key: string }>>({
+    method: 'POST',
+    url: EVENTS_PATH,
+    headers: PASS_THROUGH_HEADERS,
+    payload: { action: 'keys.create', name: 'counted once' },
+  });
+  t.equal(created.status, 200);
+  const read = { method: 'GET', url: '/v1/books', headers: { 'x-api-key': created.body.data.key } };
+  t.equal((await app.json(read)).status, 200);
+  const opened = proxy.accepted;
+  proxy.silence();
+  const answer = await app.json(read);
+  // Counting a use is a write: run again on another connection it could count twice.
+  t.equal(answer.status, 503, 'the check that may have counted answers 503');
+  t.match(answer.body, { code: 5031 });
+  t.equal(proxy.accepted, opened, 'and is not run again on another connection');
 });
 
 t.test("the pool's own query() (a callback to connect) passes the guard untouched", async (t) => {
