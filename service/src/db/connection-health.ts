@@ -92,7 +92,9 @@ export function guardPool(pool: Pool, options: ConnectionHealthOptions): void {
         client.release(new DeadConnectionError('a sibling connection was found dead'));
         continue;
       }
-      if (Date.now() - given < options.idleCheckAfterMs) return client;
+      // Negative after the clock stepped back: how long it idled is unknown, so it is checked.
+      const idle = Date.now() - given;
+      if (idle >= 0 && idle < options.idleCheckAfterMs) return client;
       try {
         const check: QueryConfig & { query_timeout: number } = {
           text: 'select 1',

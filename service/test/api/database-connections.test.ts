@@ -134,3 +134,24 @@ t.test("the pool's own query() (a callback to connect) passes the guard untouche
   t.equal(again, client, 'an idle connection that passes its check is handed out again');
   again.release();
 });
+
+t.test('a connection is checked when the wall clock stepped back while it was idle', async (t) => {
+  const proxy = await createSilencingProxy(t, { targetPort: db.port });
+  const url = new URL(db.url);
+  url.port = String(proxy.port);
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
+  t.teardown(() => pool.end());
+  guardPool(pool, { idleCheckAfterMs: 1000, idleCheckTimeoutMs: 300 });
+  const first = await pool.connect();
+  first.release();
+  proxy.silence();
+  // An NTP step back: its idle time comes out negative, which says nothing about how long it was idle.
+  const now = Date.now;
+  Date.now = () => now() - 3_600_000;
+  t.teardown(() => {
+    Date.now = now;
+  });
+  const next = await pool.connect();
+  t.not(next, first, 'the silenced connection failed its check and was replaced');
+  next.release();
+});
