@@ -11,9 +11,9 @@ export const MAX_CONNECTIONS_BY_MAX_ACU: readonly (readonly [maxAcu: number, max
 ];
 /** `LEAST(DBInstanceClassMemory/9531392, 5000)`: Aurora PostgreSQL's default max_connections. */
 export const BYTES_PER_CONNECTION = 9_531_392;
-export const MAX_CONNECTIONS_CEILING = 5000;
+const MAX_CONNECTIONS_CEILING = 5000;
 /** A minimum of 0 or 0.5 ACU caps max_connections at 2,000 (the table's note). */
-export const LOW_MINIMUM_CAP = 2000;
+const LOW_MINIMUM_CAP = 2000;
 const ACU_BYTES = 2 * 2 ** 30;
 
 /**
@@ -34,7 +34,7 @@ export function auroraMaxConnections(minAcu: number, maxAcu: number): number {
   return minAcu <= 0.5 ? Math.min(value, LOW_MINIMUM_CAP) : value;
 }
 
-export const BUDGET_RULES = {
+const BUDGET_RULES = {
   /** Kept free of the service: operators' sessions, RDS's monitoring, the estimate's error. */
   safetyShare: 0.1,
   /** superuser_reserved_connections: slots only rdsadmin may use. */

