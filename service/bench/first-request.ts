@@ -79,6 +79,8 @@ export interface PerRequestOptions {
   readonly databaseUrl: string;
   /** Starts the service (APP_ENV prod, the bundle); stopped again at the end. */
   readonly service: () => Promise<Running>;
+  /** Another build of the service (BENCH_BASELINE_DIST), measured in the same rounds. */
+  readonly baseline?: (() => Promise<Running>) | undefined;
   readonly progress: (message: string) => void;
 }
 
@@ -87,6 +89,7 @@ export interface PerRequestFigures {
   /** CPU µs per query/request, one figure per round. */
   readonly rawPgUs: number[];
   readonly serviceUs: number[];
+  readonly baselineUs?: number[] | undefined;
   /** Median service ÷ median raw pg (target ≤ 2.5). */
   readonly ratio: number;
 }
@@ -119,9 +122,15 @@ export async function perRequestCpu(options: PerRequestOptions): Promise<PerRequ
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   const server = await options.service();
+  const baseline = await options.baseline?.();
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const baselineAgent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     await waitFor200(server, '/health', performance.now());
+    if (baseline !== undefined) {
+      await waitFor200(baseline, '/health', performance.now());
+      await sequentialGets(baseline.port, bookPath, Math.min(500, requests), baselineAgent);
+    }
     const pid = server.child.pid ?? 0;
     const rawPg = async (count: number) => {
       for (let i = 0; i < count; i++) await client.query(SELECT_BOOK, [id]);
@@ -131,6 +140,7 @@ export async function perRequestCpu(options: PerRequestOptions): Promise<PerRequ
     await sequentialGets(server.port, bookPath, Math.min(500, requests), agent);
     const rawPgUs: number[] = [];
     const serviceUs: number[] = [];
+    const baselineUs: number[] = [];
     for (let round = 0; round < rounds; round++) {
       const before = process.cpuUsage();
       await rawPg(requests);
@@ -139,19 +149,28 @@ export async function perRequestCpu(options: PerRequestOptions): Promise<PerRequ
       const cpuBefore = cpuMsOf(pid);
       await sequentialGets(server.port, bookPath, requests, agent);
       serviceUs.push(((cpuMsOf(pid) - cpuBefore) * 1000) / requests);
+      if (baseline !== undefined) {
+        const baselinePid = baseline.child.pid ?? 0;
+        const before = cpuMsOf(baselinePid);
+        await sequentialGets(baseline.port, bookPath, requests, baselineAgent);
+        baselineUs.push(((cpuMsOf(baselinePid) - before) * 1000) / requests);
+      }
       progress(
-        `per request ${String(round + 1)}/${String(rounds)}: raw pg ${(rawPgUs.at(-1) ?? 0).toFixed(0)} µs CPU per query, service ${(serviceUs.at(-1) ?? 0).toFixed(0)} µs CPU per request`,
+        `per request ${String(round + 1)}/${String(rounds)}: raw pg ${(rawPgUs.at(-1) ?? 0).toFixed(0)} µs CPU per query, service ${(serviceUs.at(-1) ?? 0).toFixed(0)} µs CPU per request${baseline === undefined ? '' : `, baseline ${(baselineUs.at(-1) ?? 0).toFixed(0)} µs`}`,
       );
     }
     return {
       requests,
       rawPgUs,
       serviceUs,
+      ...(baseline === undefined ? {} : { baselineUs }),
       ratio: median(serviceUs) / median(rawPgUs),
     };
   } finally {
     agent.destroy();
+    baselineAgent.destroy();
     await server.stop();
+    await baseline?.stop();
     await client.end();
   }
 }
@@ -162,6 +181,9 @@ export function perRequestTable(figures: PerRequestFigures): string {
     `Per-request CPU (µs, ${String(figures.requests)} sequential requests per round, APP_ENV=prod, target ≤ 2.5×):`,
     `  raw pg query (client CPU): ${list(figures.rawPgUs)}`,
     `  service GET /v1/books/{id} (server CPU): ${list(figures.serviceUs)}`,
+    ...(figures.baselineUs === undefined
+      ? []
+      : [`  baseline build (BENCH_BASELINE_DIST), same rounds: ${list(figures.baselineUs)}`]),
     `  ratio of medians: ${figures.ratio.toFixed(2)}×`,
   ].join('\n');
 }

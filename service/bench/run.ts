@@ -1,6 +1,7 @@
 // `npm run bench`: the service against a bare node:http server and hapi alone, on loopback; reports, never
 // fails (docs/performance.md). BENCH_RUNS (15), BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (10),
-// BENCH_PARTS (cold,load,per-request: a comma list of the parts to run), BENCH_REQUESTS (2000, per-request).
+// BENCH_PARTS (cold,load,per-request: a comma list of the parts to run), BENCH_REQUESTS (2000, per-request),
+// BENCH_BASELINE_DIST (another build's folder, measured per request in the same rounds).
 import { execFile } from 'node:child_process';
 import { chmod, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
@@ -77,7 +78,8 @@ const progress = (message: string) => {
 // ---- PostgreSQL (first: a database that cannot start fails the run before the build) -------------
 progress('starting embedded PostgreSQL');
 const db = await startEmbeddedPostgres({
-  dataDir: await benchDataDir(repoDir),
+  // BENCH_PGDATA: a folder of one's own, when another run may use (and stop) the shared one.
+  dataDir: process.env.BENCH_PGDATA ?? (await benchDataDir(repoDir)),
   persistent: false,
   fast: true,
 });
@@ -292,6 +294,18 @@ try {
           bookPath,
           databaseUrl: db.url,
           service: async () => launch(await variants.bundled(), await freePort()),
+          baseline:
+            process.env.BENCH_BASELINE_DIST === undefined
+              ? undefined
+              : async () =>
+                  launch(
+                    {
+                      args: [path.resolve(process.env.BENCH_BASELINE_DIST ?? '', 'main.mjs')],
+                      env: await serviceEnv(),
+                      cwd: serviceDir,
+                    },
+                    await freePort(),
+                  ),
           progress,
         })
       : undefined;

@@ -2,10 +2,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { BookService } from './book.service.ts';
 
+let loaded: Promise<[typeof import('./book.repository.ts'), typeof import('./book.service.ts')]> | undefined;
+
 export async function bookServiceFor(em: EntityManager): Promise<BookService> {
-  const [{ BookRepository }, { BookService }] = await Promise.all([
-    import('./book.repository.ts'),
-    import('./book.service.ts'),
-  ]);
+  // Once: a dynamic import() per request costs the ESM loader's lookup every time.
+  loaded ??= Promise.all([import('./book.repository.ts'), import('./book.service.ts')]);
+  const [{ BookRepository }, { BookService }] = await loaded;
   return new BookService(new BookRepository(em));
 }
