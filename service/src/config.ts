@@ -204,7 +204,6 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-// A ConfigError names every offending variable.
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings mean "unset" (a common shape of `FOO= npm run dev`).
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));

@@ -1,4 +1,4 @@
-// Builds the service's pino logger: JSON lines by default, pretty in local development, secrets masked.
+// The service's pino logger: JSON lines, pretty in local development, secrets masked.
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { Config } from '../config.ts';
 import { withNoThrowingFunctions } from './never-throws.ts';

@@ -25,7 +25,6 @@ export interface ApiKeyListingDto extends ApiKeyDto {
 }
 
 export interface CreatedApiKey extends ApiKeyDto {
-  // Shown exactly once.
   readonly key: string;
 }
 

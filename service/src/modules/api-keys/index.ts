@@ -1,5 +1,4 @@
-// The API keys module: its manifest (listed in modules/index.ts) and its hapi plugin: the `api-key` auth
-// strategy (the default wherever keys are required), usage headers, key management events, usage purge.
+// The API keys module: auth strategy, usage headers, key management events and usage purge.
 import type { Plugin } from '@hapi/hapi';
 import type { Config } from '../../config.ts';
 import type { DomainModule } from '../module.ts';
