@@ -5,6 +5,8 @@ import type { Migration, Query } from '@mikro-orm/migrations';
 import { NativeQueryBuilder, type MikroORM } from '@mikro-orm/postgresql';
 import {
   parse,
+  type A_Const,
+  type AlterEnumStmt,
   type AlterObjectSchemaStmt,
   type AlterTableCmd,
   type AlterTableStmt,
@@ -24,6 +26,7 @@ import {
   type RenameStmt,
   type String as PgString,
   type TruncateStmt,
+  type TypeName,
 } from 'libpg-query';
 import type { ContractStep } from '../src/db/migrations/contract.ts';
 
@@ -165,6 +168,8 @@ async function checkStatement(sql: string, created: Set<string>): Promise<Raw[]>
 }
 
 interface Nodes {
+  A_Const: A_Const;
+  AlterEnumStmt: AlterEnumStmt;
   AlterObjectSchemaStmt: AlterObjectSchemaStmt;
   AlterTableCmd: AlterTableCmd;
   AlterTableStmt: AlterTableStmt;
@@ -183,6 +188,7 @@ interface Nodes {
   RenameStmt: RenameStmt;
   String: PgString;
   TruncateStmt: TruncateStmt;
+  TypeName: TypeName;
 }
 
 function field<K extends keyof Nodes>(node: Node | undefined, key: K): Nodes[K] | undefined {
@@ -254,6 +260,17 @@ function checkNode(stmt: Node, created: Set<string>): Raw[] {
       return command ? checkAlter(table, command, created) : [];
     });
   }
+  const relabel = field(stmt, 'AlterEnumStmt');
+  if (relabel?.oldVal !== undefined) {
+    const object = `${strings(relabel.typeName).at(-1) ?? ''}.${relabel.oldVal}`;
+    return [
+      {
+        kind: 'rename',
+        object,
+        message: `renames ${object} to ${relabel.newVal ?? '?'}: the previous release still writes the old label`,
+      },
+    ];
+  }
   const moved = field(stmt, 'AlterObjectSchemaStmt');
   if (moved) {
     const object = moved.relation?.relname ?? '';
@@ -279,7 +296,9 @@ function checkNode(stmt: Node, created: Set<string>): Raw[] {
 }
 
 function lastName(node: Node | undefined): string | undefined {
-  const list = field(node, 'List') ?? { items: field(node, 'ObjectWithArgs')?.objname };
+  const list = field(node, 'List') ?? {
+    items: field(node, 'ObjectWithArgs')?.objname ?? field(node, 'TypeName')?.names,
+  };
   return list.items ? strings(list.items).at(-1) : field(node, 'String')?.sval;
 }
 
@@ -338,7 +357,8 @@ function checkAlter(table: string, cmd: AlterTableCmd, created: Set<string>): Ra
           ];
     case 'AT_ColumnDefault':
     case 'AT_DropIdentity':
-      return cmd.def !== undefined || created.has(column)
+      // `SET DEFAULT NULL` drops it as surely as `DROP DEFAULT`.
+      return (cmd.def !== undefined && !isNull(cmd.def)) || created.has(column)
         ? []
         : [
             {
@@ -366,8 +386,12 @@ function checkAlter(table: string, cmd: AlterTableCmd, created: Set<string>): Ra
       const constraints = (def?.constraints ?? []).flatMap((node) => field(node, 'Constraint') ?? []);
       const types = new Set(constraints.map((constraint) => constraint.contype));
       const notNull = types.has('CONSTR_NOTNULL') || types.has('CONSTR_PRIMARY');
-      const fills =
-        types.has('CONSTR_DEFAULT') || types.has('CONSTR_IDENTITY') || types.has('CONSTR_GENERATED');
+      const fills = constraints.some(
+        (constraint) =>
+          (constraint.contype === 'CONSTR_DEFAULT' && !isNull(constraint.raw_expr)) ||
+          constraint.contype === 'CONSTR_IDENTITY' ||
+          constraint.contype === 'CONSTR_GENERATED',
+      );
       // Other constraints on a new column bind nothing: the previous release leaves it null.
       return notNull && !fills
         ? [
@@ -392,6 +416,8 @@ function checkAlter(table: string, cmd: AlterTableCmd, created: Set<string>): Ra
       return [];
   }
 }
+
+const isNull = (node: Node | undefined): boolean => field(node, 'A_Const')?.isnull === true;
 
 function constraintColumns(constraint: Constraint): string[] {
   const found = [...strings(constraint.keys), ...strings(constraint.fk_attrs)];
