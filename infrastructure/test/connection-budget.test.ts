@@ -1,6 +1,7 @@
 // The connection budget's pure functions: AWS's max_connections table and formula, and the worst case
 // the function's settings allow against it.
 import t from 'tap';
+import { poolSize } from '../../service/src/db/connection-gate.ts';
 import {
   auroraMaxConnections,
   budgetProblem,
@@ -124,4 +125,11 @@ t.test("the proxy's MaxConnectionsPercent keeps it within the usable share", asy
     t.ok(percent >= 1 && percent <= 100);
   }
   t.equal(proxyMaxConnectionsPercent(823), 89);
+});
+
+t.test('per instance: exactly the pool the service opens inside Lambda for DATABASE_POOL_MAX', async (t) => {
+  for (let poolMax = 1; poolMax <= 20; poolMax++) {
+    const input = { minCapacity: 0.5, maxCapacity: 4, poolMax, reservedConcurrency: 1, readerInstances: 0 };
+    t.equal(connectionBudget(input).perInstance, poolSize(poolMax, true), `pool max ${poolMax}`);
+  }
 });
