@@ -1,5 +1,6 @@
 // Keeps dead database connections out of use: one whose query timed out or broke it is destroyed, one idle
 // for a while is checked before it is handed out again (docs/database.md, "Dead connections").
+import { connect as connectSocket } from 'node:net';
 import pg, { type Pool, type PoolClient, type QueryConfig } from 'pg';
 
 export interface ConnectionHealthOptions {
@@ -25,6 +26,38 @@ function breaksConnection(error: unknown): boolean {
   const { severity, code = '' } = error;
   return severity === 'FATAL' || severity === 'PANIC' || code.startsWith('08') || code.startsWith('57P');
 }
+
+/** PostgreSQL's CancelRequest code (protocol 3: length, code, backend pid, secret key). */
+const CANCEL_REQUEST_CODE = 80_877_102;
+
+/**
+ * Asks PostgreSQL to cancel what `client`'s backend still runs after pg gave up on it: closing the socket
+ * alone leaves the backend running (holding a slot) until its query ends. Fire and forget, bounded; no
+ * slot is taken. Without a backend key (RDS Proxy sends none) nothing is sent.
+ */
+function cancelBackend(client: PoolClient, boundMs: number): void {
+  const { processID, secretKey, host, port } = client as unknown as {
+    processID: unknown;
+    secretKey: unknown;
+    host: string;
+    port: number;
+  };
+  if (typeof processID !== 'number' || typeof secretKey !== 'number') return;
+  const request = Buffer.alloc(16);
+  request.writeInt32BE(16, 0);
+  request.writeInt32BE(CANCEL_REQUEST_CODE, 4);
+  request.writeInt32BE(processID, 8);
+  request.writeInt32BE(secretKey, 12);
+  const socket = host.startsWith('/')
+    ? connectSocket(`${host}/.s.PGSQL.${String(port)}`)
+    : connectSocket(port, host);
+  socket.on('connect', () => socket.end(request));
+  socket.on('error', () => undefined);
+  socket.setTimeout(boundMs, () => socket.destroy());
+}
+
+/** pg's client-side bound: the query may still run on a live backend. */
+const isReadTimeout = (error: unknown) => error instanceof Error && error.message === 'Query read timeout';
 
 /** Marks a connection dead: pg-pool destroys a client released with an error. */
 class DeadConnectionError extends Error {
@@ -55,6 +88,7 @@ export function guardPool(pool: Pool, options: ConnectionHealthOptions): void {
         result.catch((error: unknown) => {
           if (!breaksConnection(error)) return;
           suspectBefore = Date.now();
+          if (isReadTimeout(error)) cancelBackend(client, options.idleCheckTimeoutMs);
           // A client taken with a callback (pg-pool's own query()) is released with the error by its holder.
           releases.get(client)?.(new DeadConnectionError('its query failed', { cause: error }));
         });

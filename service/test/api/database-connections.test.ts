@@ -155,3 +155,34 @@ t.test('a connection is checked when the wall clock stepped back while it was id
   t.not(next, first, 'the silenced connection failed its check and was replaced');
   next.release();
 });
+
+t.test('a read given up on client side does not leave its backend running', async (t) => {
+  const app = await buildServer(t, {
+    DATABASE_URL: db.url,
+    DATABASE_IDLE_CHECK_AFTER_MS: '60000',
+    DATABASE_QUERY_TIMEOUT_MS: '500',
+  });
+  t.equal((await app.json('/v1/books')).status, 200);
+  const locker = new pg.Client({ connectionString: db.url });
+  await locker.connect();
+  t.teardown(() => locker.end());
+  await locker.query('begin');
+  await locker.query('lock table books in access exclusive mode');
+  // A slow database, not a dead one: the read and its retry wait for the lock past the client's bound.
+  const answer = await app.json('/v1/books');
+  t.equal(answer.status, 503);
+  const waiting = async () => {
+    const { rows } = await locker.query<{ n: number }>(
+      "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock'",
+    );
+    return rows[0]?.n ?? -1;
+  };
+  // Bounded: the cancel requests are on their way; a backend left running waits for the lock for good.
+  let left = await waiting();
+  for (let round = 0; round < 20 && left > 0; round++) {
+    await sleep(100);
+    left = await waiting();
+  }
+  t.equal(left, 0, "no backend of the instance's is left running (one connection per Lambda instance)");
+  await locker.query('rollback');
+});

@@ -5,9 +5,11 @@ import type { Teardown } from './teardown.ts';
 
 export interface SilencingProxy {
   readonly port: number;
-  /** Connections accepted so far. */
+  /** Sessions accepted so far (connections that did not send a CancelRequest). */
   readonly accepted: number;
-  /** Connections open now (silenced ones included). */
+  /** CancelRequests passed on so far (each on a short connection of its own, never silenced). */
+  readonly cancelRequests: number;
+  /** Sessions open now (silenced ones included). */
   readonly open: number;
   /** What the client side sent into silenced connections, chunk by chunk. */
   readonly swallowed: readonly Buffer[];
@@ -15,8 +17,11 @@ export interface SilencingProxy {
   silence(): number;
 }
 
+const CANCEL_REQUEST_CODE = 80_877_102;
+
 interface Pair {
   silenced: boolean;
+  cancel: boolean;
   readonly sockets: readonly [Socket, Socket];
 }
 
@@ -25,13 +30,19 @@ export async function createSilencingProxy(
   { targetPort }: { targetPort: number },
 ): Promise<SilencingProxy> {
   let accepted = 0;
+  let cancelRequests = 0;
   const swallowed: Buffer[] = [];
   const pairs = new Set<Pair>();
   const server = createServer((client) => {
-    accepted++;
     const upstream = connect(targetPort, '127.0.0.1');
-    const pair: Pair = { silenced: false, sockets: [client, upstream] };
+    const pair: Pair = { silenced: false, cancel: false, sockets: [client, upstream] };
     pairs.add(pair);
+    // A session's first bytes are a startup or SSL request; a CancelRequest has its own code.
+    client.once('data', (chunk: Buffer) => {
+      pair.cancel = chunk.length >= 8 && chunk.readInt32BE(4) === CANCEL_REQUEST_CODE;
+      if (pair.cancel) cancelRequests++;
+      else accepted++;
+    });
     const close = () => {
       pairs.delete(pair);
       client.destroy();
@@ -76,14 +87,17 @@ export async function createSilencingProxy(
     get accepted() {
       return accepted;
     },
+    get cancelRequests() {
+      return cancelRequests;
+    },
     get open() {
-      return pairs.size;
+      return [...pairs].filter((pair) => !pair.cancel).length;
     },
     swallowed,
     silence() {
       let silenced = 0;
       for (const pair of pairs) {
-        if (pair.silenced) continue;
+        if (pair.silenced || pair.cancel) continue;
         pair.silenced = true;
         silenced++;
       }
