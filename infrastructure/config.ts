@@ -12,6 +12,7 @@ import { readHttpApiSettings, type HttpApiSettings } from './config/http-api.ts'
 import { readImageSettings, type ImageSettings, type TagSources } from './config/image.ts';
 import { readMaintenanceSettings, type MaintenanceSettings } from './config/maintenance.ts';
 import { ConfigError, readSettings, type ConfigSource } from './config/settings.ts';
+import { readSnapStart } from './config/snapstart.ts';
 
 export interface StackConfig {
   project: string;
@@ -32,6 +33,8 @@ export interface StackConfig {
   alarms: AlarmSettings;
   /** How `live` moves to a new version, its provisioned concurrency, the versions kept. */
   deployment: DeploymentSettings;
+  /** SnapStart on published versions (config/snapstart.ts). */
+  snapStart: boolean;
 }
 
 export interface ConfigContext extends TagSources {
@@ -60,6 +63,7 @@ export function readStackConfig(source: ConfigSource, context: ConfigContext): S
     ),
   };
   const ephemeral = isPreviewStack(stack);
+  const deployment = readDeploymentSettings(settings, fn.reservedConcurrency);
   return {
     project,
     stack,
@@ -77,7 +81,8 @@ export function readStackConfig(source: ConfigSource, context: ConfigContext): S
     database,
     maintenance: readMaintenanceSettings(settings),
     alarms: readAlarmSettings(settings, fn.timeout, database),
-    deployment: readDeploymentSettings(settings, fn.reservedConcurrency),
+    deployment,
+    snapStart: readSnapStart(settings, deployment),
   };
 }
 

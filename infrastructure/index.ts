@@ -13,6 +13,7 @@ import { ServiceFunction } from './components/service-function.ts';
 import { ServiceImage } from './components/service-image.ts';
 import { TrafficShift } from './components/traffic-shift.ts';
 import { loadConfig } from './config.ts';
+import { readAdapterVersion, snapStartHooks } from './config/snapstart.ts';
 
 const config = loadConfig();
 
@@ -51,7 +52,10 @@ const service = new ServiceFunction(
     environment: { ...config.function.environment, ...database.serviceEnvironment },
     imageUri: image.imageUri,
     imageDigest: image.digest,
-    adapterSettings: readAdapterSettings(dockerfilePath),
+    adapterSettings: {
+      ...readAdapterSettings(dockerfilePath),
+      ...snapStartHooks(config.snapStart, readAdapterVersion(dockerfilePath)),
+    },
     databaseSecretArn: database.secretArn,
     readableSecretArns: database.readableSecretArns,
     vpc: database.functionVpc,
@@ -62,6 +66,7 @@ const service = new ServiceFunction(
     invokeAfter: database.networkReady,
     shiftsTraffic: config.deployment.shift !== undefined,
     provisionedConcurrency: config.deployment.provisionedConcurrency,
+    snapStart: config.snapStart,
   },
   opts,
 );

@@ -32,6 +32,8 @@ export interface ServiceFunctionArgs extends FunctionSettings {
   shiftsTraffic: boolean;
   /** Instances kept initialised on `live`; 0 for none. */
   provisionedConcurrency: number;
+  /** SnapStart on every published version (config/snapstart.ts: never with provisioned concurrency). */
+  snapStart: boolean;
   /** Present in managed-database mode: the function runs in these subnets with this security group. */
   vpc?: {
     subnetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -137,6 +139,7 @@ export class ServiceFunction extends pulumi.ComponentResource {
         role: this.role.arn,
         // Every change publishes an immutable version; `live` decides which one serves traffic.
         publish: true,
+        snapStart: args.snapStart ? { applyOn: 'PublishedVersions' } : undefined,
         reservedConcurrentExecutions: args.reservedConcurrency ?? -1,
         tracingConfig: { mode: 'Active' },
         loggingConfig: { logFormat: 'JSON', logGroup: this.logGroup.name },
