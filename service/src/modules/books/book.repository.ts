@@ -23,9 +23,13 @@ export class BookRepository {
     this.em = em;
   }
 
-  // Live books only.
-  findById(id: string): Promise<Book | null> {
-    return this.em.findOne(BookSchema, { id, deletedAt: null });
+  // Live books only. Hand-written: the query builder was a third of a warm GET's CPU (docs/performance.md).
+  async findById(id: string): Promise<Book | null> {
+    const rows = await this.em
+      .getConnection()
+      .execute<EntityDictionary<Book>[]>('select * from books where id = ? and deleted_at is null', [id]);
+    const row = rows[0];
+    return row === undefined ? null : this.em.map(BookSchema, row);
   }
 
   // Sequential: findAndCount would take a second connection the gate never granted.
