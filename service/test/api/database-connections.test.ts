@@ -186,3 +186,36 @@ t.test('a read given up on client side does not leave its backend running', asyn
   t.equal(left, 0, "no backend of the instance's is left running (one connection per Lambda instance)");
   await locker.query('rollback');
 });
+
+t.test('no connection slot for a new connection of a running instance: 503 OVERLOADED', async (t) => {
+  const admin = new pg.Client({ connectionString: db.url });
+  await admin.connect();
+  t.teardown(() => admin.end());
+  // A role's connection limit refuses with the same SQLSTATE as a full server (53300).
+  await admin.query(`create role one_slot login password 'one' connection limit 1`);
+  await admin.query('grant select, insert, update, delete on all tables in schema public to one_slot');
+  const url = new URL(db.url);
+  url.username = 'one_slot';
+  url.password = 'one';
+  const app = await buildServer(t, { DATABASE_URL: url.toString() });
+  t.equal((await app.json('/v1/books')).status, 200, 'the instance has its connection');
+  await admin.query("select pg_terminate_backend(pid) from pg_stat_activity where usename = 'one_slot'");
+  // Someone else takes the slot before the instance reconnects.
+  let other: pg.Client | undefined;
+  // Bounded: the terminated backend frees its slot as it exits.
+  for (let round = 0; round < 20 && other === undefined; round++) {
+    const client = new pg.Client({ connectionString: url.toString() });
+    try {
+      await client.connect();
+      other = client;
+    } catch {
+      await sleep(50);
+    }
+  }
+  t.ok(other, 'the slot is taken');
+  t.teardown(() => other?.end());
+  const answer = await app.json('/v1/books');
+  t.equal(answer.status, 503);
+  t.match(answer.body, { code: 5034 });
+  t.equal(answer.headers['retry-after'], '1');
+});
