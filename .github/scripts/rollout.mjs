@@ -53,6 +53,7 @@ function readSettings(env) {
     marginMinutes: envNumber(env, 'ROLLOUT_MARGIN_MINUTES', 10),
     maxMinutes: envNumber(env, 'ROLLOUT_MAX_MINUTES', Infinity),
     pollMs: envNumber(env, 'ROLLOUT_POLL_SECONDS', 15) * 1000,
+    settleMs: envNumber(env, 'ROLLOUT_ROLLBACK_WAIT_SECONDS', 300) * 1000,
     apiKey: env.SMOKE_API_KEY ?? '',
     description: env.ROLLOUT_DESCRIPTION ?? '',
   };
@@ -204,7 +205,41 @@ async function firedAlarms(cloudwatch, settings, info) {
   return now.length > 0 ? now : named.map((name) => ({ name, detail: '' }));
 }
 
-async function failureMessage(clients, settings, info, current) {
+const getDeployment = async (codedeploy, deploymentId) =>
+  (
+    await awsCall(
+      `GetDeployment ${deploymentId}`,
+      codedeploy.send(new GetDeploymentCommand({ deploymentId })),
+    )
+  ).deploymentInfo;
+
+const isSplit = (alias) => Object.keys(alias.RoutingConfig?.AdditionalVersionWeights ?? {}).length > 0;
+
+/**
+ * CodeDeploy rolls back in a deployment of its own, started after the first one ended: waits (bounded) for
+ * it and for `live` to be whole again, so the message and the state refresh after the job say where it is.
+ */
+async function settle(clients, settings, deploymentId, log) {
+  const deadline = Date.now() + settings.settleMs;
+  for (;;) {
+    const info = await getDeployment(clients.codedeploy, deploymentId);
+    const rollbackId = info.rollbackInfo?.rollbackDeploymentId;
+    const rollback = rollbackId ? await getDeployment(clients.codedeploy, rollbackId) : undefined;
+    const alias = await getAlias(clients.lambda, settings);
+    const settled =
+      DONE.has(info.status) && !isSplit(alias) && (rollback === undefined || DONE.has(rollback.status));
+    if (settled || Date.now() >= deadline) return { info, rollback, alias, settled };
+    log(
+      `… waiting for the rollback: ${rollbackId ?? 'not started'}, ${settings.alias} on ${describeRouting(alias)}`,
+    );
+    await sleep(Math.min(settings.pollMs, Math.max(0, deadline - Date.now())));
+  }
+}
+
+const whereLive = (settings, { alias, settled }, current) =>
+  `${settings.alias} is on ${describeRouting(alias)}${settled ? '' : ` after ${settings.settleMs / 1000} s of waiting for the rollback (see "Roll back by hand" in docs/deploy.md)`} (was ${current}, target ${settings.target}).`;
+
+async function failureMessage(clients, settings, info, current, log) {
   const error = info.errorInformation;
   const said = error ? `${error.code ?? 'error'}: ${error.message ?? ''}` : 'no error information';
   const fired = await firedAlarms(clients.cloudwatch, settings, info);
@@ -212,14 +247,12 @@ async function failureMessage(clients, settings, info, current) {
     fired.length > 0
       ? fired.map(({ name, detail }) => `alarm ${name} fired${detail}`).join('; ')
       : `no alarm of the deployment group fired; CodeDeploy says ${said}`;
-  const rollback = info.rollbackInfo?.rollbackDeploymentId
-    ? ` CodeDeploy rolled back (rollback deployment ${info.rollbackInfo.rollbackDeploymentId}).`
+  const settledState = await settle(clients, settings, info.deploymentId, log);
+  const { rollback } = settledState;
+  const rolledBack = rollback
+    ? ` CodeDeploy rolled back (rollback deployment ${rollback.deploymentId} ${rollback.status}).`
     : '';
-  const alias = await getAlias(clients.lambda, settings);
-  return (
-    `deployment ${info.deploymentId} ${info.status}: ${cause}.${rollback} ` +
-    `${settings.alias} is on ${describeRouting(alias)} (was ${current}, target ${settings.target}).`
-  );
+  return `deployment ${info.deploymentId} ${info.status}: ${cause}.${rolledBack} ${whereLive(settings, settledState, current)}`;
 }
 
 const getAlias = (lambda, settings) =>
@@ -233,10 +266,7 @@ async function watch(clients, settings, deploymentId, timeoutMs, log) {
   const started = Date.now();
   let last = '';
   for (;;) {
-    const { deploymentInfo: info } = await awsCall(
-      `GetDeployment ${deploymentId}`,
-      clients.codedeploy.send(new GetDeploymentCommand({ deploymentId })),
-    );
+    const info = await getDeployment(clients.codedeploy, deploymentId);
     const seconds = Math.round((Date.now() - started) / 1000);
     if (DONE.has(info.status)) {
       log(`… ${seconds} s: deployment ${deploymentId} ${info.status}`);
@@ -316,15 +346,15 @@ export async function runRollout(env = process.env, log = console.log) {
       `StopDeployment ${deploymentId}`,
       clients.codedeploy.send(new StopDeploymentCommand({ deploymentId, autoRollbackEnabled: true })),
     );
-    const alias = await getAlias(clients.lambda, settings);
+    const settledState = await settle(clients, settings, deploymentId, log);
     throw new CheckError(
       `deployment ${deploymentId} did not finish within ${minutes} min (still ${info.status}); ` +
         `stopped it with automatic rollback (${stop.status ?? '?'}: ${stop.statusMessage ?? ''}). ` +
-        `${settings.alias} is on ${describeRouting(alias)} (was ${current}, target ${settings.target}).`,
+        whereLive(settings, settledState, current),
     );
   }
   if (info.status !== 'Succeeded')
-    throw new CheckError(await failureMessage(clients, settings, info, current));
+    throw new CheckError(await failureMessage(clients, settings, info, current, log));
   const after = await getAlias(clients.lambda, settings);
   log(`rollout: deployment ${deploymentId} Succeeded: ${settings.alias} is on ${describeRouting(after)}`);
 }

@@ -145,7 +145,7 @@ void t.test('rollback on alarm: the job fails naming the alarm that fired and wh
   t.equal(result.code, 1);
   t.match(
     result.stderr,
-    /rollout: FAILED: deployment d-TEST00001 Stopped: alarm hapi-lambda-prod-api-errors fired at \d{4}-\d\d-\d\dT[\d:.]+Z \(Threshold Crossed: 1 datapoint \[3\.0\] was greater than the threshold \(0\.0\)\.\)\. CodeDeploy rolled back \(rollback deployment d-TEST00002\)\. live is on version 7 \(was 7, target 8\)\./,
+    /rollout: FAILED: deployment d-TEST00001 Stopped: alarm hapi-lambda-prod-api-errors fired at \d{4}-\d\d-\d\dT[\d:.]+Z \(Threshold Crossed: 1 datapoint \[3\.0\] was greater than the threshold \(0\.0\)\.\)\. CodeDeploy rolled back \(rollback deployment d-TEST00002 Succeeded\)\. live is on version 7 \(was 7, target 8\)\./,
   );
   t.notMatch(result.stderr, LATENCY_ALARM, 'only the alarm that fired is named');
   t.match(
@@ -153,6 +153,49 @@ void t.test('rollback on alarm: the job fails naming the alarm that fired and wh
     /^::error title=Rollout failed::deployment d-TEST00001 Stopped: alarm hapi-lambda-prod-api-errors/m,
   );
   t.ok(aws.calls.includes('DescribeAlarmHistory'));
+});
+
+void t.test(
+  'rollback on alarm: the job waits for the rollback deployment, so live and the state agree',
+  async (t) => {
+    const aws = await start(t, {
+      steps: [
+        { status: 'InProgress', weight: 0.1 },
+        {
+          status: 'Stopped',
+          errorInformation: { code: 'ALARM_ACTIVE', message: `alarms activated: ${ERRORS_ALARM}` },
+          rollbackDeploymentId: 'd-TEST00002',
+        },
+      ],
+      alarms: { [ERRORS_ALARM]: { state: 'ALARM', reason: '3 errors', firedAfter: 60 } },
+      rollbackPolls: 2,
+    });
+    const result = await run('rollout.mjs', aws.url, SHIFTING);
+    t.equal(result.code, 1);
+    t.match(result.stderr, 'CodeDeploy rolled back (rollback deployment d-TEST00002 Succeeded).');
+    t.match(result.stderr, 'live is on version 7 (was 7, target 8).');
+    t.same(aws.aliases.live, { FunctionVersion: '7' });
+  },
+);
+
+void t.test('a rollback that does not finish in time: the job says live is still split', async (t) => {
+  const aws = await start(t, {
+    steps: [
+      { status: 'InProgress', weight: 0.1 },
+      {
+        status: 'Failed',
+        errorInformation: { code: 'ALARM_ACTIVE', message: 'alarms activated' },
+        rollbackDeploymentId: 'd-TEST00002',
+      },
+    ],
+    rollbackPolls: 1_000_000,
+  });
+  const result = await run('rollout.mjs', aws.url, { ...SHIFTING, ROLLOUT_ROLLBACK_WAIT_SECONDS: '0.1' });
+  t.equal(result.code, 1);
+  t.match(
+    result.stderr,
+    '(rollback deployment d-TEST00002 InProgress). live is on version 7 with 10 % on version 8 after 0.1 s of waiting for the rollback',
+  );
 });
 
 void t.test('an alarm back to OK by the time the job looks is still named from its history', async (t) => {
@@ -198,7 +241,7 @@ void t.test('stopped by hand: no alarm fired, the job says what CodeDeploy said'
   t.equal(result.code, 1);
   t.match(
     result.stderr,
-    'rollout: FAILED: deployment d-TEST00001 Stopped: no alarm of the deployment group fired; CodeDeploy says MANUAL_STOP: The deployment was stopped by a user.. CodeDeploy rolled back (rollback deployment d-TEST00003). live is on version 7',
+    'rollout: FAILED: deployment d-TEST00001 Stopped: no alarm of the deployment group fired; CodeDeploy says MANUAL_STOP: The deployment was stopped by a user.. CodeDeploy rolled back (rollback deployment d-TEST00003 Succeeded). live is on version 7',
   );
 });
 
