@@ -146,7 +146,9 @@ t.test('before checkpoint: no database connection and no socket but the listener
   t.equal(withBody.status, 404, 'a body too large for a hook still gives nothing away');
   t.ok((await appConnections()) > 0, 'a refused call closed nothing');
 
+  let started = performance.now();
   const before = await hook(app, BEFORE);
+  t.comment(`before-checkpoint hook: ${(performance.now() - started).toFixed(1)} ms`);
   t.equal(
     before.status,
     204,
@@ -162,9 +164,15 @@ t.test('before checkpoint: no database connection and no socket but the listener
     'the log says so before the snapshot (logs flushed)',
   );
 
+  started = performance.now();
   const after = await hook(app, AFTER);
+  t.comment(`after-restore hook: ${(performance.now() - started).toFixed(1)} ms`);
   t.equal(after.status, 204, 'the after-restore hook answers 2xx');
+  started = performance.now();
   const read = await fetch(`${app.base}/v1/books`);
+  t.comment(
+    `first read after the restore (new ORM and connection): ${(performance.now() - started).toFixed(1)} ms`,
+  );
   t.equal(read.status, 200, 'the next database request reconnects lazily');
   t.equal(await appConnections(), 1, 'on a new connection');
 });
