@@ -1,5 +1,6 @@
 // The prod stack (Pulumi.prod.yaml: canary): CodeDeploy shifts `live`, watched by the stack's alarms and
 // the new version's own; Pulumi publishes and migrates but leaves the alias to CodeDeploy.
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { settingOf } from './fixtures/assertions.ts';
 import { ACCOUNT, FUNCTION_VERSION, runProgram } from './fixtures/program.ts';
@@ -68,6 +69,21 @@ t.test('the group watches every stack alarm and the new version’s errors throu
   // CodeDeploy accepts at most 10 alarms per deployment group (CodeDeploy quotas).
   t.ok(watched.length <= 10);
   t.same(run.outputs.deploymentAlarmNames, watched);
+});
+
+t.test('the deploy guide says which failures of the new version its alarm counts', async (t) => {
+  // The adapter turns only these statuses into invocation errors; a 500 answer is a successful invocation.
+  const codes = String(
+    (fn.inputs.environment as { variables: Record<string, string> }).variables.AWS_LWA_ERROR_STATUS_CODES,
+  ).split(',');
+  const guide = readFileSync(new URL('../../docs/deploy.md', import.meta.url), 'utf8');
+  const section = guide.slice(
+    guide.indexOf('## Shifting traffic'),
+    guide.indexOf('## Rollout in the deploy job'),
+  );
+  for (const code of codes) t.match(section, `status ${code}`);
+  t.match(section, /HTTP 500 the service answers is a successful invocation/);
+  t.match(section, '`api-5xx`', 'names the only alarm that sees the new version’s 5xx answers');
 });
 
 t.test('its service role: CodeDeploy only, moves this alias only, inside the boundary', async (t) => {
