@@ -25,6 +25,18 @@ export function isOutOfConnectionSlots(error: unknown): boolean {
   return false;
 }
 
+/**
+ * pg-pool's wait for one of its own connections ran out: all were in use (work outside the gate, such as a
+ * readiness check left running), so this instance is busy; a slow connect fails with another message.
+ */
+export function isPoolWaitTimeout(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (current.message === 'timeout exceeded when trying to connect') return true;
+    current = current.cause;
+  }
+  return false;
+}
+
 /** A request that could not get a connection within its time budget: the instance is overloaded. */
 export class OverloadError extends Error {
   override readonly name = 'OverloadError';

@@ -6,6 +6,7 @@ import type { Config } from '../config.ts';
 import {
   ConnectionGate,
   isOutOfConnectionSlots,
+  isPoolWaitTimeout,
   OVERLOAD_RETRY_AFTER_SECONDS,
   poolSize,
 } from '../db/connection-gate.ts';
@@ -51,6 +52,8 @@ const QUERY_READ_TIMEOUT = /Query read timeout/;
 
 /** The connection died under the work (it is destroyed, never handed out again: db/connection-health.ts). */
 function onDeadConnection(error: unknown): boolean {
+  // No connection died: the pool's were all busy, and would be for another try too.
+  if (isPoolWaitTimeout(error)) return false;
   if (isConnectionFailure(error)) return true;
   for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth++) {
     if (QUERY_READ_TIMEOUT.test(current.message)) return true;
@@ -131,8 +134,8 @@ export const databasePlugin: Plugin<DatabasePluginOptions> = {
             return await work(request.app.em);
           }
         } catch (error) {
-          // PostgreSQL has no connection slot for this instance: overload, worth a retry, not an outage.
-          if (isOutOfConnectionSlots(error)) {
+          // No connection slot in PostgreSQL, or none free in the pool: overload, worth a retry, not an outage.
+          if (isOutOfConnectionSlots(error) || isPoolWaitTimeout(error)) {
             throw codedBoom('OVERLOADED', { 'retry-after': String(OVERLOAD_RETRY_AFTER_SECONDS) });
           }
           throw error;
