@@ -53,7 +53,7 @@ const importLine = new RegExp(`^import \\{ (\\w+) \\} from '\\./${name}/index\\.
 const exportName =
   importLine.exec(list)?.[1] ?? fail(`src/modules/index.ts does not import ./${name}/index.ts`);
 
-// Files outside src that import the module, or import such a file (helpers), transitively.
+// Files outside src that import the module, or import or run such a file (helpers, scripts), transitively.
 const removed = new Set<string>([moduleDir]);
 const candidates = ['test', 'bench', 'scripts']
   .flatMap((folder) =>
@@ -66,12 +66,19 @@ const importsOf = (file: string) =>
   [...readFileSync(file, 'utf8').matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+)'/g)].map((match) =>
     path.resolve(path.dirname(file), match[1] ?? ''),
   );
+/** A test that runs a removed script by its path (`node scripts/seed.ts`). */
+const runsRemoved = (file: string) => {
+  const source = readFileSync(file, 'utf8');
+  return [...removed].some(
+    (gone) => /\.(?:ts|mjs)$/.test(gone) && source.includes(`'${path.relative(SERVICE_DIR, gone)}'`),
+  );
+};
 const isRemoved = (target: string) =>
   [...removed].some((gone) => target === gone || target.startsWith(`${gone}${path.sep}`));
 for (let grew = true; grew;) {
   grew = false;
   for (const file of candidates) {
-    if (!removed.has(file) && importsOf(file).some(isRemoved)) {
+    if (!removed.has(file) && (importsOf(file).some(isRemoved) || runsRemoved(file))) {
       removed.add(file);
       grew = true;
     }
