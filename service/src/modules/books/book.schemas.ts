@@ -44,13 +44,29 @@ const publishedYear = Joi.number()
   })
   .description('At most next year (UTC).');
 
-export const bookIdParams = Joi.object<BookIdParams, true>({
+const bookIdParamsSchema = Joi.object<BookIdParams, true>({
   id: Joi.string()
     .guid({ version: ['uuidv4', 'uuidv7'] })
     .required()
     .description('Book id')
     .example('0192d7a5-3c1e-7b4a-9f00-3a6c2e8b1d45'),
 }).label('BookIdParams');
+
+/** A dashed lower- or upper-case UUID v4 or v7: a strict subset of what the schema's guid() accepts. */
+const CANONICAL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[47][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/**
+ * That schema, except that a canonical id skips joi (its cost per request: docs/performance.md); any
+ * other value, valid or not, goes through joi for the same answer and errors.
+ */
+export const bookIdParams: Joi.ObjectSchema<BookIdParams> = Object.create(bookIdParamsSchema, {
+  validateAsync: {
+    value: async (params: { id?: unknown }, options?: Joi.AsyncValidationOptions): Promise<unknown> =>
+      Object.keys(params).length === 1 && typeof params.id === 'string' && CANONICAL_ID.test(params.id)
+        ? { id: params.id }
+        : bookIdParamsSchema.validateAsync(params, options),
+  },
+}) as Joi.ObjectSchema<BookIdParams>;
 
 export const createBookPayload = Joi.object<CreateBookInput, true>({
   title: title.required().example('Structure and Interpretation of Computer Programs'),
