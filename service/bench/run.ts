@@ -1,7 +1,5 @@
 // `npm run bench`: the service against a bare node:http server and hapi alone, on loopback; reports, never
-// fails (docs/performance.md). BENCH_RUNS (15), BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (10),
-// BENCH_PARTS (cold,load,per-request: a comma list of the parts to run), BENCH_REQUESTS (2000, per-request),
-// BENCH_BASELINE_DIST (another build's folder, measured per request in the same rounds).
+// fails. Its BENCH_* settings: docs/performance.md.
 import { execFile } from 'node:child_process';
 import { chmod, copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
