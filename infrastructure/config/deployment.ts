@@ -55,10 +55,21 @@ export function readDeploymentSettings(
   };
 }
 
+// deploy.yml's rollout waits at most ROLLOUT_MAX_MINUTES (120) for a shift plus its 10-minute margin.
+const MAX_SHIFT_MINUTES = 110;
+
 function readShift(settings: Settings, type: ShiftSettings['type']): ShiftSettings {
   const percentage = settings.num('trafficShiftPercent', 1, 99);
   // The deploy job waits for the whole shift; an hour per step bounds it.
   const intervalMinutes = settings.num('trafficShiftMinutes', 1, 60);
+  // Refused here, not by the rollout after `pulumi up` has already published and migrated.
+  const total = type === 'canary' ? intervalMinutes : Math.ceil(100 / percentage) * intervalMinutes;
+  if (total > MAX_SHIFT_MINUTES) {
+    throw new ConfigError(
+      settings.key('trafficShiftMinutes'),
+      `a ${type} shift of ${percentage} % every ${intervalMinutes} min takes up to ${total} min; the deploy job waits at most ${MAX_SHIFT_MINUTES} (raise trafficShiftPercent or lower trafficShiftMinutes)`,
+    );
+  }
   const offered: Record<number, readonly number[] | undefined> = PREDEFINED[type];
   const predefined = offered[percentage]?.includes(intervalMinutes) === true;
   const name =

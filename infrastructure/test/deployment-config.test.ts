@@ -1,4 +1,5 @@
 // config/deployment.ts: which CodeDeploy configuration a shift setting names, and the values it refuses.
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { readDeploymentSettings } from '../config/deployment.ts';
 import { readSettings } from '../config/settings.ts';
@@ -44,6 +45,27 @@ t.test("CodeDeploy's own Lambda configurations, by name", async (t) => {
     percentage: 20,
     intervalMinutes: 1,
   });
+});
+
+t.test('a shift longer than the deploy job watches is refused at preview, not after pulumi up', async (t) => {
+  // rollout.mjs refuses a shift of more than ROLLOUT_MAX_MINUTES less ROLLOUT_MARGIN_MINUTES (deploy.yml).
+  const workflow = readFileSync(new URL('../../.github/workflows/deploy.yml', import.meta.url), 'utf8');
+  const minutes = (name: string) => Number(new RegExp(`${name}: '(\\d+)'`).exec(workflow)?.[1]);
+  const limit = minutes('ROLLOUT_MAX_MINUTES') - minutes('ROLLOUT_MARGIN_MINUTES');
+  t.ok(limit > 0, `the job watches a shift for up to ${limit} min`);
+  const linear = (percent: number, every: number) =>
+    read({
+      trafficShift: 'linear',
+      trafficShiftPercent: String(percent),
+      trafficShiftMinutes: String(every),
+    });
+  t.throws(
+    () => linear(1, 60),
+    new RegExp(`trafficShiftMinutes.*up to 6000 min.*at most ${limit}`),
+    'linear 1 % every hour: 100 steps',
+  );
+  t.ok(linear(10, 10).shift, 'CodeDeploy’s longest linear configuration (100 min) fits');
+  t.ok(read({ trafficShift: 'canary', trafficShiftMinutes: '60' }).shift);
 });
 
 t.test('refused values name the key', async (t) => {
