@@ -13,7 +13,7 @@ export const SNAPSTART_HOOKS = {
 export const SNAPSTART_MIN_ADAPTER = '1.1.0';
 
 /** Lambda's SnapStart limit on ephemeral storage (/tmp), in MB; the function leaves it at this default. */
-export const SNAPSTART_MAX_EPHEMERAL_STORAGE_MB = 512;
+const SNAPSTART_MAX_EPHEMERAL_STORAGE_MB = 512;
 
 export function readSnapStart(
   settings: Settings,

@@ -5,7 +5,7 @@ import type { Lifecycle, Plugin, Request, ResponseToolkit } from '@hapi/hapi';
 import { DomainError } from '../errors/domain-error.ts';
 
 /** Node's randomUUID draws ids from a cached batch of this many (lib/internal/crypto/random.js, kBatchSize). */
-export const RANDOM_UUID_BATCH = 128;
+const RANDOM_UUID_BATCH = 128;
 
 /** How long the after-restore hook waits for a pool left open (its sockets are dead after a restore). */
 const STALE_POOL_CLOSE_MS = 1000;
@@ -25,7 +25,7 @@ function isAdapterHookCall(request: Request): boolean {
 }
 
 /** Discards what is left of the batch the snapshot holds: the next randomUUID fills a new one. */
-export function renewRandomUuidBatch(): void {
+function renewRandomUuidBatch(): void {
   for (let i = 0; i < RANDOM_UUID_BATCH; i++) randomUUID();
 }
 
