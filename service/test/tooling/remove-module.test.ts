@@ -1,7 +1,6 @@
-// docs/development.md's "Remove the books example", followed in a copy of the project after `npm run
-// new:module -- authors`: the service still typechecks and lints, and the checks that remain pass.
-import { readdirSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+// docs/development.md's "Remove the books example" in a copy of the project, after `npm run new:module --
+// authors`: `npm run remove:module -- books`, then typecheck, lint and the tests that remain pass.
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { copyWorkTree, testFiles } from '../helpers/work-tree-copy.ts';
@@ -10,63 +9,52 @@ t.setTimeout(900_000);
 
 const { root, serviceDir, run, git } = await copyWorkTree(t);
 
-t.test('after the documented steps, typecheck, lint and the remaining checks pass', async (t) => {
-  // The comments check reads the tracked files, as in a clone.
+/** knip's findings, one line each, without its headings. */
+const findings = (output: string) =>
+  output
+    .split('\n')
+    .map((line) => line.trim().replace(/:\d+:\d+/g, '').replace(/\s+/g, ' '))
+    .filter((line) => line !== '' && !line.startsWith('>') && !/^Unused|^Unlisted|^Duplicate/.test(line));
+
+t.test('after remove:module, typecheck, lint and the remaining tests pass', async (t) => {
+  // The comments check and the contract mark's release read the tracked files, as in a clone.
   git('init', '-q');
   git('add', '-A');
   git('-c', 'user.name=test', '-c', 'user.email=test@example.invalid', 'commit', '-q', '-m', 'clone');
   const scaffold = await run('npm', ['run', 'new:module', '--', 'authors'], root);
   t.equal(scaffold.code, 0, 'npm run new:module -- authors', { output: scaffold.output });
 
-  // 1. The folder and its two lines in the module list.
-  git('rm', '-r', '-q', 'service/src/modules/books');
-  const list = path.join(serviceDir, 'src/modules/index.ts');
-  await writeFile(
-    list,
-    (await readFile(list, 'utf8'))
-      .replace("import { booksModule } from './books/index.ts';\n", '')
-      .replace(/\bbooksModule, /, ''),
-  );
-  t.notMatch(await readFile(list, 'utf8'), /books/, 'the list no longer names books');
+  // What knip finds before the removal: the removal must add nothing to it.
+  const knipBefore = findings((await run('npm', ['run', 'knip'], root)).output);
+  const removal = await run('npm', ['run', 'remove:module', '--', 'books'], root);
+  t.equal(removal.code, 0, 'npm run remove:module -- books', { output: removal.output });
+  git('add', '-A');
 
-  // 2. A migration that drops the tables, from the generator.
-  const drop = await run('npm', ['run', 'db:migration:create', '--', '--name', 'drop_books'], root);
-  t.equal(drop.code, 0, 'db:migration:create -- --name drop_books', { output: drop.output });
+  const left = await run(
+    'git',
+    [
+      'grep',
+      '-l',
+      '-E',
+      'modules/books|helpers/isbn',
+      '--',
+      'service',
+      ':!service/test/tooling/remove-module.test.ts',
+    ],
+    root,
+  );
+  t.equal(left.output, '', 'nothing imports books any more');
+  t.notMatch(readFileSync(path.join(serviceDir, 'src/modules/index.ts'), 'utf8'), /books/);
+  t.notMatch(readFileSync(path.join(root, 'docs/api.md'), 'utf8'), /\| `BOOK_/, 'its error-table rows');
+  t.notMatch(readFileSync(path.join(serviceDir, 'package.json'), 'utf8'), /bench:covers|scripts\/seed\.ts/);
+
   const migrations = path.join(serviceDir, 'src/db/migrations');
   const dropFile = readdirSync(migrations).find((file) => file.endsWith('_drop_books.ts'));
   if (dropFile === undefined) return t.fail('no drop_books migration');
-  const dropPath = path.join(migrations, dropFile);
-  const dropSource = await readFile(dropPath, 'utf8');
-  t.match(dropSource, /drop table if exists "books"/);
-  t.match(dropSource, /drop table if exists "book_covers"/);
-  await writeFile(dropPath, dropSource.replaceAll('\\$', '$'));
-
-  // 3. The error table's rows; the scripts of what step 4 deletes (covers bench, image test, seed).
-  const apiDoc = path.join(root, 'docs/api.md');
-  const rows = (await readFile(apiDoc, 'utf8')).split('\n');
-  await writeFile(apiDoc, rows.filter((row) => !/^\| \d+ .*`BOOK_/.test(row)).join('\n'));
-  const manifest = path.join(serviceDir, 'package.json');
-  const scripts = (await readFile(manifest, 'utf8'))
-    .split('\n')
-    .filter((line) => !/"(?:bench:covers|test:image|db:seed)":/.test(line));
-  await writeFile(manifest, scripts.join('\n'));
-
-  // 4. What imports books.
-  const importers = git(
-    'grep',
-    '-l',
-    '-E',
-    'modules/books|helpers/isbn',
-    '--',
-    'service/test',
-    'service/bench',
-    'service/scripts',
-  )
-    .split('\n')
-    .filter((file) => file !== '');
-  t.ok(importers.length > 0, `${String(importers.length)} files import books`);
-  git('rm', '-q', ...importers);
-  git('add', '-A');
+  const drop = readFileSync(path.join(migrations, dropFile), 'utf8');
+  t.match(drop, /drop table if exists "books"/);
+  t.match(drop, /drop table if exists "book_covers"/);
+  t.match(drop, /static readonly contract: ContractStep/, 'marked as a contract step');
 
   const typecheck = await run(
     process.execPath,
@@ -74,27 +62,45 @@ t.test('after the documented steps, typecheck, lint and the remaining checks pas
     root,
   );
   t.equal(typecheck.code, 0, 'tsc -p service', { output: typecheck.output });
-  const changed = ['service/src/modules/index.ts', `service/src/db/migrations/${dropFile}`];
+  const knip = await run('npm', ['run', 'knip'], root);
+  const added = findings(knip.output).filter((finding) => !knipBefore.includes(finding));
+  t.same(added, [], 'npm run knip: the removal leaves nothing unused', { output: knip.output });
+  const lintMigrations = await run('npm', ['run', 'lint:migrations', '-w', 'service'], root);
+  t.equal(lintMigrations.code, 0, 'npm run lint:migrations', { output: lintMigrations.output });
+  const changed = git(
+    'status',
+    '--porcelain',
+    '--',
+    'service/src',
+    'docs',
+    'package.json',
+    'service/package.json',
+  )
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('D '))
+    .map((line) => line.slice(3));
   const eslint = await run(
     process.execPath,
-    [path.join(root, 'node_modules/eslint/bin/eslint.js'), ...changed],
+    [path.join(root, 'node_modules/eslint/bin/eslint.js'), ...changed.filter((file) => file.endsWith('.ts'))],
     root,
   );
   t.equal(eslint.code, 0, 'eslint', { output: eslint.output });
   const prettier = await run(
     process.execPath,
-    [path.join(root, 'node_modules/prettier/bin/prettier.cjs'), '--check', 'docs/api.md', ...changed],
+    [path.join(root, 'node_modules/prettier/bin/prettier.cjs'), '--check', ...changed],
     root,
   );
   t.equal(prettier.code, 0, 'prettier --check', { output: prettier.output });
 
+  // The new module's, the registry and docs checks, a fresh database through the drop, and cross-cutting
+  // tests that used books routes before.
   const tests = testFiles(serviceDir, [
     'authors.test.ts',
     'modules.test.ts',
     'docs.test.ts',
     'migrations.test.ts',
-    'comments.test.ts',
-    'config.test.ts',
+    'errors.test.ts',
+    'input-guard.test.ts',
   ]);
   t.equal(tests.length, 6, tests.join(' '));
   const tap = await run(
