@@ -13,7 +13,12 @@ const { root, serviceDir, run, git } = await copyWorkTree(t);
 const findings = (output: string) =>
   output
     .split('\n')
-    .map((line) => line.trim().replace(/:\d+:\d+/g, '').replace(/\s+/g, ' '))
+    .map((line) =>
+      line
+        .trim()
+        .replace(/:\d+:\d+/g, '')
+        .replace(/\s+/g, ' '),
+    )
     .filter((line) => line !== '' && !line.startsWith('>') && !/^Unused|^Unlisted|^Duplicate/.test(line));
 
 t.test('after remove:module, typecheck, lint and the remaining tests pass', async (t) => {
