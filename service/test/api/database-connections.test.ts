@@ -220,19 +220,22 @@ t.test('no connection slot for a new connection of a running instance: 503 OVERL
   t.equal(answer.headers['retry-after'], '1');
 });
 
-t.test("inside Lambda, a readiness check left holding the one connection: the next read is shed as overload", async (t) => {
-  const { app, proxy } = await serviceBehindProxy(t, {
-    DATABASE_IDLE_CHECK_AFTER_MS: '60000',
-    DATABASE_QUERY_TIMEOUT_MS: '3000',
-    DATABASE_CONNECT_TIMEOUT_MS: '500',
-  });
-  t.equal((await app.json('/health/ready')).status, 200);
-  proxy.silence();
-  // Readiness answers within its own bound; its check runs on until the query timeout.
-  t.equal((await app.json('/health/ready')).status, 503);
-  const answer = await app.json('/v1/books');
-  // The instance is busy (the pool's wait ran out), not the database down.
-  t.equal(answer.status, 503);
-  t.match(answer.body, { code: 5034 });
-  t.equal(answer.headers['retry-after'], '1');
-});
+t.test(
+  'inside Lambda, a readiness check left holding the one connection: the next read is shed as overload',
+  async (t) => {
+    const { app, proxy } = await serviceBehindProxy(t, {
+      DATABASE_IDLE_CHECK_AFTER_MS: '60000',
+      DATABASE_QUERY_TIMEOUT_MS: '3000',
+      DATABASE_CONNECT_TIMEOUT_MS: '500',
+    });
+    t.equal((await app.json('/health/ready')).status, 200);
+    proxy.silence();
+    // Readiness answers within its own bound; its check runs on until the query timeout.
+    t.equal((await app.json('/health/ready')).status, 503);
+    const answer = await app.json('/v1/books');
+    // The instance is busy (the pool's wait ran out), not the database down.
+    t.equal(answer.status, 503);
+    t.match(answer.body, { code: 5034 });
+    t.equal(answer.headers['retry-after'], '1');
+  },
+);
