@@ -73,6 +73,8 @@ export function guardPool(pool: Pool, options: ConnectionHealthOptions): void {
 
   // The release of each connection handed out by healthyClient, callable more than once.
   const releases = new WeakMap<PoolClient, (error?: Error) => void>();
+  // The idle checks' queries: a `select 1` outliving its bound says the path is dead.
+  const checks = new WeakSet<object>();
 
   pool.on('connect', (client) => {
     // pg emits 'error' on a client whose connection died (reset, terminated, closed by the server).
@@ -87,7 +89,9 @@ export function guardPool(pool: Pool, options: ConnectionHealthOptions): void {
       if (result instanceof Promise) {
         result.catch((error: unknown) => {
           if (!breaksConnection(error)) return;
-          suspectBefore = Date.now();
+          // Work outliving its bound may just be slow: that alone says nothing about the siblings.
+          const slow = isReadTimeout(error) && !checks.has(args[0] as object);
+          if (!slow) suspectBefore = Date.now();
           if (isReadTimeout(error)) cancelBackend(client, options.idleCheckTimeoutMs);
           // A client taken with a callback (pg-pool's own query()) is released with the error by its holder.
           releases.get(client)?.(new DeadConnectionError('its query failed', { cause: error }));
@@ -134,6 +138,7 @@ export function guardPool(pool: Pool, options: ConnectionHealthOptions): void {
           text: 'select 1',
           query_timeout: options.idleCheckTimeoutMs,
         };
+        checks.add(check);
         await client.query(check);
         return client;
       } catch (error) {

@@ -239,3 +239,33 @@ t.test(
     t.equal(answer.headers['retry-after'], '1');
   },
 );
+
+t.test('a query slower than the client bound does not make its idle siblings suspects', async (t) => {
+  const { app, proxy } = await serviceBehindProxy(t, {
+    AWS_LAMBDA_RUNTIME_API: '',
+    DATABASE_IDLE_CHECK_AFTER_MS: '60000',
+    DATABASE_QUERY_TIMEOUT_MS: '500',
+  });
+  const statuses = await Promise.all(
+    Array.from({ length: 5 }, async () => (await app.json('/v1/books')).status),
+  );
+  t.same(statuses, [200, 200, 200, 200, 200]);
+  const warm = proxy.open;
+  const locker = new pg.Client({ connectionString: db.url });
+  await locker.connect();
+  t.teardown(() => locker.end());
+  await locker.query('begin');
+  await locker.query('lock table books in access exclusive mode');
+  // A slow database, not a dead path: the read and its retry outlive the bound on two connections.
+  t.equal((await app.json('/v1/books')).status, 503);
+  await locker.query('rollback');
+  const opened = proxy.accepted;
+  const again = await Promise.all(
+    Array.from({ length: warm - 2 }, async () => (await app.json('/v1/books')).status),
+  );
+  t.ok(
+    again.every((status) => status === 200),
+    'the others are served',
+  );
+  t.equal(proxy.accepted, opened, `the ${warm - 2} idle siblings served them: no reconnects`);
+});
