@@ -37,11 +37,12 @@ const median = (values: readonly number[]) => summarize([...values]).median;
 export function firstRequestFigures(
   samples: ReadonlyMap<string, FirstRequestSample>,
   byCpu: Readonly<Record<string, Readonly<Record<string, ColdStartFigures>>>>,
+  unthrottled: Readonly<Record<string, ColdStartFigures>>,
 ): FirstRequestFigures[] {
   return [...samples].map(([key, sample]) => {
     const [level = '', variant = ''] = key.split(' ');
     const ratios = (a: readonly number[], b: readonly number[]) => a.map((value, i) => value / (b[i] ?? NaN));
-    const hapiCpu = byCpu[level]?.hapi?.cpuMs.median ?? Number.NaN;
+    const hapiCpu = (level === 'unthrottled' ? unthrottled : byCpu[level])?.hapi?.cpuMs.median ?? Number.NaN;
     return {
       level,
       variant,

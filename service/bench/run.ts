@@ -281,7 +281,7 @@ try {
       else (coldStartByCpu[level] ??= {})[variant] = figures;
     }
     for (const failure of new Set(coldFailures)) progress(`cold start failure: ${failure.slice(0, 1500)}`);
-    const firstRequest = firstRequestFigures(firstBook, coldStartByCpu);
+    const firstRequest = firstRequestFigures(firstBook, coldStartByCpu, coldStart);
     if (firstBook.size > 0) process.stdout.write(`${firstRequestTable(firstRequest)}\n`);
 
     // ---- per request: the service's warm GET against one raw pg query of the same row ---------------
