@@ -6,6 +6,7 @@ import { NativeQueryBuilder, type MikroORM } from '@mikro-orm/postgresql';
 import {
   parse,
   type A_Const,
+  type AlterDomainStmt,
   type AlterEnumStmt,
   type AlterObjectSchemaStmt,
   type AlterTableCmd,
@@ -19,6 +20,7 @@ import {
   type IndexStmt,
   type List,
   type ObjectWithArgs,
+  type CreateDomainStmt,
   type CreateFunctionStmt,
   type CreateTrigStmt,
   type Node,
@@ -169,6 +171,7 @@ async function checkStatement(sql: string, created: Set<string>): Promise<Raw[]>
 
 interface Nodes {
   A_Const: A_Const;
+  AlterDomainStmt: AlterDomainStmt;
   AlterEnumStmt: AlterEnumStmt;
   AlterObjectSchemaStmt: AlterObjectSchemaStmt;
   AlterTableCmd: AlterTableCmd;
@@ -182,6 +185,7 @@ interface Nodes {
   IndexStmt: IndexStmt;
   List: List;
   ObjectWithArgs: ObjectWithArgs;
+  CreateDomainStmt: CreateDomainStmt;
   CreateFunctionStmt: CreateFunctionStmt;
   CreateTrigStmt: CreateTrigStmt;
   RangeVar: RangeVar;
@@ -218,7 +222,8 @@ function checkNode(stmt: Node, created: Set<string>): Raw[] {
   }
   const routine = strings(field(stmt, 'CreateFunctionStmt')?.funcname).at(-1);
   const trigger = field(stmt, 'CreateTrigStmt')?.trigname;
-  for (const name of [routine, trigger]) if (name !== undefined) created.add(name);
+  const newDomain = strings(field(stmt, 'CreateDomainStmt')?.domainname).at(-1);
+  for (const name of [routine, trigger, newDomain]) if (name !== undefined) created.add(name);
   const index = field(stmt, 'IndexStmt');
   if (index) {
     const table = index.relation?.relname ?? '';
@@ -242,7 +247,11 @@ function checkNode(stmt: Node, created: Set<string>): Raw[] {
       rename.renameType === 'OBJECT_COLUMN'
         ? `${table ?? ''}.${rename.subname ?? ''}`
         : (table ?? rename.subname ?? lastName(rename.object) ?? '');
-    if (table && created.has(table)) return [];
+    if (table && created.has(table)) {
+      // Later statements of this migration name the created table by its new name.
+      if (rename.renameType === 'OBJECT_TABLE' && rename.newname) created.add(rename.newname);
+      return [];
+    }
     return [
       {
         kind: 'rename',
@@ -271,6 +280,8 @@ function checkNode(stmt: Node, created: Set<string>): Raw[] {
       },
     ];
   }
+  const domain = field(stmt, 'AlterDomainStmt');
+  if (domain) return checkDomain(domain, created);
   const moved = field(stmt, 'AlterObjectSchemaStmt');
   if (moved) {
     const object = moved.relation?.relname ?? '';
@@ -289,6 +300,27 @@ function checkNode(stmt: Node, created: Set<string>): Raw[] {
         kind: 'opaque',
         object: 'do',
         message: 'a DO block hides its statements from the parser: write them as SQL',
+      },
+    ];
+  }
+  return [];
+}
+
+// A domain's constraints bind every column of that type: adding one tightens them all.
+function checkDomain(domain: AlterDomainStmt, created: Set<string>): Raw[] {
+  const name = strings(domain.typeName).at(-1) ?? '';
+  if (created.has(name)) return [];
+  const constraint = field(domain.def, 'Constraint');
+  if (domain.subtype === 'C' && constraint && TIGHTENING.has(constraint.contype ?? '')) {
+    return [tightening(`domain ${name}`, constraint, name)];
+  }
+  // 'O' is SET NOT NULL ('N' drops it).
+  if (domain.subtype === 'O') {
+    return [
+      {
+        kind: 'set-not-null',
+        object: name,
+        message: `sets domain ${name} NOT NULL: the previous release may write nulls`,
       },
     ];
   }

@@ -59,6 +59,12 @@ const DESTRUCTIVE: [string, string, string][] = [
   ['rename', `alter type "book_status" rename value 'draft' to 'pending';`, 'book_status.draft'],
   ['drop-object', 'drop type "book_status";', 'book_status'],
   ['drop-object', 'drop domain if exists "isbn" cascade;', 'isbn'],
+  [
+    'tighten-constraint',
+    `alter domain "isbn" add constraint "isbn_13" check (length(value) = 13);`,
+    'isbn_13',
+  ],
+  ['set-not-null', 'alter domain "isbn" set not null;', 'isbn'],
   ['drop-constraint', 'alter table "books" drop constraint "books_isbn_check";', 'books_isbn_check'],
   ['drop-object', 'drop index "books_author_index";', 'books_author_index'],
   ['drop-object', 'drop index concurrently if exists "books_author_index";', 'books_author_index'],
@@ -113,6 +119,13 @@ t.test('expand steps pass', async (t) => {
     `insert into "api_keys" ("id") values ('00000000-0000-0000-0000-000000000000');`,
     `comment on column "books"."title" is 'the title';`,
     'drop table "editions";',
+    'create table "drafts" ("id" int);',
+    'alter table "drafts" rename to "outlines";',
+    'alter table "outlines" add "title" text not null;',
+    'drop table "outlines";',
+    'alter domain "isbn" drop not null;',
+    'create domain "isbn13" as text;',
+    'alter domain "isbn13" set not null;',
   ];
   const result = await lint(fixture(safe));
   t.same(result.problems.map(formatFinding), []);
