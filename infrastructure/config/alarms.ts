@@ -39,15 +39,29 @@ export function readAlarmSettings(
 
 function databaseThresholds(
   settings: Settings,
-  database: { maxConnections: number; maxCapacity: number },
+  database: {
+    maxConnections: number;
+    maxCapacity: number;
+    proxy: { maxConnectionsPercent: number } | undefined;
+  },
 ): Record<DatabaseAlarmKey, number> {
   const of = { 'max-connections': database.maxConnections, 'max-capacity': database.maxCapacity };
+  // A proxy fills its pool by design under load (clients queue in it): only more than that is alarming.
+  const proxyCeiling =
+    database.proxy === undefined
+      ? 0
+      : Math.floor((database.maxConnections * database.proxy.maxConnectionsPercent) / 100) + 1;
   return Object.fromEntries(
     DATABASE_ALARMS.map(({ key, setting, range: [min, max], of: base }) => {
       const percent = settings.num(setting, min, max);
       // Connections are whole; ACU move in halves, so a capacity threshold keeps two decimals.
       const value = (of[base] * percent) / 100;
-      return [key, base === 'max-connections' ? Math.floor(value) : Math.round(value * 100) / 100];
+      return [
+        key,
+        base === 'max-connections'
+          ? Math.max(Math.floor(value), proxyCeiling)
+          : Math.round(value * 100) / 100,
+      ];
     }),
   ) as Record<DatabaseAlarmKey, number>;
 }

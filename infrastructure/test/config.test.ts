@@ -121,6 +121,17 @@ t.test("each component's settings, from Pulumi.yaml's defaults", async (t) => {
     },
   );
   t.match(read({ databaseMode: 'managed', databaseReaderInstances: '1' }).database, { readerInstances: 1 });
+  // 0.5–4 ACU: 823 connections; the proxy may open 89 % (732), so its alarm starts above that, not at 80 % (658).
+  t.match(read({ databaseMode: 'managed', databaseMaxCapacity: '4' }).alarms.databaseThresholds, {
+    'db-connections': 658,
+  });
+  t.match(
+    read({ databaseMode: 'managed', databaseMaxCapacity: '4', databaseProxy: 'true' }).alarms
+      .databaseThresholds,
+    {
+      'db-connections': 733,
+    },
+  );
   for (const schedule of ['rate(1 hour)', 'rate(12 hours)', 'cron(0 3 * * ? *)']) {
     t.same(read({ maintenanceSchedule: schedule }).maintenance, { scheduleExpression: schedule });
   }

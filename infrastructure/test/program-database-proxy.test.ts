@@ -99,3 +99,21 @@ t.test(
 t.test('with the proxy bounding the connections, -1 leaves the function unreserved', async (t) => {
   t.equal(run.one('aws:lambda/function:Function').inputs.reservedConcurrentExecutions, -1);
 });
+
+t.test('the connections alarm sits above what the proxy may open by design', async (t) => {
+  // The proxy fills up to its MaxConnectionsPercent under load and queues clients: that alone is no
+  // alarm (on a shifting stack it would roll a healthy deployment back); more than it means another client.
+  const group = run.one('aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup');
+  const percent = (group.inputs.connectionPoolConfig as { maxConnectionsPercent: number })
+    .maxConnectionsPercent;
+  const proxyCeiling = Math.floor((823 * percent) / 100);
+  const alarm = run
+    .ofType('aws:cloudwatch/metricAlarm:MetricAlarm')
+    .find((a) => a.name.endsWith('-db-connections'));
+  t.ok(alarm, 'the stack alarms on the writer connections');
+  t.ok(
+    Number(alarm?.inputs.threshold) >= proxyCeiling,
+    `threshold ${String(alarm?.inputs.threshold)} ≥ ${proxyCeiling}`,
+  );
+  t.ok(Number(alarm?.inputs.threshold) < 823, 'and still below max_connections');
+});
