@@ -6,6 +6,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { readAdapterSettings } from './adapter-settings.ts';
 import { ServiceAlarms } from './components/alarms.ts';
+import { checkConcurrencyQuota } from './components/concurrency-quota.ts';
 import { Database } from './components/database.ts';
 import { HttpApi } from './components/http-api.ts';
 import { MaintenanceSchedule } from './components/maintenance-schedule.ts';
@@ -32,6 +33,10 @@ const provider = new aws.Provider('aws', {
   defaultTags: { tags: config.tags },
 });
 const opts: pulumi.ComponentResourceOptions = { providers: [provider] };
+// Awaited before any resource: a reservation the account's quota cannot hold stops preview and up here.
+const concurrencyQuota = await checkConcurrencyQuota(config.function.reservedConcurrency, config.region, {
+  provider,
+});
 
 const image = new ServiceImage(
   config.prefix,
@@ -144,3 +149,4 @@ export const codedeployApplicationName = shift?.application.name;
 export const codedeployDeploymentGroupName = shift?.deploymentGroup.deploymentGroupName;
 export const codedeployDeploymentConfigName = shift?.deploymentConfigName;
 export const deploymentAlarmNames = shift?.alarmNames;
+export const lambdaConcurrencyQuota = concurrencyQuota;
