@@ -1,8 +1,9 @@
 // The first database-backed answer after a cold start, and a warm request's CPU against one raw `pg` query
 // of the same row (docs/performance.md, "The first database request" and "Per-request CPU").
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import pg from 'pg';
-import { cpuMsOf, waitFor200, type Running } from './processes.ts';
+import { cpuMsOf, probe, waitFor200, type Running } from './processes.ts';
 import type { ColdStartFigures } from './report.ts';
 import { summarize } from './stats.ts';
 
@@ -186,5 +187,88 @@ export function perRequestTable(figures: PerRequestFigures): string {
       ? []
       : [`  baseline build (BENCH_BASELINE_DIST), same rounds: ${list(figures.baselineUs)}`]),
     `  ratio of medians: ${figures.ratio.toFixed(2)}×`,
+  ].join('\n');
+}
+
+/** Connects to the port every `intervalMs` until the connection is accepted (the adapter's TCP check). */
+async function untilListening(server: Running, intervalMs: number, timeoutMs = 15_000): Promise<void> {
+  const started = performance.now();
+  for (;;) {
+    const accepted = await new Promise<boolean>((resolve) => {
+      const socket = connect(server.port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => {
+        resolve(false);
+      });
+    });
+    if (accepted) return;
+    if (server.child.exitCode !== null) throw new Error(`server exited: ${server.stderr().slice(-2000)}`);
+    if (performance.now() - started > timeoutMs) throw new Error('never listened');
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** Polls GET `path` every `intervalMs` until a 200 (the adapter's HTTP check). */
+async function untilHealthy(
+  server: Running,
+  path: string,
+  intervalMs: number,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const started = performance.now();
+  while ((await probe(server.port, path)) !== 200) {
+    if (server.child.exitCode !== null) throw new Error(`server exited: ${server.stderr().slice(-2000)}`);
+    if (performance.now() - started > timeoutMs) throw new Error('never healthy');
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export interface ReadinessFigures {
+  readonly runs: number;
+  /** Medians: spawn → ready as the check sees it, ms, and the server's CPU then, ms. */
+  readonly http: { wallMs: number; cpuMs: number };
+  readonly tcp: { wallMs: number; cpuMs: number };
+}
+
+/**
+ * The adapter's two readiness checks emulated every 10 ms against the same start (`start`, e.g. the
+ * snapshot at 0.29 vCPU), alternating: what the polling costs the server until it is ready.
+ */
+export async function readinessChecks(
+  runs: number,
+  start: () => Promise<Running>,
+): Promise<ReadinessFigures> {
+  const samples = {
+    http: { wall: [] as number[], cpu: [] as number[] },
+    tcp: { wall: [] as number[], cpu: [] as number[] },
+  };
+  for (let i = 0; i < runs; i++) {
+    for (const mode of i % 2 === 0 ? (['http', 'tcp'] as const) : (['tcp', 'http'] as const)) {
+      const since = performance.now();
+      const server = await start();
+      try {
+        if (mode === 'http') await untilHealthy(server, '/health', 10);
+        else await untilListening(server, 10);
+        samples[mode].wall.push(performance.now() - since);
+        samples[mode].cpu.push(cpuMsOf(server.child.pid ?? 0));
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  const figures = (s: { wall: number[]; cpu: number[] }) => ({
+    wallMs: median(s.wall),
+    cpuMs: median(s.cpu),
+  });
+  return { runs, http: figures(samples.http), tcp: figures(samples.tcp) };
+}
+
+export function readinessTable(share: string, f: ReadinessFigures): string {
+  return [
+    `Readiness checks every 10 ms at ${share} vCPU (snapshot; medians of ${String(f.runs)}): spawn → ready, server CPU then`,
+    `  HTTP GET /health: ${f.http.wallMs.toFixed(0)} ms, ${f.http.cpuMs.toFixed(0)} ms CPU`,
+    `  TCP connect:      ${f.tcp.wallMs.toFixed(0)} ms, ${f.tcp.cpuMs.toFixed(0)} ms CPU`,
   ].join('\n');
 }

@@ -19,6 +19,8 @@ import {
   firstRequestTable,
   perRequestCpu,
   perRequestTable,
+  readinessChecks,
+  readinessTable,
   type FirstRequestSample,
 } from './first-request.ts';
 import {
@@ -308,8 +310,25 @@ try {
         })
       : undefined;
     if (perRequest !== undefined) process.stdout.write(`${perRequestTable(perRequest)}\n`);
+    // ---- the adapter's readiness check, HTTP against TCP, at the lowest CPU share --------------------
+    const slowest = cpuGroups.available ? cpuGroups.groups[0] : undefined;
+    const readiness =
+      PARTS.has('readiness') && slowest !== undefined
+        ? await readinessChecks(RUNS, async () =>
+            launch(await variants.snapshot(), await freePort(), slowest.procsFile),
+          )
+        : undefined;
+    if (readiness !== undefined && slowest !== undefined) {
+      process.stdout.write(`${readinessTable(String(slowest.share), readiness)}\n`);
+    }
     if (!PARTS.has('load')) {
-      const partial = { date: new Date().toISOString(), loadAverage: loadavg(), firstRequest, perRequest };
+      const partial = {
+        date: new Date().toISOString(),
+        loadAverage: loadavg(),
+        firstRequest,
+        perRequest,
+        readiness,
+      };
       await mkdir(outDir, { recursive: true });
       await writeFile(path.join(outDir, 'partial.json'), `${JSON.stringify(partial, null, 2)}\n`);
       process.stdout.write(
@@ -414,7 +433,7 @@ try {
     };
     const memory = { bare: memoryAfter('bare'), service: memoryAfter('service') };
 
-    const extra = { firstRequest, perRequest };
+    const extra = { firstRequest, perRequest, readiness };
     const results: BenchResults = {
       coldStart,
       coldStartByCpu,
