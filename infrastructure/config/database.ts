@@ -121,6 +121,14 @@ function readManaged(settings: Settings, poolMax: number): ManagedDatabaseConfig
   if (!/^\d+\.\d+$/.test(engineVersion)) {
     throw new ConfigError(settings.key('databaseEngineVersion'), `"${engineVersion}" is not <major>.<minor>`);
   }
+  const proxy = settings.bool('databaseProxy');
+  if (proxy && minCapacity === 0) {
+    throw new ConfigError(
+      settings.key('databaseProxy'),
+      'needs databaseMinCapacity 0.5 or more: a proxy keeps connections open to the writer, so Aurora ' +
+        'would never auto-pause, while the proxy bills at least 8 ACU (docs/database.md)',
+    );
+  }
   const maxConnections = auroraMaxConnections(minCapacity, maxCapacity);
   return {
     mode: 'managed',
@@ -132,8 +140,6 @@ function readManaged(settings: Settings, poolMax: number): ManagedDatabaseConfig
     readerInstances: settings.num('databaseReaderInstances', 0, 15),
     poolMax,
     maxConnections,
-    proxy: settings.bool('databaseProxy')
-      ? { maxConnectionsPercent: proxyMaxConnectionsPercent(maxConnections) }
-      : undefined,
+    proxy: proxy ? { maxConnectionsPercent: proxyMaxConnectionsPercent(maxConnections) } : undefined,
   };
 }

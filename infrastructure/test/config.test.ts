@@ -190,6 +190,11 @@ t.test('a wrong value fails with a message naming the key', async (t) => {
     ],
     [{ databaseMode: 'managed', databaseEngineVersion: '16' }, {}, /"hapi-lambda:databaseEngineVersion"/],
     [
+      { databaseMode: 'managed', databaseMinCapacity: '0', databaseProxy: 'true' },
+      {},
+      /"hapi-lambda:databaseProxy": needs databaseMinCapacity 0\.5 or more: a proxy keeps connections open to the writer/,
+    ],
+    [
       { databaseMode: 'managed', databaseReaderInstances: '16' },
       {},
       /"hapi-lambda:databaseReaderInstances": 16 is outside 0..15/,
