@@ -59,6 +59,8 @@ export interface Config {
   readonly database: DatabaseConfig;
   readonly apiKeys: ApiKeysConfig;
   readonly version: string;
+  // The published Lambda version (or $LATEST) serving this instance; unset outside Lambda.
+  readonly functionVersion: string | undefined;
 }
 
 // Exported for the test that compares it with docs/configuration.md.
@@ -139,6 +141,8 @@ export const environmentSchema = Joi.object({
   HEADERS_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(10_000),
   // Set by Lambda for the runtime (reserved: a function's configuration cannot set it), never by us.
   AWS_LAMBDA_RUNTIME_API: Joi.string().max(256),
+  // Set by Lambda too: the version's deploy alarm counts its 5xx lines by it (docs/deploy.md).
+  AWS_LAMBDA_FUNCTION_VERSION: Joi.string().pattern(/^(\$LATEST|[1-9][0-9]*)$/, 'Lambda version'),
   // The adapter's own settings, read by both; it refuses anything but a plain path.
   AWS_LWA_SNAPSTART_BEFORE_CHECKPOINT_PATH: Joi.string()
     .pattern(/^(\/[\w.-]+)+$/)
@@ -187,6 +191,7 @@ interface ValidatedEnv {
   KEEP_ALIVE_TIMEOUT_MS: number;
   HEADERS_TIMEOUT_MS: number;
   AWS_LAMBDA_RUNTIME_API?: string;
+  AWS_LAMBDA_FUNCTION_VERSION?: string;
   AWS_LWA_SNAPSTART_BEFORE_CHECKPOINT_PATH?: string;
   AWS_LWA_SNAPSTART_AFTER_RESTORE_PATH?: string;
   SHUTDOWN_TIMEOUT_MS: number;
@@ -231,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
     deletedRetentionDays: v.DELETED_RETENTION_DAYS,
     version: v.SERVICE_VERSION,
+    functionVersion: v.AWS_LAMBDA_FUNCTION_VERSION,
     database: {
       url: v.DATABASE_URL,
       secretArn: v.DATABASE_SECRET_ARN,

@@ -36,7 +36,8 @@ function serializeRequest(request: { method?: unknown; path?: unknown } | null |
 export function loggerOptions(config: Config): LoggerOptions {
   return {
     level: config.logLevel,
-    base: { env: config.appEnv, version: config.version },
+    // Absent keys stay out of the line (JSON.stringify drops undefined).
+    base: { env: config.appEnv, version: config.version, functionVersion: config.functionVersion },
     redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
     // Called while a line is written: must never throw.
     serializers: withNoThrowingFunctions(

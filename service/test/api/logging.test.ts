@@ -205,3 +205,22 @@ t.test(
     t.equal(destination?.sync, true, 'each line is written before the logging call returns');
   },
 );
+
+t.test('the access line carries the Lambda function version when Lambda sets it', async (t) => {
+  const versions: [string, string | undefined][] = [
+    ['7', '7'],
+    ['$LATEST', '$LATEST'],
+    ['', undefined],
+  ];
+  for (const [set, logged] of versions) {
+    const app = await buildServer(
+      t,
+      { DATABASE_URL: db.url, AWS_LAMBDA_FUNCTION_VERSION: set },
+      { captureLogs: true },
+    );
+    const { body } = await app.json('/health');
+    const line = app.logs.lines().find((l) => l.traceId === body.traceId);
+    t.equal(line?.functionVersion, logged, `AWS_LAMBDA_FUNCTION_VERSION=${set}`);
+    t.equal(line?.version, app.config.version, 'the service version stays');
+  }
+});
