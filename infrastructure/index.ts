@@ -34,9 +34,14 @@ const provider = new aws.Provider('aws', {
 });
 const opts: pulumi.ComponentResourceOptions = { providers: [provider] };
 // Awaited before any resource: a reservation the account's quota cannot hold stops preview and up here.
-const concurrencyQuota = await checkConcurrencyQuota(config.function.reservedConcurrency, config.region, {
-  provider,
-});
+const concurrencyQuota = await checkConcurrencyQuota(
+  {
+    reserved: config.function.reservedConcurrency,
+    provisioned: config.deployment.provisionedConcurrency,
+  },
+  config.region,
+  { provider },
+);
 
 const image = new ServiceImage(
   config.prefix,
@@ -127,6 +132,7 @@ const shift =
           functionArn: service.function.arn,
           aliasName: service.alias.name,
           version: service.function.version,
+          logGroupName: service.logGroup.name,
           stackAlarmNames: alarms.alarms.map((alarm) => alarm.name),
           alarmTopicArn: alarms.topic.arn,
         },
