@@ -13,6 +13,8 @@ export interface TrafficShiftArgs {
   aliasName: pulumi.Input<string>;
   /** The version this deploy published: the new-version alarm watches it. */
   version: pulumi.Input<string>;
+  /** The function's log group: its request-complete lines carry `functionVersion`. */
+  logGroupName: pulumi.Input<string>;
   /** The stack's alarms; any of them in ALARM during the shift rolls `live` back. */
   stackAlarmNames: pulumi.Input<string>[];
   alarmTopicArn: pulumi.Input<string>;
@@ -24,6 +26,8 @@ export class TrafficShift extends pulumi.ComponentResource {
   readonly deploymentConfigName: pulumi.Output<string>;
   /** Errors of the new version alone, as served through `live` (Lambda's ExecutedVersion dimension). */
   readonly versionErrorsAlarm: aws.cloudwatch.MetricAlarm;
+  /** 5xx answers of the new version, counted from its request-complete log lines. */
+  readonly version5xxAlarm: aws.cloudwatch.MetricAlarm;
   readonly alarmNames: pulumi.Output<string[]>;
 
   constructor(name: string, args: TrafficShiftArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -82,7 +86,47 @@ export class TrafficShift extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.alarmNames = pulumi.all([...args.stackAlarmNames, this.versionErrorsAlarm.name]);
+
+    // A 5xx answer is a successful invocation: count the new version's own from its log lines (docs/deploy.md).
+    const fiveXx = new aws.cloudwatch.LogMetricFilter(
+      `${name}-version-5xx`,
+      {
+        name: `${name}-version-5xx`,
+        logGroupName: args.logGroupName,
+        pattern: '{ $.res.statusCode >= 500 }',
+        metricTransformation: {
+          namespace: name,
+          name: 'Http5xx',
+          value: '1',
+          unit: 'Count',
+          dimensions: { FunctionVersion: '$.functionVersion' },
+        },
+      },
+      { parent: this },
+    );
+    this.version5xxAlarm = new aws.cloudwatch.MetricAlarm(
+      `${name}-version-5xx`,
+      {
+        name: `${name}-version-5xx`,
+        alarmDescription: '5xx answers of the version being shifted to, from its request log lines',
+        namespace: fiveXx.metricTransformation.namespace,
+        metricName: fiveXx.metricTransformation.name,
+        dimensions: { FunctionVersion: args.version },
+        statistic: 'Sum',
+        period: 60,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: 'GreaterThanThreshold',
+        treatMissingData: 'notBreaching',
+        alarmActions: [args.alarmTopicArn],
+      },
+      { parent: this },
+    );
+    this.alarmNames = pulumi.all([
+      ...args.stackAlarmNames,
+      this.versionErrorsAlarm.name,
+      this.version5xxAlarm.name,
+    ]);
 
     // The boundary caps it to reading alarms and moving its own stack's aliases.
     const { accountId } = aws.getCallerIdentityOutput({}, { parent: this });

@@ -1,7 +1,12 @@
 // The prod stack (Pulumi.prod.yaml: canary): CodeDeploy shifts `live`, watched by the stack's alarms and
 // the new version's own; Pulumi publishes and migrates but leaves the alias to CodeDeploy.
 import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import t from 'tap';
+import { loadConfig as loadServiceConfig } from '../../service/src/config.ts';
+// The service's hapi augmentations, for its server module's types.
+import type {} from '../../service/src/types/hapi.d.ts';
+import { createServer } from '../../service/src/server.ts';
 import { settingOf } from './fixtures/assertions.ts';
 import { ACCOUNT, FUNCTION_VERSION, runProgram } from './fixtures/program.ts';
 import { SCENARIOS } from './fixtures/scenarios.ts';
@@ -64,14 +69,126 @@ t.test('the group watches every stack alarm and the new version’s errors throu
   t.ok(stackAlarms.length > 0);
   t.same(
     [...watched].sort(),
-    [...stackAlarms.map((alarm) => String(alarm.inputs.name)), `${prefix}-deploy-version-errors`].sort(),
+    [
+      ...stackAlarms.map((alarm) => String(alarm.inputs.name)),
+      `${prefix}-deploy-version-errors`,
+      `${prefix}-deploy-version-5xx`,
+    ].sort(),
   );
   // CodeDeploy accepts at most 10 alarms per deployment group (CodeDeploy quotas).
   t.ok(watched.length <= 10);
   t.same(run.outputs.deploymentAlarmNames, watched);
 });
 
-t.test('the deploy guide says which failures of the new version its alarm counts', async (t) => {
+/** The request-complete line the service writes for a 5xx answer, as version 7 in Lambda. */
+async function serviceFiveHundredLine(): Promise<Record<string, unknown>> {
+  const chunks: string[] = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  // A database nobody listens on: the books route answers 503 (5031) and logs it.
+  const config = loadServiceConfig({
+    APP_ENV: 'test',
+    DATABASE_URL: 'postgres://user:password@127.0.0.1:1/db',
+    DATABASE_CONNECT_TIMEOUT_MS: '100',
+    AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
+    AWS_LAMBDA_FUNCTION_VERSION: FUNCTION_VERSION,
+  });
+  const server = await createServer(config, { logStream });
+  await server.initialize();
+  try {
+    const { statusCode, result } = await server.inject<{ traceId: string }>('/v1/books');
+    if (statusCode !== 503) throw new Error(`expected a 503, got ${statusCode}`);
+    const lines = chunks
+      .join('')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const line = lines.find((l) => l.traceId === result?.traceId && 'responseTime' in l);
+    if (line === undefined) throw new Error('no request-complete line');
+    return line;
+  } finally {
+    await server.stop();
+  }
+}
+
+/** CloudWatch Logs JSON filter terms (`{ $.a.b >= 500 && ... }`) with numeric comparisons, on a parsed line. */
+function jsonPatternMatches(pattern: string, event: Record<string, unknown>): boolean {
+  const body = /^\{\s*(.+?)\s*\}$/.exec(pattern)?.[1];
+  if (body === undefined) throw new Error(`not a JSON filter pattern: ${pattern}`);
+  return body.split('&&').every((term) => {
+    const match = /^\s*\$\.([\w.]+)\s*(>=|<=|!=|=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(term);
+    if (match === null) throw new Error(`unsupported term: ${term}`);
+    const [, path = '', op, number] = match;
+    const value = jsonField(event, path);
+    if (typeof value !== 'number') return false;
+    const limit = Number(number);
+    return {
+      '>=': value >= limit,
+      '<=': value <= limit,
+      '!=': value !== limit,
+      '=': value === limit,
+      '>': value > limit,
+      '<': value < limit,
+    }[op as '>='];
+  });
+}
+
+function jsonField(event: Record<string, unknown>, path: string): unknown {
+  let value: unknown = event;
+  for (const key of path.split('.')) {
+    value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  }
+  return value;
+}
+
+t.test('the new version’s own 5xx answers, counted from its log lines, roll the shift back', async (t) => {
+  const filter = run.one('aws:cloudwatch/logMetricFilter:LogMetricFilter');
+  const logging = fn.inputs.loggingConfig as { logFormat: string; logGroup: string };
+  t.equal(filter.inputs.logGroupName, logging.logGroup, 'the function’s own log group');
+  // Lambda does not re-encode a line that already is JSON (Lambda guide, "JSON and plain text log formats").
+  t.equal(logging.logFormat, 'JSON');
+  const transformation = filter.inputs.metricTransformation as {
+    name: string;
+    namespace: string;
+    value: string;
+    dimensions: Record<string, string>;
+  };
+  const pattern = String(filter.inputs.pattern);
+
+  const line = await serviceFiveHundredLine();
+  t.ok(jsonPatternMatches(pattern, line), `${pattern} matches the service's 503 line`);
+  for (const status of [200, 404, 499]) {
+    t.notOk(jsonPatternMatches(pattern, { ...line, res: { statusCode: status } }), `not ${status}`);
+  }
+  t.notOk(jsonPatternMatches(pattern, { ...line, res: undefined }), 'not a line without a response');
+  t.equal(transformation.value, '1');
+  const [dimension, field] = Object.entries(transformation.dimensions)[0] ?? [];
+  t.equal(Object.keys(transformation.dimensions).length, 1);
+  t.equal(jsonField(line, String(field).replace(/^\$\./, '')), FUNCTION_VERSION, 'the version from the line');
+
+  const alarm = run
+    .ofType('aws:cloudwatch/metricAlarm:MetricAlarm')
+    .find((a) => a.name === `${prefix}-deploy-version-5xx`);
+  t.match(alarm?.inputs, {
+    namespace: transformation.namespace,
+    metricName: transformation.name,
+    dimensions: { [String(dimension)]: FUNCTION_VERSION },
+    statistic: 'Sum',
+    threshold: 0,
+    comparisonOperator: 'GreaterThanThreshold',
+    treatMissingData: 'notBreaching',
+    alarmActions: [run.one('aws:sns/topic:Topic').state.arn],
+  });
+  t.ok(
+    (group.inputs.alarmConfiguration as { alarms: string[] }).alarms.includes(`${prefix}-deploy-version-5xx`),
+  );
+});
+
+t.test('the deploy guide says which failures of the new version its alarms count', async (t) => {
   // The adapter turns only these statuses into invocation errors; a 500 answer is a successful invocation.
   const codes = String(
     (fn.inputs.environment as { variables: Record<string, string> }).variables.AWS_LWA_ERROR_STATUS_CODES,
@@ -83,7 +200,12 @@ t.test('the deploy guide says which failures of the new version its alarm counts
   );
   for (const code of codes) t.match(section, `status ${code}`);
   t.match(section, /HTTP 500 the service answers is a successful invocation/);
-  t.match(section, '`api-5xx`', 'names the only alarm that sees the new version’s 5xx answers');
+  t.match(
+    section,
+    '`<project>-<stack>-deploy-version-5xx`',
+    'names the alarm on the new version’s 5xx answers',
+  );
+  t.match(section, '{ $.res.statusCode >= 500 }');
 });
 
 t.test('its service role: CodeDeploy only, moves this alias only, inside the boundary', async (t) => {
