@@ -4,12 +4,12 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 
 /** Service Quotas' code for Lambda's "Concurrent executions" (per account and region). */
-export const LAMBDA_CONCURRENCY_QUOTA_CODE = 'L-B99A9384';
+const LAMBDA_CONCURRENCY_QUOTA_CODE = 'L-B99A9384';
 /** UnreservedConcurrentExecutions Lambda keeps beside every reservation (PutFunctionConcurrency). */
 const UNRESERVED_MINIMUM = 100;
 
 /** Undefined when `reserved` fits the quota; otherwise what to ask for. Other functions' reservations are not seen. */
-export function concurrencyQuotaProblem(
+function concurrencyQuotaProblem(
   setting: string,
   reserved: number,
   quota: number,
