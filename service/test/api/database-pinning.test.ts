@@ -5,11 +5,29 @@ import t from 'tap';
 import { EVENTS_PATH } from '../../src/plugins/lambda-events.ts';
 import { PASS_THROUGH_HEADERS } from '../fixtures/lambda.ts';
 import { startTestDatabase } from '../helpers/database.ts';
-import { uniqueIsbn } from '../helpers/isbn.ts';
+import {
+  addFixtureModule,
+  ATTACHMENT_TYPE,
+  createFixtureTable,
+  FIXTURE_PATH,
+} from '../helpers/fixture-module.ts';
 import { startPgWireRecorder, type RecordedConnection } from '../helpers/pg-wire-recorder.ts';
-import { buildServer, type Envelope } from '../helpers/server.ts';
+import { buildServer as buildBareServer, type Envelope } from '../helpers/server.ts';
+import type { Teardown } from '../helpers/teardown.ts';
 
 const db = await startTestDatabase(t);
+// The test-only notes module stands for any module's routes; a unique title gives a conflict on demand.
+await createFixtureTable(db.url);
+const setup = new pg.Client({ connectionString: db.url });
+await setup.connect();
+await setup.query('create unique index fixture_notes_title_unique on fixture_notes (title)');
+await setup.end();
+
+async function buildServer(t: Teardown, env: Record<string, string>) {
+  const app = await buildBareServer(t, env);
+  await addFixtureModule(app.server);
+  return app;
+}
 
 /** Startup parameters a client may send without pinning (pg always sends client_encoding). */
 const NEUTRAL_STARTUP = new Set(['user', 'database', 'client_encoding']);
@@ -85,50 +103,35 @@ t.test('requests, API keys, readiness and events send nothing that pins a sessio
   const created = await event({ action: 'keys.create', name: 'pinning' });
   statuses.keyCreated = created.status;
   const headers = { 'x-api-key': (created.body as Envelope<{ key: string }>).data.key };
-  const book = await app.json<Envelope<{ id: string }>>({
+  const note = await app.json<Envelope<{ id: string }>>({
     method: 'POST',
-    url: '/v1/books',
+    url: FIXTURE_PATH,
     headers,
-    payload: { title: 'Pinning', author: 'A. Proxy', isbn: uniqueIsbn(), publishedYear: 2020 },
+    payload: { title: 'Pinning', tag: 'proxy' },
   });
-  statuses.create = book.status;
-  const id = book.body.data.id;
-  const png = Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    Buffer.alloc(64),
-  ]);
-  statuses.list = (await app.json({ url: '/v1/books?limit=5', headers })).status;
-  statuses.get = (await app.json({ url: `/v1/books/${id}`, headers })).status;
+  statuses.create = note.status;
+  const id = note.body.data.id;
+  statuses.list = (await app.json({ url: `${FIXTURE_PATH}?limit=5`, headers })).status;
+  statuses.get = (await app.json({ url: `${FIXTURE_PATH}/${id}`, headers })).status;
   statuses.patch = (
-    await app.json({ method: 'PATCH', url: `/v1/books/${id}`, headers, payload: { title: 'Pinned?' } })
+    await app.json({ method: 'PATCH', url: `${FIXTURE_PATH}/${id}`, headers, payload: { title: 'Pinned?' } })
   ).status;
-  statuses.putCover = (
+  statuses.putAttachment = (
     await app.inject({
       method: 'PUT',
-      url: `/v1/books/${id}/cover`,
-      headers: { ...headers, 'content-type': 'image/png' },
-      payload: png,
+      url: `${FIXTURE_PATH}/${id}/attachment`,
+      headers: { ...headers, 'content-type': ATTACHMENT_TYPE },
+      payload: Buffer.alloc(64, 1),
     })
   ).statusCode;
-  statuses.getCover = (await app.inject({ url: `/v1/books/${id}/cover`, headers })).statusCode;
-  statuses.deleteCover = (await app.json({ method: 'DELETE', url: `/v1/books/${id}/cover`, headers })).status;
-  statuses.delete = (await app.json({ method: 'DELETE', url: `/v1/books/${id}`, headers })).status;
-  statuses.conflict = (
-    await app.json({
-      method: 'POST',
-      url: '/v1/books',
-      headers,
-      payload: { title: 'Twice', author: 'B', isbn: '978-0-441-01359-3' },
-    })
-  ).status;
-  statuses.conflict = (
-    await app.json({
-      method: 'POST',
-      url: '/v1/books',
-      headers,
-      payload: { title: 'Twice', author: 'B', isbn: '978-0-441-01359-3' },
-    })
-  ).status;
+  statuses.getAttachment = (
+    await app.inject({ url: `${FIXTURE_PATH}/${id}/attachment`, headers })
+  ).statusCode;
+  statuses.delete = (await app.json({ method: 'DELETE', url: `${FIXTURE_PATH}/${id}`, headers })).status;
+  // A failed statement (unique violation); the fixture does not document 409, so no document check.
+  const twice = { method: 'POST', url: FIXTURE_PATH, headers, payload: { title: 'Twice' } };
+  await app.server.inject(twice);
+  statuses.conflict = (await app.server.inject(twice)).statusCode;
   statuses.maintenance = (await event({ action: 'maintenance' })).status;
   statuses.migrate = (await event({ action: 'migrate' })).status;
   statuses.keys = (await event({ action: 'keys.list' })).status;
@@ -142,9 +145,8 @@ t.test('requests, API keys, readiness and events send nothing that pins a sessio
       list: 200,
       get: 200,
       patch: 200,
-      putCover: 200,
-      getCover: 200,
-      deleteCover: 200,
+      putAttachment: 200,
+      getAttachment: 200,
       delete: 200,
       conflict: 409,
       maintenance: 200,
@@ -200,7 +202,7 @@ t.test(
           return 'unreachable';
         }),
     });
-    t.equal((await app.json('/v1/books?limit=1')).status, 200);
+    t.equal((await app.json(`${FIXTURE_PATH}?limit=1`)).status, 200);
     const started = performance.now();
     const { status, body } = await app.json('/test/slow');
     const elapsed = Math.round(performance.now() - started);
@@ -208,7 +210,11 @@ t.test(
     t.equal(status, 503);
     t.equal(body.code, 5031);
     t.ok(elapsed < 3000, 'PostgreSQL cancelled it, long before the client-side bound');
-    t.equal((await app.json('/v1/books?limit=1')).status, 200, 'the connection serves the next request');
+    t.equal(
+      (await app.json(`${FIXTURE_PATH}?limit=1`)).status,
+      200,
+      'the connection serves the next request',
+    );
     t.same(recorder.connections.flatMap(pinningReasons), [], 'and the service sent nothing that pins');
   },
 );

@@ -9,6 +9,7 @@ import { EVENTS_PATH } from '../../src/plugins/lambda-events.ts';
 import { startEmbeddedPostgres } from '../../tools/embedded-postgres.ts';
 import { migrateDatabase } from '../../tools/with-orm.ts';
 import { PASS_THROUGH_HEADERS } from '../fixtures/lambda.ts';
+import { addFixtureModule, FIXTURE_PATH } from '../helpers/fixture-module.ts';
 import { startPgWireRecorder } from '../helpers/pg-wire-recorder.ts';
 import { buildServer, type TestServer } from '../helpers/server.ts';
 import type { Teardown } from '../helpers/teardown.ts';
@@ -72,6 +73,7 @@ function countLines(lines: readonly Record<string, unknown>[]): Record<string, n
 
 async function listening(t: Teardown, env: Record<string, string>): Promise<TestServer & { origin: string }> {
   const app = await buildServer(t, { PORT: '0', HOST: '127.0.0.1', ...env }, { captureLogs: true });
+  await addFixtureModule(app.server);
   await app.server.start();
   return Object.assign(app, { origin: `http://127.0.0.1:${String(app.server.info.port)}` });
 }
@@ -82,7 +84,7 @@ t.test('inside Lambda an instance opens one connection, whatever overlaps', asyn
   t.equal(app.config.database.poolMax, 1, 'DATABASE_POOL_MAX defaults to 1 inside Lambda');
   // Leftovers of earlier invocations (a request cut off by its timeout, a readiness check) can overlap.
   const answers = await Promise.all([
-    ...Array.from({ length: 6 }, () => call(`${app.origin}/v1/books?limit=1`)),
+    ...Array.from({ length: 6 }, () => call(`${app.origin}${FIXTURE_PATH}?limit=1`)),
     call(`${app.origin}/health/ready`),
     call(`${app.origin}${EVENTS_PATH}`, {
       method: 'POST',
@@ -99,13 +101,13 @@ t.test('inside Lambda an instance opens one connection, whatever overlaps', asyn
 
 t.test('inside Lambda the one connection busy: a bounded wait, then 503 5034 with Retry-After', async (t) => {
   const app = await listening(t, { DATABASE_URL: db.url, DATABASE_QUEUE_TIMEOUT_MS: '300' });
-  await call(`${app.origin}/v1/books?limit=1`);
+  await call(`${app.origin}${FIXTURE_PATH}?limit=1`);
   // Another session locks the table: the instance's only connection waits inside its first request.
   const locker = new pg.Client({ connectionString: db.url });
   await locker.connect();
   t.teardown(() => locker.end());
-  await locker.query('begin; lock table books in access exclusive mode');
-  const holding = call(`${app.origin}/v1/books?limit=1`);
+  await locker.query('begin; lock table fixture_notes in access exclusive mode');
+  const holding = call(`${app.origin}${FIXTURE_PATH}?limit=1`);
   for (let waited = 0; waited < 100; waited++) {
     const { rows } = await locker.query<{ n: string }>(
       "select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()",
@@ -114,14 +116,14 @@ t.test('inside Lambda the one connection busy: a bounded wait, then 503 5034 wit
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const started = performance.now();
-  const shed = await call(`${app.origin}/v1/books?limit=1`);
+  const shed = await call(`${app.origin}${FIXTURE_PATH}?limit=1`);
   const waitedMs = Math.round(performance.now() - started);
   await locker.query('commit');
   t.comment(`the queued request waited ${waitedMs} ms (DATABASE_QUEUE_TIMEOUT_MS 300)`);
   t.same(shed, { status: 503, code: 5034, retryAfter: '1' }, 'shed as overload, with Retry-After');
   t.ok(waitedMs < 3000, 'the wait is bounded by the queue timeout, not the connect or query timeout');
   t.equal((await holding).status, 200, 'the request holding the connection is served once the lock goes');
-  t.equal((await call(`${app.origin}/v1/books?limit=1`)).status, 200, 'and the next one too');
+  t.equal((await call(`${app.origin}${FIXTURE_PATH}?limit=1`)).status, 200, 'and the next one too');
 });
 
 t.test('outside Lambda the pool is DATABASE_POOL_MAX (default 5) plus one for readiness', async (t) => {
@@ -129,7 +131,7 @@ t.test('outside Lambda the pool is DATABASE_POOL_MAX (default 5) plus one for re
   const app = await listening(t, { DATABASE_URL: via(recorder.port), AWS_LAMBDA_RUNTIME_API: '' });
   t.equal(app.config.database.poolMax, 5);
   const answers = await Promise.all([
-    ...Array.from({ length: 20 }, () => call(`${app.origin}/v1/books?limit=1`)),
+    ...Array.from({ length: 20 }, () => call(`${app.origin}${FIXTURE_PATH}?limit=1`)),
     call(`${app.origin}/health/ready`),
   ]);
   t.ok(recorder.peak <= 6, `${recorder.peak} connections at most`);
@@ -162,7 +164,7 @@ t.test(
       instances.map(async (app) => {
         const answers: Answer[] = [];
         for (let i = 0; i < STORM_REQUESTS_PER_INSTANCE; i++) {
-          answers.push(await call(`${app.origin}/v1/books?limit=1`));
+          answers.push(await call(`${app.origin}${FIXTURE_PATH}?limit=1`));
         }
         return answers;
       }),
@@ -195,7 +197,9 @@ t.test(
     let recoveredAfter: number | undefined;
     while (rounds < RECOVERY_ROUNDS && recoveredAfter === undefined) {
       rounds += 1;
-      const round = await Promise.all(remaining.map(async (app) => call(`${app.origin}/v1/books?limit=1`)));
+      const round = await Promise.all(
+        remaining.map(async (app) => call(`${app.origin}${FIXTURE_PATH}?limit=1`)),
+      );
       recovery.push(...round);
       if (round.every((a) => a.status === 200)) recoveredAfter = Date.now() - reaped;
     }
