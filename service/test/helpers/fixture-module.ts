@@ -2,7 +2,7 @@
 // what every module gets (envelope, input guard, protocol, auth) use it, so they do not depend on books.
 import { createHash } from 'node:crypto';
 import Boom from '@hapi/boom';
-import type { Plugin, Server, ServerRoute } from '@hapi/hapi';
+import type { Plugin, RouteOptions, Server, ServerRoute } from '@hapi/hapi';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import Joi from 'joi';
 import pg from 'pg';
@@ -217,11 +217,15 @@ function routes(): ServerRoute[] {
   ];
 }
 
-const fixturePlugin: Plugin<{ config: Config }> = {
+const fixturePlugin: Plugin<{ config: Config; documented: boolean }> = {
   name: 'fixture-notes',
   dependencies: ['database', 'errors'],
-  register(server) {
-    server.route(routes());
+  register(server, { documented }) {
+    // Documented, its routes are in /openapi.json as a listed module's are (tagged 'api').
+    const tags = documented ? ['api', 'fixture-notes'] : [];
+    server.route(
+      routes().map((route) => ({ ...route, options: { ...(route.options as RouteOptions), tags } })),
+    );
   },
 };
 
@@ -232,6 +236,12 @@ const fixtureModule = {
 } as const satisfies DomainModule;
 
 /** Registers the fixture module as server.ts registers the listed ones (after the test's server is built). */
-export async function addFixtureModule(server: Server): Promise<void> {
-  await server.register({ plugin: fixtureModule.plugin, options: { config: server.app.config } });
+export async function addFixtureModule(
+  server: Server,
+  { documented = false }: { documented?: boolean } = {},
+): Promise<void> {
+  await server.register({
+    plugin: fixtureModule.plugin,
+    options: { config: server.app.config, documented },
+  });
 }

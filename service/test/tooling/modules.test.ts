@@ -8,6 +8,7 @@ import { errorRegistry } from '../../src/errors/error-codes.ts';
 import { DOMAIN_MODULES, domainModules } from '../../src/modules/index.ts';
 import type { DomainModule } from '../../src/modules/module.ts';
 import { completeOpenApiDocument, type OpenApiDocument } from '../../src/plugins/openapi-completion.ts';
+import { addFixtureModule } from '../helpers/fixture-module.ts';
 import { buildServer } from '../helpers/server.ts';
 
 const modulesDir = new URL('../../src/modules/', import.meta.url);
@@ -56,6 +57,8 @@ t.test('every tag a route carries is declared in the OpenAPI document', async (t
 
 t.test("the document has each manifest's response headers on the answers it names", async (t) => {
   const { server } = await buildServer(t, { DATABASE_URL: 'postgres://unused@127.0.0.1:1/unused' });
+  // A documented module of its own, so the check has keyed routes whichever example modules are listed.
+  await addFixtureModule(server, { documented: true });
   const served = (await server.inject('/openapi.json')).result as OpenApiDocument;
   const integer = { description: 'A probe', schema: { type: 'integer' } };
   const probe: DomainModule = {
