@@ -58,6 +58,18 @@ const common: BuildOptions = {
   logLevel: 'warning',
 };
 
+// Bundled CommonJS dependencies still call require() and read __dirname (every ES chunk gets this).
+const esmBanner = {
+  js: [
+    "import { createRequire as __createRequire } from 'node:module';",
+    "import { dirname as __pathDirname } from 'node:path';",
+    "import { fileURLToPath as __fileURLToPath } from 'node:url';",
+    'const require = __createRequire(import.meta.url);',
+    'const __filename = __fileURLToPath(import.meta.url);',
+    'const __dirname = __pathDirname(__filename);',
+  ].join(' '),
+};
+
 await rm(outdir, { recursive: true, force: true });
 const result = await build({
   ...common,
@@ -69,17 +81,7 @@ const result = await build({
   splitting: true,
   format: 'esm',
   metafile: true,
-  // Bundled CommonJS dependencies still call require() and read __dirname (every chunk gets this).
-  banner: {
-    js: [
-      "import { createRequire as __createRequire } from 'node:module';",
-      "import { dirname as __pathDirname } from 'node:path';",
-      "import { fileURLToPath as __fileURLToPath } from 'node:url';",
-      'const require = __createRequire(import.meta.url);',
-      'const __filename = __fileURLToPath(import.meta.url);',
-      'const __dirname = __pathDirname(__filename);',
-    ].join(' '),
-  },
+  banner: esmBanner,
 });
 
 // ---- the startup snapshot's entry ------------------------------------------------------------------
@@ -188,26 +190,37 @@ await build({
   plugins: [withoutSwaggerUiAssets, toLazyFile],
 });
 // Sharing start-up modules with the snapshot keeps instanceof working across the two files.
-await build({
+// One ES module per dynamic import, code shared between them in chunks: the first database request
+// compiles the ORM stack only, not the AWS SDK or the docs. snapshot-lazy.cjs maps each to its file.
+const lazyDir = path.join(outdir, 'snapshot-lazy');
+const lazyEntries = [...lazy].sort().map((file) => ({
+  file,
+  name: path
+    .relative(serviceDir, file)
+    .replace(/^(\.\.[/\\])*(node_modules|src)[/\\]/, '')
+    .replace(/\.[cm]?[jt]s$/, '')
+    .replace(/[^\w.-]+/g, '-')
+    .replace(/^-+/, ''),
+}));
+const lazyBuild = await build({
   ...common,
-  stdin: {
-    contents: `module.exports.modules = { ${[...lazy]
-      .sort()
-      .map((file) => `${lazyKey(file)}: () => require(${JSON.stringify(file)})`)
-      .join(', ')} };`,
-    resolveDir: path.join(serviceDir, 'src'),
-    sourcefile: 'snapshot-lazy-entry.js',
-    loader: 'js',
-  },
-  outfile: lazyFile,
-  format: 'cjs',
+  entryPoints: lazyEntries.map(({ file, name }) => ({ in: file, out: name })),
+  outdir: lazyDir,
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
+  metafile: true,
+  format: 'esm',
+  banner: esmBanner,
   plugins: [
     withoutSwaggerUiAssets,
     {
       name: 'start-up-modules-from-the-snapshot',
       setup(builder) {
         builder.onResolve({ filter: /.*/ }, async (args) => {
-          if (args.pluginData === 'resolving' || args.namespace === 'lent') return undefined;
+          if (args.pluginData === 'resolving' || args.namespace === 'lent' || args.kind === 'entry-point') {
+            return undefined;
+          }
           const resolved = await resolveOnDisk(builder, args);
           const index = shared.get(resolved.path);
           return index === undefined ? undefined : { path: String(index), namespace: 'lent' };
@@ -220,6 +233,24 @@ await build({
     },
   ],
 });
+// A CommonJS package's module.exports is the default export of its ES entry.
+const commonJsEntries = new Set(
+  Object.values(lazyBuild.metafile.outputs).flatMap(({ entryPoint }) =>
+    entryPoint !== undefined && lazyBuild.metafile.inputs[entryPoint]?.format === 'cjs'
+      ? [path.resolve(entryPoint)]
+      : [],
+  ),
+);
+// Node 24 loads an ES module without top-level await through require(), synchronously.
+await writeFile(
+  lazyFile,
+  `module.exports.modules = { ${lazyEntries
+    .map(
+      ({ file, name }) =>
+        `${lazyKey(file)}: () => require('./snapshot-lazy/${name}.mjs')${commonJsEntries.has(file) ? '.default' : ''}`,
+    )
+    .join(', ')} };\n`,
+);
 await writeFile(path.join(outdir, 'snapshot.json'), `${JSON.stringify(SNAPSHOT_CONFIG)}\n`);
 
 const { size } = await stat(outfile);

@@ -2,7 +2,6 @@
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig } from '@mikro-orm/postgresql';
 import { domainModules } from '../modules/index.ts';
-import { databaseTlsOptions } from './database-tls.ts';
 import { migrations } from './migrations/index.ts';
 
 export interface OrmConnectionOptions {
@@ -20,6 +19,8 @@ export interface OrmConnectionOptions {
 export async function createOrmConfig(options: OrmConnectionOptions) {
   // Each module loads its own entities: the module list is on the start path, the ORM is not.
   const entities = (await Promise.all(domainModules.map(async (module) => module.entities()))).flat();
+  // node:tls and the CA bundles load only for a TLS connection.
+  const tls = options.ssl ? await import('./database-tls.ts') : undefined;
   return defineConfig({
     clientUrl: options.url,
     entities,
@@ -35,7 +36,9 @@ export async function createOrmConfig(options: OrmConnectionOptions) {
     driverOptions: {
       connectionTimeoutMillis: options.connectTimeoutMs,
       query_timeout: options.queryTimeoutMs,
-      ...(options.ssl ? { ssl: databaseTlsOptions(new URL(options.url).hostname, options.privateCa) } : {}),
+      ...(tls === undefined
+        ? {}
+        : { ssl: tls.databaseTlsOptions(new URL(options.url).hostname, options.privateCa) }),
     },
     migrations: {
       // Listed explicitly, never discovered from a folder, so the bundled service carries them.
