@@ -34,9 +34,23 @@ export async function startBundle(
   bundleDir: string,
   env: Record<string, string>,
 ): Promise<Bundle> {
+  return startProcess(t, [path.join(bundleDir, 'main.mjs')], bundleDir, env);
+}
+
+/** The service from source with the test-only notes module (fixture-module.ts) as such a process. */
+export async function startFixtureService(t: Teardown, env: Record<string, string>): Promise<Bundle> {
+  return startProcess(t, [path.join(serviceDir, 'test/fixtures/fixture-service.ts')], serviceDir, env);
+}
+
+async function startProcess(
+  t: Teardown,
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+): Promise<Bundle> {
   const port = await freePort();
-  const spawned = spawnCollecting(t, process.execPath, [path.join(bundleDir, 'main.mjs')], {
-    cwd: bundleDir,
+  const spawned = spawnCollecting(t, process.execPath, args, {
+    cwd,
     env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', APP_ENV: 'test', ...env },
   });
   await spawned.waitFor(/server started/);
