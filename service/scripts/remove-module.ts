@@ -183,6 +183,18 @@ for (const file of readdirSync(migrationsDir).filter(
   writeFileSync(migration, await format(source, migration));
 }
 
+// Tests of other features that went through the module (a round trip via its routes) go with it, on purpose:
+// listed so that the user gives their own module such a test.
+const collateral = [...removed]
+  .filter((file) => file.endsWith('.test.ts') && !file.startsWith(`${testFolder}${path.sep}`))
+  .map(rel);
+if (collateral.length > 0) {
+  console.log(
+    `\nThese tests reached other features through ${name} and went with it; give your module such a test:\n` +
+      collateral.map((file) => `  ${file}\n`).join(''),
+  );
+}
+
 const left = spawnSync('git', ['grep', '-n', '-i', '-w', name, '--', 'service', 'docs', '.github'], {
   cwd: ROOT,
   encoding: 'utf8',
