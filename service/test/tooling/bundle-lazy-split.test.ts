@@ -1,0 +1,43 @@
+// The first database request after a snapshot start reads only the ORM stack's files: the AWS SDK, the
+// docs (hapi-swagger) and node:tls stay unread. Why: docs/performance.md (the first database request).
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import t from 'tap';
+import { buildBundle } from '../helpers/bundle.ts';
+
+const dir = process.env.LAZY_SPLIT_DIST ?? (await buildBundle(t, 'bundle-lazy-split-'));
+
+// What snapshot-lazy.cjs loads for one dynamic import: its file and every file that file imports statically.
+async function filesOf(key: string): Promise<Map<string, string>> {
+  const index = await readFile(path.join(dir, 'snapshot-lazy.cjs'), 'utf8');
+  const entry = new RegExp(
+    `${JSON.stringify(key).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: \\(\\) => require\\('([^']+)'\\)`,
+  ).exec(index);
+  const files = new Map<string, string>();
+  const visit = async (file: string) => {
+    if (files.has(file)) return;
+    const text = await readFile(file, 'utf8');
+    files.set(file, text);
+    for (const [, next] of text.matchAll(/(?:import|from)\s*"(\.[^"]+)"/g)) {
+      await visit(path.resolve(path.dirname(file), next ?? ''));
+    }
+  };
+  await visit(entry?.[1] === undefined ? path.join(dir, 'snapshot-lazy.cjs') : path.resolve(dir, entry[1]));
+  return files;
+}
+
+t.test('the ORM and the books module load without the AWS SDK, the docs and node:tls', async (t) => {
+  const read = new Map<string, string>();
+  for (const key of [
+    'src/db/orm.ts',
+    'src/modules/books/book.service.ts',
+    'src/modules/books/book.repository.ts',
+  ]) {
+    for (const [file, text] of await filesOf(key)) read.set(file, text);
+  }
+  const all = [...read.values()].join('\n');
+  t.ok(all.includes('MikroORM'), 'the ORM is among them');
+  t.notOk(all.includes('SecretsManager'), 'no AWS SDK');
+  t.notOk(/swagger/i.test(all), 'no hapi-swagger');
+  t.notOk(/from\s*"node:tls"|from\s*"tls"/.test(all), 'no static import of node:tls');
+});
