@@ -217,10 +217,10 @@ function routes(): ServerRoute[] {
   ];
 }
 
-const fixturePlugin: Plugin<{ config: Config; documented: boolean }> = {
+const fixturePlugin: Plugin<{ config: Config; documented?: boolean }> = {
   name: 'fixture-notes',
   dependencies: ['database', 'errors'],
-  register(server, { documented }) {
+  register(server, { documented = false }) {
     // Documented, its routes are in /openapi.json as a listed module's are (tagged 'api').
     const tags = documented ? ['api', 'fixture-notes'] : [];
     server.route(
