@@ -106,8 +106,10 @@ t.test('after remove:module, typecheck, lint and the remaining tests pass', asyn
     'migrations.test.ts',
     'errors.test.ts',
     'input-guard.test.ts',
+    'migration-lint.test.ts',
+    'database-pinning.test.ts',
   ]);
-  t.equal(tests.length, 6, tests.join(' '));
+  t.equal(tests.length, 8, tests.join(' '));
   const tap = await run(
     'npm',
     ['exec', '--offline', '--', 'tap', '--disable-coverage', ...tests],
