@@ -21,7 +21,7 @@ t.test('the proxy: TLS required, the managed secret, the cluster as its target',
     auths: [{ authScheme: 'SECRETS', secretArn, iamAuth: 'DISABLED' }],
     vpcSubnetIds: ['subnet-a', 'subnet-b'],
   });
-  const role = run.ofType('aws:iam/role:Role').find((r) => r.name.endsWith('-proxy-role'));
+  const role = run.ofType('aws:iam/role:Role').find((r) => r.name.endsWith('-db-proxy'));
   t.equal(proxy.inputs.roleArn, role?.state.arn);
   t.match(JSON.parse(String(role?.inputs.assumeRolePolicy)), {
     Statement: [{ Principal: { Service: 'rds.amazonaws.com' }, Action: 'sts:AssumeRole' }],

@@ -26,7 +26,7 @@ export function databaseProxy(name: string, args: DatabaseProxyArgs, parent: pul
   // them read their own stack's RDS-managed secret and nothing else.
   const { accountId } = aws.getCallerIdentityOutput({}, { parent });
   const role = new aws.iam.Role(
-    `${name}-proxy-role`,
+    `${name}-proxy`,
     {
       permissionsBoundary: pulumi.interpolate`arn:aws:iam::${accountId}:policy/${boundary.policyName}`,
       assumeRolePolicy: JSON.stringify({
