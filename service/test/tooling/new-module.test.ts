@@ -54,7 +54,7 @@ t.test(
   'new:module writes modules (one related to another) that pass typecheck, lint and tests',
   async (t) => {
     // Related to books while the example exists; to the module just written once it was removed.
-    const target = existsSync(path.join(root, 'service/src/modules/books')) ? 'books' : 'publishers';
+    const target = existsSync(path.join(root, 'service/src/modules', 'books')) ? 'books' : 'publishers';
     const untouched = contents();
     for (const args of [['publishers'], ['authors', '--relation', target]]) {
       const scaffold = await run('npm', ['run', 'new:module', '--', ...args], root);
