@@ -89,7 +89,7 @@ async function serviceFiveHundredLine(): Promise<Record<string, unknown>> {
       done();
     },
   });
-  // A database nobody listens on: the books route answers 503 (5031) and logs it.
+  // A database nobody listens on: the readiness route (every project keeps it) answers 503 and logs it.
   const config = loadServiceConfig({
     APP_ENV: 'test',
     DATABASE_URL: 'postgres://user:password@127.0.0.1:1/db',
@@ -100,7 +100,7 @@ async function serviceFiveHundredLine(): Promise<Record<string, unknown>> {
   const server = await createServer(config, { logStream });
   await server.initialize();
   try {
-    const { statusCode, result } = await server.inject<{ traceId: string }>('/v1/books');
+    const { statusCode, result } = await server.inject<{ traceId: string }>('/health/ready');
     if (statusCode !== 503) throw new Error(`expected a 503, got ${statusCode}`);
     const lines = chunks
       .join('')
