@@ -100,6 +100,7 @@ export class ServiceAlarms extends pulumi.ComponentResource {
     }
     const databaseMetric = (metric: string) =>
       pulumi
+        /* c8 ignore next */ // only called in managed mode, where the cluster exists
         .output(clusterIdentifier ?? '')
         .apply((id) => ['AWS/RDS', metric, 'DBClusterIdentifier', id, 'Role', 'WRITER', { stat: 'Maximum' }]);
 

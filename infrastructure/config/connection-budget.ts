@@ -26,6 +26,7 @@ export function auroraMaxConnections(minAcu: number, maxAcu: number): number {
   let value: number;
   if (exact !== undefined) value = exact[1];
   else {
+    /* c8 ignore next */ // the table's first row is 1 ACU; lower maxima are exact rows
     const [rowAcu, rowConnections] = rows.filter(([acu]) => acu < maxAcu).at(-1) ?? rows[0] ?? [1, 189];
     const memoryShare = (rowConnections * BYTES_PER_CONNECTION) / (rowAcu * ACU_BYTES);
     value = Math.floor((maxAcu * ACU_BYTES * memoryShare) / BYTES_PER_CONNECTION);

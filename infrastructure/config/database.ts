@@ -63,6 +63,7 @@ export function budgetedReservedConcurrency(
   const budget = connectionBudget(input);
   const problem = budgetProblem(input, budget);
   if (problem !== undefined) {
+    /* c8 ignore next */ // derived: even one instance's pool does not fit
     throw new ConfigError(settings.key(budget.derived ? 'databasePoolMax' : 'reservedConcurrency'), problem);
   }
   return budget.derived && preview
