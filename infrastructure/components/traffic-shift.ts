@@ -6,6 +6,16 @@ import boundary from '../permissions-boundary.json' with { type: 'json' };
 import type { ShiftSettings } from '../config/deployment.ts';
 import { typeToken } from './type-token.ts';
 
+/** The new version's alarms fire on a single failure in a minute; no traffic is not a failure. */
+const ANY_IN_A_MINUTE = {
+  statistic: 'Sum',
+  period: 60,
+  evaluationPeriods: 1,
+  threshold: 0,
+  comparisonOperator: 'GreaterThanThreshold',
+  treatMissingData: 'notBreaching',
+} as const;
+
 export interface TrafficShiftArgs {
   shift: ShiftSettings;
   functionName: pulumi.Input<string>;
@@ -76,12 +86,7 @@ export class TrafficShift extends pulumi.ComponentResource {
           Resource: pulumi.interpolate`${args.functionName}:${args.aliasName}`,
           ExecutedVersion: args.version,
         },
-        statistic: 'Sum',
-        period: 60,
-        evaluationPeriods: 1,
-        threshold: 0,
-        comparisonOperator: 'GreaterThanThreshold',
-        treatMissingData: 'notBreaching',
+        ...ANY_IN_A_MINUTE,
         alarmActions: [args.alarmTopicArn],
       },
       { parent: this },
@@ -112,12 +117,7 @@ export class TrafficShift extends pulumi.ComponentResource {
         namespace: fiveXx.metricTransformation.namespace,
         metricName: fiveXx.metricTransformation.name,
         dimensions: { FunctionVersion: args.version },
-        statistic: 'Sum',
-        period: 60,
-        evaluationPeriods: 1,
-        threshold: 0,
-        comparisonOperator: 'GreaterThanThreshold',
-        treatMissingData: 'notBreaching',
+        ...ANY_IN_A_MINUTE,
         alarmActions: [args.alarmTopicArn],
       },
       { parent: this },
