@@ -37,64 +37,59 @@ export class ServiceAlarms extends pulumi.ComponentResource {
       );
     }
 
-    const targets = {
-      function: { namespace: 'AWS/Lambda', dimensions: { FunctionName: args.functionName } },
-      api: { namespace: 'AWS/ApiGateway', dimensions: { ApiId: args.apiId, Stage: args.stageName } },
-    };
-    this.alarms = ALARMS.map((spec) => {
-      const threshold = args.thresholds[spec.key];
-      return new aws.cloudwatch.MetricAlarm(
+    // One shape for every alarm: a minute at or over the threshold, evaluationPeriods times in a row.
+    const alarm = (
+      spec: { key: string; metricName: string; describe(threshold: number): string },
+      threshold: number,
+      metric: Pick<
+        aws.cloudwatch.MetricAlarmArgs,
+        'namespace' | 'dimensions' | 'statistic' | 'extendedStatistic'
+      >,
+    ) =>
+      new aws.cloudwatch.MetricAlarm(
         `${name}-${spec.key}`,
         {
           name: `${name}-${spec.key}`,
           alarmDescription: spec.describe(threshold),
-          ...targets[spec.target],
+          ...metric,
           metricName: spec.metricName,
-          statistic: spec.statistic === 'Sum' ? spec.statistic : undefined,
-          extendedStatistic: spec.statistic === 'p99' ? spec.statistic : undefined,
           period: 60,
           evaluationPeriods: args.evaluationPeriods,
           datapointsToAlarm: args.evaluationPeriods,
           threshold,
           comparisonOperator: 'GreaterThanOrEqualToThreshold',
-          // No datapoints means no traffic (these metrics are only emitted on requests), which is
-          // healthy; "breaching" would page every quiet night, "missing" would flap to INSUFFICIENT_DATA.
+          // No datapoints means no traffic (metrics come only with requests) or a paused cluster: healthy.
+          // "breaching" would page every quiet night, "missing" would flap to INSUFFICIENT_DATA.
           treatMissingData: 'notBreaching',
           alarmActions: [this.topic.arn],
           okActions: [this.topic.arn],
         },
         { parent: this },
       );
-    });
+
+    const targets = {
+      function: { namespace: 'AWS/Lambda', dimensions: { FunctionName: args.functionName } },
+      api: { namespace: 'AWS/ApiGateway', dimensions: { ApiId: args.apiId, Stage: args.stageName } },
+    };
+    this.alarms = ALARMS.map((spec) =>
+      alarm(spec, args.thresholds[spec.key], {
+        ...targets[spec.target],
+        statistic: spec.statistic === 'Sum' ? spec.statistic : undefined,
+        extendedStatistic: spec.statistic === 'p99' ? spec.statistic : undefined,
+      }),
+    );
 
     // Managed mode: the writer's connections against max_connections and its capacity against the maximum.
     const clusterIdentifier = args.databaseClusterIdentifier;
     const databaseThresholds = args.databaseThresholds;
     if (clusterIdentifier !== undefined && databaseThresholds !== undefined) {
       for (const spec of DATABASE_ALARMS) {
-        const threshold = databaseThresholds[spec.key];
         this.alarms.push(
-          new aws.cloudwatch.MetricAlarm(
-            `${name}-${spec.key}`,
-            {
-              name: `${name}-${spec.key}`,
-              alarmDescription: spec.describe(threshold),
-              namespace: 'AWS/RDS',
-              dimensions: { DBClusterIdentifier: clusterIdentifier, Role: 'WRITER' },
-              metricName: spec.metricName,
-              statistic: 'Maximum',
-              period: 60,
-              evaluationPeriods: args.evaluationPeriods,
-              datapointsToAlarm: args.evaluationPeriods,
-              threshold,
-              comparisonOperator: 'GreaterThanOrEqualToThreshold',
-              // A paused cluster (minimum 0 ACU) sends no datapoints: that is not a full one.
-              treatMissingData: 'notBreaching',
-              alarmActions: [this.topic.arn],
-              okActions: [this.topic.arn],
-            },
-            { parent: this },
-          ),
+          alarm(spec, databaseThresholds[spec.key], {
+            namespace: 'AWS/RDS',
+            dimensions: { DBClusterIdentifier: clusterIdentifier, Role: 'WRITER' },
+            statistic: 'Maximum',
+          }),
         );
       }
     }
