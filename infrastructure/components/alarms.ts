@@ -93,10 +93,9 @@ export class ServiceAlarms extends pulumi.ComponentResource {
         );
       }
     }
-    const databaseMetric = (metric: string) =>
+    const databaseMetric = (cluster: pulumi.Input<string>, metric: string) =>
       pulumi
-        /* c8 ignore next */ // only called in managed mode, where the cluster exists
-        .output(clusterIdentifier ?? '')
+        .output(cluster)
         .apply((id) => ['AWS/RDS', metric, 'DBClusterIdentifier', id, 'Role', 'WRITER', { stat: 'Maximum' }]);
 
     const lambdaMetric = (metric: string, stat: string) =>
@@ -151,8 +150,12 @@ export class ServiceAlarms extends pulumi.ComponentResource {
             ...(clusterIdentifier === undefined
               ? []
               : [
-                  widget('Database connections', 0, 15, [databaseMetric('DatabaseConnections')]),
-                  widget('Database capacity (ACU)', 12, 15, [databaseMetric('ServerlessDatabaseCapacity')]),
+                  widget('Database connections', 0, 15, [
+                    databaseMetric(clusterIdentifier, 'DatabaseConnections'),
+                  ]),
+                  widget('Database capacity (ACU)', 12, 15, [
+                    databaseMetric(clusterIdentifier, 'ServerlessDatabaseCapacity'),
+                  ]),
                 ]),
           ],
         }),
