@@ -13,6 +13,7 @@ import {
   CreateDeploymentCommand,
   GetDeploymentCommand,
   GetDeploymentConfigCommand,
+  ListDeploymentsCommand,
   StopDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
 import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -22,6 +23,9 @@ import { check } from './lambda-invoke.mjs';
 
 const EVENT_FILE = '.github/events/http-api-v2.json';
 const DONE = new Set(['Succeeded', 'Failed', 'Stopped']);
+// How far back a rolled-back deployment of the same version refuses a new one (versions are never reused).
+const HISTORY_DAYS = 90;
+const HISTORY_PAGES = 5;
 
 /** The stack's outputs and the rollout's bounds, from the environment the workflow step sets. */
 function readSettings(env) {
@@ -52,6 +56,7 @@ function readSettings(env) {
     timeoutMinutes: env.ROLLOUT_TIMEOUT_MINUTES ? envNumber(env, 'ROLLOUT_TIMEOUT_MINUTES', 0) : undefined,
     marginMinutes: envNumber(env, 'ROLLOUT_MARGIN_MINUTES', 10),
     maxMinutes: envNumber(env, 'ROLLOUT_MAX_MINUTES', Infinity),
+    retryRolledBack: env.ROLLOUT_RETRY_ROLLED_BACK?.trim() === 'true',
     pollMs: envNumber(env, 'ROLLOUT_POLL_SECONDS', 15) * 1000,
     settleMs: envNumber(env, 'ROLLOUT_ROLLBACK_WAIT_SECONDS', 300) * 1000,
     apiKey: env.SMOKE_API_KEY ?? '',
@@ -255,6 +260,56 @@ async function failureMessage(clients, settings, info, current, log) {
   return `deployment ${info.deploymentId} ${info.status}: ${cause}.${rolledBack} ${whereLive(settings, settledState, current)}`;
 }
 
+// The description ends with the versions, so a later run can tell which version a deployment shifted to.
+const describeDeployment = (settings, current) =>
+  [settings.description, `version ${current} → ${settings.target}`].filter(Boolean).join(': ');
+const VERSIONS_IN_DESCRIPTION = /version \d+ → (\d+)$/;
+
+/** The newest deployment of the group that shifted to the target version and was rolled back, if any. */
+async function rolledBackDeployment(codedeploy, settings) {
+  const start = new Date(Date.now() - HISTORY_DAYS * 86_400_000);
+  let nextToken;
+  for (let page = 0; page < HISTORY_PAGES; page++) {
+    const list = await awsCall(
+      `ListDeployments in ${settings.application}/${settings.deploymentGroup}`,
+      codedeploy.send(
+        new ListDeploymentsCommand({
+          applicationName: settings.application,
+          deploymentGroupName: settings.deploymentGroup,
+          includeOnlyStatuses: ['Failed', 'Stopped'],
+          createTimeRange: { start },
+          nextToken,
+        }),
+      ),
+    );
+    for (const id of list.deployments ?? []) {
+      const info = await getDeployment(codedeploy, id);
+      const target = VERSIONS_IN_DESCRIPTION.exec(info.description ?? '')?.[1];
+      if (target === settings.target && info.rollbackInfo?.rollbackDeploymentId) return info;
+    }
+    nextToken = list.nextToken;
+    if (!nextToken) return undefined;
+  }
+  return undefined;
+}
+
+/** A re-run after a rollback would send traffic to the version that failed again: refused unless asked. */
+async function refuseRolledBack(codedeploy, settings, log) {
+  const earlier = await rolledBackDeployment(codedeploy, settings);
+  if (earlier === undefined) return;
+  const when = earlier.completeTime ? ` at ${new Date(earlier.completeTime).toISOString()}` : '';
+  const why = earlier.errorInformation?.message ? ` (${earlier.errorInformation.message})` : '';
+  const what = `version ${settings.target} was rolled back by deployment ${earlier.deploymentId}${when}${why}`;
+  if (settings.retryRolledBack) {
+    log(`rollout: ${what}; shifting to it again as ROLLOUT_RETRY_ROLLED_BACK asks`);
+    return;
+  }
+  throw new CheckError(
+    `${what}: shifting to it again would repeat the failure. Deploy a fix (a new version), or rerun with ` +
+      `ROLLOUT_RETRY_ROLLED_BACK=true if the cause is gone (see "Rollout in the deploy job" in docs/deploy.md)`,
+  );
+}
+
 const getAlias = (lambda, settings) =>
   awsCall(
     `GetAlias ${settings.functionName}:${settings.alias}`,
@@ -314,6 +369,7 @@ export async function runRollout(env = process.env, log = console.log) {
         `was left half-done; see "Roll back by hand" in docs/deploy.md`,
     );
   }
+  await refuseRolledBack(clients.codedeploy, settings, log);
   const minutes = await timeoutMinutes(clients.codedeploy, settings);
   if (minutes > settings.maxMinutes) {
     throw new CheckError(
@@ -328,7 +384,7 @@ export async function runRollout(env = process.env, log = console.log) {
       new CreateDeploymentCommand({
         applicationName: settings.application,
         deploymentGroupName: settings.deploymentGroup,
-        description: settings.description || `version ${current} → ${settings.target}`,
+        description: describeDeployment(settings, current),
         revision: {
           revisionType: 'AppSpecContent',
           appSpecContent: { content, sha256: createHash('sha256').update(content).digest('hex') },

@@ -74,10 +74,11 @@ void t.test('success: smoke-checks the new version, then CodeDeploy shifts live 
   t.match(result.stdout, 'InProgress, live on version 7 with 10 % on version 8');
   t.match(result.stdout, 'deployment d-TEST00001 Succeeded: live is on version 8');
   // The version is invoked directly, before any traffic moves; the read carries the key.
-  t.same(aws.calls.slice(0, 5), [
+  t.same(aws.calls.slice(0, 6), [
     'Lambda GET /2015-03-31/functions/hapi-lambda-prod-api/aliases/live',
     'Invoke 8 /health',
     'Invoke 8 /v1/books?limit=1 (key)',
+    'ListDeployments',
     'GetDeploymentConfig',
     'CreateDeployment',
   ]);
@@ -291,6 +292,68 @@ void t.test('live still split by an earlier deployment: refused before starting 
   t.equal(result.code, 1);
   t.match(result.stderr, 'live still splits traffic (version 6 with 10 % on version 7)');
   t.notOk(aws.calls.includes('CreateDeployment'));
+});
+
+// A re-run of the deploy job after a rollback publishes nothing new: the same version would get traffic again.
+const ROLLED_BACK = {
+  deploymentId: 'd-EARLIER08',
+  status: 'Stopped',
+  description: 'Deploy run 41 (abc123): version 7 → 8',
+  rollbackDeploymentId: 'd-ROLLBACK8',
+  errorInformation: {
+    code: 'ALARM_ACTIVE',
+    message: `One or more alarms have been activated: ${ERRORS_ALARM}`,
+  },
+};
+const OTHER_FAILURES = [
+  {
+    deploymentId: 'd-OTHER0001',
+    status: 'Failed',
+    description: 'version 6 → 7',
+    rollbackDeploymentId: 'd-R1',
+  },
+  { deploymentId: 'd-OTHER0002', status: 'Failed', description: 'version 7 → 8' },
+];
+
+void t.test('a version CodeDeploy rolled back is not shifted to again', async (t) => {
+  const aws = await start(t, { history: [...OTHER_FAILURES, ROLLED_BACK], deploymentConfigs: CONFIGS });
+  const result = await run('rollout.mjs', aws.url, { ...SHIFTING, ROLLOUT_DEPLOYMENT_CONFIG: CANARY });
+  t.equal(result.code, 1);
+  t.match(
+    result.stderr,
+    `rollout: FAILED: version 8 was rolled back by deployment d-EARLIER08 at 2023-11-14T22:13:20.000Z ` +
+      `(One or more alarms have been activated: ${ERRORS_ALARM}): shifting to it again would repeat the failure`,
+  );
+  t.match(result.stderr, 'ROLLOUT_RETRY_ROLLED_BACK=true');
+  t.notOk(aws.calls.includes('CreateDeployment'));
+  // Paged through: the match is on the second page.
+  t.equal(aws.calls.filter((call) => call === 'ListDeployments').length, 2);
+});
+
+void t.test('rolled back, and asked to retry: shifts again, saying so', async (t) => {
+  const aws = await start(t, { history: [ROLLED_BACK], deploymentConfigs: CONFIGS });
+  const result = await run('rollout.mjs', aws.url, {
+    ...SHIFTING,
+    ROLLOUT_DEPLOYMENT_CONFIG: CANARY,
+    ROLLOUT_RETRY_ROLLED_BACK: 'true',
+  });
+  t.equal(result.code, 0, result.stderr);
+  t.match(result.stdout, 'version 8 was rolled back by deployment d-EARLIER08');
+  t.match(result.stdout, 'shifting to it again as ROLLOUT_RETRY_ROLLED_BACK asks');
+  t.ok(aws.calls.includes('CreateDeployment'));
+});
+
+void t.test('failures without a rollback, or of other versions, do not refuse', async (t) => {
+  const aws = await start(t, { history: OTHER_FAILURES, deploymentConfigs: CONFIGS });
+  const result = await run('rollout.mjs', aws.url, {
+    ...SHIFTING,
+    ROLLOUT_DEPLOYMENT_CONFIG: CANARY,
+    ROLLOUT_DESCRIPTION: 'Deploy run 42 (def456)',
+  });
+  t.equal(result.code, 0, result.stderr);
+  t.match(result.stdout, 'deployment d-TEST00001: version 7 → 8');
+  // What the next run reads back to recognise this deployment's target.
+  t.same(aws.descriptions, ['Deploy run 42 (def456): version 7 → 8']);
 });
 
 void t.test('bad settings are named', async (t) => {
