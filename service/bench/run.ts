@@ -12,6 +12,7 @@ import { startEmbeddedPostgres } from '../tools/embedded-postgres.ts';
 import { freePort } from '../tools/free-port.ts';
 import { loadRound, type LoadRound } from './load.ts';
 import { createCpuGroups } from './cpu-share.ts';
+import { adapterShare, adapterShareReport } from './adapter-share.ts';
 import { cpuMsOf, launch, memoryOf, probe, waitFor200, type Launch, type Running } from './processes.ts';
 import {
   FIRST_REQUEST_VARIANTS,
@@ -321,6 +322,26 @@ try {
     if (readiness !== undefined && slowest !== undefined) {
       process.stdout.write(`${readinessTable(String(slowest.share), readiness)}\n`);
     }
+    // ---- the adapter's share of a cold start: the image against an in-process adapter, one emulator ----
+    const adapter = PARTS.has('adapter')
+      ? await adapterShare({
+          imageDir,
+          workDir: await freshTmp(),
+          serviceEnv,
+          bookPath,
+          runs: RUNS,
+          warmRequests: REQUESTS / 10,
+          groups: cpuGroups.available ? cpuGroups.groups.filter((group) => group.share < 1) : [],
+          skip: cpuGroups.available ? undefined : cpuGroups.reason,
+          progress,
+        })
+      : undefined;
+    if (adapter !== undefined) {
+      const report = adapterShareReport(adapter);
+      process.stdout.write(`${report.text}\n`);
+      await mkdir(outDir, { recursive: true });
+      await writeFile(path.join(outDir, 'adapter-share.md'), `${report.markdown}\n`);
+    }
     if (!PARTS.has('load')) {
       const partial = {
         date: new Date().toISOString(),
@@ -328,6 +349,7 @@ try {
         firstRequest,
         perRequest,
         readiness,
+        adapterShare: adapter,
       };
       await mkdir(outDir, { recursive: true });
       await writeFile(path.join(outDir, 'partial.json'), `${JSON.stringify(partial, null, 2)}\n`);
@@ -433,7 +455,7 @@ try {
     };
     const memory = { bare: memoryAfter('bare'), service: memoryAfter('service') };
 
-    const extra = { firstRequest, perRequest, readiness };
+    const extra = { firstRequest, perRequest, readiness, adapterShare: adapter };
     const results: BenchResults = {
       coldStart,
       coldStartByCpu,

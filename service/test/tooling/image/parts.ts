@@ -177,7 +177,7 @@ const RUST_TARGET: Record<Arch, string> = {
 const CROSS_LINKER: Record<Arch, string> = { amd64: 'x86_64-linux-gnu-gcc', arm64: 'aarch64-linux-gnu-gcc' };
 
 /** The adapter binary for `arch`, statically linked (musl) like the published image's. Cached. */
-async function installAdapter(
+export async function installAdapter(
   pinned: string,
   arch: Arch,
   log: (line: string) => void,
