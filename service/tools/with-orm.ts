@@ -3,6 +3,7 @@
 import { loadConfig, type Config } from '../src/config.ts';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { createOrm, runMigrations } from '../src/db/orm.ts';
+import { withMigrator } from '../src/db/migrator.ts';
 
 export interface OrmJob {
   readonly orm: MikroORM;
@@ -25,7 +26,10 @@ export async function withOrm<T>(
   const config = loadConfig(env);
   const { url } = config.database;
   if (url === undefined) throw new Error('DATABASE_URL is not set');
-  const orm = await createOrm({ ...config.database, url, ...(migrationsPath ? { migrationsPath } : {}) });
+  // Jobs and tests may use orm.migrator directly.
+  const orm = withMigrator(
+    await createOrm({ ...config.database, url, ...(migrationsPath ? { migrationsPath } : {}) }),
+  );
   try {
     const applied = migrate ? await runMigrations(orm) : [];
     return await work({ orm, config, applied });

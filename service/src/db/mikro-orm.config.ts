@@ -1,8 +1,6 @@
 // The one MikroORM configuration, shared by the app, the migration scripts and the tests.
-import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig } from '@mikro-orm/postgresql';
 import { domainModules } from '../modules/index.ts';
-import { migrations } from './migrations/index.ts';
 
 export interface OrmConnectionOptions {
   readonly url: string;
@@ -24,7 +22,6 @@ export async function createOrmConfig(options: OrmConnectionOptions) {
   return defineConfig({
     clientUrl: options.url,
     entities,
-    extensions: [Migrator],
     // Entities are schemas, not decorated classes: no TypeScript metadata to discover.
     preferTs: false,
     allowGlobalContext: false,
@@ -40,9 +37,8 @@ export async function createOrmConfig(options: OrmConnectionOptions) {
         ? {}
         : { ssl: tls.databaseTlsOptions(new URL(options.url).hostname, options.privateCa) }),
     },
+    // The Migrator and the migration list come with withMigrator (migrator.ts), where migrations run.
     migrations: {
-      // Listed explicitly, never discovered from a folder, so the bundled service carries them.
-      migrationsList: migrations,
       path: options.migrationsPath ?? 'src/db/migrations',
       emit: 'ts',
       transactional: true,

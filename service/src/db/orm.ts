@@ -12,7 +12,8 @@ export async function createOrm(
   // A password from a secret is re-read when PostgreSQL refuses it (RDS rotates it).
   const config = withRotatingPassword(await createOrmConfig(options), options.url);
   const { idleCheckAfterMs, idleCheckTimeoutMs } = options;
-  return MikroORM.init(
+  // The constructor, not init(): init() would import any extension it can resolve (the Migrator).
+  return new MikroORM(
     idleCheckAfterMs === undefined || idleCheckTimeoutMs === undefined
       ? config
       : withConnectionHealth(config, { idleCheckAfterMs, idleCheckTimeoutMs }),
@@ -21,6 +22,7 @@ export async function createOrm(
 
 /** Applies pending migrations (all or nothing) and returns the names of those that ran. */
 export async function runMigrations(orm: MikroORM): Promise<string[]> {
-  const applied = await orm.migrator.up();
+  const { withMigrator } = await import('./migrator.ts');
+  const applied = await withMigrator(orm).migrator.up();
   return applied.map((migration) => migration.name);
 }

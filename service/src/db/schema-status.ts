@@ -4,8 +4,10 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { databaseSetupProblem } from '../errors/classify-error.ts';
 
 export async function isSchemaAtLatestMigration(orm: MikroORM): Promise<boolean> {
-  const { tableName = 'mikro_orm_migrations', migrationsList = [] } = orm.config.get('migrations');
-  const latest = migrationsList.at(-1)?.name;
+  const { tableName = 'mikro_orm_migrations' } = orm.config.get('migrations');
+  // Loaded here, not with the ORM: the request path never reads the migrations.
+  const { migrations } = await import('./migrations/index.ts');
+  const latest = migrations.at(-1)?.name;
   if (latest === undefined) return true;
   const table = orm.em.getPlatform().quoteIdentifier(tableName);
   try {
