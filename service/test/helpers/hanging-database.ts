@@ -1,6 +1,7 @@
 // A database that hangs: a listener that never answers, or a proxy to a real PostgreSQL that goes silent on
 // every connection after hang(), as a frozen or partitioned database does.
 import { connect, createServer, type Socket } from 'node:net';
+import { listenOnLoopback } from './loopback-listener.ts';
 import type { Teardown } from './teardown.ts';
 
 export interface HangingDatabase {
@@ -37,25 +38,9 @@ export async function createHangingDatabase(
   const release = () => {
     for (const socket of sockets) socket.destroy();
   };
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        release();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  );
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      resolve();
-    });
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the listener has no TCP port');
+  const port = await listenOnLoopback(t, server, release);
   return {
-    port: address.port,
+    port,
     hang: () => {
       hung = true;
     },

@@ -1,6 +1,7 @@
 // A loopback TCP proxy in front of a real PostgreSQL that can silence the connections open now (nothing is
 // closed, nothing more passes either way) while new ones pass: a NAT, failover or thaw that lost them.
 import { connect, createServer, type Socket } from 'node:net';
+import { listenOnLoopback } from './loopback-listener.ts';
 import type { Teardown } from './teardown.ts';
 
 export interface SilencingProxy {
@@ -65,25 +66,11 @@ export async function createSilencingProxy(
       });
     }
   });
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const pair of pairs) for (const socket of pair.sockets) socket.destroy();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  );
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      resolve();
-    });
+  const port = await listenOnLoopback(t, server, () => {
+    for (const pair of pairs) for (const socket of pair.sockets) socket.destroy();
   });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the proxy has no TCP port');
   return {
-    port: address.port,
+    port,
     get accepted() {
       return accepted;
     },
