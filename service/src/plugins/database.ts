@@ -34,7 +34,7 @@ export interface DatabaseApi {
   /** Closes the shared ORM and its pool; the next use creates it again (and resolves the secret again). */
   close(): Promise<void>;
   /**
-   * Runs `work` with this request's EntityManager fork (one per request) once the connection gate gives it
+   * Runs `work` with this request's EntityManager fork (one per request, made on first use) once the connection gate gives it
    * a place, which it holds only while `work` runs: a request waiting for its body, or answered early by
    * the route timeout or a client that left, holds none, and its work in flight keeps its own. Each wait
    * ends DATABASE_QUEUE_TIMEOUT_MS after the request's arrival with a 503 OVERLOADED. Work is not started
@@ -60,6 +60,41 @@ function onDeadConnection(error: unknown): boolean {
     current = current.cause;
   }
   return false;
+}
+
+/** Reached on the shared EntityManager: a fork would give the same driver, connection and metadata. */
+const SHARED_METHODS = new Set<PropertyKey>(['getConnection', 'getDriver', 'getPlatform', 'getMetadata']);
+
+/**
+ * The request's EntityManager fork, made on first use: work that only runs SQL (the API key lookup, a
+ * read that maps no entity) pays for no identity map. Each call gives its own fork; nothing is shared.
+ */
+export function lazyFork(shared: EntityManager): EntityManager {
+  let fork: EntityManager | undefined;
+  const methods = new Map<PropertyKey, unknown>();
+  // The prototype keeps `instanceof EntityManager`; every field and method is the fork's.
+  return new Proxy(Object.create(Object.getPrototypeOf(shared) as object) as EntityManager, {
+    get(_target, key) {
+      const owner = SHARED_METHODS.has(key) ? shared : (fork ??= shared.fork());
+      const value: unknown = Reflect.get(owner, key, owner);
+      if (typeof value !== 'function') return value;
+      // Bound: MikroORM's methods read their EntityManager's private fields.
+      let method = methods.get(key);
+      if (method === undefined) {
+        method = (value as (...args: unknown[]) => unknown).bind(owner);
+        methods.set(key, method);
+      }
+      return method;
+    },
+    set(_target, key, value) {
+      fork ??= shared.fork();
+      return Reflect.set(fork, key, value, fork);
+    },
+    has(_target, key) {
+      fork ??= shared.fork();
+      return Reflect.has(fork, key);
+    },
+  });
 }
 
 export const databasePlugin: Plugin<DatabasePluginOptions> = {
@@ -122,7 +157,7 @@ export const databasePlugin: Plugin<DatabasePluginOptions> = {
           // The client left or the route timed out while this waited: nobody reads the answer.
           if (!request.active()) throw codedBoom('OVERLOADED');
           const shared = await getOrm();
-          request.app.em ??= shared.em.fork();
+          request.app.em ??= lazyFork(shared.em);
           try {
             return await work(request.app.em);
           } catch (error) {
@@ -130,7 +165,7 @@ export const databasePlugin: Plugin<DatabasePluginOptions> = {
               options.retryOnDeadConnection ?? (request.method === 'get' || request.method === 'head');
             if (!retry || !onDeadConnection(error) || !request.active()) throw error;
             // Once, on a fresh fork: the failed attempt's identity map may hold half of what it read.
-            request.app.em = shared.em.fork();
+            request.app.em = lazyFork(shared.em);
             return await work(request.app.em);
           }
         } catch (error) {

@@ -33,7 +33,7 @@ export interface BookPage {
 export type CoverFields = Pick<BookCover, 'contentType' | 'updatedAt'> & { size: number; etag: string };
 export type CoverDto = AsJson<CoverFields>;
 
-export function toBookDto(book: Book): BookDto {
+export function toBookDto(book: BookFields): BookDto {
   return {
     id: book.id,
     title: book.title,

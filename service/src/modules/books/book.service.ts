@@ -22,7 +22,9 @@ export class BookService {
   }
 
   async get(id: string): Promise<BookDto> {
-    return toBookDto(await this.load(id));
+    const book = await this.books.readById(id);
+    if (!book) throw bookNotFound(id);
+    return toBookDto(book);
   }
 
   async list(input: ListBooksInput): Promise<BookPage> {
