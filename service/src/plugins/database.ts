@@ -69,7 +69,7 @@ const SHARED_METHODS = new Set<PropertyKey>(['getConnection', 'getDriver', 'getP
  * The request's EntityManager fork, made on first use: work that only runs SQL (the API key lookup, a
  * read that maps no entity) pays for no identity map. Each call gives its own fork; nothing is shared.
  */
-export function lazyFork(shared: EntityManager): EntityManager {
+function lazyFork(shared: EntityManager): EntityManager {
   let fork: EntityManager | undefined;
   const methods = new Map<PropertyKey, unknown>();
   // The prototype keeps `instanceof EntityManager`; every field and method is the fork's.
