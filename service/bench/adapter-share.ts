@@ -51,6 +51,8 @@ export interface AdapterShareRow {
   readonly wallMs: Summary;
   /** The emulator's INIT REPORT: its init phase, until the runtime first asks for an invocation, ms. */
   readonly initMs: Summary;
+  /** INIT START → the emulator starts node (after every extension registered), ms, log resolution. */
+  readonly runtimeAfterMs: Summary;
   /** CPU of the whole process tree (emulator, adapter, node) at the first answer, ms. */
   readonly cpuMs: Summary;
   readonly adapterCpuMs: Summary;
@@ -201,8 +203,8 @@ interface Started {
   readonly child: ChildProcess;
   readonly url: string;
   readonly spawnedAt: number;
-  readonly initReport: () => string;
-  readonly stderr: () => string;
+  /** What the emulator and the processes it started wrote so far. */
+  readonly output: () => string;
   stop(): Promise<void>;
 }
 
@@ -243,6 +245,25 @@ function treeCpu(root: number): { total: number; adapter: number; emulator: numb
     if (commOf(pid) === 'lambda-adapter') adapter += ms;
   }
   return { total, adapter, emulator: cpuMsOf(root) };
+}
+
+/**
+ * From the emulator's log: its init phase (INIT REPORT) and how long after INIT START it started the
+ * runtime (the extensions register first), ms; NaN when a line is missing.
+ */
+function rapidTimes(output: string): { init: number; runtimeAfter: number } {
+  const at = (event: string) => {
+    const time = new RegExp(`(\\d\\d):(\\d\\d):(\\d\\d),(\\d{3}) \\[\\w+\\] \\(rapid\\) ${event}`).exec(
+      output,
+    );
+    if (time === null) return Number.NaN;
+    const [, h, m, sec, milli] = time.map(Number);
+    return (((h ?? 0) * 60 + (m ?? 0)) * 60 + (sec ?? 0)) * 1000 + (milli ?? 0);
+  };
+  return {
+    init: Number(/INIT REPORT\(durationMs: ([\d.]+)\)/.exec(output)?.[1]),
+    runtimeAfter: at('Starting runtime') - at('INIT START'),
+  };
 }
 
 async function listening(port: number): Promise<boolean> {
@@ -313,18 +334,13 @@ export async function adapterShare(options: AdapterShareOptions): Promise<Adapte
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let initReport = '';
-    let stderr = '';
-    // Request logs are dropped, as a log shipper takes them; the emulator's INIT REPORT line is kept.
+    // Both streams, the emulator's lines and the service's request logs (a few requests' worth).
+    let output = '';
     const keep = (chunk: Buffer) => {
-      const text = chunk.toString();
-      initReport += /INIT REPORT\(durationMs: [\d.]+\)/.exec(text)?.[0] ?? '';
-      return text;
+      output += chunk.toString();
     };
     child.stdout.on('data', keep);
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr = (stderr + keep(chunk)).slice(-4000);
-    });
+    child.stderr.on('data', keep);
     const exited = new Promise<void>((resolve) =>
       child.once('exit', () => {
         resolve();
@@ -332,16 +348,17 @@ export async function adapterShare(options: AdapterShareOptions): Promise<Adapte
     );
     for (;;) {
       if (await listening(invokePort)) break;
-      if (child.exitCode !== null) throw new Error(`emulator exited ${child.exitCode}: ${stderr}`);
-      if (performance.now() - spawnedAt > 15_000) throw new Error(`emulator not listening: ${stderr}`);
+      if (child.exitCode !== null)
+        throw new Error(`emulator exited ${child.exitCode}: ${output.slice(-3000)}`);
+      if (performance.now() - spawnedAt > 15_000)
+        throw new Error(`emulator not listening: ${output.slice(-3000)}`);
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     return {
       child,
       url: `http://127.0.0.1:${invokePort}/2015-03-31/functions/function/invocations`,
       spawnedAt,
-      initReport: () => initReport,
-      stderr: () => stderr,
+      output: () => output,
       async stop() {
         // The emulator starts the adapter and node in process groups of their own: each one by pid.
         const pids = tree(child.pid ?? 0).reverse();
@@ -362,7 +379,7 @@ export async function adapterShare(options: AdapterShareOptions): Promise<Adapte
     const status = (result.json as ProxyResult | undefined)?.statusCode;
     if (status !== 200) {
       throw new Error(
-        `GET ${routePath} answered ${String(status)}: ${result.text.slice(0, 300)} ${started.stderr()}`,
+        `GET ${routePath} answered ${String(status)}: ${result.text.slice(0, 300)} ${started.output().slice(-3000)}`,
       );
     }
     return result;
@@ -379,6 +396,7 @@ export async function adapterShare(options: AdapterShareOptions): Promise<Adapte
   interface Samples {
     wall: number[];
     init: number[];
+    runtimeAfter: number[];
     cpu: number[];
     adapter: number[];
     emulator: number[];
@@ -408,10 +426,11 @@ export async function adapterShare(options: AdapterShareOptions): Promise<Adapte
           await call(started, options.bookPath);
           const bookWall = performance.now() - sent;
           const bookCpu = treeCpu(root).total;
-          const init = Number(/durationMs: ([\d.]+)/.exec(started.initReport())?.[1]);
-          const entry = samples.get(key) ?? {
+          const { init, runtimeAfter } = rapidTimes(started.output());
+          const entry: Samples = samples.get(key) ?? {
             wall: [],
             init: [],
+            runtimeAfter: [],
             cpu: [],
             adapter: [],
             emulator: [],
@@ -421,6 +440,7 @@ export async function adapterShare(options: AdapterShareOptions): Promise<Adapte
           };
           entry.wall.push(wall);
           entry.init.push(init);
+          entry.runtimeAfter.push(runtimeAfter);
           entry.cpu.push(cpu.total);
           entry.adapter.push(cpu.adapter);
           entry.emulator.push(cpu.emulator);
@@ -453,6 +473,7 @@ export async function adapterShare(options: AdapterShareOptions): Promise<Adapte
         variant,
         wallMs: summarize(s.wall),
         initMs: summarize(s.init.filter(Number.isFinite)),
+        runtimeAfterMs: summarize(s.runtimeAfter.filter(Number.isFinite)),
         cpuMs: summarize(s.cpu),
         adapterCpuMs: summarize(s.adapter),
         emulatorCpuMs: summarize(s.emulator),
@@ -526,6 +547,7 @@ export function adapterShareRows(result: Extract<AdapterShareResult, { available
       'p10–p90',
       'vs in-process (paired)',
       'init phase (RIE)',
+      'node started after',
       'CPU tree',
       'adapter CPU',
       'emulator CPU',
@@ -543,6 +565,7 @@ export function adapterShareRows(result: Extract<AdapterShareResult, { available
           ? ''
           : `${(row.wallMs.median / ref.wallMs.median).toFixed(2)}× (${row.pairedRatio.toFixed(2)}×), ${row.wallMs.median >= ref.wallMs.median ? '+' : ''}${(row.wallMs.median - ref.wallMs.median).toFixed(0)} ms`,
         ms(row.initMs.median),
+        ms(row.runtimeAfterMs.median),
         ms(row.cpuMs.median),
         ms(row.adapterCpuMs.median),
         ms(row.emulatorCpuMs.median),
