@@ -246,6 +246,30 @@ async function listeningApp(t: Test): Promise<{ app: TestServer; origin: string 
   return { app, origin: app.server.info.uri };
 }
 
+/** Two sessions of the test's own: `locker` holds locks; `watcher` reads pg_stat_activity outside it. */
+async function lockSessions(t: Test): Promise<{ locker: pg.Client; watcher: pg.Client }> {
+  const [locker, watcher] = [new pg.Client(db.url), new pg.Client(db.url)];
+  for (const client of [locker, watcher]) {
+    await client.connect();
+    t.teardown(() => client.end());
+  }
+  return { locker, watcher };
+}
+
+/** Waits (5 s at most) until another session is blocked on a lock running a statement like `statement`. */
+async function untilBlocked(watcher: pg.Client, statement: string, failure: string): Promise<void> {
+  for (let waited = 0; ; waited += 20) {
+    // Not the locker: inside a transaction pg_stat_activity is a snapshot that never changes.
+    const { rows } = await watcher.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query ilike $1 and pid <> pg_backend_pid()`,
+      [statement],
+    );
+    if (rows[0]?.n === 1) return;
+    if (waited > 5000) throw new Error(failure);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 t.test('20 simultaneous DELETEs of one book: exactly one answers 200, the others 404', async (t) => {
   const { app, origin } = await listeningApp(t);
   for (let round = 0; round < 3; round++) {
@@ -270,11 +294,7 @@ t.test('a PATCH whose row is deleted while it waits never updates the deleted bo
   const book = await createBook(app);
   // A separate session locks the row, so the PATCH's UPDATE waits; the session then deletes the book and
   // commits: the interleaving "PATCH saw a live book, DELETE committed, PATCH writes", made deterministic.
-  const [locker, watcher] = [new pg.Client(db.url), new pg.Client(db.url)];
-  for (const client of [locker, watcher]) {
-    await client.connect();
-    t.teardown(() => client.end());
-  }
+  const { locker, watcher } = await lockSessions(t);
   await locker.query('begin');
   await locker.query('select id from books where id = $1 for update', [book.id]);
   const patch = fetch(`${origin}/v1/books/${book.id}`, {
@@ -282,15 +302,7 @@ t.test('a PATCH whose row is deleted while it waits never updates the deleted bo
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ title: 'Written after the delete?' }),
   });
-  for (let waited = 0; ; waited += 20) {
-    // Not the locker: inside a transaction pg_stat_activity is a snapshot that never changes.
-    const { rows } = await watcher.query<{ n: number }>(
-      `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query ilike 'update%books%'`,
-    );
-    if (rows[0]?.n === 1) break;
-    if (waited > 5000) throw new Error('the PATCH never reached its UPDATE');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await untilBlocked(watcher, 'update%books%', 'the PATCH never reached its UPDATE');
   await locker.query('update books set deleted_at = now() where id = $1', [book.id]);
   await locker.query('commit');
   const response = await patch;
@@ -304,11 +316,7 @@ t.test('a cover upload whose book is deleted while it waits never stores a cover
   const { app, origin } = await listeningApp(t);
   const book = await createBook(app);
   // As for PATCH: the upload saw a live book, then the DELETE commits before the upload writes.
-  const [locker, watcher] = [new pg.Client(db.url), new pg.Client(db.url)];
-  for (const client of [locker, watcher]) {
-    await client.connect();
-    t.teardown(() => client.end());
-  }
+  const { locker, watcher } = await lockSessions(t);
   await locker.query('begin');
   await locker.query('select id from books where id = $1 for update', [book.id]);
   const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(32, 7)]);
@@ -317,14 +325,7 @@ t.test('a cover upload whose book is deleted while it waits never stores a cover
     headers: { 'content-type': 'image/png' },
     body: png,
   });
-  for (let waited = 0; ; waited += 20) {
-    const { rows } = await watcher.query<{ n: number }>(
-      `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query ilike 'insert%book_covers%'`,
-    );
-    if (rows[0]?.n === 1) break;
-    if (waited > 5000) throw new Error('the upload never reached its INSERT');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await untilBlocked(watcher, 'insert%book_covers%', 'the upload never reached its INSERT');
   await locker.query('update books set deleted_at = now() where id = $1', [book.id]);
   await locker.query('commit');
   const response = await upload;
@@ -345,22 +346,11 @@ t.test('a cover delete whose book is deleted while it waits leaves the deleted b
   });
   t.equal(put.status, 200);
   // The delete saw a live book; the book's DELETE commits before the cover's delete runs.
-  const [locker, watcher] = [new pg.Client(db.url), new pg.Client(db.url)];
-  for (const client of [locker, watcher]) {
-    await client.connect();
-    t.teardown(() => client.end());
-  }
+  const { locker, watcher } = await lockSessions(t);
   await locker.query('begin');
   await locker.query('lock table book_covers in access exclusive mode');
   const removal = fetch(`${origin}/v1/books/${book.id}/cover`, { method: 'DELETE' });
-  for (let waited = 0; ; waited += 20) {
-    const { rows } = await watcher.query<{ n: number }>(
-      `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query ilike '%delete from%book_covers%' and pid <> pg_backend_pid()`,
-    );
-    if (rows[0]?.n === 1) break;
-    if (waited > 5000) throw new Error('the cover delete never reached its DELETE');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await untilBlocked(watcher, '%delete from%book_covers%', 'the cover delete never reached its DELETE');
   await locker.query('update books set deleted_at = now() where id = $1', [book.id]);
   await locker.query('commit');
   const response = await removal;
