@@ -139,6 +139,13 @@ function passwordOf(url: string): string {
   return decodeURIComponent(new URL(url).password);
 }
 
+/** Loads the Secrets Manager client's code when the URL comes from a secret; creates no client, reads nothing. */
+export async function loadSecretReader(database: DatabaseConfig): Promise<void> {
+  if (database.url === undefined && database.secretArn !== undefined) {
+    await import('@aws-sdk/client-secrets-manager');
+  }
+}
+
 async function readFromSecretsManager(secretId: string): Promise<string> {
   // Loaded only when a secret is configured: local runs and tests never load the AWS SDK.
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');

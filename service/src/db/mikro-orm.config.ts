@@ -14,11 +14,18 @@ export interface OrmConnectionOptions {
   readonly migrationsPath?: string;
 }
 
+/** Each module loads its own entities: the module list is on the start path, the ORM is not. */
+export async function loadEntities() {
+  return (await Promise.all(domainModules.map(async (module) => module.entities()))).flat();
+}
+
+/** node:tls and the CA bundles load only for a TLS connection. */
+export async function loadDatabaseTls(ssl: boolean) {
+  return ssl ? import('./database-tls.ts') : undefined;
+}
+
 export async function createOrmConfig(options: OrmConnectionOptions) {
-  // Each module loads its own entities: the module list is on the start path, the ORM is not.
-  const entities = (await Promise.all(domainModules.map(async (module) => module.entities()))).flat();
-  // node:tls and the CA bundles load only for a TLS connection.
-  const tls = options.ssl ? await import('./database-tls.ts') : undefined;
+  const [entities, tls] = await Promise.all([loadEntities(), loadDatabaseTls(options.ssl)]);
   return defineConfig({
     clientUrl: options.url,
     entities,

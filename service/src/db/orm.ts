@@ -3,7 +3,12 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { withConnectionHealth, type ConnectionHealthOptions } from './connection-health.ts';
 import { withRotatingPassword } from './database-url.ts';
-import { createOrmConfig, type OrmConnectionOptions } from './mikro-orm.config.ts';
+import {
+  createOrmConfig,
+  loadDatabaseTls,
+  loadEntities,
+  type OrmConnectionOptions,
+} from './mikro-orm.config.ts';
 
 /** With `idleCheckAfterMs`, dead connections are kept out of use (connection-health.ts). */
 export async function createOrm(
@@ -18,6 +23,11 @@ export async function createOrm(
       ? config
       : withConnectionHealth(config, { idleCheckAfterMs, idleCheckTimeoutMs }),
   );
+}
+
+/** Loads the code createOrm runs (this module, the entities, TLS for a TLS connection); connects nothing. */
+export async function loadOrmCode({ ssl }: Pick<OrmConnectionOptions, 'ssl'>): Promise<void> {
+  await Promise.all([loadEntities(), loadDatabaseTls(ssl)]);
 }
 
 /** Applies pending migrations (all or nothing) and returns the names of those that ran. */

@@ -2,6 +2,7 @@
 // restore: what each closes or renews and why is in docs/performance.md#snapstart.
 import { randomUUID } from 'node:crypto';
 import type { Lifecycle, Plugin, Request, ResponseToolkit } from '@hapi/hapi';
+import { loadSecretReader } from '../db/database-url.ts';
 import { DomainError } from '../errors/domain-error.ts';
 
 /** Node's randomUUID draws ids from a cached batch of this many (lib/internal/crypto/random.js, kBatchSize). */
@@ -68,6 +69,10 @@ export const snapStartPlugin: Plugin<void> = {
 
     hookRoute(snapStartHooks.beforeCheckpointPath, async () => {
       await server.plugins.database.close();
+      // Code only (no connection, no secret): a restored instance's first database request pays its connection.
+      const { database } = server.app.config;
+      const [{ loadOrmCode }] = await Promise.all([import('../db/orm.ts'), loadSecretReader(database)]);
+      await loadOrmCode(database);
       // Keep-alive connections from before the snapshot would be dead after it.
       server.listener.closeIdleConnections();
       server.logger.info({ tags: ['snapstart'] }, 'snapstart: ready for the checkpoint');
