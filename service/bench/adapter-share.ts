@@ -347,7 +347,8 @@ export async function adapterShare(options: AdapterShareOptions): Promise<Adapte
       }),
     );
     for (;;) {
-      if (await listening(invokePort)) break;
+      // Both: the Runtime API may bind after the invoke endpoint, and an extension that finds it closed dies.
+      if ((await listening(invokePort)) && (await listening(apiPort))) break;
       if (child.exitCode !== null)
         throw new Error(`emulator exited ${child.exitCode}: ${output.slice(-3000)}`);
       if (performance.now() - spawnedAt > 15_000)
