@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '../tools/embedded-postgres.ts';
-import { freePort } from '../tools/free-port.ts';
+import { loopbackService, waitFor200 } from './loopback-service.ts';
 import { migrateDatabase } from '../tools/with-orm.ts';
 import { isbn13CheckDigit } from '../src/modules/books/isbn.ts';
 import { MAX_COVER_BYTES } from '../src/modules/books/cover-image.ts';
@@ -18,22 +18,15 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const root = await mkdtemp(path.join(tmpdir(), 'bench-covers-'));
 const db = await startEmbeddedPostgres({ dataDir: path.join(root, 'pgdata'), persistent: false, fast: true });
-const port = await freePort();
+const { origin, env } = await loopbackService(db.url, { LOG_LEVEL: 'warn' });
 const service = spawn(process.execPath, ['src/index.ts'], {
   cwd: SERVICE_DIR,
-  env: {
-    PATH: process.env.PATH,
-    DATABASE_URL: db.url,
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-  },
+  env,
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 try {
   await migrateDatabase({ DATABASE_URL: db.url });
-  const origin = `http://127.0.0.1:${port}`;
-  await waitForReady(`${origin}/health/ready`);
+  await waitFor200(`${origin}/health/ready`);
   const body = `978${String(Date.now()).slice(-9)}`;
   const created = await fetch(`${origin}/v1/books`, {
     method: 'POST',
@@ -58,16 +51,4 @@ try {
   await new Promise((resolve) => service.once('exit', resolve));
   await db.stop();
   await rm(root, { recursive: true, force: true });
-}
-
-async function waitForReady(url: string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const status = await fetch(url).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} never answered 200`);
 }

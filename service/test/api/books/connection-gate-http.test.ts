@@ -7,7 +7,7 @@ import path from 'node:path';
 import pg from 'pg';
 import t from 'tap';
 import { ErrorCodes } from '../../../src/errors/error-codes.ts';
-import { freePort } from '../../../tools/free-port.ts';
+import { loopbackService, waitFor200 } from '../../../bench/loopback-service.ts';
 import { startTestDatabase } from '../../helpers/database.ts';
 import { uniqueIsbn } from '../../helpers/isbn.ts';
 import { spawnCollecting } from '../../helpers/spawned.ts';
@@ -24,30 +24,13 @@ interface Answer {
 }
 
 async function startService(t: Teardown, env: Record<string, string>) {
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-  const service = spawnCollecting(t, process.execPath, [ENTRY], {
-    cwd: SERVICE_DIR,
-    env: {
-      PATH: process.env.PATH,
-      DATABASE_URL: db.url,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'info',
-      DATABASE_POOL_MAX: '1',
-      DATABASE_CONNECT_TIMEOUT_MS: '100',
-      ...env,
-    },
+  const { origin, env: serviceEnv } = await loopbackService(db.url, {
+    DATABASE_POOL_MAX: '1',
+    DATABASE_CONNECT_TIMEOUT_MS: '100',
+    ...env,
   });
-  for (let attempt = 0; ; attempt++) {
-    const status = await fetch(`${origin}/health/ready`).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) break;
-    if (attempt > 300) throw new Error(`the service never became ready:\n${service.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const service = spawnCollecting(t, process.execPath, [ENTRY], { cwd: SERVICE_DIR, env: serviceEnv });
+  await waitFor200(`${origin}/health/ready`, () => service.output());
   const call = async (method: string, route: string, body?: unknown): Promise<Answer> => {
     const response = await fetch(`${origin}${route}`, {
       method,

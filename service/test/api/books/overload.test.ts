@@ -6,7 +6,7 @@ import t from 'tap';
 import { downloadInParallel } from '../../../bench/parallel-downloads.ts';
 import { ErrorCodes } from '../../../src/errors/error-codes.ts';
 import { MAX_COVER_BYTES } from '../../../src/modules/books/cover-image.ts';
-import { freePort } from '../../../tools/free-port.ts';
+import { loopbackService, waitFor200 } from '../../../bench/loopback-service.ts';
 import { startTestDatabase } from '../../helpers/database.ts';
 import { uniqueIsbn } from '../../helpers/isbn.ts';
 import { spawnCollecting } from '../../helpers/spawned.ts';
@@ -18,20 +18,10 @@ const db = await startTestDatabase(t);
 t.test(
   `${PARALLEL} parallel 1 MiB cover downloads: no outage reported, every 503 says overload`,
   async (t) => {
-    const port = await freePort();
-    const origin = `http://127.0.0.1:${port}`;
     // Default pool size and timeouts: only the database, a loopback listener and the log level are set.
-    const service = spawnCollecting(t, process.execPath, ['src/index.ts'], {
-      cwd: SERVICE_DIR,
-      env: {
-        PATH: process.env.PATH,
-        DATABASE_URL: db.url,
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        LOG_LEVEL: 'info',
-      },
-    });
-    await waitForHealth(`${origin}/health`, () => service.output());
+    const { origin, env } = await loopbackService(db.url);
+    const service = spawnCollecting(t, process.execPath, ['src/index.ts'], { cwd: SERVICE_DIR, env });
+    await waitFor200(`${origin}/health`, () => service.output());
     const created = await fetch(`${origin}/v1/books`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -71,17 +61,3 @@ t.test(
     );
   },
 );
-
-async function waitForHealth(url: string, output: () => string): Promise<void> {
-  for (let attempt = 0; attempt < 300; attempt++) {
-    if (
-      (await fetch(url).then(
-        (r) => r.status,
-        () => 0,
-      )) === 200
-    )
-      return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`the service never answered ${url}:\n${output()}`);
-}
