@@ -21,16 +21,15 @@ const ACU_BYTES = 2 * 2 ** 30;
  * table's rows, the formula with the memory share of the row below (the share grows with size: errs low).
  */
 export function auroraMaxConnections(minAcu: number, maxAcu: number): number {
-  const rows = MAX_CONNECTIONS_BY_MAX_ACU;
-  const exact = rows.find(([acu]) => acu === maxAcu);
-  let value: number;
-  if (exact !== undefined) value = exact[1];
-  else {
-    /* c8 ignore next */ // the table's first row is 1 ACU; lower maxima are exact rows
-    const [rowAcu, rowConnections] = rows.filter(([acu]) => acu < maxAcu).at(-1) ?? rows[0] ?? [1, 189];
-    const memoryShare = (rowConnections * BYTES_PER_CONNECTION) / (rowAcu * ACU_BYTES);
-    value = Math.floor((maxAcu * ACU_BYTES * memoryShare) / BYTES_PER_CONNECTION);
-  }
+  // The last row at or below maxAcu (the first row for none: config allows no maximum under 1 ACU).
+  const [rowAcu, rowConnections] = MAX_CONNECTIONS_BY_MAX_ACU.reduce((below, row) =>
+    row[0] <= maxAcu ? row : below,
+  );
+  const memoryShare = (rowConnections * BYTES_PER_CONNECTION) / (rowAcu * ACU_BYTES);
+  let value =
+    rowAcu === maxAcu
+      ? rowConnections
+      : Math.floor((maxAcu * ACU_BYTES * memoryShare) / BYTES_PER_CONNECTION);
   value = Math.min(value, MAX_CONNECTIONS_CEILING);
   return minAcu <= 0.5 ? Math.min(value, LOW_MINIMUM_CAP) : value;
 }
