@@ -7,6 +7,7 @@ import t, { type Test } from 'tap';
 import { parse } from 'yaml';
 import { runScript } from '../fixtures/run-script.ts';
 import { fakeAws, type FakeAwsOptions } from './fixtures/fake-aws.ts';
+import type { WorkflowStep } from './fixtures/workflow-step.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const FUNCTION = 'hapi-lambda-prod-api';
@@ -452,20 +453,12 @@ void t.test('prune: a rollback window under one version is refused before any ca
 
 // ---- the deploy workflow runs them -----------------------------------------------------------------
 
-interface Step {
-  name?: string;
-  id?: string;
-  if?: string;
-  uses?: string;
-  run?: string;
-  env?: Record<string, string>;
-  with?: Record<string, unknown>;
-}
 const deploySource = readFileSync(resolve(ROOT, '.github/workflows/deploy.yml'), 'utf8');
-const deploySteps = (parse(deploySource) as { jobs: { deploy: { steps: Step[] } } }).jobs.deploy.steps;
+const deploySteps = (parse(deploySource) as { jobs: { deploy: { steps: WorkflowStep[] } } }).jobs.deploy
+  .steps;
 
 void t.test('deploy.yml: up, rollout, state refresh, full smoke test, pruning, in that order', (t) => {
-  const at = (match: (step: Step) => boolean, label: string) => {
+  const at = (match: (step: WorkflowStep) => boolean, label: string) => {
     const index = deploySteps.findIndex(match);
     t.ok(index >= 0, label);
     return index;

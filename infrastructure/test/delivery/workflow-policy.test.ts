@@ -9,22 +9,13 @@ import t from 'tap';
 import { parse } from 'yaml';
 import { BRANCH_STACKS, stackForBranch } from '../../branch-stack.ts';
 import { expandLocalActions, localActionFile } from './fixtures/local-actions.ts';
+import type { WorkflowStep } from './fixtures/workflow-step.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const execFileAsync = promisify(execFile);
 
 type Permissions = string | Record<string, string>;
 type Concurrency = string | { group: string; 'cancel-in-progress'?: boolean | string };
-
-interface Step {
-  name?: string;
-  id?: string;
-  if?: string;
-  uses?: string;
-  run?: string;
-  with?: Record<string, unknown>;
-  env?: Record<string, unknown>;
-}
 
 interface Job {
   name?: string;
@@ -38,7 +29,7 @@ interface Job {
   'timeout-minutes'?: number;
   outputs?: Record<string, string>;
   env?: Record<string, unknown>;
-  steps?: Step[];
+  steps?: WorkflowStep[];
 }
 
 interface Workflow {
@@ -64,7 +55,7 @@ function loadWorkflow(name: string): { source: string; wf: Workflow } {
 const jobsOf = (wf: Workflow) => Object.entries(wf.jobs);
 /** A job's steps, with the repository's composite actions (.github/actions) replaced by their steps. */
 const stepsOf = (job: Job) => expandLocalActions(job.steps ?? []);
-const actionName = (step: Step) => step.uses?.split('@')[0];
+const actionName = (step: WorkflowStep) => step.uses?.split('@')[0];
 const usesAction = (job: Job, action: string) => stepsOf(job).some((step) => actionName(step) === action);
 const pulumiSteps = (job: Job) => stepsOf(job).filter((step) => actionName(step) === 'pulumi/actions');
 const mentionsSecrets = (value: unknown) => typeof value === 'string' && /\$\{\{[^}]*\bsecrets\./.test(value);
@@ -377,7 +368,7 @@ void t.test('the rules report a broken workflow', (t) => {
 // ---- helpers for the workflow-specific checks -------------------------------------------------------------
 
 // Runs a step's script as Actions would (bash -e), with Node 24 first on PATH and the output files.
-async function runStep(step: Step | undefined, env: Record<string, string>) {
+async function runStep(step: WorkflowStep | undefined, env: Record<string, string>) {
   if (step?.run === undefined) throw new Error('no such step');
   const dir = mkdtempSync(join(tmpdir(), 'step-'));
   try {
@@ -413,9 +404,9 @@ async function runStep(step: Step | undefined, env: Record<string, string>) {
 }
 
 const needsOf = (job: Job | undefined) => (job?.needs === undefined ? [] : [job.needs].flat());
-const stepIndex = (job: Job | undefined, found: (step: Step) => boolean) =>
+const stepIndex = (job: Job | undefined, found: (step: WorkflowStep) => boolean) =>
   stepsOf(job ?? {}).findIndex(found);
-const runsScript = (script: string) => (step: Step) =>
+const runsScript = (script: string) => (step: WorkflowStep) =>
   step.run?.includes(`.github/scripts/${script}`) === true;
 /** The first step that builds or needs cloud credentials: AWS, buildx (the image build) or Pulumi. */
 const firstBuildStep = (job: Job | undefined) =>
@@ -547,7 +538,7 @@ void t.test('deploy: a manual run deploys only a commit CI passed on that branch
   );
   const resolveSha = stepIndex(stackJob, (step) => step.id === 'commit');
   t.ok(
-    resolveSha >= 0 && resolveSha < stepsOf(stackJob ?? {}).indexOf(verify as Step),
+    resolveSha >= 0 && resolveSha < stepsOf(stackJob ?? {}).indexOf(verify as WorkflowStep),
     'resolves the SHA first',
   );
   t.equal(stackJob?.outputs?.sha, '${{ steps.commit.outputs.sha }}');
