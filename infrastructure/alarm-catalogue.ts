@@ -1,18 +1,22 @@
 // The service's alarms, one row each: the stack setting that sets its threshold and the metric it watches.
 // The one home of that pairing: config/alarms.ts, ServiceAlarms and the config test all read these rows.
-export interface AlarmSpec {
+/** What every alarm row has, service or database: ServiceAlarms builds each alarm from these. */
+export interface AlarmRow {
   /** The alarm's name in the stack (`<prefix>-alarms-<key>`); part of its URN, so never renamed. */
   key: string;
   /** The stack setting that sets the threshold (declared in Pulumi.yaml), and the values it accepts. */
   setting: string;
   range: readonly [min: number, max: number];
+  metricName: string;
+  describe(threshold: number): string;
+}
+
+export interface AlarmSpec extends AlarmRow {
   /** `timeout-percent`: the setting is a percentage of the function timeout; the threshold is in ms. */
   unit: 'count' | 'ms' | 'timeout-percent';
   /** The function's metrics carry its name, the API's its id and stage. */
   target: 'function' | 'api';
-  metricName: string;
   statistic: 'Sum' | 'p99';
-  describe(threshold: number): string;
 }
 
 export const ALARMS = [
@@ -72,15 +76,9 @@ export const ALARMS = [
 
 export type AlarmKey = (typeof ALARMS)[number]['key'];
 
-/** Managed mode's database alarms: thresholds are a share of the writer's limit, not a count. */
-export interface DatabaseAlarmSpec {
-  key: string;
-  /** A percentage setting (declared in Pulumi.yaml) of `of`. */
-  setting: string;
-  range: readonly [min: number, max: number];
+/** Managed mode's database alarms: the setting is a percentage of `of`, the writer's limit, not a count. */
+export interface DatabaseAlarmSpec extends AlarmRow {
   of: 'max-connections' | 'max-capacity';
-  metricName: string;
-  describe(threshold: number): string;
 }
 
 export const DATABASE_ALARMS = [

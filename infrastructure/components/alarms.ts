@@ -1,7 +1,7 @@
 // ServiceAlarms: an SNS topic (optionally mailed), alarms on the function and the API, and a dashboard.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { ALARMS, DATABASE_ALARMS } from '../alarm-catalogue.ts';
+import { ALARMS, DATABASE_ALARMS, type AlarmRow } from '../alarm-catalogue.ts';
 import type { AlarmSettings } from '../config/alarms.ts';
 import { typeToken } from './type-token.ts';
 
@@ -39,7 +39,7 @@ export class ServiceAlarms extends pulumi.ComponentResource {
 
     // One shape for every alarm: a minute at or over the threshold, evaluationPeriods times in a row.
     const alarm = (
-      spec: { key: string; metricName: string; describe(threshold: number): string },
+      spec: AlarmRow,
       threshold: number,
       metric: Pick<
         aws.cloudwatch.MetricAlarmArgs,
