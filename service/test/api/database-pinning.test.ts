@@ -13,6 +13,7 @@ import {
 } from '../helpers/fixture-module.ts';
 import { startPgWireRecorder, type RecordedConnection } from '../helpers/pg-wire-recorder.ts';
 import { buildServer as buildBareServer, type Envelope } from '../helpers/server.ts';
+import { addSlowQueryRoute, SLOW_QUERY_PATH } from '../helpers/slow-query-route.ts';
 import type { Teardown } from '../helpers/teardown.ts';
 
 const db = await startTestDatabase(t);
@@ -193,18 +194,10 @@ t.test(
     url.password = 'bounded';
     // The client-side bound is far away: only PostgreSQL can end the query this soon.
     const app = await buildServer(t, { DATABASE_URL: url.toString(), DATABASE_QUERY_TIMEOUT_MS: '20000' });
-    app.server.route({
-      method: 'GET',
-      path: '/test/slow',
-      handler: async (request) =>
-        request.server.plugins.database.run(request, async (em) => {
-          await em.getConnection().execute('select pg_sleep(5)');
-          return 'unreachable';
-        }),
-    });
+    addSlowQueryRoute(app.server);
     t.equal((await app.json(`${FIXTURE_PATH}?limit=1`)).status, 200);
     const started = performance.now();
-    const { status, body } = await app.json('/test/slow');
+    const { status, body } = await app.json(SLOW_QUERY_PATH);
     const elapsed = Math.round(performance.now() - started);
     t.comment(`pg_sleep(5) ended by the role's statement_timeout after ${elapsed} ms`);
     t.equal(status, 503);

@@ -8,6 +8,7 @@ import { startTestDatabase } from '../helpers/database.ts';
 import { setEnv } from '../helpers/env.ts';
 import { addFixtureModule, FIXTURE_PATH } from '../helpers/fixture-module.ts';
 import { buildServer } from '../helpers/server.ts';
+import { addSlowQueryRoute, SLOW_QUERY_PATH } from '../helpers/slow-query-route.ts';
 
 const db = await startTestDatabase(t);
 
@@ -89,19 +90,11 @@ t.test(
 
 t.test('a query that runs too long → 503 within the query timeout', async (t) => {
   const app = await buildServer(t, { DATABASE_URL: db.url, DATABASE_QUERY_TIMEOUT_MS: '300' });
-  app.server.route({
-    method: 'GET',
-    path: '/test/slow',
-    handler: async (request) =>
-      request.server.plugins.database.run(request, async (em) => {
-        await em.getConnection().execute('select pg_sleep(5)');
-        return 'unreachable';
-      }),
-  });
+  addSlowQueryRoute(app.server);
   // Start the ORM first, so the figure is the query and its timeout, not the first start-up.
   await app.server.plugins.database.getOrm();
   const started = performance.now();
-  const { status, body } = await app.json('/test/slow');
+  const { status, body } = await app.json(SLOW_QUERY_PATH);
   const elapsed = performance.now() - started;
   t.equal(status, 503);
   t.equal(body.code, 5031);
