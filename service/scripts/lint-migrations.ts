@@ -1,17 +1,9 @@
 // `npm run lint:migrations` (part of `npm run lint`): refuses migrations the previous release cannot survive
 // unless marked as contract steps (docs/migrations.md). Needs no database: nothing connects.
-import { createOrm } from '../src/db/orm.ts';
 import { migrations } from '../src/db/migrations/index.ts';
-import { formatFinding, lintMigrations } from '../tools/migration-lint.ts';
+import { formatFinding, lintMigrations, offlineOrm } from '../tools/migration-lint.ts';
 
-// A placeholder address: the ORM connects lazily and the linter never asks it to.
-const orm = await createOrm({
-  url: 'postgres://lint@127.0.0.1:9/lint',
-  ssl: false,
-  poolMax: 1,
-  connectTimeoutMs: 1000,
-  queryTimeoutMs: 1000,
-});
+const orm = await offlineOrm();
 try {
   const result = await lintMigrations(orm, migrations);
   for (const finding of result.allowed) console.log(`allowed, contract step: ${formatFinding(finding)}`);

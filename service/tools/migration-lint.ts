@@ -31,6 +31,7 @@ import {
   type TypeName,
 } from 'libpg-query';
 import type { ContractStep } from '../src/db/migrations/contract.ts';
+import { createOrm } from '../src/db/orm.ts';
 
 // Shipped before the linter: may be marked `release: 'grandfathered'`.
 const GRANDFATHERED_UNTIL = 'Migration20261207100438_isbn_13';
@@ -72,6 +73,17 @@ export interface LintResult {
 
 type MigrationClass = MigrationObject['class'] & { readonly contract?: unknown };
 type Raw = Omit<Finding, 'migration' | 'statement'>;
+
+/** An ORM at a placeholder address: it connects lazily and lintMigrations never asks it to. */
+export function offlineOrm(): Promise<MikroORM> {
+  return createOrm({
+    url: 'postgres://lint@127.0.0.1:9/lint',
+    ssl: false,
+    poolMax: 1,
+    connectTimeoutMs: 1000,
+    queryTimeoutMs: 1000,
+  });
+}
 
 // `orm` supplies what the migrator would hand each migration.
 export async function lintMigrations(orm: MikroORM, list: readonly MigrationObject[]): Promise<LintResult> {

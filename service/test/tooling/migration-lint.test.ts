@@ -6,19 +6,12 @@ import { raw, type MigrationObject } from '@mikro-orm/core';
 import { Migration } from '@mikro-orm/migrations';
 import pg from 'pg';
 import t from 'tap';
-import { createOrm } from '../../src/db/orm.ts';
 import type { ContractStep } from '../../src/db/migrations/contract.ts';
 import { migrations } from '../../src/db/migrations/index.ts';
-import { formatFinding, lintMigrations } from '../../tools/migration-lint.ts';
+import { formatFinding, lintMigrations, offlineOrm } from '../../tools/migration-lint.ts';
 import { startTestDatabase } from '../helpers/database.ts';
 
-const orm = await createOrm({
-  url: 'postgres://lint@127.0.0.1:9/lint',
-  ssl: false,
-  poolMax: 1,
-  connectTimeoutMs: 1000,
-  queryTimeoutMs: 1000,
-});
+const orm = await offlineOrm();
 t.teardown(() => orm.close());
 
 /** A migration class whose up() adds `sql`, named like a generated one, optionally marked. */
