@@ -42,6 +42,15 @@ interface App extends Spawned {
   readonly base: string;
 }
 
+/** Every start of the bundle here: on 127.0.0.1:port, nothing inherited but PATH, then `env`. */
+const bundleEnv = (port: number, env: Record<string, string>) => ({
+  PATH: process.env.PATH,
+  HOST: '127.0.0.1',
+  PORT: String(port),
+  APP_ENV: 'test',
+  ...env,
+});
+
 /** A start from the blob inside "Lambda" (AWS_LAMBDA_RUNTIME_API), with the adapter's two hook variables. */
 async function startRestored(
   t: Teardown,
@@ -50,16 +59,12 @@ async function startRestored(
   const port = await freePort();
   const app = spawnCollecting(t, process.execPath, ['--snapshot-blob', 'restored.blob'], {
     cwd: bundleDir,
-    env: {
-      PATH: process.env.PATH,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      APP_ENV: 'test',
+    env: bundleEnv(port, {
       ...database,
       AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9',
       AWS_LWA_SNAPSTART_BEFORE_CHECKPOINT_PATH: BEFORE,
       AWS_LWA_SNAPSTART_AFTER_RESTORE_PATH: AFTER,
-    },
+    }),
   });
   // Not /health: every request draws a trace id from the batch, and the two starts must draw alike.
   await app.waitFor(/server started/);
@@ -251,14 +256,7 @@ for (const [name, env] of [
     const port = await freePort();
     const app = spawnCollecting(t, process.execPath, [path.join(bundleDir, 'main.mjs')], {
       cwd: bundleDir,
-      env: {
-        PATH: process.env.PATH,
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        APP_ENV: 'test',
-        DATABASE_URL: db.url,
-        ...env,
-      },
+      env: bundleEnv(port, { DATABASE_URL: db.url, ...env }),
     });
     await app.waitFor(/server started/);
     const answer = await fetch(`http://127.0.0.1:${port}${BEFORE}`, { method: 'POST' });
