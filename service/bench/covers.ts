@@ -1,7 +1,6 @@
 // `npm run bench:covers`: BENCH_PARALLEL (400) simultaneous downloads of a 1 MiB cover on loopback; prints
 // answers by status and code, never fails. BENCH_SERVICE_DIR serves another checkout (before/after runs).
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,7 +8,7 @@ import { startEmbeddedPostgres } from '../tools/embedded-postgres.ts';
 import { loopbackService, waitFor200 } from './loopback-service.ts';
 import { migrateDatabase } from '../tools/with-orm.ts';
 import { isbn13CheckDigit } from '../src/modules/books/isbn.ts';
-import { MAX_COVER_BYTES } from '../src/modules/books/cover-image.ts';
+import { storeLargestCover } from './largest-cover.ts';
 import { downloadInParallel } from './parallel-downloads.ts';
 
 const SERVICE_DIR = process.env.BENCH_SERVICE_DIR ?? path.resolve(import.meta.dirname, '..');
@@ -28,21 +27,10 @@ try {
   await migrateDatabase({ DATABASE_URL: db.url });
   await waitFor200(`${origin}/health/ready`);
   const body = `978${String(Date.now()).slice(-9)}`;
-  const created = await fetch(`${origin}/v1/books`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ title: 'Heavy cover', author: 'Bench', isbn: `${body}${isbn13CheckDigit(body)}` }),
-  });
-  const { data } = (await created.json()) as { data: { id: string } };
-  const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(MAX_COVER_BYTES - 8)]);
-  const put = await fetch(`${origin}/v1/books/${data.id}/cover`, {
-    method: 'PUT',
-    headers: { 'content-type': 'image/png' },
-    body: png,
-  });
-  if (put.status !== 200) throw new Error(`cover upload answered ${put.status}`);
+  const cover = await storeLargestCover(origin, `${body}${isbn13CheckDigit(body)}`);
+  if (cover.status !== 200) throw new Error(`cover upload answered ${cover.status}`);
   for (let round = 1; round <= ROUNDS; round++) {
-    const tally = await downloadInParallel(`${origin}/v1/books/${data.id}/cover`, PARALLEL);
+    const tally = await downloadInParallel(cover.url, PARALLEL);
     const ready = await fetch(`${origin}/health/ready`);
     console.log(JSON.stringify({ round, ...tally, readyAfter: ready.status }));
   }

@@ -1,12 +1,11 @@
 // More work than database connections is said truthfully: of 400 simultaneous 1 MiB cover downloads, what
 // cannot be served in budget is shed with 503 OVERLOADED and Retry-After, never "database down".
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import t from 'tap';
+import { storeLargestCover } from '../../../bench/largest-cover.ts';
+import { loopbackService, waitFor200 } from '../../../bench/loopback-service.ts';
 import { downloadInParallel } from '../../../bench/parallel-downloads.ts';
 import { ErrorCodes } from '../../../src/errors/error-codes.ts';
-import { MAX_COVER_BYTES } from '../../../src/modules/books/cover-image.ts';
-import { loopbackService, waitFor200 } from '../../../bench/loopback-service.ts';
 import { startTestDatabase } from '../../helpers/database.ts';
 import { uniqueIsbn } from '../../helpers/isbn.ts';
 import { spawnCollecting } from '../../helpers/spawned.ts';
@@ -22,21 +21,10 @@ t.test(
     const { origin, env } = await loopbackService(db.url);
     const service = spawnCollecting(t, process.execPath, ['src/index.ts'], { cwd: SERVICE_DIR, env });
     await waitFor200(`${origin}/health`, () => service.output());
-    const created = await fetch(`${origin}/v1/books`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ title: 'Heavy cover', author: 'A', isbn: uniqueIsbn() }),
-    });
-    const { data } = (await created.json()) as { data: { id: string } };
-    const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(MAX_COVER_BYTES - 8)]);
-    const put = await fetch(`${origin}/v1/books/${data.id}/cover`, {
-      method: 'PUT',
-      headers: { 'content-type': 'image/png' },
-      body: png,
-    });
-    t.equal(put.status, 200, 'a 1 MiB cover is stored');
+    const cover = await storeLargestCover(origin, uniqueIsbn());
+    t.equal(cover.status, 200, 'a 1 MiB cover is stored');
 
-    const tally = await downloadInParallel(`${origin}/v1/books/${data.id}/cover`, PARALLEL);
+    const tally = await downloadInParallel(cover.url, PARALLEL);
     t.comment(`answers to ${PARALLEL} parallel downloads: ${JSON.stringify(tally)}`);
 
     t.equal((await fetch(`${origin}/health/ready`)).status, 200, 'the database is healthy throughout');
