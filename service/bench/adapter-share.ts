@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { generateOpenApiDocument } from '../tools/openapi-document.ts';
@@ -31,8 +32,6 @@ const TARGET_RATIO = 1.05;
 export interface AdapterShareOptions {
   /** The image's /app as bench/run.ts bakes it (main.mjs, snapshot.blob). */
   readonly imageDir: string;
-  /** Where the in-process bundle and the private /opt folders go. */
-  readonly workDir: string;
   readonly serviceEnv: () => Promise<Record<string, string>>;
   readonly bookPath: string;
   readonly runs: number;
@@ -83,6 +82,7 @@ export type AdapterShareResult =
     };
 
 interface Parts {
+  readonly workDir: string;
   readonly rie: string;
   readonly adapterOpt: string;
   readonly emptyOpt: string;
@@ -112,14 +112,17 @@ async function prepare(options: AdapterShareOptions): Promise<Parts | string> {
     const emulator = await prepareEmulator(pins, HOST_ARCH, log);
     const adapter = await installAdapter(pins.adapterVersion, HOST_ARCH, log);
     // /opt of each variant's namespace: the adapter as the only extension, or none.
-    const optRoot = await mkdtemp(path.join(options.workDir, 'opt-'));
+    // Outside .bench/: another bench run empties .bench/tmp when it ends.
+    const workDir = await mkdtemp(path.join(tmpdir(), 'adapter-share-'));
+    const optRoot = path.join(workDir, 'opt');
     const adapterOpt = path.join(optRoot, 'adapter');
     const emptyOpt = path.join(optRoot, 'empty');
     await mkdir(path.join(adapterOpt, 'extensions'), { recursive: true });
     await mkdir(path.join(emptyOpt, 'extensions'), { recursive: true });
     await copyFile(adapter.binary, path.join(adapterOpt, 'extensions', 'lambda-adapter'));
-    const inProcessEntry = await bundleInProcess(path.join(options.workDir, 'in-process'));
+    const inProcessEntry = await bundleInProcess(path.join(workDir, 'in-process'));
     return {
+      workDir,
       rie: path.join(emulator.dir, 'aws-lambda-rie'),
       adapterOpt,
       emptyOpt,
@@ -281,6 +284,14 @@ async function listening(port: number): Promise<boolean> {
 export async function adapterShare(options: AdapterShareOptions): Promise<AdapterShareResult> {
   const parts = await prepare(options);
   if (typeof parts === 'string') return { available: false, reason: parts };
+  try {
+    return await measure(options, parts);
+  } finally {
+    await rm(parts.workDir, { recursive: true, force: true });
+  }
+}
+
+async function measure(options: AdapterShareOptions, parts: Parts): Promise<AdapterShareResult> {
   const imageEnv = await imageEnvironment();
 
   /** The emulator, in a mount namespace of its own with the variant's /opt, in `procsFile`'s group. */

@@ -326,7 +326,6 @@ try {
     const adapter = PARTS.has('adapter')
       ? await adapterShare({
           imageDir,
-          workDir: await freshTmp(),
           serviceEnv,
           bookPath,
           runs: RUNS,
