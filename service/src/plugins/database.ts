@@ -34,11 +34,12 @@ export interface DatabaseApi {
   /** Closes the shared ORM and its pool; the next use creates it again (and resolves the secret again). */
   close(): Promise<void>;
   /**
-   * Runs `work` with this request's EntityManager fork (one per request, made on first use) once the connection gate gives it
-   * a place, which it holds only while `work` runs: a request waiting for its body, or answered early by
-   * the route timeout or a client that left, holds none, and its work in flight keeps its own. Each wait
-   * ends DATABASE_QUEUE_TIMEOUT_MS after the request's arrival with a 503 OVERLOADED. Work is not started
-   * for a request that is no longer active. Never nest: nested work would wait for a second place.
+   * Runs `work` with this request's EntityManager fork (one per request, made on first use) once the
+   * connection gate gives it a place, which it holds only while `work` runs: a request waiting for its
+   * body, or answered early by the route timeout or a client that left, holds none, and its work in flight
+   * keeps its own. Each wait ends DATABASE_QUEUE_TIMEOUT_MS after the request's arrival with a 503
+   * OVERLOADED. Work is not started for a request that is no longer active. Never nest: nested work would
+   * wait for a second place.
    */
   run<T>(
     request: Pick<Request, 'app' | 'info' | 'active' | 'method'>,
