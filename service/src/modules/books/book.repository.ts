@@ -33,7 +33,15 @@ export class BookRepository {
   async readById(id: string): Promise<BookFields | null> {
     const row = await this.selectLive(id);
     if (row === undefined) return null;
-    return this.em.getDriver().mapResult(row, this.em.getMetadata().get(BookSchema)) as unknown as BookFields;
+    const meta = this.em.getMetadata().get(BookSchema);
+    const fields = this.em.getDriver().mapResult(row, meta) as Record<string, unknown>;
+    // What the hydrator does besides mapResult's names, dates and booleans: custom types (bigint, decimal…).
+    for (const prop of meta.props) {
+      const value = fields[prop.name];
+      if (prop.customType !== undefined && value !== null && value !== undefined)
+        fields[prop.name] = prop.customType.convertToJSValue(value, this.em.getPlatform());
+    }
+    return fields as unknown as BookFields;
   }
 
   private async selectLive(id: string): Promise<EntityDictionary<Book> | undefined> {
