@@ -16,7 +16,7 @@ import {
   prepareEmulator,
   readPins,
   repoRoot,
-} from '../test/tooling/image/parts.ts';
+} from '../test/tooling/image/toolchain.ts';
 import { inGroup, type CpuGroup } from './cpu-share.ts';
 import { cpuMsOf } from './processes.ts';
 import { formatTable, markdownTable, shareKey } from './report.ts';

@@ -7,17 +7,12 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import { startTestDatabase } from '../../helpers/database.ts';
 import { uniqueIsbn } from '../../helpers/isbn.ts';
-import { detectEngine, mustRun, runCommand, type Engine } from './engine.ts';
-import { bodyBytes, envelope, httpEvent, invoke, type ProxyResult } from './lambda.ts';
-import {
-  HOST_ARCH,
-  prepareBaseImages,
-  prepareEmulator,
-  readPins,
-  repoRoot,
-  type Arch,
-  type Provenance,
-} from './parts.ts';
+import { detectEngine, type Engine } from './engine.ts';
+import { httpEvent, invoke, type ProxyResult } from './lambda.ts';
+import { prepareBaseImages } from './parts.ts';
+import { bodyBytes, envelope } from './proxy-body.ts';
+import { mustRun, runCommand } from './run-command.ts';
+import { HOST_ARCH, prepareEmulator, readPins, repoRoot, type Arch, type Provenance } from './toolchain.ts';
 
 // Fresh machines build stand-ins and compile the adapter first: far beyond tap's 30 s default.
 t.setTimeout(3_600_000);
