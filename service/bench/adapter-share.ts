@@ -6,8 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { build, type Plugin } from 'esbuild';
-import { generateOpenApiDocument } from '../tools/openapi-document.ts';
+import { build } from 'esbuild';
+import { commonBuildOptions, esmBundleOptions } from '../tools/bundle-options.ts';
 import { freePort } from '../tools/free-port.ts';
 import { httpEvent, invoke, type ProxyResult } from '../test/tooling/image/lambda.ts';
 import {
@@ -137,56 +137,14 @@ async function prepare(options: AdapterShareOptions): Promise<Parts | string> {
   }
 }
 
-// The options scripts/build.ts gives main.mjs, so the two bundles differ only in their entry.
-const withoutSwaggerUiAssets: Plugin = {
-  name: 'without-swagger-ui-assets',
-  setup(builder) {
-    builder.onResolve({ filter: /^swagger-ui-dist$/ }, () => ({
-      path: 'swagger-ui-dist',
-      namespace: 'stub',
-    }));
-    builder.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-      contents: 'module.exports = { getAbsoluteFSPath: () => __dirname };',
-      loader: 'js',
-    }));
-  },
-};
-
 async function bundleInProcess(outdir: string): Promise<string> {
   await rm(outdir, { recursive: true, force: true });
+  // The options scripts/build.ts gives main.mjs, so the two bundles differ only in their entry.
   await build({
+    ...(await commonBuildOptions(false)),
+    ...esmBundleOptions(outdir),
     entryPoints: [path.join(import.meta.dirname, 'in-process-runtime.ts')],
-    outdir,
     entryNames: 'main',
-    chunkNames: 'chunks/[name]-[hash]',
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node24',
-    minify: true,
-    keepNames: true,
-    legalComments: 'none',
-    external: ['pg-native', 'pino-pretty'],
-    alias: { '@hapi/validate': 'joi' },
-    define: {
-      'globalThis.__SERVICE_OPENAPI_DOCUMENT__': JSON.stringify(
-        JSON.stringify(await generateOpenApiDocument()),
-      ),
-    },
-    plugins: [withoutSwaggerUiAssets],
-    banner: {
-      js: [
-        "import { createRequire as __createRequire } from 'node:module';",
-        "import { dirname as __pathDirname } from 'node:path';",
-        "import { fileURLToPath as __fileURLToPath } from 'node:url';",
-        'const require = __createRequire(import.meta.url);',
-        'const __filename = __fileURLToPath(import.meta.url);',
-        'const __dirname = __pathDirname(__filename);',
-      ].join(' '),
-    },
-    logLevel: 'warning',
   });
   return path.join(outdir, 'main.mjs');
 }

@@ -3,31 +3,9 @@
 import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  build,
-  type BuildOptions,
-  type Metafile,
-  type OnResolveArgs,
-  type Plugin,
-  type PluginBuild,
-} from 'esbuild';
-import { generateOpenApiDocument } from '../tools/openapi-document.ts';
+import { build, type Metafile, type OnResolveArgs, type Plugin, type PluginBuild } from 'esbuild';
+import { commonBuildOptions, esmBundleOptions, withoutSwaggerUiAssets } from '../tools/bundle-options.ts';
 import { SNAPSHOT_CONFIG } from '../tools/snapshot-build-args.ts';
-
-// swagger-ui-dist evaluates browser code on import; hapi-swagger only needs its asset path.
-const withoutSwaggerUiAssets: Plugin = {
-  name: 'without-swagger-ui-assets',
-  setup(builder) {
-    builder.onResolve({ filter: /^swagger-ui-dist$/ }, () => ({
-      path: 'swagger-ui-dist',
-      namespace: 'stub',
-    }));
-    builder.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-      contents: 'module.exports = { getAbsoluteFSPath: () => __dirname };',
-      loader: 'js',
-    }));
-  },
-};
 
 const serviceDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // BUILD_OUT_DIR: tests that build at the same time as others; SOURCEMAP=1 also writes the .map files.
@@ -35,53 +13,15 @@ const outdir = path.resolve(process.env.BUILD_OUT_DIR ?? path.join(serviceDir, '
 const outfile = path.join(outdir, 'main.mjs');
 const sourcemap = process.env.SOURCEMAP === '1';
 
-const common: BuildOptions = {
-  bundle: true,
-  platform: 'node',
-  target: 'node24',
-  minify: true,
-  // MikroORM recognises entities by class name (the bundle tests find classes by it too).
-  keepNames: true,
-  sourcemap,
-  legalComments: 'none',
-  // Never loaded in production.
-  external: ['pg-native', 'pino-pretty'],
-  // hapi uses only the part of its validator's API that joi has; the bundle tests prove it.
-  alias: { '@hapi/validate': 'joi' },
-  // The bundle serves the OpenAPI document generated here, so hapi-swagger and Swagger UI never load.
-  define: {
-    'globalThis.__SERVICE_OPENAPI_DOCUMENT__': JSON.stringify(
-      JSON.stringify(await generateOpenApiDocument()),
-    ),
-  },
-  plugins: [withoutSwaggerUiAssets],
-  logLevel: 'warning',
-};
-
-// Bundled CommonJS dependencies still call require() and read __dirname (every ES chunk gets this).
-const esmBanner = {
-  js: [
-    "import { createRequire as __createRequire } from 'node:module';",
-    "import { dirname as __pathDirname } from 'node:path';",
-    "import { fileURLToPath as __fileURLToPath } from 'node:url';",
-    'const require = __createRequire(import.meta.url);',
-    'const __filename = __fileURLToPath(import.meta.url);',
-    'const __dirname = __pathDirname(__filename);',
-  ].join(' '),
-};
+const common = await commonBuildOptions(sourcemap);
 
 await rm(outdir, { recursive: true, force: true });
 const result = await build({
   ...common,
+  ...esmBundleOptions(outdir),
   entryPoints: [path.join(serviceDir, 'src/index.ts')],
-  outdir,
   entryNames: 'main',
-  chunkNames: 'chunks/[name]-[hash]',
-  outExtension: { '.js': '.mjs' },
-  splitting: true,
-  format: 'esm',
   metafile: true,
-  banner: esmBanner,
 });
 
 // ---- the startup snapshot's entry ------------------------------------------------------------------
@@ -204,14 +144,9 @@ const lazyEntries = [...lazy].sort().map((file) => ({
 }));
 const lazyBuild = await build({
   ...common,
+  ...esmBundleOptions(lazyDir),
   entryPoints: lazyEntries.map(({ file, name }) => ({ in: file, out: name })),
-  outdir: lazyDir,
-  chunkNames: 'chunks/[name]-[hash]',
-  outExtension: { '.js': '.mjs' },
-  splitting: true,
   metafile: true,
-  format: 'esm',
-  banner: esmBanner,
   plugins: [
     withoutSwaggerUiAssets,
     {
