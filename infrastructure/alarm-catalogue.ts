@@ -1,5 +1,6 @@
 // The service's alarms, one row each: the stack setting that sets its threshold and the metric it watches.
 // The one home of that pairing: config/alarms.ts, ServiceAlarms and the config test all read these rows.
+
 /** What every alarm row has, service or database: ServiceAlarms builds each alarm from these. */
 export interface AlarmRow {
   /** The alarm's name in the stack (`<prefix>-alarms-<key>`); part of its URN, so never renamed. */

@@ -9,14 +9,8 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { commonBuildOptions, esmBundleOptions } from '../tools/bundle-options.ts';
 import { freePort } from '../tools/free-port.ts';
-import { httpEvent, invoke, type ProxyResult } from '../test/tooling/image/lambda.ts';
-import {
-  HOST_ARCH,
-  installAdapter,
-  prepareEmulator,
-  readPins,
-  repoRoot,
-} from '../test/tooling/image/toolchain.ts';
+import { httpEvent, invoke, type ProxyResult } from '../tools/lambda-invoke.ts';
+import { HOST_ARCH, installAdapter, prepareEmulator, readPins, repoRoot } from '../tools/lambda-toolchain.ts';
 import { inGroup, type CpuGroup } from './cpu-share.ts';
 import { cpuMsOf } from './processes.ts';
 import { formatTable, markdownTable, shareKey } from './report.ts';

@@ -8,11 +8,18 @@ import t, { type Test } from 'tap';
 import { startTestDatabase } from '../../helpers/database.ts';
 import { uniqueIsbn } from '../../helpers/isbn.ts';
 import { detectEngine, type Engine } from './engine.ts';
-import { httpEvent, invoke, type ProxyResult } from './lambda.ts';
+import { httpEvent, invoke, type ProxyResult } from '../../../tools/lambda-invoke.ts';
 import { prepareBaseImages } from './parts.ts';
 import { bodyBytes, envelope } from './proxy-body.ts';
-import { mustRun, runCommand } from './run-command.ts';
-import { HOST_ARCH, prepareEmulator, readPins, repoRoot, type Arch, type Provenance } from './toolchain.ts';
+import { mustRun, runCommand } from '../../../tools/run-command.ts';
+import {
+  HOST_ARCH,
+  prepareEmulator,
+  readPins,
+  repoRoot,
+  type Arch,
+  type Provenance,
+} from '../../../tools/lambda-toolchain.ts';
 
 // Fresh machines build stand-ins and compile the adapter first: far beyond tap's 30 s default.
 t.setTimeout(3_600_000);

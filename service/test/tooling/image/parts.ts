@@ -3,9 +3,9 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine } from './engine.ts';
-import { mustRun, runCommand } from './run-command.ts';
-import { cacheDir } from './cache-dir.ts';
-import { installAdapter, type Arch, type Pins, type Provenance } from './toolchain.ts';
+import { mustRun, runCommand } from '../../../tools/run-command.ts';
+import { cacheDir } from '../../../tools/build-cache.ts';
+import { installAdapter, type Arch, type Pins, type Provenance } from '../../../tools/lambda-toolchain.ts';
 
 /** The fully qualified name a bare Docker Hub reference resolves to (what buildah looks up). */
 function qualified(image: string): string {

@@ -1,5 +1,5 @@
 // Reading an invocation's proxy result: its body as bytes, or as the service's envelope.
-import type { ProxyResult } from './lambda.ts';
+import type { ProxyResult } from '../../../tools/lambda-invoke.ts';
 
 /** The proxy result's body as bytes. */
 export function bodyBytes(result: ProxyResult): Buffer {

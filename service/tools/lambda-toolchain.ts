@@ -2,7 +2,7 @@
 // registry) and the Runtime Interface Emulator (from the Go module proxy), with the pins they follow; cached.
 import { chmod, copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { cacheDir } from './cache-dir.ts';
+import { cacheDir } from './build-cache.ts';
 import { mustRun, runCommand } from './run-command.ts';
 
 export type Arch = 'amd64' | 'arm64';
@@ -26,7 +26,7 @@ export interface Pins {
   readonly rieVersion: string;
 }
 
-export const repoRoot = path.resolve(import.meta.dirname, '../../../..');
+export const repoRoot = path.resolve(import.meta.dirname, '../..');
 
 /** The versions the Dockerfile and CI pin, read from them. */
 export async function readPins(): Promise<Pins> {
