@@ -4,10 +4,10 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import t from 'tap';
 import { freePort } from '../../tools/free-port.ts';
 import { SNAPSHOT_BUILD_ARGS, SNAPSHOT_RUN_ARGS } from '../../tools/snapshot-build-args.ts';
+import { adminConnection } from '../helpers/app-connections.ts';
 import { buildBundle } from '../helpers/bundle.ts';
 import { startTestDatabase } from '../helpers/database.ts';
 import { spawnCollecting } from '../helpers/spawned.ts';
@@ -22,16 +22,7 @@ await promisify(execFile)(process.execPath, [...SNAPSHOT_BUILD_ARGS], {
   env: { PATH: process.env.PATH },
 });
 
-const admin = new pg.Client({ connectionString: db.url });
-await admin.connect();
-t.teardown(() => admin.end());
-
-async function appConnections(): Promise<number> {
-  const { rows } = await admin.query<{ n: string }>(
-    "select count(*) as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()",
-  );
-  return Number(rows[0]?.n);
-}
+const { appConnections } = await adminConnection(t, db.url);
 
 /** The files snapshot-lazy.cjs loads for `key`: its file and every file it imports statically. */
 async function lazyFilesOf(key: string): Promise<string[]> {

@@ -4,9 +4,9 @@ import { readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import t from 'tap';
 import { freePort } from '../../tools/free-port.ts';
+import { adminConnection } from '../helpers/app-connections.ts';
 import { buildBundle } from '../helpers/bundle.ts';
 import { startTestDatabase } from '../helpers/database.ts';
 import { startFakeSecretsManager } from '../helpers/fake-secrets-manager.ts';
@@ -78,17 +78,7 @@ const READY = '/health/ready';
 const hook = (app: App, hookPath: string, headers: Record<string, string> = {}) =>
   fetch(`${app.base}${hookPath}`, { method: 'POST', headers });
 
-const admin = new pg.Client({ connectionString: db.url });
-await admin.connect();
-t.teardown(() => admin.end());
-
-/** The service's connections to PostgreSQL: every client backend but this test's own. */
-async function appConnections(): Promise<number> {
-  const { rows } = await admin.query<{ n: string }>(
-    "select count(*) as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()",
-  );
-  return Number(rows[0]?.n);
-}
+const { admin, appConnections } = await adminConnection(t, db.url);
 
 /** The TCP sockets the process holds, by state (0A is LISTEN), from /proc. */
 async function tcpStates(pid: number): Promise<string[]> {
