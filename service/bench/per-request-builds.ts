@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../tools/embedded-postgres.ts';
 import { freePort } from '../tools/free-port.ts';
-import { cpuMsOf, launch, waitFor200, type Running } from './processes.ts';
+import { cpuMsOf, launch, productionEnv, waitFor200, type Running } from './processes.ts';
 import { quantile } from './stats.ts';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1500);
@@ -35,14 +35,7 @@ const db = await startEmbeddedPostgres({
   fast: true,
 });
 try {
-  const env = {
-    PATH: process.env.PATH ?? '',
-    NODE_ENV: 'production',
-    APP_ENV: 'prod',
-    LOG_LEVEL: 'info',
-    DATABASE_URL: db.url,
-    API_KEYS_REQUIRED: String(KEYED),
-  };
+  const env = productionEnv(db.url, KEYED);
   await promisify(execFile)(process.execPath, [path.join(first.dist, 'main.mjs'), 'migrate'], {
     env: { ...env, LOG_LEVEL: 'warn' },
   });

@@ -4,6 +4,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { inGroup } from './cpu-share.ts';
 
+/** The service's environment as the image runs it (production, access log on), on `databaseUrl`. */
+export function productionEnv(databaseUrl: string, apiKeysRequired = false): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'production',
+    APP_ENV: 'prod',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: databaseUrl,
+    API_KEYS_REQUIRED: String(apiKeysRequired),
+  };
+}
+
 export interface Launch {
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;

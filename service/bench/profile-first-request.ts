@@ -12,7 +12,7 @@ import pg from 'pg';
 import { startEmbeddedPostgres } from '../tools/embedded-postgres.ts';
 import { freePort } from '../tools/free-port.ts';
 import { SNAPSHOT_BUILD_ARGS, SNAPSHOT_RUN_ARGS } from '../tools/snapshot-build-args.ts';
-import { cpuMsOf, launch, probe, waitFor200 } from './processes.ts';
+import { cpuMsOf, launch, probe, productionEnv, waitFor200 } from './processes.ts';
 
 const run = promisify(execFile);
 const serviceDir = path.resolve(import.meta.dirname, '..');
@@ -102,14 +102,7 @@ try {
     env: { ...process.env, BUILD_OUT_DIR: distDir, SOURCEMAP: '1' },
   });
   await run(process.execPath, [...SNAPSHOT_BUILD_ARGS], { cwd: distDir });
-  const env = {
-    PATH: process.env.PATH ?? '',
-    NODE_ENV: 'production',
-    APP_ENV: 'prod',
-    LOG_LEVEL: 'info',
-    DATABASE_URL: db.url,
-    API_KEYS_REQUIRED: 'false',
-  };
+  const env = productionEnv(db.url);
   await run(process.execPath, ['main.mjs', 'migrate'], { cwd: distDir, env: { ...env, LOG_LEVEL: 'warn' } });
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();

@@ -13,7 +13,16 @@ import { freePort } from '../tools/free-port.ts';
 import { loadRound, type LoadRound } from './load.ts';
 import { createCpuGroups } from './cpu-share.ts';
 import { adapterShare, adapterShareReport } from './adapter-share.ts';
-import { cpuMsOf, launch, memoryOf, probe, waitFor200, type Launch, type Running } from './processes.ts';
+import {
+  cpuMsOf,
+  launch,
+  memoryOf,
+  probe,
+  productionEnv,
+  waitFor200,
+  type Launch,
+  type Running,
+} from './processes.ts';
 import {
   FIRST_REQUEST_VARIANTS,
   firstRequestFigures,
@@ -146,16 +155,8 @@ async function freshTmp(): Promise<string> {
 }
 
 async function serviceEnv(): Promise<Record<string, string>> {
-  return {
-    PATH: process.env.PATH ?? '',
-    TMPDIR: await freshTmp(),
-    NODE_ENV: 'production',
-    APP_ENV: 'prod',
-    LOG_LEVEL: 'info',
-    DATABASE_URL: db.url,
-    // API keys off: the bench measures the route, not key lookups.
-    API_KEYS_REQUIRED: 'false',
-  };
+  // API keys off: the bench measures the route, not key lookups.
+  return { ...productionEnv(db.url), TMPDIR: await freshTmp() };
 }
 
 const variants: Record<(typeof COLD_START_VARIANTS)[number], () => Promise<Launch>> = {
