@@ -195,12 +195,17 @@ try {
     });
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
-    const { rows } = await client.query<{ id: string }>(
-      `insert into books (id, title, author, isbn, published_year, created_at, updated_at)
-     values (gen_random_uuid(), 'The Benchmark', 'A. Author', '9780000000002', 2026, now(), now())
-     returning id`,
-    );
-    await client.end();
+    // The book of an earlier run that ended before removing its data is reused, not inserted twice.
+    const { rows } = await client
+      .query<{ id: string }>(
+        `with added as (
+         insert into books (id, title, author, isbn, published_year, created_at, updated_at)
+         values (gen_random_uuid(), 'The Benchmark', 'A. Author', '9780000000002', 2026, now(), now())
+         on conflict do nothing returning id)
+       select id from added union all
+       select id from books where isbn = '9780000000002' and deleted_at is null limit 1`,
+      )
+      .finally(() => client.end());
     const bookPath = `/v1/books/${rows[0]?.id ?? ''}`;
 
     // ---- cold start: interleaved, the order rotating from run to run --------------------------------
